@@ -1,0 +1,42 @@
+# dnsgate's two entry points: `make demo` and `make test`. Both set up everything they need
+# on a fresh machine: the virtualenv, pinned Python packages, and the control plane binaries
+# (built once from the Go module proxy into ~/.cache/dnsgate).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: all install controlplane lint typecheck unit test demo dev clean
+
+all: test
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dnsgate needs Python 3.11+; set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+controlplane: install
+	$(PY) -m dnsgate.devstack.build
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(PY) -m pytest tests -m "not e2e"
+
+test: install controlplane lint typecheck
+	$(PY) -m pytest
+
+dev: install controlplane
+	$(VENV)/bin/dnsgate dev
+
+clean:
+	rm -rf $(VENV) .dnsgate-dev .pytest_cache .mypy_cache .ruff_cache
