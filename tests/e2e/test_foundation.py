@@ -31,7 +31,9 @@ def test_loadbalancer_ip_set_through_status_subresource_reads_back(
 
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["spec"]["clusterIP"].startswith("10.96.")
-    assert service["status"]["loadBalancer"]["ingress"] == [{"ip": "10.4.11.1"}]
+    ingress = service["status"]["loadBalancer"]["ingress"]
+    assert [entry["ip"] for entry in ingress] == ["10.4.11.1"]
+    assert ingress[0]["ipMode"] == "VIP"  # defaulted by the apiserver, as in a real cluster
 
 
 def test_a_record_round_trips_through_boto3(route53, zone_id: str) -> None:
@@ -92,7 +94,7 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_dnsgate_dev_writes_env_and_leaves_no_process(
     tmp_path: Path, stack, stop_signal: signal.Signals
 ) -> None:
@@ -113,7 +115,7 @@ def test_dnsgate_dev_writes_env_and_leaves_no_process(
                             "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
         sourced = subprocess.run(
             ["bash", "-c", f"set -a; . {state / 'env'}; set +a; "
-             f"kubectl get --raw /readyz && {sys.executable} -c "
+             f"kubectl get --raw /readyz && echo && {sys.executable} -c "
              "'import boto3; print([z[\"Name\"] for z in "
              "boto3.client(\"route53\").list_hosted_zones()[\"HostedZones\"]])'"],
             capture_output=True, text=True, timeout=60,
