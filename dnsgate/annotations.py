@@ -17,8 +17,9 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from dnsgate.domains import DomainFilter, normalize
 
@@ -58,10 +59,10 @@ HOSTNAME_MAX = 253
 LABEL_MAX = 63
 FAILOVER_VALUES = ("PRIMARY", "SECONDARY")
 
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")  # Go's strconv.ParseInt, base 10
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt, base 10
 _DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
                  "m": 60.0, "h": 3600.0}
 _GO_DURATION_MAX_SECONDS = (2**63 - 1) / 1e9
@@ -202,7 +203,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter) -> Parse
     )
 
 
-def _field(raw: Raw | None, parser, problems: list[Problem], rule: str):  # type: ignore[no-untyped-def]
+_T = TypeVar("_T")
+
+
+def _field(
+    raw: Raw | None, parser: Callable[[str], _T], problems: list[Problem], rule: str
+) -> _T | None:
     """Run `parser(value)`; a ValueError becomes a Problem whose reason is its message."""
     if raw is None:
         return None
@@ -248,7 +254,7 @@ def hostname_error(entry: str, *, allow_wildcard: bool = True) -> str | None:
     if "://" in entry:
         return f"has a URL scheme; give {example}"
     try:
-        ipaddress.ip_address(entry)
+        ipaddress.ip_address(entry[:-1] if entry.endswith(".") else entry)
     except ValueError:
         pass
     else:
@@ -276,11 +282,15 @@ def hostname_error(entry: str, *, allow_wildcard: bool = True) -> str | None:
         if len(label) > LABEL_MAX:
             return (f'has a label of {len(label)} characters ("{label[:20]}..."); '
                     f"a label has at most {LABEL_MAX}")
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             if label.startswith("-") or label.endswith("-"):
                 return f'has a label "{label}" that starts or ends with a hyphen'
             return (f'has a label "{label}" with characters other than letters, digits '
                     "and inner hyphens")
+    if labels[-1].isdigit():
+        # RFC 3696 section 2: a top-level domain is never all-numeric, so "10.0.0.256"
+        # is a mistyped address rather than a name.
+        return f"has an all-numeric last label; give {example}"
     return None
 
 
@@ -288,7 +298,8 @@ def parse_ttl(value: str) -> int:
     """Seconds, as ExternalDNS reads the ttl annotation; ValueError with what would be valid."""
     text = value.strip()
     seconds: float
-    if _INTEGER.match(text) and abs(int(text)) < 2**63:
+    # Length first: Python refuses int() of more than 4300 digits, Go's ParseInt of 20.
+    if _INTEGER.fullmatch(text) and len(text) <= 20 and abs(int(text)) < 2**63:
         seconds = int(text)
     else:
         parsed = go_duration_seconds(text)
@@ -354,7 +365,7 @@ def _parse_set_identifier(value: str) -> str:
 
 
 def _parse_weight(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or not 0 <= int(value) <= WEIGHT_MAX:
+    if not (value.isascii() and value.isdigit() and len(value) <= 3 and int(value) <= WEIGHT_MAX):
         raise ValueError(f"is not a valid weight; use a whole number from 0 to {WEIGHT_MAX}")
     return int(value)
 
@@ -367,7 +378,7 @@ def _parse_failover(value: str) -> str:
 
 
 def _parse_health_check(value: str) -> str:
-    if not _UUID.match(value):
+    if not _UUID.fullmatch(value):
         raise ValueError("is not a Route53 health check id; use its UUID, e.g. "
                          "12345678-1234-1234-1234-123456789012")
     return value.lower()
