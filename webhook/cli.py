@@ -1,0 +1,47 @@
+"""`dnsgate webhook`: serve the admission webhook over TLS until stopped."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dnsgate import flags
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    flags.add(parser, "--domain-filter", action="append", required=True,
+              help="manage only names in this domain (dot boundary; repeatable)")
+    flags.add(parser, "--exclude-domains", action="append",
+              help="never manage names in this domain (repeatable)")
+    flags.add(parser, "--tls-cert-file", required=True, type=Path,
+              help="PEM serving certificate; re-read for every new connection")
+    flags.add(parser, "--tls-key-file", required=True, type=Path,
+              help="PEM private key of the serving certificate")
+    flags.add(parser, "--port", type=int, default=8443, help="HTTPS port")
+    flags.add(parser, "--host", default="0.0.0.0", help="address to listen on")
+    flags.add(parser, "--default-ttl", type=int, default=60,
+              help="seconds; the ttl annotation added to Services that set none")
+    flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
+    flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dnsgate.domains import DomainFilter
+    from webhook.server import WebhookServer
+    from webhook.settings import AdmissionSettings, ServingSettings
+
+    if not 1 <= args.default_ttl <= 2**31 - 1:
+        raise SystemExit(f"--default-ttl {args.default_ttl}: use 1 to 2147483647 seconds")
+    for path in (args.tls_cert_file, args.tls_key_file):
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such file; run `dnsgate certs --out-dir ...` first")
+    admission = AdmissionSettings(
+        domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
+        default_ttl=args.default_ttl,
+    )
+    serving = ServingSettings(
+        cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,
+        port=args.port, workers=args.workers, threads=args.threads,
+    )
+    WebhookServer(admission, serving).run()
+    return 0

@@ -1,0 +1,93 @@
+"""Which Services claim which hostnames right now: the webhook's memory of the cluster.
+
+Fed by `webhook.watch` (list, then watch, of Services in every namespace); read by the
+review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
+Only Services whose annotations parse without a problem hold claims, as only those get
+records from the reconciler. One index lives in each gunicorn worker.
+"""
+
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from dnsgate import annotations
+from dnsgate.claims import Claim
+from dnsgate.domains import DomainFilter
+
+
+class ClaimLookup(Protocol):
+    def claims_on(self, hostname: str) -> tuple[Claim, ...]: ...
+
+    def wait_synced(self, timeout: float) -> bool: ...
+
+
+def service_key(service: Mapping[str, Any]) -> str:
+    metadata = service.get("metadata") or {}
+    return f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
+
+
+def claims_of(service: Mapping[str, Any], domains: DomainFilter) -> tuple[Claim, ...]:
+    """The hostnames `service` holds: none unless its annotations parse cleanly."""
+    metadata = service.get("metadata") or {}
+    parsed = annotations.parse(metadata.get("annotations"), domains)
+    if parsed.dns is None:
+        return ()
+    created = str(metadata.get("creationTimestamp") or "")
+    return tuple(
+        Claim(created, service_key(service), name, parsed.dns.set_identifier)
+        for name in parsed.dns.hostnames
+    )
+
+
+class ClaimIndex:
+    """Thread-safe hostname -> claims map; `synced` once the first full list is in."""
+
+    def __init__(self, domains: DomainFilter) -> None:
+        self._domains = domains
+        self._lock = threading.Lock()
+        self._by_service: dict[str, tuple[Claim, ...]] = {}
+        self._by_name: dict[str, tuple[Claim, ...]] = {}
+        self._synced = threading.Event()
+
+    def replace(self, services: Iterable[Mapping[str, Any]]) -> None:
+        """A full list: forget everything else (a re-list after 410 Gone drops deletions
+        the watch never delivered)."""
+        fresh = {service_key(s): claims_of(s, self._domains) for s in services}
+        with self._lock:
+            self._by_service = {key: claims for key, claims in fresh.items() if claims}
+            self._rebuild()
+        self._synced.set()
+
+    def upsert(self, service: Mapping[str, Any]) -> None:
+        claims = claims_of(service, self._domains)
+        with self._lock:
+            if claims:
+                self._by_service[service_key(service)] = claims
+            else:
+                self._by_service.pop(service_key(service), None)
+            self._rebuild()
+
+    def delete(self, service: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._by_service.pop(service_key(service), None)
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        # Rebuilt whole on each change: an admission webhook's index holds the annotated
+        # Services of one cluster (thousands), and a rebuild is a dict pass of microseconds.
+        by_name: dict[str, list[Claim]] = {}
+        for claims in self._by_service.values():
+            for claim in claims:
+                by_name.setdefault(claim.hostname, []).append(claim)
+        self._by_name = {name: tuple(sorted(c)) for name, c in by_name.items()}
+
+    def claims_on(self, hostname: str) -> tuple[Claim, ...]:
+        return self._by_name.get(hostname, ())
+
+    def wait_synced(self, timeout: float) -> bool:
+        return self._synced.wait(timeout)
+
+    @property
+    def synced(self) -> bool:
+        return self._synced.is_set()

@@ -1,0 +1,67 @@
+"""gunicorn serving the app over TLS, configured in code rather than a config file.
+
+- gthread workers with keep-alive: kube-apiserver reuses its connections to a webhook, and
+  gunicorn's sync worker would close each one after a response.
+- TLS 1.2 at least, set in gunicorn's `ssl_context` hook. gunicorn calls the hook for every
+  accepted connection and its default factory re-reads `certfile`/`keyfile` each time, so a
+  renewed certificate (a Secret volume updated in place) is served without a restart.
+- The Flask app and its Service index are built in each worker after the fork (no
+  preload): the watch thread must live in the process that answers. `post_worker_init`
+  starts it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from webhook.app import create_app
+from webhook.index import ClaimIndex
+from webhook.settings import AdmissionSettings, ServingSettings
+from webhook.watch import ServiceWatcher
+
+
+def tls_context(config: Any, default_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    context = default_factory()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+class WebhookServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, admission: AdmissionSettings, serving: ServingSettings) -> None:
+        self.admission = admission
+        self.serving = serving
+        self.watcher: ServiceWatcher | None = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        options = {
+            "bind": f"{self.serving.host}:{self.serving.port}",
+            "certfile": str(self.serving.cert_file),
+            "keyfile": str(self.serving.key_file),
+            "ssl_context": tls_context,
+            "worker_class": "gthread",
+            "workers": self.serving.workers,
+            "threads": self.serving.threads,
+            "keepalive": self.serving.keepalive,
+            "timeout": self.serving.timeout,
+            "post_worker_init": self._post_worker_init,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "proc_name": "dnsgate-webhook",
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        index = ClaimIndex(self.admission.domains)
+        self.watcher = ServiceWatcher(index)
+        return create_app(self.admission, index)
+
+    def _post_worker_init(self, worker: Any) -> None:
+        assert self.watcher is not None, "gunicorn loads the app before post_worker_init"
+        self.watcher.start()

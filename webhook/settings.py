@@ -1,0 +1,47 @@
+"""The webhook's settings, parsed once from flags and environment into grouped values.
+
+`AdmissionSettings` is all that the pure review needs; `ServingSettings` is all that
+gunicorn needs. Each part is handed only to the code that uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnsgate.domains import DomainFilter
+
+# kube-apiserver caps a request body at 3 MiB; an AdmissionReview carries the object and its
+# old version, each below etcd's 1.5 MiB, so nothing legitimate is larger than this.
+MAX_BODY_BYTES = 3 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AdmissionSettings:
+    """What decides a verdict."""
+
+    domains: DomainFilter
+    # Seconds; ExternalDNS's own default for an unset TTL is 300 on Route53. 60 keeps a
+    # moved LoadBalancer IP visible within a minute, at 5x the queries of 300.
+    default_ttl: int = 60
+    # Seconds a request may wait for this worker's Service index to finish its first list;
+    # kept below the WebhookConfiguration's timeoutSeconds (5) so the apiserver gets an answer.
+    sync_wait: float = 3.0
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """How gunicorn serves the app."""
+
+    cert_file: Path
+    key_file: Path
+    host: str = "0.0.0.0"
+    port: int = 8443
+    # Two processes survive one crashing; threads serve the apiserver's parallel calls.
+    workers: int = 2
+    threads: int = 4
+    # Seconds. kube-apiserver keeps connections to webhooks open and reuses them; gunicorn's
+    # 2 s default would close them between bursts and cost a TLS handshake per request.
+    keepalive: int = 75
+    # Seconds before gunicorn restarts a silent worker; a review takes milliseconds.
+    timeout: int = 30

@@ -1,0 +1,96 @@
+"""Keeps a `ClaimIndex` current: list Services in every namespace, then watch from there.
+
+The list's resourceVersion starts the watch; bookmarks (allowWatchBookmarks) move it forward
+even when nothing changes, so a reconnect rarely needs a re-list. When the apiserver answers
+410 Gone (the version was compacted away), the loop lists again and replaces the index whole.
+Any other failure is retried with capped exponential backoff; the index keeps serving its
+last known state meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from webhook.index import ClaimIndex
+
+log = logging.getLogger(__name__)
+
+GONE = 410
+# Seconds a single watch call may stay open; the apiserver ends watches after 30-60 min
+# anyway, and a shorter bound surfaces a silently dead connection sooner.
+WATCH_SECONDS = 300
+BACKOFF_MAX = 30.0
+
+
+class ServiceWatcher:
+    def __init__(self, index: ClaimIndex) -> None:
+        self.index = index
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the loop in a daemon thread (it dies with its gunicorn worker)."""
+        self._thread = threading.Thread(target=self._run, name="service-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        from kubernetes import client, config
+
+        try:
+            config.load_incluster_config()  # type: ignore[no-untyped-call]
+        except config.ConfigException:
+            config.load_kube_config()  # type: ignore[no-untyped-call]
+        core = client.CoreV1Api()
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                version = self._list(core)
+                backoff = 0.5
+                self._watch(core, version)
+            except client.ApiException as exc:
+                if exc.status != GONE:
+                    log.warning("Service watch failed (%s); retrying in %.1fs", exc, backoff)
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+            except Exception as exc:  # network errors of urllib3, decoding errors
+                log.warning("Service watch failed (%r); retrying in %.1fs", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _list(self, core: Any) -> str:
+        response = core.list_service_for_all_namespaces(_preload_content=False)
+        body = json.loads(response.data)
+        self.index.replace(body.get("items") or [])
+        version: str = body["metadata"]["resourceVersion"]
+        log.info("listed %d Services at resourceVersion %s", len(body["items"] or []), version)
+        return version
+
+    def _watch(self, core: Any, version: str) -> None:
+        """Follow changes until the apiserver ends the watch; raise ApiException 410 to
+        ask for a re-list."""
+        from kubernetes import watch
+
+        while not self._stop.is_set():
+            stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
+                core.list_service_for_all_namespaces,
+                resource_version=version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=WATCH_SECONDS,
+            )
+            for event in stream:
+                # raw_object is the event's JSON as sent; the client turns an ERROR event
+                # (410 Gone included) into ApiException itself.
+                kind, obj = event["type"], event["raw_object"]
+                version = (obj.get("metadata") or {}).get("resourceVersion") or version
+                if kind in ("ADDED", "MODIFIED"):
+                    self.index.upsert(obj)
+                elif kind == "DELETED":
+                    self.index.delete(obj)
+                if self._stop.is_set():
+                    return
