@@ -1,0 +1,112 @@
+"""`kubectl apply -k manifests/` against the real apiserver, and what the install grants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.install.conftest import MANIFESTS
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED = {
+    ("Namespace", "dnsgate"), ("ServiceAccount", "dnsgate-webhook"),
+    ("ServiceAccount", "dnsgate-reconciler"), ("ServiceAccount", "dnsgate-certs"),
+    ("Deployment", "dnsgate-webhook"), ("Deployment", "dnsgate-reconciler"),
+    ("Service", "dnsgate-webhook"), ("PodDisruptionBudget", "dnsgate-webhook"),
+    ("Job", "dnsgate-certs"), ("CronJob", "dnsgate-certs"),
+    ("MutatingWebhookConfiguration", "dnsgate"), ("ValidatingWebhookConfiguration", "dnsgate"),
+}
+
+
+def test_server_side_dry_run_accepts_every_object(kubectl) -> None:
+    result = kubectl("apply", "-k", str(MANIFESTS), "--dry-run=server", "-o", "json")
+
+    items = json.loads(result.stdout)["items"]
+    assert {(item["kind"], item["metadata"]["name"]) for item in items} >= EXPECTED
+    assert "Warning" not in result.stderr, result.stderr
+
+
+def test_real_apply_creates_every_object_without_pod_security_warnings(
+    installed: str, kubectl
+) -> None:
+    assert "would violate PodSecurity" not in installed, installed
+    for kind, name in EXPECTED:
+        namespaced = kind not in ("Namespace", "MutatingWebhookConfiguration",
+                                  "ValidatingWebhookConfiguration")
+        args = ["get", kind.lower(), name, "-o", "name"]
+        kubectl(*(["-n", "dnsgate", *args] if namespaced else args))
+
+
+def test_seed_settings_are_the_defaults(installed: str, kubectl) -> None:
+    configmaps = json.loads(kubectl("-n", "dnsgate", "get", "configmaps", "-o", "json").stdout)
+    settings = next(c["data"] for c in configmaps["items"]
+                    if c["metadata"]["name"].startswith("dnsgate-settings"))
+
+    assert settings["DNSGATE_DOMAIN_FILTER"] == "goldentooth.net"
+    assert settings["DNSGATE_TXT_OWNER_ID"] == "external-dns-external-dns"
+    assert settings["DNSGATE_AWS_ZONE_TYPE"] == "public"
+    assert settings["AWS_REGION"] == "us-east-1"
+    assert settings["DNSGATE_DEFAULT_TTL"] == "60"
+
+
+def _pod_specs(kubectl) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+    specs = {}
+    for kind in ("deployment", "job"):
+        for item in json.loads(kubectl("-n", "dnsgate", "get", kind, "-o", "json").stdout)["items"]:
+            specs[item["metadata"]["name"]] = item["spec"]["template"]["spec"]
+    return specs
+
+
+def test_every_pod_is_locked_down(installed: str, kubectl) -> None:
+    for name, spec in _pod_specs(kubectl).items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            assert container["resources"]["requests"] and container["resources"]["limits"], name
+            if name != "dnsgate-certs":
+                assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+                assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+
+
+def _can(kubectl, account: str, *request: str) -> bool:  # type: ignore[no-untyped-def]
+    result = kubectl("auth", "can-i", f"--as=system:serviceaccount:dnsgate:{account}",
+                     *request, check=False)
+    return result.stdout.strip() == "yes"
+
+
+@pytest.mark.parametrize(("account", "request_", "allowed"), [
+    ("dnsgate-reconciler", ("watch", "services", "--all-namespaces"), True),
+    ("dnsgate-reconciler", ("list", "services", "--all-namespaces"), True),
+    ("dnsgate-reconciler", ("create", "events", "-n", "httpbin"), True),
+    ("dnsgate-reconciler", ("patch", "services", "--subresource=status", "-n", "httpbin"), True),
+    ("dnsgate-reconciler", ("create", "leases", "-n", "dnsgate"), True),
+    ("dnsgate-reconciler", ("update", "leases", "-n", "dnsgate"), True),
+    ("dnsgate-reconciler", ("create", "leases", "-n", "default"), False),
+    ("dnsgate-reconciler", ("get", "secrets", "-n", "dnsgate"), False),
+    ("dnsgate-reconciler", ("list", "secrets", "--all-namespaces"), False),
+    ("dnsgate-reconciler", ("update", "services", "-n", "httpbin"), False),
+    ("dnsgate-reconciler", ("patch", "services", "-n", "httpbin"), False),
+    ("dnsgate-reconciler", ("delete", "services", "-n", "httpbin"), False),
+    ("dnsgate-webhook", ("watch", "services", "--all-namespaces"), True),
+    ("dnsgate-webhook", ("get", "services", "-n", "httpbin"), True),
+    ("dnsgate-webhook", ("update", "services", "-n", "httpbin"), False),
+    ("dnsgate-webhook", ("create", "events", "-n", "httpbin"), False),
+    ("dnsgate-webhook", ("get", "secrets", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("get", "configmaps", "-n", "dnsgate"), False),
+    ("dnsgate-certs", ("create", "secrets", "-n", "dnsgate"), True),
+    ("dnsgate-certs", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), True),
+    ("dnsgate-certs", ("get", "secrets/other", "-n", "dnsgate"), False),
+    ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/dnsgate"), True),
+    ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/someone-else"), False),
+    ("dnsgate-certs", ("list", "services", "--all-namespaces"), False),
+], ids=lambda value: "-".join(value) if isinstance(value, tuple) else str(value))
+def test_service_account_permissions(
+    installed: str, kubectl, account: str, request_: tuple[str, ...], allowed: bool
+) -> None:
+    assert _can(kubectl, account, *request_) is allowed
