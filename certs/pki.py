@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -167,3 +168,33 @@ def remaining_fraction(cert: x509.Certificate, at: dt.datetime | None = None) ->
     total = (cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds()
     left = (cert.not_valid_after_utc - moment).total_seconds()
     return max(0.0, min(1.0, left / total)) if total > 0 else 0.0
+
+
+def key_matches(pair: KeyPair) -> bool:
+    """Whether the private key belongs to the certificate (a half-written pair does not)."""
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    encoding = serialization.Encoding.DER
+    return bool(
+        pair.private_key().public_key().public_bytes(encoding, public)
+        == pair.cert.public_key().public_bytes(encoding, public)
+    )
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def subject_alt_names(cert: x509.Certificate) -> tuple[frozenset[str], frozenset[str]]:
+    """(DNS names, IP addresses) of the certificate's SAN extension."""
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return frozenset(), frozenset()
+    return (
+        frozenset(sans.get_values_for_type(x509.DNSName)),
+        frozenset(str(ip) for ip in sans.get_values_for_type(x509.IPAddress)),
+    )

@@ -1,0 +1,100 @@
+"""`dnsgate certs`: create or renew the webhook's CA and serving certificate, store them,
+and inject the CA bundle into the WebhookConfigurations. Safe to run again and again:
+while everything is valid and in place it writes nothing and says so.
+
+In-cluster (a Job) it uses the pod's service account; elsewhere KUBECONFIG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from dnsgate import flags
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    flags.add(parser, "--service", default="dnsgate-webhook",
+              help="name of the webhook's Service (the certificate's names derive from it)")
+    flags.add(parser, "--namespace", default="dnsgate",
+              help="namespace of the webhook's Service and of --secret")
+    flags.add(parser, "--ip", action="append",
+              help="IP address to add to the certificate (repeatable), e.g. 127.0.0.1")
+    flags.add(parser, "--out-dir", type=Path,
+              help="write ca.crt, ca.key, tls.crt, tls.key here")
+    flags.add(parser, "--secret",
+              help="keep the certificate in this kubernetes.io/tls Secret (CA in NAME-ca)")
+    flags.add(parser, "--mutating-webhook-configuration", action="append",
+              help="inject the CA bundle into this MutatingWebhookConfiguration (repeatable)")
+    flags.add(parser, "--validating-webhook-configuration", action="append",
+              help="inject the CA bundle into this ValidatingWebhookConfiguration (repeatable)")
+    flags.add(parser, "--validity-days", type=int, default=365,
+              help="days the serving certificate is valid; renewed with a third left")
+    flags.add(parser, "--ca-validity-days", type=int, default=3650,
+              help="days the CA is valid; long, as every renewal reuses it")
+
+
+def _kubernetes() -> Any:
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    return client
+
+
+def run(args: argparse.Namespace) -> int:
+    from certs import inject, pki, rotation
+    from certs.stores import FileStore, SecretStore, Store
+
+    if args.out_dir is None and args.secret is None:
+        raise SystemExit("dnsgate certs: give --out-dir, --secret or both")
+    configurations: list[tuple[inject.Kind, str]] = [
+        ("mutating", n) for n in args.mutating_webhook_configuration] + [
+        ("validating", n) for n in args.validating_webhook_configuration]
+    client: Any = _kubernetes() if args.secret or configurations else None
+    stores: list[Store] = []
+    if args.secret:
+        stores.append(SecretStore(client.CoreV1Api(), args.namespace, args.secret))
+    if args.out_dir:
+        stores.append(FileStore(args.out_dir))
+    wanted = rotation.Wanted(
+        service=args.service, namespace=args.namespace, ips=tuple(args.ip),
+        validity=dt.timedelta(days=args.validity_days),
+        ca_validity=dt.timedelta(days=args.ca_validity_days),
+    )
+    loaded = [(store, store.load()) for store in stores]
+    # The first store that has a CA is the source of truth (the Secret when both are given).
+    source = next((stored for _, stored in loaded if stored.ca is not None), rotation.Stored())
+    outcome = rotation.ensure(source, wanted, pki.now())
+    serving = outcome.bundle.serving.cert
+    if outcome.reason is None:
+        print(f"serving certificate {serving.subject.rfc4514_string()} is valid until "
+              f"{serving.not_valid_after_utc:%Y-%m-%d %H:%M}Z "
+              f"({pki.remaining_fraction(serving):.0%} of its lifetime left)")
+    else:
+        print(f"issued a serving certificate valid until "
+              f"{serving.not_valid_after_utc:%Y-%m-%d %H:%M}Z: {outcome.reason}")
+    wrote = False
+    for store, stored in loaded:
+        if stored != rotation.Stored(outcome.bundle.ca, outcome.bundle.serving):
+            store.save(outcome.bundle)
+            print(f"wrote {store.describe()}")
+            wrote = True
+    if configurations:
+        api = client.AdmissionregistrationV1Api()
+        for kind, name in configurations:
+            try:
+                patched = inject.inject(api, kind, name, outcome.bundle.ca.cert_pem)
+            except inject.MissingConfiguration as exc:
+                raise SystemExit(f"dnsgate certs: {exc}") from exc
+            if patched:
+                print(f"injected the CA bundle into {patched} webhook(s) of "
+                      f"{kind.capitalize()}WebhookConfiguration {name}")
+                wrote = True
+    if not wrote:
+        print("nothing to do: certificates valid and CA bundle in place; nothing written")
+    return 0
