@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="write ca.crt, ca.key, tls.crt, tls.key here")
     flags.add(parser, "--secret",
               help="keep the certificate in this kubernetes.io/tls Secret (CA in NAME-ca)")
+    flags.add(parser, "--webhook-config", action="append",
+              help="inject the CA bundle into the Mutating and the Validating "
+                   "WebhookConfiguration of this name (repeatable)")
     flags.add(parser, "--mutating-webhook-configuration", action="append",
               help="inject the CA bundle into this MutatingWebhookConfiguration (repeatable)")
     flags.add(parser, "--validating-webhook-configuration", action="append",
@@ -53,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out_dir is None and args.secret is None:
         raise SystemExit("dnsgate certs: give --out-dir, --secret or both")
     configurations: list[tuple[inject.Kind, str]] = [
-        ("mutating", n) for n in args.mutating_webhook_configuration] + [
-        ("validating", n) for n in args.validating_webhook_configuration]
+        *(("mutating", n) for n in [*args.webhook_config, *args.mutating_webhook_configuration]),
+        *(("validating", n)
+          for n in [*args.webhook_config, *args.validating_webhook_configuration]),
+    ]
     client: Any = _kubernetes() if args.secret or configurations else None
     stores: list[Store] = []
     if args.secret:

@@ -1,0 +1,108 @@
+"""Run dnsgate's admission webhook on this machine and register it with the local apiserver.
+
+The WebhookConfigurations are the ones shipped in manifests/base/webhook-configurations.yaml,
+with only clientConfig rewritten: a `url` to https://127.0.0.1:<port> instead of the
+in-cluster Service (the local apiserver has no Service network). Tests, the demo and the
+benchmarks all register the webhook through `local_configurations` and start it with
+`start`, so they exercise the same rules (matchConditions, namespaceSelector, timeouts)
+as an installation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import ssl
+import sys
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dnsgate.devstack import kubectl
+from dnsgate.devstack.processes import Child, Supervisor, wait_until
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifests/base/webhook-configurations.yaml"
+READY_TIMEOUT = 60.0
+
+
+def load_configurations(path: Path = MANIFEST) -> list[dict[str, Any]]:
+    with open(path) as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc]
+
+
+def local_configurations(
+    port: int, ca_pem: bytes | None = None, path: Path = MANIFEST
+) -> list[dict[str, Any]]:
+    """The shipped configurations pointing at https://127.0.0.1:<port>/<path>.
+
+    Without `ca_pem` the caBundle is left out, for `dnsgate certs` to inject.
+    """
+    import base64
+
+    configurations = copy.deepcopy(load_configurations(path))
+    for configuration in configurations:
+        for webhook in configuration["webhooks"]:
+            service = webhook["clientConfig"]["service"]
+            webhook["clientConfig"] = {"url": f"https://127.0.0.1:{port}{service['path']}"}
+            if ca_pem is not None:
+                webhook["clientConfig"]["caBundle"] = base64.b64encode(ca_pem).decode()
+    return configurations
+
+
+def register(kubeconfig: Path | str, configurations: Sequence[Mapping[str, Any]]) -> None:
+    document = {"apiVersion": "v1", "kind": "List", "items": list(configurations)}
+    kubectl.run(kubeconfig, "apply", "-f", "-", input=json.dumps(document))
+
+
+def unregister(kubeconfig: Path | str, configurations: Sequence[Mapping[str, Any]]) -> None:
+    for configuration in configurations:
+        kubectl.run(kubeconfig, "delete", configuration["kind"].lower(),
+                    configuration["metadata"]["name"], "--ignore-not-found", "--wait=true")
+
+
+def ready(port: int, ca_file: Path) -> bool:
+    context = ssl.create_default_context(cafile=str(ca_file))
+    url = f"https://127.0.0.1:{port}/readyz"
+    with urllib.request.urlopen(url, timeout=2, context=context) as response:
+        return bool(response.status == 200)
+
+
+def start(
+    supervisor: Supervisor,
+    *,
+    port: int,
+    cert_file: Path,
+    key_file: Path,
+    ca_file: Path,
+    domain_filters: Sequence[str],
+    kubeconfig: Path | str,
+    extra_args: Sequence[str] = (),
+    name: str = "dnsgate-webhook",
+) -> Child:
+    """Start `dnsgate webhook` on 127.0.0.1:<port> and wait until it answers /readyz."""
+    argv = [
+        sys.executable, "-m", "dnsgate", "webhook",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--tls-cert-file", str(cert_file), "--tls-key-file", str(key_file),
+        *(f"--domain-filter={domain}" for domain in domain_filters),
+        *extra_args,
+    ]
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    child = supervisor.start(name, argv, env=env)
+    # Each gunicorn worker has its own index; a few ready answers in a row on fresh
+    # connections make it likely that every worker has listed the Services.
+    streak = [0]
+
+    def all_ready() -> bool:
+        try:
+            streak[0] = streak[0] + 1 if ready(port, ca_file) else 0
+        except OSError:  # refused while binding, 503 (HTTPError) while listing
+            streak[0] = 0
+        return streak[0] >= 5
+
+    wait_until(child, all_ready, timeout=READY_TIMEOUT, what="ready (/readyz)")
+    return child
