@@ -1,0 +1,239 @@
+"""The loop: keep Route53 equal to what the Services ask for, cheaply.
+
+A full resync (`run_once`) lists the zones once and keeps their record sets in memory;
+between resyncs, Service events are planned incrementally for the names they touch, against
+that cache, and the cache is updated from every change that lands. So with nothing changing
+there is no ChangeResourceRecordSets call and one zone listing per `--interval`. Events
+arriving within `coalesce` seconds of each other become one batch. A group Route53 refuses
+is retried for its name with exponential backoff (and at every resync), never blocking
+others. After an error whose outcome is unknown the cache is re-listed before the next sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from reconciler import endpoint, plan, registry, source, table
+from reconciler.endpoint import Endpoint, Key
+from reconciler.errors import ReconcileError
+from reconciler.registry import ChangeGroup
+from reconciler.report import AlwaysWrite, Outcome, Reporter, WriteGate
+from reconciler.route53 import Applied, Failed, Provider, Zone, zone_for
+from reconciler.settings import ControllerSettings, RegistrySettings, SourceSettings
+
+log = logging.getLogger("dnsgate.reconcile")
+
+RETRY_BASE = 1.0  # seconds before the first retry of a refused group; doubles each time
+
+
+class Services(Protocol):
+    def snapshot(self) -> list[source.Service]: ...
+
+
+@dataclass
+class _Retry:
+    attempts: int
+    due: float
+
+
+class Controller:
+    def __init__(
+        self,
+        settings: ControllerSettings,
+        source_settings: SourceSettings,
+        registry_settings: RegistrySettings,
+        provider: Provider,
+        services: Services,
+        reporter: Reporter,
+        gate: WriteGate | None = None,
+        out: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.source_settings = source_settings
+        self.registry_settings = registry_settings
+        self.provider = provider
+        self.services = services
+        self.reporter = reporter
+        self.gate = gate or AlwaysWrite()
+        self.out = out
+        self.clock = clock
+        self.stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._dirty: set[str] = set()
+        self._zones: tuple[Zone, ...] = ()
+        self._records: dict[str, dict[Key, Endpoint]] = {}
+        self._fresh = False
+        self._names_of: dict[str, set[str]] = {}
+        self._retry: dict[str, _Retry] = {}
+
+    # ---- events (called from the watch thread) ----------------------------------------
+
+    def notify(self, services: set[str]) -> None:
+        with self._lock:
+            self._dirty |= services
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        """Stop after the batch in flight (what SIGTERM does)."""
+        self.stop.set()
+        self._wake.set()
+
+    # ---- the two kinds of sync --------------------------------------------------------
+
+    def run_once(self) -> bool:
+        """One full sync; True when every change landed. The steps:
+
+        1. list the zones and each zone's record sets (kept in memory as the cache);
+        2. compute the desired record sets from the Services (`source.desired`);
+        3. per zone, read ownership from the TXT registry (`registry.read`);
+        4. plan the changes (`plan.calculate`) and add their TXTs (`registry.changes`);
+        5. apply them, batched and bisected (`Provider.apply`), or print them (--dry-run);
+        6. report each Service's outcome.
+        """
+        with self._lock:
+            self._dirty.clear()  # this full sync covers every event seen so far
+        self._refresh()
+        return self._sync(names=None)
+
+    def sync_services(self, services: set[str]) -> bool:
+        """Incremental sync of the names these Services held before or hold now."""
+        if not self._fresh:
+            self._refresh()
+        names = set().union(*(self._names_of.get(s, set()) for s in services))
+        desired = source.desired(self.services.snapshot(), self.source_settings.domains)
+        for result in desired.services:
+            if result.service in services:
+                names |= {e.dnsname for e in result.endpoints}
+        return self._sync(names, desired, services)
+
+    def run(self) -> bool:
+        """Sync, then follow events and resync every interval until `stop` is set."""
+        ok = self.run_once()
+        next_resync = self.clock() + self.settings.interval
+        while not self.stop.is_set():
+            due = min([next_resync, *(r.due for r in self._retry.values())])
+            self._wake.wait(max(0.0, due - self.clock()))
+            if self.stop.is_set():
+                break
+            if self._wake.is_set():
+                self.stop.wait(self.settings.coalesce)  # let a burst of events arrive
+                self._wake.clear()
+                with self._lock:
+                    dirty, self._dirty = self._dirty, set()
+                if dirty:
+                    ok = self.sync_services(dirty) and ok
+            now = self.clock()
+            if now >= next_resync:
+                ok = self.run_once()
+                next_resync = now + self.settings.interval
+            elif any(r.due <= now for r in self._retry.values()):
+                names = {n for n, r in self._retry.items() if r.due <= now}
+                ok = self._sync(names) and ok
+        return ok
+
+    # ---- steps ------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if not self._zones:
+            self._zones = self.provider.zones()
+        self._records = {z.id: {r.key: r for r in self.provider.records(z)}
+                         for z in self._zones}
+        self._fresh = True
+
+    def _sync(self, names: set[str] | None, desired: source.Desired | None = None,
+              touched: Iterable[str] = ()) -> bool:
+        desired = desired or source.desired(self.services.snapshot(),
+                                            self.source_settings.domains)
+        self._names_of = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
+        failed: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        for zone in self._zones:
+            wanted = [e for e in desired.endpoints if zone_for(e.dnsname, self._zones) == zone
+                      and (names is None or e.dnsname in names)]
+            view = registry.read(self._records.get(zone.id, {}).values(),
+                                 self.registry_settings)
+            current = [e for e in view.endpoints if self._in_scope(e)
+                       and (names is None or e.dnsname in names)]
+            planned = plan.calculate(current, wanted, policy=self.settings.policy,
+                                     owner_id=self.registry_settings.owner_id)
+            for skip in planned.skipped:
+                skipped.setdefault(skip.endpoint.label(endpoint.RESOURCE) or "", skip.reason)
+            groups = registry.changes(planned, view, self.registry_settings)
+            if self.settings.dry_run:
+                if self.out is not None:
+                    self.out.write(f"zone {zone.name} ({zone.id}):\n")
+                    self.out.write(table.render(groups, self.registry_settings.owner_id))
+                continue
+            if not groups or not self.gate.may_write():
+                continue
+            for message, group in self._apply(zone, groups):
+                failed.setdefault(group.resource, message)
+        self._report(desired, names, set(touched), failed, skipped)
+        return not failed
+
+    def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...]) -> list[tuple[str, ChangeGroup]]:
+        try:
+            applied = self.provider.apply(zone, groups, self.stop)
+        except ReconcileError as exc:
+            log.error("Route53 changes to zone %s failed: %s", zone.name, exc)
+            self._fresh = False  # some batches may have landed: re-list before planning again
+            applied = Applied(failed=tuple(Failed(g, str(exc)) for g in groups))
+        cache = self._records.setdefault(zone.id, {})
+        for group in applied.landed:
+            self._retry.pop(group.dnsname, None)
+            for change in group.changes:
+                if change.action == "DELETE":
+                    cache.pop(change.record.key, None)
+                else:
+                    cache[change.record.key] = change.record
+        now = self.clock()
+        for failure in applied.failed:
+            name = failure.group.dnsname
+            attempts = self._retry[name].attempts + 1 if name in self._retry else 1
+            delay = min(self.settings.interval, RETRY_BASE * 2 ** (attempts - 1))
+            self._retry[name] = _Retry(attempts, now + delay)
+            log.warning("Route53 refused the changes for %s (%s): %s; retry %d in %.0fs",
+                        name, failure.group.resource, failure.message, attempts, delay)
+        return [(f.message, f.group) for f in applied.failed]
+
+    def _in_scope(self, record: Endpoint) -> bool:
+        if not self.source_settings.domains.matches(record.dnsname):
+            return False
+        namespace = self.source_settings.namespace
+        resource = record.label(endpoint.RESOURCE)
+        # A namespaced reconciler manages only its namespace's records; others' records
+        # stay visible as occupants of their names but are never deleted by it.
+        return not (namespace and resource is not None
+                    and record.label(endpoint.OWNER) == self.registry_settings.owner_id
+                    and not resource.startswith(f"service/{namespace}/"))
+
+    def _report(self, desired: source.Desired, names: set[str] | None, touched: set[str],
+                failed: dict[str, str], skipped: dict[str, str]) -> None:
+        lost = {c.service: c for c in desired.conflicts}
+        for result in desired.services:
+            mine = {e.dnsname for e in result.endpoints}
+            if names is not None and result.service not in touched and not mine & names:
+                continue
+            resource = f"service/{result.service}"
+            if result.problems:
+                outcome = Outcome(result.service, "invalid", "; ".join(result.problems))
+            elif result.service in lost:
+                c = lost[result.service]
+                outcome = Outcome(result.service, "conflict",
+                                  f"{c.hostname} is held by the senior Service {c.holder}")
+            elif resource in skipped:
+                outcome = Outcome(result.service, "conflict", skipped[resource])
+            elif resource in failed:
+                outcome = Outcome(result.service, "failed", failed[resource])
+            elif result.endpoints and not self.settings.dry_run:
+                outcome = Outcome(result.service, "synced")
+            else:
+                continue
+            self.reporter.report(outcome)

@@ -1,0 +1,112 @@
+"""The plan: what to change in one zone, decided from what is there and what is wanted.
+
+Pure: no boto3, no kubernetes, no clock. Record sets are compared per (name, SetIdentifier)
+and then per type (REFERENCE.md section 5). `current` carries the registry's labels
+(`owner`, `resource`, `txt-missing`); `desired` carries `resource`.
+
+Decision table, for one desired record set D and the current set C of the same key:
+
+| C exists? | ours? | differs? | sync / upsert-only     | create-only |
+|-----------|-------|----------|------------------------|-------------|
+| no        | -     | -        | create (*)             | create (*)  |
+| yes       | yes   | no       | nothing (idempotent)   | nothing     |
+| yes       | yes   | yes      | update (UPSERT)        | nothing     |
+| yes       | no    | -        | skip, reported         | skip        |
+
+(*) only when no record of any type is at the name, or every one there is ours; otherwise
+skipped and reported ("differs" also covers a changed `resource` label).
+
+A current set we own that no Service wants is deleted under `sync` only. A record we own
+whose new-format TXT is missing (owned through an old-format TXT) gets its TXT re-created.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reconciler.endpoint import OWNER, RESOURCE, Endpoint, Key
+
+TXT_MISSING = "txt-missing"
+
+
+@dataclass(frozen=True)
+class Update:
+    old: Endpoint
+    new: Endpoint
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A desired record set left alone, and why (for the Service's report)."""
+
+    endpoint: Endpoint
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    creates: tuple[Endpoint, ...] = ()
+    updates: tuple[Update, ...] = ()
+    deletes: tuple[Endpoint, ...] = ()
+    repairs: tuple[Endpoint, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.creates or self.updates or self.deletes or self.repairs)
+
+
+def calculate(
+    current: Iterable[Endpoint],
+    desired: Iterable[Endpoint],
+    *,
+    policy: str,
+    owner_id: str,
+) -> Plan:
+    """Creates, updates, deletes and TXT repairs that bring `current` to `desired`."""
+    have = {record.key: record for record in current}
+    at_name: dict[str, list[Endpoint]] = defaultdict(list)
+    for record in have.values():
+        at_name[record.dnsname].append(record)
+    want: dict[Key, Endpoint] = {}
+    for record in desired:
+        want.setdefault(record.key, record.with_labels(**{OWNER: owner_id}))
+
+    creates: list[Endpoint] = []
+    updates: list[Update] = []
+    repairs: list[Endpoint] = []
+    skipped: list[Skip] = []
+    for key, wanted in sorted(want.items()):
+        existing = have.get(key)
+        if existing is None:
+            blockers = [r for r in at_name[wanted.dnsname] if r.label(OWNER) != owner_id]
+            if blockers:
+                skipped.append(Skip(wanted, _taken(blockers[0])))
+            else:
+                creates.append(wanted)
+            continue
+        if existing.label(OWNER) != owner_id:
+            skipped.append(Skip(wanted, _taken(existing)))
+            continue
+        changed = (not existing.same_record(wanted)
+                   or existing.label(RESOURCE) != wanted.label(RESOURCE))
+        if changed and policy != "create-only":
+            updates.append(Update(existing, wanted))
+        elif existing.label(TXT_MISSING):
+            repairs.append(existing.with_labels(**{TXT_MISSING: ""}))
+
+    deletes: list[Endpoint] = []
+    if policy == "sync":
+        deletes = [record for key, record in sorted(have.items())
+                   if key not in want and record.label(OWNER) == owner_id]
+    return Plan(tuple(creates), tuple(updates), tuple(deletes), tuple(repairs), tuple(skipped))
+
+
+def _taken(record: Endpoint) -> str:
+    owner = record.label(OWNER)
+    what = f"{record.describe()} ({', '.join(record.targets)})"
+    if owner is None:
+        return f"{what} exists without an ownership TXT record; dnsgate leaves it untouched"
+    return f'{what} is owned by "{owner}"; dnsgate leaves it untouched'

@@ -1,0 +1,58 @@
+"""Per-Service outcomes of a sync, and the seams issue 6 builds on.
+
+The controller tells a `Reporter` how each Service fared (synced, failed, conflict,
+invalid); today's reporter logs a line when a Service's outcome changes. Events and
+status.conditions on the Service, and Prometheus metrics, are other Reporters. `WriteGate`
+is where leader election plugs in: only the leader writes to Route53.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Status = Literal["synced", "failed", "conflict", "invalid"]
+
+log = logging.getLogger("dnsgate.reconcile")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    service: str  # "namespace/name"
+    status: Status
+    message: str = ""
+
+
+class Reporter(Protocol):
+    def report(self, outcome: Outcome) -> None: ...
+
+
+class WriteGate(Protocol):
+    def may_write(self) -> bool: ...
+
+
+class AlwaysWrite:
+    """A single replica: always the writer (ExternalDNS's only mode)."""
+
+    def may_write(self) -> bool:
+        return True
+
+
+class LogReporter:
+    """Logs an outcome when it differs from the Service's previous one; keeps them all."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, Outcome] = {}
+        self._lock = threading.Lock()
+
+    def report(self, outcome: Outcome) -> None:
+        with self._lock:
+            previous = self.latest.get(outcome.service)
+            self.latest[outcome.service] = outcome
+        if previous == outcome:
+            return
+        level = logging.INFO if outcome.status == "synced" else logging.WARNING
+        suffix = f": {outcome.message}" if outcome.message else ""
+        log.log(level, "Service %s %s%s", outcome.service, outcome.status, suffix)

@@ -1,0 +1,190 @@
+"""The Route53 provider: zones, their record sets, and applying change groups.
+
+Through boto3 behind `Route53Client`, a Protocol of the three calls used, so region,
+credentials and endpoint come from boto3's normal chain (AWS_SHARED_CREDENTIALS_FILE,
+AWS_ENDPOINT_URL_ROUTE_53). Zones are chosen by domain filter, zone type and zone id
+filter. Record sets are listed 300 per page (Route53's maximum). Changes are packed by
+`batching.pack`; a batch Route53 refuses is bisected so one bad change never blocks the
+rest: good groups land, the bad group is returned as failed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+from dnsgate.domains import normalize, within
+from reconciler import batching, endpoint, throttle
+from reconciler.endpoint import Endpoint
+from reconciler.errors import RecordRejected
+from reconciler.registry import Change, ChangeGroup
+from reconciler.settings import Route53Settings
+
+PAGE_SIZE = "300"  # ListResourceRecordSets' maximum page
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+_PROPERTY_FIELDS = {endpoint.WEIGHT: "Weight", endpoint.FAILOVER: "Failover",
+                    endpoint.HEALTH_CHECK_ID: "HealthCheckId"}
+
+
+class Route53Client(Protocol):
+    def list_hosted_zones(self, **kwargs: Any) -> Any: ...
+
+    def list_resource_record_sets(self, **kwargs: Any) -> Any: ...
+
+    def change_resource_record_sets(self, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    name: str
+    private: bool
+
+
+@dataclass(frozen=True)
+class Failed:
+    group: ChangeGroup
+    message: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    landed: tuple[ChangeGroup, ...] = ()
+    failed: tuple[Failed, ...] = ()
+    calls: int = 0
+
+
+@dataclass
+class Provider:
+    client: Route53Client
+    settings: Route53Settings
+    backoff: throttle.Backoff = field(default_factory=throttle.Backoff)
+    limiter: throttle.RateLimiter | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        if self.limiter is None:
+            self.limiter = throttle.RateLimiter(self.settings.requests_per_second)
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        assert self.limiter is not None
+        return throttle.call(fn, self.limiter, self.backoff, self.sleep)
+
+    def zones(self) -> tuple[Zone, ...]:
+        found: list[Zone] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = self._call(partial(self.client.list_hosted_zones, **kwargs))
+            for raw in page.get("HostedZones", []):
+                zone = Zone(raw["Id"].rsplit("/", 1)[-1], normalize(decode_name(raw["Name"])),
+                            bool(raw.get("Config", {}).get("PrivateZone")))
+                if self._selected(zone):
+                    found.append(zone)
+            if not page.get("IsTruncated"):
+                return tuple(found)
+            kwargs = {"Marker": page["NextMarker"]}
+
+    def _selected(self, zone: Zone) -> bool:
+        s = self.settings
+        if s.zone_ids and zone.id not in s.zone_ids:
+            return False
+        if s.zone_type and zone.private != (s.zone_type == "private"):
+            return False
+        # A zone matters when a managed name can live in it: the zone is inside a filter
+        # domain, or a filter domain is inside the zone.
+        domains = s.domains.include
+        return not domains or any(within(zone.name, d) or within(d, zone.name) for d in domains)
+
+    def records(self, zone: Zone) -> tuple[Endpoint, ...]:
+        found: list[Endpoint] = []
+        kwargs: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE}
+        while True:
+            page = self._call(partial(self.client.list_resource_record_sets, **kwargs))
+            found.extend(to_endpoint(raw) for raw in page.get("ResourceRecordSets", []))
+            if not page.get("IsTruncated"):
+                return tuple(found)
+            kwargs = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE,
+                      "StartRecordName": page["NextRecordName"],
+                      "StartRecordType": page["NextRecordType"]}
+            if page.get("NextRecordIdentifier"):
+                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
+    def apply(self, zone: Zone, groups: Sequence[ChangeGroup],
+              stop: threading.Event | None = None) -> Applied:
+        """Send every group; bisect refused batches down to the single failing group."""
+        landed: list[ChangeGroup] = []
+        failed: list[Failed] = []
+        calls = 0
+        pending = [list(b) for b in batching.pack(groups)]
+        while pending:
+            if stop is not None and stop.is_set():
+                break  # SIGTERM: the batch in flight has finished; leave the rest
+            batch = pending.pop(0)
+            calls += 1
+            try:
+                self._call(partial(
+                    self.client.change_resource_record_sets, HostedZoneId=zone.id,
+                    ChangeBatch={"Comment": "dnsgate", "Changes": [
+                        to_change(c) for g in batch for c in g.changes]}))
+            except RecordRejected as exc:
+                if len(batch) == 1:
+                    failed.append(Failed(batch[0], _reason(exc)))
+                else:
+                    left, right = batching.halves(batch)
+                    pending[:0] = [list(left), list(right)]
+                continue
+            landed.extend(batch)
+        return Applied(tuple(landed), tuple(failed), calls)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(": ", 1)[-1] if "operation: " in text else text
+
+
+def decode_name(name: str) -> str:
+    """Route53 returns some characters as octal escapes (`*` as `\\052`)."""
+    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name)
+
+
+def to_endpoint(raw: dict[str, Any]) -> Endpoint:
+    properties = {key: str(raw[field_name]) for key, field_name in _PROPERTY_FIELDS.items()
+                  if field_name in raw}
+    if "AliasTarget" in raw:
+        targets = [f"alias:{normalize(raw['AliasTarget']['DNSName'])}"]
+    else:
+        targets = [r["Value"] for r in raw.get("ResourceRecords", [])]
+        if raw["Type"] in (endpoint.CNAME,):
+            targets = [normalize(t) for t in targets]
+    return endpoint.make(decode_name(raw["Name"]), raw["Type"], targets, ttl=raw.get("TTL"),
+                         set_identifier=raw.get("SetIdentifier"), properties=properties)
+
+
+def to_change(change: Change) -> dict[str, Any]:
+    record = change.record
+    raw: dict[str, Any] = {
+        "Name": record.dnsname + ".",
+        "Type": record.record_type,
+        "TTL": record.ttl,
+        "ResourceRecords": [{"Value": t} for t in record.targets],
+    }
+    if record.set_identifier:
+        raw["SetIdentifier"] = record.set_identifier
+    for key, value in record.properties:
+        if key == endpoint.WEIGHT:
+            raw["Weight"] = int(value)
+        elif key in _PROPERTY_FIELDS:
+            raw[_PROPERTY_FIELDS[key]] = value
+    return {"Action": change.action, "ResourceRecordSet": raw}
+
+
+def zone_for(name: str, zones: Sequence[Zone]) -> Zone | None:
+    """The most specific zone that holds `name`, as Route53 resolves it."""
+    holding = [z for z in zones if within(name, z.name)]
+    return max(holding, key=lambda z: len(z.name)) if holding else None

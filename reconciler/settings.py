@@ -1,0 +1,135 @@
+"""The reconciler's settings: parsed once from flags (or DNSGATE_* env) into grouped frozen
+dataclasses, each stage handed only its own slice.
+
+Flag names are ExternalDNS's where the meaning is the same, so a Deployment's args carry
+over. Bad or conflicting values raise `ConfigError` with one line naming the flag, the value
+and what would be valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Literal
+
+from dnsgate import annotations as dns_annotations
+from dnsgate.domains import DomainFilter
+from reconciler.errors import ConfigError
+
+Policy = Literal["sync", "upsert-only", "create-only"]
+POLICIES: tuple[Policy, ...] = ("sync", "upsert-only", "create-only")
+ZONE_TYPES = ("", "public", "private")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    domains: DomainFilter
+    namespace: str = ""
+    """Namespace to watch; empty watches all (ExternalDNS's --namespace default)."""
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    owner_id: str = "default"
+    """ExternalDNS's default owner id, so a zone it manages unconfigured is ours by default."""
+    prefix: str = ""
+    suffix: str = ""
+    wildcard_replacement: str = ""
+    aes_key: bytes | None = None
+    """32 raw bytes for AES-256-GCM TXT values, or None for plain text."""
+
+
+@dataclass(frozen=True)
+class Route53Settings:
+    domains: DomainFilter
+    zone_type: str = ""
+    """"public", "private" or "" for both, as ExternalDNS's --aws-zone-type."""
+    zone_ids: tuple[str, ...] = ()
+    requests_per_second: float = 5.0
+    """Route53's documented limit: 5 requests/second per account, shared by all calls."""
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    policy: Policy = "sync"
+    interval: float = 60.0
+    """Seconds between full resyncs; ExternalDNS's --interval default is 1m."""
+    once: bool = False
+    dry_run: bool = False
+    coalesce: float = 0.2
+    """Seconds to wait after a Service event for more, so a burst becomes one batch."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: SourceSettings
+    registry: RegistrySettings
+    route53: Route53Settings
+    controller: ControllerSettings
+
+
+def from_args(args: argparse.Namespace) -> Settings:
+    domains = DomainFilter.of(args.domain_filter, args.exclude_domains)
+    if args.txt_prefix and args.txt_suffix:
+        raise ConfigError(
+            f'--txt-prefix "{args.txt_prefix}" and --txt-suffix "{args.txt_suffix}" are '
+            "mutually exclusive (ExternalDNS accepts one TXT affix); give only one")
+    if args.policy not in POLICIES:
+        raise ConfigError(f'--policy "{args.policy}" is not a policy; use one of '
+                          f"{', '.join(POLICIES)}")
+    if args.aws_zone_type not in ZONE_TYPES:
+        raise ConfigError(f'--aws-zone-type "{args.aws_zone_type}" is not a zone type; use '
+                          'public, private, or "" for both')
+    if args.txt_encrypt_enabled and not args.txt_encrypt_aes_key:
+        raise ConfigError("--txt-encrypt-enabled needs --txt-encrypt-aes-key (32 bytes, raw or "
+                          "base64)")
+    if args.txt_owner_id == "":
+        raise ConfigError('--txt-owner-id "" is empty; give the owner id your zone\'s TXT '
+                          "records carry, e.g. external-dns-external-dns")
+    return Settings(
+        source=SourceSettings(domains=domains, namespace=args.namespace),
+        registry=RegistrySettings(
+            owner_id=args.txt_owner_id,
+            prefix=args.txt_prefix,
+            suffix=args.txt_suffix,
+            wildcard_replacement=args.txt_wildcard_replacement,
+            aes_key=aes_key(args.txt_encrypt_aes_key) if args.txt_encrypt_aes_key else None,
+        ),
+        route53=Route53Settings(
+            domains=domains,
+            zone_type=args.aws_zone_type,
+            zone_ids=tuple(z.rsplit("/", 1)[-1] for z in args.zone_id_filter),
+        ),
+        controller=ControllerSettings(
+            policy=args.policy,
+            interval=interval_seconds(args.interval),
+            once=args.once,
+            dry_run=args.dry_run,
+        ),
+    )
+
+
+def aes_key(value: str) -> bytes:
+    """ExternalDNS takes the key as 32 raw bytes or as base64 of 32 bytes."""
+    if len(value.encode()) == 32:
+        return value.encode()
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ConfigError("--txt-encrypt-aes-key is neither 32 bytes nor base64 of 32 bytes "
+                          f"(got {len(value)} characters); AES-256-GCM needs a 32-byte key")
+    return decoded
+
+
+def interval_seconds(value: str) -> float:
+    text = str(value).strip()
+    seconds = float(text) if text.replace(".", "", 1).isdigit() else (
+        dns_annotations.go_duration_seconds(text))
+    if seconds is None or seconds <= 0:
+        raise ConfigError(f'--interval "{value}" is not a positive duration; use seconds '
+                          '("60") or a Go duration ("1m", "30s")')
+    return seconds

@@ -1,0 +1,90 @@
+"""Stay within Route53's request rate, and retry what is worth retrying.
+
+Route53 allows 5 requests/second per account and answers beyond that with Throttling; big
+zones listed too often hit it (ExternalDNS issues #1293, #905, #1784). A client-side limiter
+spaces our calls, and throttling, 5xx and dropped connections are retried with exponential
+backoff and full jitter. botocore's own retries are switched off so the call count is ours.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from reconciler.errors import RecordRejected, TransientError
+
+T = TypeVar("T")
+
+TRANSIENT_CODES = frozenset({
+    "Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestLimitExceeded",
+    "ServiceUnavailable", "InternalError", "InternalFailure",
+})
+REJECTED_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
+
+
+class RateLimiter:
+    """At most `rate` calls per second, spaced evenly (no bursts above the limit)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._interval = 1.0 / rate
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            self._sleep(start - now)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    attempts: int = 6
+    base: float = 0.2
+    cap: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return random.uniform(0, min(self.cap, self.base * 2 ** attempt))
+
+
+def classify(exc: Exception) -> Exception:
+    """Wrap a botocore error as RecordRejected, TransientError, or return it unchanged."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in REJECTED_CODES:
+            return RecordRejected(str(exc))
+        if code in TRANSIENT_CODES or status >= 500 or status == 429:
+            return TransientError(str(exc))
+    if isinstance(exc, ConnectionError | HTTPClientError):
+        return TransientError(str(exc))
+    return exc
+
+
+def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff,
+         sleep: Callable[[float], None] = time.sleep) -> T:
+    """`fn()` under the rate limit; transient failures retried, others raised wrapped."""
+    for attempt in range(backoff.attempts):
+        limiter.wait()
+        try:
+            return fn()
+        except Exception as exc:
+            wrapped = classify(exc)
+            if wrapped is exc:
+                raise
+            if isinstance(wrapped, TransientError) and attempt + 1 < backoff.attempts:
+                sleep(backoff.delay(attempt))
+                continue
+            raise wrapped from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -1,0 +1,154 @@
+"""Keep an in-memory copy of the Services, by list + watch, and say which ones changed.
+
+The list gives a resourceVersion; the watch continues from it, with bookmarks so the
+version stays fresh while nothing changes. A 410 Gone (the version has been compacted away)
+means events were missed: re-list, and report every Service whose copy differs. Any other
+error is transient: back off and resume from the last version seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from reconciler.source import Service, service_key
+
+log = logging.getLogger(__name__)
+
+OnChange = Callable[[set[str]], None]
+WATCH_TIMEOUT = 300  # seconds the apiserver holds one watch before we renew it
+
+
+class ServiceAPI(Protocol):
+    """The part of kubernetes.client.CoreV1Api used, returning Services as JSON dicts."""
+
+    def list(self) -> tuple[list[dict[str, Any]], str]: ...
+
+    def watch(self, resource_version: str, stop: threading.Event) -> Iterable[dict[str, Any]]: ...
+
+
+class Gone(Exception):
+    """The watch's resourceVersion is too old (HTTP 410): re-list."""
+
+
+class ServiceStore:
+    """Services by "namespace/name"; thread-safe snapshots for the controller."""
+
+    def __init__(self, api: ServiceAPI, on_change: OnChange) -> None:
+        self._api = api
+        self._on_change = on_change
+        self._services: dict[str, Service] = {}
+        self._lock = threading.Lock()
+        self.synced = threading.Event()
+        self.relists = 0
+
+    def snapshot(self) -> list[Service]:
+        with self._lock:
+            return list(self._services.values())
+
+    def relist(self) -> str:
+        items, version = self._api.list()
+        fresh: dict[str, Service] = {service_key(item): item for item in items}
+        with self._lock:
+            changed = {k for k in fresh.keys() | self._services.keys()
+                       if fresh.get(k) != self._services.get(k)}
+            self._services = fresh
+        self.relists += 1
+        self.synced.set()
+        if changed:
+            self._on_change(changed)
+        return version
+
+    def run(self, stop: threading.Event) -> None:
+        """List, then watch until `stop`; re-list on 410 Gone; back off on other errors."""
+        version, failures = "", 0
+        while not stop.is_set():
+            try:
+                if not version:
+                    version = self.relist()
+                for event in self._api.watch(version, stop):
+                    version = self._apply(event) or version
+                failures = 0
+            except Gone:
+                log.info("Service watch expired (410 Gone); re-listing")
+                version = ""
+            except Exception as exc:  # transient: the apiserver restarts, a socket drops
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** failures) * random.uniform(0.5, 1.0)
+                log.warning("Service watch failed (%s); retrying in %.1fs", exc, delay)
+                stop.wait(delay)
+
+    def _apply(self, event: dict[str, Any]) -> str | None:
+        kind, item = event["type"], event["object"]
+        version: str | None = item.get("metadata", {}).get("resourceVersion")
+        if kind == "BOOKMARK":
+            return version
+        if kind == "ERROR":
+            if item.get("code") == 410:
+                raise Gone()
+            raise RuntimeError(f"watch error: {item.get('message')}")
+        key = service_key(item)
+        with self._lock:
+            if kind == "DELETED":
+                self._services.pop(key, None)
+            else:
+                self._services[key] = item
+        self._on_change({key})
+        return version
+
+
+class KubernetesServices:
+    """ServiceAPI over the kubernetes client, scoped to one namespace or all."""
+
+    def __init__(self, core: Any, namespace: str = "") -> None:
+        self._core = core
+        self._namespace = namespace
+
+    def _call(self, **kwargs: Any) -> Any:
+        if self._namespace:
+            return self._core.list_namespaced_service(self._namespace, **kwargs)
+        return self._core.list_service_for_all_namespaces(**kwargs)
+
+    def list(self) -> tuple[list[dict[str, Any]], str]:
+        import json
+
+        response = self._call(_preload_content=False)
+        body = json.loads(response.data)
+        return body.get("items", []), body["metadata"].get("resourceVersion", "")
+
+    def watch(self, resource_version: str, stop: threading.Event) -> Iterable[dict[str, Any]]:
+        import json
+
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            response = self._call(
+                watch=True, resource_version=resource_version, allow_watch_bookmarks=True,
+                timeout_seconds=WATCH_TIMEOUT, _preload_content=False,
+                _request_timeout=(10, WATCH_TIMEOUT + 30))
+        except ApiException as exc:
+            if exc.status == 410:
+                raise Gone() from exc
+            raise
+        try:
+            for line in _lines(response):
+                if stop.is_set():
+                    return
+                if line:
+                    yield json.loads(line)
+        finally:
+            response.release_conn()
+
+
+def _lines(response: Any) -> Iterable[str]:
+    buffer = b""
+    for chunk in response.stream(amt=65536, decode_content=False):
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            yield line.decode()
+    if buffer.strip():
+        yield buffer.decode()

@@ -1,0 +1,134 @@
+"""Fixtures for the reconciler's tests.
+
+Unit tests use table fixtures and the small fakes of our own seams. End-to-end tests run a
+real `Controller` in a thread against the session's kube-apiserver and moto Route53 server,
+through the same `watch.ServiceStore` and `route53.Provider` that `dnsgate reconcile` uses,
+scoped to the test's namespace; a counting wrapper around the real boto3 client records
+every Route53 call so tests can assert how many were made.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from dnsgate.domains import DomainFilter
+from reconciler import settings as settings_module
+from reconciler.controller import Controller
+from reconciler.report import LogReporter
+from reconciler.route53 import Provider
+from reconciler.watch import KubernetesServices, ServiceStore
+
+OWNER = "external-dns-external-dns"
+ALPHA = "external-dns.alpha.kubernetes.io/"
+
+
+class CountingClient:
+    """The real boto3 Route53 client, with every call counted by operation."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self.calls[name] += 1
+
+    def list_hosted_zones(self, **kwargs: Any) -> Any:
+        self._count("list_hosted_zones")
+        return self.client.list_hosted_zones(**kwargs)
+
+    def list_resource_record_sets(self, **kwargs: Any) -> Any:
+        self._count("list_resource_record_sets")
+        return self.client.list_resource_record_sets(**kwargs)
+
+    def change_resource_record_sets(self, **kwargs: Any) -> Any:
+        self._count("change_resource_record_sets")
+        return self.client.change_resource_record_sets(**kwargs)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value = check()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = check()
+    assert value, f"not true within {timeout}s: {check}"
+    return value
+
+
+def zone_records(route53: Any, zone_id: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Every record set in the zone except NS/SOA, keyed (name, type, set identifier)."""
+    found = {}
+    for page in route53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+        for record in page["ResourceRecordSets"]:
+            if record["Type"] in ("NS", "SOA"):
+                continue
+            key = (record["Name"].rstrip("."), record["Type"], record.get("SetIdentifier", ""))
+            found[key] = record
+    return found
+
+
+def values(record: dict[str, Any]) -> list[str]:
+    return sorted(r["Value"] for r in record.get("ResourceRecords", []))
+
+
+@dataclass
+class Running:
+    controller: Controller
+    client: CountingClient
+    reporter: LogReporter
+    store: ServiceStore
+    thread: threading.Thread
+    result: list[bool] = field(default_factory=list)
+
+    def outcome(self, service: str) -> Any:
+        return self.reporter.latest.get(service)
+
+
+@pytest.fixture
+def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Running]]:  # type: ignore[no-untyped-def]
+    """Start a Controller thread watching the test's namespace; stopped after the test."""
+    from kubernetes import client, config
+
+    started: list[Running] = []
+
+    def start(*, owner: str = OWNER, policy: str = "sync", interval: float = 60.0,
+              coalesce: float = 0.1, **registry: Any) -> Running:
+        config.load_kube_config()
+        settings = settings_module.Settings(
+            source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
+                                                  namespace),
+            registry=settings_module.RegistrySettings(owner_id=owner, **registry),
+            route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"])),
+            controller=settings_module.ControllerSettings(
+                policy=policy, interval=interval, coalesce=coalesce),  # type: ignore[arg-type]
+        )
+        counting = CountingClient(route53)
+        reporter = LogReporter()
+        controller: Controller
+        store = ServiceStore(KubernetesServices(client.CoreV1Api(), namespace),
+                             lambda keys: controller.notify(keys))
+        controller = Controller(settings.controller, settings.source, settings.registry,
+                                Provider(counting, settings.route53), store, reporter)
+        store.relist()
+        threading.Thread(target=store.run, args=(controller.stop,), daemon=True).start()
+        running = Running(controller, counting, reporter, store, threading.Thread())
+        running.thread = threading.Thread(
+            target=lambda: running.result.append(controller.run()), daemon=True)
+        running.thread.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.controller.shutdown()
+        running.thread.join(timeout=10)
