@@ -13,17 +13,14 @@ webhook existed can still be edited; only names the request newly adds are refus
 """
 
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonpatch
-
 from dnsgate import annotations, claims
 from dnsgate.annotations import Problem
 from dnsgate.claims import Claim
-from webhook import payloads
+from webhook import patch, payloads
 from webhook.index import ClaimLookup
 from webhook.settings import AdmissionSettings
 
@@ -102,15 +99,8 @@ def mutate(request: payloads.AdmissionRequest, settings: AdmissionSettings) -> V
     prefixes = [p for p in annotations.PREFIXES if p + annotations.HOSTNAME in existing]
     if not prefixes:
         return ALLOW
-    patched = copy.deepcopy(obj)
-    metadata = patched.setdefault("metadata", {})
-    metadata["annotations"] = {
-        **existing, **{p + annotations.TTL: str(settings.default_ttl) for p in prefixes}
-    }
-    # make_patch writes `add /metadata/annotations` as a whole map when the object has none,
-    # and escapes the "/" inside annotation keys as "~1" (RFC 6901).
-    operations = jsonpatch.make_patch(obj, patched).patch
-    return Verdict(allowed=True, patch=tuple(operations))
+    added = {p + annotations.TTL: str(settings.default_ttl) for p in prefixes}
+    return Verdict(allowed=True, patch=tuple(patch.add_annotations(obj, added)))
 
 
 def validate(

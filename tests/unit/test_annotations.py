@@ -1,0 +1,283 @@
+"""The annotation rules, table-driven: each row is (annotations, verdict, messages).
+
+`messages` are the exact lines a user reads (`str(Problem)`); an empty tuple means the
+annotations are accepted. Rows cover every rule with its edges: label and name lengths,
+wildcards, trailing dots, case, both prefixes, every TTL form, routing-policy pairings.
+"""
+
+import pytest
+
+from dnsgate import annotations
+from dnsgate.annotations import DNSAnnotations, Raw
+
+A = "external-dns.alpha.kubernetes.io/"
+S = "external-dns.kubernetes.io/"
+H = A + "hostname"
+NAME = "httpbin.goldentooth.net"
+EXAMPLE = "a bare name such as app.goldentooth.net"
+TTL_HELP = ('whole seconds ("60") or a Go duration ("10m", "1h30m") from 1s to 2147483647s')
+LABEL_63 = "a" * 63
+LABEL_64 = "a" * 64
+# 253 characters: labels of 61, 61, 61 and 51 characters, then ".goldentooth.net".
+NAME_253 = ".".join(["b" * 61] * 3 + ["b" * 51, "goldentooth.net"])
+NAME_254 = "c" + NAME_253
+assert len(NAME_253) == 253 and len(NAME_254) == 254
+UUID = "12345678-1234-1234-1234-123456789abc"
+
+
+def host(value: str, **others: str) -> dict[str, str]:
+    return {H: value, **{A + k.replace("_", "-"): v for k, v in others.items()}}
+
+
+def bad(value: str, reason: str, key: str = H) -> str:
+    return f'{key}: "{value}" {reason}'
+
+
+OUTSIDE = "is outside the managed domains (goldentooth.net)"
+HOSTNAME_CASES = [
+    ("plain", host(NAME), ()),
+    ("upper-case", host("HTTPBIN.GoldenTooth.NET"), ()),
+    ("trailing-dot", host(NAME + "."), ()),
+    ("two-trailing-dots", host(NAME + ".."),
+     (bad(NAME + "..", "ends in more than one dot; one trailing dot at most"),)),
+    ("zone-apex", host("goldentooth.net"), ()),
+    ("comma-list", host(f"{NAME},api.goldentooth.net"), ()),
+    ("spaces-ignored", host(f" {NAME} , api.goldentooth.net "), ()),
+    ("tab-and-newline-ignored", host(f"{NAME},\n\tapi.goldentooth.net"), ()),
+    ("duplicate-names-merge", host(f"{NAME},{NAME.upper()}"), ()),
+    ("wildcard", host("*.goldentooth.net"), ()),
+    ("wildcard-deeper", host("*.apps.goldentooth.net"), ()),
+    ("wildcard-mid-label", host("a*.goldentooth.net"),
+     (bad("a*.goldentooth.net", 'has a "*" that is not the whole first label; only a '
+          'leading "*." wildcard is allowed'),)),
+    ("wildcard-not-first", host("app.*.goldentooth.net"),
+     (bad("app.*.goldentooth.net", 'has a "*" that is not the whole first label; only a '
+          'leading "*." wildcard is allowed'),)),
+    ("double-wildcard", host("*.*.goldentooth.net"),
+     (bad("*.*.goldentooth.net", 'has a "*" that is not the whole first label; only a '
+          'leading "*." wildcard is allowed'),)),
+    ("label-63", host(f"{LABEL_63}.goldentooth.net"), ()),
+    ("label-64", host(f"{LABEL_64}.goldentooth.net"),
+     (bad(f"{LABEL_64}.goldentooth.net",
+          f'has a label of 64 characters ("{"a" * 20}..."); a label has at most 63'),)),
+    ("name-253", host(NAME_253), ()),
+    ("name-253-with-trailing-dot", host(NAME_253 + "."), ()),
+    ("name-254", host(NAME_254),
+     (bad(NAME_254, "is 254 characters long; a DNS name has at most 253"),)),
+    ("outside-domain", host("httpbin.example.com"), (bad("httpbin.example.com", OUTSIDE),)),
+    ("suffix-without-dot-boundary", host("evilgoldentooth.net"),
+     (bad("evilgoldentooth.net", OUTSIDE),)),
+    ("excluded-subtree", host("pi.lab.goldentooth.net"),
+     (bad("pi.lab.goldentooth.net",
+          "is inside an excluded domain (lab.goldentooth.net)"),)),
+    ("one-good-one-outside", host(f"{NAME},httpbin.example.com"),
+     (bad("httpbin.example.com", OUTSIDE),)),
+    ("empty", host(""), (bad("", "is empty; give one or more comma-separated hostnames"),)),
+    ("only-spaces", host("   "),
+     (bad("   ", "is empty; give one or more comma-separated hostnames"),)),
+    ("trailing-comma", host(f"{NAME},"),
+     (bad(f"{NAME},", "has an empty entry; remove the doubled or trailing comma"),)),
+    ("double-comma", host(f"{NAME},,api.goldentooth.net"),
+     (bad(f"{NAME},,api.goldentooth.net",
+          "has an empty entry; remove the doubled or trailing comma"),)),
+    ("ipv4", host("10.4.11.1"),
+     (bad("10.4.11.1", f"is an IP address, not a hostname; give {EXAMPLE}"),)),
+    ("ipv4-trailing-dot", host("10.4.11.1."),
+     (bad("10.4.11.1.", f"is an IP address, not a hostname; give {EXAMPLE}"),)),
+    ("ipv6", host("fd00::1"),
+     (bad("fd00::1", f"is an IP address, not a hostname; give {EXAMPLE}"),)),
+    ("numeric-tld", host("10.4.11.256"),
+     (bad("10.4.11.256", f"has an all-numeric last label; give {EXAMPLE}"),)),
+    ("scheme", host(f"https://{NAME}"),
+     (bad(f"https://{NAME}", f"has a URL scheme; give {EXAMPLE}"),)),
+    ("port", host(f"{NAME}:443"), (bad(f"{NAME}:443", f"has a port; give {EXAMPLE}"),)),
+    ("path", host(f"{NAME}/api"), (bad(f"{NAME}/api", f"has a path; give {EXAMPLE}"),)),
+    ("single-label", host("httpbin"),
+     (bad("httpbin", f"is not a fully qualified name; give {EXAMPLE}"),)),
+    ("leading-dot", host(".goldentooth.net"),
+     (bad(".goldentooth.net", "has an empty label (two dots in a row, or a leading dot)"),)),
+    ("double-dot-inside", host("a..goldentooth.net"),
+     (bad("a..goldentooth.net", "has an empty label (two dots in a row, or a leading dot)"),)),
+    ("leading-hyphen", host("-api.goldentooth.net"),
+     (bad("-api.goldentooth.net", 'has a label "-api" that starts or ends with a hyphen'),)),
+    ("trailing-hyphen", host("api-.goldentooth.net"),
+     (bad("api-.goldentooth.net", 'has a label "api-" that starts or ends with a hyphen'),)),
+    ("inner-hyphen", host("my-api.goldentooth.net"), ()),
+    ("punycode", host("xn--bcher-kva.goldentooth.net"), ()),
+    ("underscore", host("my_api.goldentooth.net"),
+     (bad("my_api.goldentooth.net", 'has a label "my_api" with characters other than '
+          "letters, digits and inner hyphens"),)),
+    ("unicode", host("bücher.goldentooth.net"),
+     (bad("bücher.goldentooth.net", 'has a label "bücher" with characters other than '
+          "letters, digits and inner hyphens"),)),
+    ("every-problem-listed", host("httpbin.example.com,a_b.goldentooth.net", ttl="0"),
+     (bad("httpbin.example.com", OUTSIDE),
+      bad("a_b.goldentooth.net", 'has a label "a_b" with characters other than letters, '
+          "digits and inner hyphens"),
+      bad("0", f"is out of range; use {TTL_HELP}", A + "ttl"))),
+]
+
+T = A + "ttl"
+TTL_CASES = [
+    (f"ttl-{value or 'empty'}", host(NAME, ttl=value), expected)
+    for value, expected in [
+        ("60", ()), ("1", ()), ("2147483647", ()), ("+60", ()),
+        ("10m", ()), ("1h30m", ()), ("1.5h", ()), ("90s", ()), ("1h0m1s", ()),
+        ("1500ms", ()), ("596523h", ()),
+        ("2562047h", (bad("2562047h", f"is out of range; use {TTL_HELP}", T),)),
+        ("0", (bad("0", f"is out of range; use {TTL_HELP}", T),)),
+        ("-5", (bad("-5", f"is out of range; use {TTL_HELP}", T),)),
+        ("2147483648", (bad("2147483648", f"is out of range; use {TTL_HELP}", T),)),
+        ("500ms", (bad("500ms", f"is out of range; use {TTL_HELP}", T),)),
+        ("0s", (bad("0s", f"is out of range; use {TTL_HELP}", T),)),
+        ("-1m", (bad("-1m", f"is out of range; use {TTL_HELP}", T),)),
+        ("60.5", (bad("60.5", f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("10 minutes", (bad("10 minutes", f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("1d", (bad("1d", f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("h", (bad("h", f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("", (bad("", f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("9" * 5000, (bad("9" * 5000, f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("99999999999h", (bad("99999999999h", f"is not a valid TTL; use {TTL_HELP}", T),)),
+    ]
+]
+
+W = A + "aws-weight"
+F = A + "aws-failover"
+ROUTING_CASES = [
+    ("weight-with-set-identifier", host(NAME, set_identifier="blue", aws_weight="10"), ()),
+    ("weight-0", host(NAME, set_identifier="blue", aws_weight="0"), ()),
+    ("weight-255", host(NAME, set_identifier="blue", aws_weight="255"), ()),
+    ("weight-256", host(NAME, set_identifier="blue", aws_weight="256"),
+     (bad("256", "is not a valid weight; use a whole number from 0 to 255", W),)),
+    ("weight-negative", host(NAME, set_identifier="blue", aws_weight="-1"),
+     (bad("-1", "is not a valid weight; use a whole number from 0 to 255", W),)),
+    ("weight-huge", host(NAME, set_identifier="blue", aws_weight="9" * 5000),
+     (bad("9" * 5000, "is not a valid weight; use a whole number from 0 to 255", W),)),
+    ("weight-without-set-identifier", host(NAME, aws_weight="10"),
+     (bad("10", "needs a set-identifier annotation: Route53 routing policies apply only to "
+          "record sets with a SetIdentifier (add external-dns.alpha.kubernetes.io/"
+          "set-identifier)", W),)),
+    ("failover-primary", host(NAME, set_identifier="a", aws_failover="PRIMARY"), ()),
+    ("failover-secondary", host(NAME, set_identifier="b", aws_failover="SECONDARY"), ()),
+    ("failover-lower-case", host(NAME, set_identifier="a", aws_failover="primary"),
+     (bad("primary", 'is not a failover role; use PRIMARY or SECONDARY; did you mean '
+          '"PRIMARY"?', F),)),
+    ("failover-without-set-identifier", host(NAME, aws_failover="PRIMARY"),
+     (bad("PRIMARY", "needs a set-identifier annotation: Route53 routing policies apply "
+          "only to record sets with a SetIdentifier (add external-dns.alpha.kubernetes.io/"
+          "set-identifier)", F),)),
+    ("weight-and-failover", host(NAME, set_identifier="a", aws_weight="1",
+                                 aws_failover="PRIMARY"),
+     (bad("PRIMARY", f"cannot be combined with {W}: a Route53 record set has one routing "
+          "policy (weighted or failover)", F),)),
+    ("set-identifier-129", host(NAME, set_identifier="s" * 129),
+     (bad("s" * 129, "must be 1 to 128 characters without surrounding spaces (Route53 "
+          "SetIdentifier)", A + "set-identifier"),)),
+    ("health-check-uuid", host(NAME, aws_health_check_id=UUID), ()),
+    ("health-check-not-uuid", host(NAME, aws_health_check_id="hc-1"),
+     (bad("hc-1", "is not a Route53 health check id; use its UUID, e.g. "
+          "12345678-1234-1234-1234-123456789012", A + "aws-health-check-id"),)),
+    ("evaluate-target-health-yes", host(NAME, aws_evaluate_target_health="yes"),
+     (bad("yes", 'must be "true" or "false"', A + "aws-evaluate-target-health"),)),
+]
+
+TG = A + "target"
+TARGET_CASES = [
+    ("target-ipv4", host(NAME, target="10.4.11.1"), ()),
+    ("target-ipv6", host(NAME, target="fd00::1"), ()),
+    ("target-hostname", host(NAME, target="lb.example.com."), ()),
+    ("target-list", host(NAME, target="10.4.11.1, 10.4.11.2"), ()),
+    ("target-url", host(NAME, target="http://lb.example.com"),
+     (bad("http://lb.example.com", "is neither an IP address nor a valid hostname: it has "
+          "a URL scheme", TG),)),
+    ("target-wildcard", host(NAME, target="*.example.com"),
+     (bad("*.example.com", 'is neither an IP address nor a valid hostname: it has a "*" '
+          'that is not the whole first label', TG),)),
+    ("target-empty-entry", host(NAME, target="10.4.11.1,"),
+     (bad("10.4.11.1,", "has an empty entry; remove the doubled or trailing comma", TG),)),
+]
+
+PREFIX_CASES = [
+    ("stable-prefix", {S + "hostname": NAME}, ()),
+    ("both-prefixes-same-value", {H: NAME, S + "hostname": NAME}, ()),
+    ("both-prefixes-differ", {H: NAME, S + "hostname": "api.goldentooth.net"},
+     (bad("api.goldentooth.net", f'differs from {H}: "{NAME}"; set one value under one '
+          "prefix, or the same value under both", S + "hostname"),)),
+    ("ttl-under-other-prefix", {H: NAME, S + "ttl": "300"}, ()),
+    ("ttl-differs-across-prefixes", {H: NAME, A + "ttl": "60", S + "ttl": "300"},
+     (bad("300", f'differs from {A}ttl: "60"; set one value under one prefix, or the same '
+          "value under both", S + "ttl"),)),
+    ("stable-prefix-outside", {S + "hostname": "httpbin.example.com"},
+     (bad("httpbin.example.com", OUTSIDE, S + "hostname"),)),
+    ("no-dns-annotations", {"app": "httpbin"}, ()),
+]
+
+ALL_CASES = HOSTNAME_CASES + TTL_CASES + ROUTING_CASES + TARGET_CASES + PREFIX_CASES
+
+
+def test_table_has_at_least_sixty_cases() -> None:
+    assert len(ALL_CASES) >= 60
+
+
+@pytest.mark.parametrize(("given", "messages"), [c[1:] for c in ALL_CASES],
+                         ids=[c[0] for c in ALL_CASES])
+def test_verdict_and_messages(given: dict[str, str], messages: tuple[str, ...], domains) -> None:
+    parsed = annotations.parse(given, domains)
+
+    assert parsed.ok is (not messages)
+    assert tuple(str(problem) for problem in parsed.problems) == messages
+    if messages:
+        assert parsed.dns is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("60", 60), ("+60", 60), ("10m", 600), ("1h30m", 5400), ("1.5h", 5400), ("90s", 90),
+    ("1500ms", 1), ("1h0m1s", 3601), ("2147483647", 2147483647), ("2562047h", 9223369200),
+])
+def test_ttl_forms_read_as_seconds(value: str, seconds: int) -> None:
+    if seconds > annotations.TTL_MAX:
+        with pytest.raises(ValueError, match="out of range"):
+            annotations.parse_ttl(value)
+    else:
+        assert annotations.parse_ttl(value) == seconds
+
+
+def test_accepted_annotations_are_normalised(domains) -> None:
+    parsed = annotations.parse({
+        S + "hostname": " HTTPBIN.goldentooth.net., api.goldentooth.net ,httpbin.goldentooth.net",
+        S + "ttl": "1h30m", S + "target": "LB.Example.com.,10.4.11.1",
+        S + "set-identifier": "blue", S + "aws-weight": "10",
+        S + "aws-health-check-id": UUID.upper(), S + "aws-evaluate-target-health": "true",
+    }, domains)
+
+    assert parsed.dns == DNSAnnotations(
+        prefix=S, hostnames=(NAME, "api.goldentooth.net"), ttl=5400,
+        targets=("lb.example.com", "10.4.11.1"), set_identifier="blue", aws_weight=10,
+        aws_health_check_id=UUID, aws_evaluate_target_health=True,
+    )
+
+
+@pytest.mark.parametrize(("given", "warning"), [
+    ({H: NAME, A + "hostnme": "x"},
+     f"{A}hostnme is not an annotation dnsgate knows; did you mean {A}hostname?"),
+    ({A + "ttl": "60"}, f"{A}ttl has no effect without a hostname annotation"),
+    ({S + "frobnicate": "1", H: NAME}, f"{S}frobnicate is not an annotation dnsgate knows"),
+], ids=["typo-suggests-key", "ttl-without-hostname", "unknown-key"])
+def test_legal_but_useless_input_warns(given: dict[str, str], warning: str, domains) -> None:
+    parsed = annotations.parse(given, domains)
+
+    assert parsed.ok
+    assert warning in parsed.warnings
+
+
+def test_known_external_dns_keys_do_not_warn(domains) -> None:
+    parsed = annotations.parse({H: NAME, A + "internal-hostname": "x.goldentooth.net",
+                                A + "cloudflare-proxied": "true"}, domains)
+
+    assert parsed.warnings == ()
+
+
+def test_find_prefers_the_alpha_prefix() -> None:
+    found = annotations.find({S + "ttl": "300", A + "ttl": "60"}, "ttl")
+
+    assert found == Raw(A + "ttl", "60")
