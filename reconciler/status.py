@@ -1,0 +1,162 @@
+"""Tell the Service itself how its DNS is doing: Events and a `dnsgate.io/DNSReady` condition.
+
+ExternalDNS reports only in its own logs (its issue #6030 asks for status.conditions). dnsgate
+writes, for each Service whose outcome changes:
+- an Event (Normal `DNSSynced` naming the records and targets; Warning `DNSSyncFailed` with
+  the Route53 error; Warning `DNSOwnershipConflict` naming the foreign owner; Warning
+  `DNSInvalidAnnotations` with the problems), seen in `kubectl describe service`;
+- the condition, written by server-side apply on the status subresource with its own field
+  manager. Service conditions are a list keyed by `type`, so the apply owns only our entry and
+  never touches `status.loadBalancer`, which belongs to the load-balancer controller.
+Both are deduplicated: nothing is written while the outcome stays the same, and after a
+restart the condition already on the Service counts as written, so a steady state writes
+nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.report import Outcome
+
+log = logging.getLogger(__name__)
+
+CONDITION_TYPE = "dnsgate.io/DNSReady"
+FIELD_MANAGER = "dnsgate-reconciler"
+COMPONENT = "dnsgate-reconciler"
+MESSAGE_MAX = 1024  # Event messages are capped by the apiserver; keep conditions readable
+
+# outcome status -> (condition status, reason, event type)
+_MEANING = {
+    "synced": ("True", "DNSSynced", "Normal"),
+    "failed": ("False", "DNSSyncFailed", "Warning"),
+    "conflict": ("False", "DNSOwnershipConflict", "Warning"),
+    "invalid": ("False", "DNSInvalidAnnotations", "Warning"),
+}
+
+Lookup = Callable[[str], dict[str, Any] | None]
+
+
+def condition_for(outcome: Outcome, generation: int | None,
+                  previous: dict[str, Any] | None, now: dt.datetime) -> dict[str, Any]:
+    status, reason, _ = _MEANING[outcome.status]
+    transition = (previous or {}).get("lastTransitionTime")
+    if previous is None or previous.get("status") != status or not transition:
+        transition = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    condition = {
+        "type": CONDITION_TYPE,
+        "status": status,
+        "reason": reason,
+        "message": (outcome.message or reason)[:MESSAGE_MAX],
+        "lastTransitionTime": transition,
+    }
+    if generation is not None:
+        condition["observedGeneration"] = generation
+    return condition
+
+
+def current_condition(service: dict[str, Any]) -> dict[str, Any] | None:
+    for condition in (service.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == CONDITION_TYPE:
+            return dict(condition)
+    return None
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    keys = ("status", "reason", "message", "observedGeneration")
+    return a is not None and all(a.get(k) == b.get(k) for k in keys)
+
+
+class KubernetesReporter:
+    """A `Reporter` that writes Events and the condition through the Kubernetes API."""
+
+    def __init__(self, core: Any, lookup: Lookup,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+        self.core = core  # kubernetes.client.CoreV1Api
+        self.lookup = lookup  # the watch cache: "ns/name" -> Service JSON
+        self.clock = clock
+        self._written: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self.writes = 0  # condition patches + events, for tests and metrics
+
+    def report(self, outcome: Outcome) -> None:
+        service = self.lookup(outcome.service)
+        if service is None:
+            return  # deleted meanwhile: nothing to report on
+        metadata = service.get("metadata") or {}
+        with self._lock:
+            previous = self._written.get(outcome.service) or current_condition(service)
+        condition = condition_for(outcome, metadata.get("generation"), previous, self.clock())
+        if _same(previous, condition):
+            return
+        try:
+            self._apply_condition(metadata, condition)
+            self._event(metadata, outcome, condition)
+        except Exception as exc:  # reporting must never stop DNS work
+            log.warning("could not report %s on Service %s: %s", condition["reason"],
+                        outcome.service, exc)
+            return
+        with self._lock:
+            self._written[outcome.service] = condition
+
+    def forget(self, service: str) -> None:
+        with self._lock:
+            self._written.pop(service, None)
+
+    def _apply_condition(self, metadata: dict[str, Any], condition: dict[str, Any]) -> None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": metadata["name"], "namespace": metadata["namespace"]},
+            "status": {"conditions": [condition]},
+        }
+        self.core.patch_namespaced_service_status(
+            metadata["name"], metadata["namespace"], body,
+            field_manager=FIELD_MANAGER, force=True,
+            _content_type="application/apply-patch+yaml",
+        )
+        self.writes += 1
+
+    def _event(self, metadata: dict[str, Any], outcome: Outcome,
+               condition: dict[str, Any]) -> None:
+        from kubernetes import client
+
+        _, reason, event_type = _MEANING[outcome.status]
+        now = self.clock()
+        event = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(
+                generate_name=f"{metadata['name']}.dnsgate-",
+                namespace=metadata["namespace"],
+            ),
+            involved_object=client.V1ObjectReference(
+                api_version="v1", kind="Service", name=metadata["name"],
+                namespace=metadata["namespace"], uid=metadata.get("uid"),
+                resource_version=metadata.get("resourceVersion"),
+            ),
+            reason=reason,
+            message=condition["message"],
+            type=event_type,
+            source=client.V1EventSource(component=COMPONENT),
+            reporting_component=COMPONENT,
+            reporting_instance=COMPONENT,
+            first_timestamp=now,
+            last_timestamp=now,
+            count=1,
+        )
+        self.core.create_namespaced_event(metadata["namespace"], event)
+        self.writes += 1
+
+
+class Reporters:
+    """Fan one outcome out to several reporters (log, Kubernetes, metrics)."""
+
+    def __init__(self, *reporters: Any) -> None:
+        self.reporters = reporters
+
+    def report(self, outcome: Outcome) -> None:
+        for reporter in self.reporters:
+            reporter.report(outcome)

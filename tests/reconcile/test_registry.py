@@ -1,0 +1,179 @@
+"""The TXT registry: names in both formats, affixes, %{record_type}, wildcards, values
+plain and AES-256-GCM encrypted, and the TXT changes that go with record changes."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import os
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from reconciler import endpoint, plan, registry
+from reconciler.settings import RegistrySettings
+
+OWNER = "external-dns-external-dns"
+PLAIN = RegistrySettings(owner_id=OWNER)
+KEY = bytes(range(32))
+SEED_VALUE = ('"heritage=external-dns,external-dns/owner=external-dns-external-dns,'
+              'external-dns/resource=service/httpbin/httpbin"')
+SEED_LABELS = {"owner": OWNER, "resource": "service/httpbin/httpbin"}
+
+
+@pytest.mark.parametrize(("name", "kind", "settings", "new", "old"), [
+    ("foo.ex.com", "A", PLAIN, "a-foo.ex.com", "foo.ex.com"),
+    ("foo.ex.com", "AAAA", PLAIN, "aaaa-foo.ex.com", "foo.ex.com"),
+    ("foo.ex.com", "CNAME", PLAIN, "cname-foo.ex.com", "foo.ex.com"),
+    ("ex.com", "A", PLAIN, "a-ex.com", "ex.com"),
+    ("foo.ex.com", "A", RegistrySettings(prefix="txt-"), "txt-a-foo.ex.com", "txt-foo.ex.com"),
+    ("foo.ex.com", "A", RegistrySettings(prefix="txt."), "txt.a-foo.ex.com", "txt.foo.ex.com"),
+    ("bar.zone.org", "CNAME", RegistrySettings(suffix="-txt"), "cname-bar-txt.zone.org",
+     "bar-txt.zone.org"),
+    ("foo.ex.com", "AAAA", RegistrySettings(prefix="%{record_type}-"), "aaaa-foo.ex.com",
+     "-foo.ex.com"),
+    ("foo.ex.com", "CNAME", RegistrySettings(suffix="-%{record_type}"), "foo-cname.ex.com",
+     "foo-.ex.com"),
+    ("*.ex.com", "A", RegistrySettings(wildcard_replacement="wild"), "a-wild.ex.com",
+     "wild.ex.com"),
+    ("*.ex.com", "A", RegistrySettings(prefix="txt-", wildcard_replacement="any"),
+     "txt-a-any.ex.com", "txt-any.ex.com"),
+])
+def test_txt_names_in_both_formats(name, kind, settings, new, old) -> None:  # type: ignore[no-untyped-def]
+    assert registry.txt_name(name, kind, settings) == new
+    assert registry.txt_name(name, kind, settings, new_format=False) == old
+
+
+def test_value_is_heritage_then_sorted_labels_in_quotes() -> None:
+    assert registry.encode({"resource": "service/httpbin/httpbin", "owner": OWNER}) == SEED_VALUE
+
+
+@pytest.mark.parametrize(("value", "labels"), [
+    (SEED_VALUE, SEED_LABELS),
+    (SEED_VALUE.strip('"'), SEED_LABELS),
+    ('"heritage=external-dns,external-dns/owner=x,external-dns/resource=a=b"',
+     {"owner": "x", "resource": "a=b"}),
+    ('"v=spf1 include:example.com ~all"', None),
+    ('"owner=x,heritage=external-dns"', None),
+])
+def test_decode_reads_ownership_and_ignores_ordinary_txt(value, labels) -> None:  # type: ignore[no-untyped-def]
+    assert registry.decode(value) == labels
+
+
+def test_encryption_round_trip_keeps_nonce_so_rewrite_is_identical() -> None:
+    sealed = registry.encode(SEED_LABELS, KEY)
+
+    labels = registry.decode(sealed, KEY)
+
+    assert labels is not None and labels.pop(registry.NONCE_LABEL)
+    assert labels == SEED_LABELS
+    assert registry.encode(registry.decode(sealed, KEY) or {}, KEY) == sealed
+    assert registry.decode(sealed) is None  # without the key it is not ours to read
+
+
+def test_decrypts_value_produced_independently_per_the_spec() -> None:
+    nonce = os.urandom(12)
+    plaintext = SEED_VALUE.strip('"').encode()
+    sealed = AESGCM(KEY).encrypt(nonce, gzip.compress(plaintext), None)
+    value = '"' + base64.b64encode(nonce + sealed).decode() + '"'
+
+    labels = registry.decode(value, KEY)
+
+    assert labels == {**SEED_LABELS, registry.NONCE_LABEL: base64.b64encode(nonce).decode()}
+
+
+def test_wrong_key_reads_as_not_ours() -> None:
+    assert registry.decode(registry.encode(SEED_LABELS, KEY), bytes(32)) is None
+
+
+# ---- reading a zone and writing changes ----------------------------------------------
+
+HTTPBIN_A = endpoint.make("httpbin.goldentooth.net", "A", ["10.4.11.1"], ttl=60)
+NEW_TXT = endpoint.make("a-httpbin.goldentooth.net", "TXT", [SEED_VALUE])
+OLD_TXT = endpoint.make("httpbin.goldentooth.net", "TXT", [SEED_VALUE])
+DESIRED = HTTPBIN_A.with_labels(resource="service/httpbin/httpbin")
+
+
+@pytest.mark.parametrize(("zone", "owner", "missing"), [
+    ([HTTPBIN_A, NEW_TXT, OLD_TXT], OWNER, None),
+    ([HTTPBIN_A, NEW_TXT], OWNER, None),
+    ([HTTPBIN_A, OLD_TXT], OWNER, "true"),
+    ([HTTPBIN_A], None, None),
+    ([HTTPBIN_A, endpoint.make("a-httpbin.goldentooth.net", "TXT", ['"hello"'])], None, None),
+])
+def test_read_finds_owner_in_either_format(zone, owner, missing) -> None:  # type: ignore[no-untyped-def]
+    (record,) = registry.read(zone, PLAIN).endpoints
+
+    assert record.label(endpoint.OWNER) == owner
+    assert record.label(plan.TXT_MISSING) == missing
+
+
+def changes_for(zone, desired, settings=PLAIN, policy="sync"):  # type: ignore[no-untyped-def]
+    view = registry.read(zone, settings)
+    planned = plan.calculate(view.endpoints, desired, policy=policy, owner_id=OWNER)
+    return [(c.action, c.record.dnsname, c.record.record_type, c.record.ttl)
+            for g in registry.changes(planned, view, settings) for c in g.changes]
+
+
+def test_adopting_external_dns_zone_changes_nothing() -> None:
+    assert changes_for([HTTPBIN_A, NEW_TXT, OLD_TXT], [DESIRED]) == []
+
+
+def test_create_writes_new_format_txt_with_ttl_300() -> None:
+    assert changes_for([], [DESIRED]) == [
+        ("CREATE", "httpbin.goldentooth.net", "A", 60),
+        ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300),
+    ]
+
+
+def test_delete_removes_record_and_both_txt_formats_exactly_as_listed() -> None:
+    view = registry.read([HTTPBIN_A, NEW_TXT, OLD_TXT], PLAIN)
+    planned = plan.calculate(view.endpoints, [], policy="sync", owner_id=OWNER)
+
+    (group,) = registry.changes(planned, view, PLAIN)
+
+    assert [(c.action, c.record) for c in group.changes] == [
+        ("DELETE", HTTPBIN_A), ("DELETE", NEW_TXT), ("DELETE", OLD_TXT)]
+
+
+def test_update_rewrites_only_the_record_when_ownership_is_unchanged() -> None:
+    moved = endpoint.make("httpbin.goldentooth.net", "A", ["10.4.11.2"], ttl=60,
+                          labels={"resource": "service/httpbin/httpbin"})
+
+    assert changes_for([HTTPBIN_A, NEW_TXT], [moved]) == [
+        ("UPSERT", "httpbin.goldentooth.net", "A", 60)]
+
+
+def test_migration_recreates_missing_new_format_txt() -> None:
+    assert changes_for([HTTPBIN_A, OLD_TXT], [DESIRED]) == [
+        ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300)]
+
+
+def test_weighted_txt_carries_set_identifier_and_weight() -> None:
+    weighted = endpoint.make("w.goldentooth.net", "A", ["10.0.0.1"], set_identifier="blue",
+                             properties={endpoint.WEIGHT: "10"}, labels={"resource": "service/a/b"})
+    view = registry.read([], PLAIN)
+    planned = plan.calculate([], [weighted], policy="sync", owner_id=OWNER)
+
+    (group,) = registry.changes(planned, view, PLAIN)
+
+    txt = group.changes[1].record
+    assert (txt.dnsname, txt.set_identifier, txt.properties) == (
+        "a-w.goldentooth.net", "blue", ((endpoint.WEIGHT, "10"),))
+
+
+def test_encrypted_zone_is_adopted_without_rewrite() -> None:
+    settings = RegistrySettings(owner_id=OWNER, aes_key=KEY)
+    sealed = endpoint.make("a-httpbin.goldentooth.net", "TXT",
+                           [registry.encode(SEED_LABELS, KEY)])
+
+    assert changes_for([HTTPBIN_A, sealed], [DESIRED], settings) == []
+
+
+def test_ordinary_txt_at_ownership_name_is_never_overwritten() -> None:
+    ordinary = endpoint.make("a-httpbin.goldentooth.net", "TXT", ['"hello"'])
+
+    assert changes_for([ordinary], [DESIRED]) == [
+        ("CREATE", "httpbin.goldentooth.net", "A", 60),
+        ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300),  # Route53 refuses: reported
+    ]
