@@ -1,0 +1,82 @@
+"""Flags: ExternalDNS's names, env fallbacks, and one clear line for a bad combination."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from dnsgate import cli
+from reconciler import settings
+from reconciler.errors import ConfigError
+
+
+def parse(*argv: str) -> settings.Settings:
+    return settings.from_args(cli.build_parser().parse_args(["reconcile", *argv]))
+
+
+def test_flags_become_grouped_settings() -> None:
+    s = parse("--domain-filter", "goldentooth.net", "--domain-filter", "example.org",
+              "--txt-owner-id", "external-dns-external-dns", "--policy", "upsert-only",
+              "--interval", "30s", "--aws-zone-type", "public", "--zone-id-filter",
+              "/hostedzone/Z1", "--namespace", "httpbin")
+
+    assert s.route53.domains.include == ("goldentooth.net", "example.org")
+    assert (s.registry.owner_id, s.controller.policy, s.controller.interval) == (
+        "external-dns-external-dns", "upsert-only", 30.0)
+    assert (s.route53.zone_type, s.route53.zone_ids, s.source.namespace) == (
+        "public", ("Z1",), "httpbin")
+
+
+def test_defaults_follow_external_dns() -> None:
+    s = parse()
+
+    assert (s.controller.policy, s.controller.interval, s.registry.owner_id) == (
+        "sync", 60.0, "default")
+
+
+def test_every_flag_also_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DNSGATE_DOMAIN_FILTER", "goldentooth.net,example.org")
+    monkeypatch.setenv("DNSGATE_TXT_OWNER_ID", "from-env")
+    monkeypatch.setenv("DNSGATE_ONCE", "true")
+
+    s = parse()
+
+    assert s.route53.domains.include == ("goldentooth.net", "example.org")
+    assert (s.registry.owner_id, s.controller.once) == ("from-env", True)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--txt-prefix=p-", "--txt-suffix=-s"], "mutually exclusive"),
+    (["--policy", "delete-all"], '--policy "delete-all" is not a policy; use one of sync'),
+    (["--aws-zone-type", "secret"], '--aws-zone-type "secret" is not a zone type'),
+    (["--interval", "often"], '--interval "often" is not a positive duration'),
+    (["--txt-encrypt-aes-key", "short"], "neither 32 bytes nor base64 of 32 bytes"),
+    (["--txt-encrypt-enabled"], "--txt-encrypt-enabled needs --txt-encrypt-aes-key"),
+])
+def test_conflicting_or_bad_flags_fail_with_one_line(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as caught:
+        parse(*argv)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "key"), [
+    ("0123456789abcdef0123456789abcdef", b"0123456789abcdef0123456789abcdef"),
+    ("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", b"0123456789abcdef0123456789abcdef"),
+])
+def test_aes_key_raw_or_base64(value: str, key: bytes) -> None:
+    assert settings.aes_key(value) == key
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["--policy", "nope"], 'dnsgate reconcile: error: --policy "nope" is not a policy'),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+])
+def test_cli_exits_at_start_naming_the_flag(argv: list[str], line: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "dnsgate", "reconcile", *argv],
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2
+    assert line in result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,122 @@
+"""Services -> desired record sets: types, targets, annotations, conflicts (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dnsgate.domains import DomainFilter
+from reconciler import endpoint, source
+
+ALPHA = "external-dns.alpha.kubernetes.io/"
+STABLE = "external-dns.kubernetes.io/"
+DOMAINS = DomainFilter.of(["goldentooth.net"])
+
+
+def service(name: str = "web", annotations: dict[str, str] | None = None, *,
+            ingress: list[dict[str, str]] | None = None, external_ips: list[str] | None = None,
+            kind: str = "LoadBalancer", created: str = "2026-01-01T00:00:00Z",
+            namespace: str = "apps") -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": namespace, "creationTimestamp": created,
+                     "annotations": annotations or {}},
+        "spec": {"type": kind, **({"externalIPs": external_ips} if external_ips else {})},
+        "status": {"loadBalancer": {"ingress": ingress or []}},
+    }
+
+
+HOST = {ALPHA + "hostname": "web.goldentooth.net"}
+
+
+def records(svc: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], int]]:
+    result = source.records(svc, DOMAINS)
+    return [(e.dnsname, e.record_type, e.targets, e.ttl) for e in result.endpoints]
+
+
+@pytest.mark.parametrize(("svc", "expected"), [
+    (service(annotations=HOST, ingress=[{"ip": "10.4.11.1"}]),
+     [("web.goldentooth.net", "A", ("10.4.11.1",), 300)]),
+    (service(annotations={**HOST, ALPHA + "ttl": "1m"}, ingress=[{"ip": "10.4.11.1"}]),
+     [("web.goldentooth.net", "A", ("10.4.11.1",), 60)]),
+    (service(annotations={STABLE + "hostname": "web.goldentooth.net"},
+             ingress=[{"ip": "10.4.11.1"}]),
+     [("web.goldentooth.net", "A", ("10.4.11.1",), 300)]),
+    (service(annotations=HOST, ingress=[{"ip": "2001:0db8::0001"}]),
+     [("web.goldentooth.net", "AAAA", ("2001:db8::1",), 300)]),
+    (service(annotations=HOST, ingress=[{"hostname": "lb.elb.amazonaws.com"}]),
+     [("web.goldentooth.net", "CNAME", ("lb.elb.amazonaws.com",), 300)]),
+    (service(annotations=HOST, ingress=[{"ip": "10.4.11.1"}, {"ip": "2001:db8::1"}]),
+     [("web.goldentooth.net", "A", ("10.4.11.1",), 300),
+      ("web.goldentooth.net", "AAAA", ("2001:db8::1",), 300)]),
+    (service(annotations=HOST, ingress=[{"ip": "10.4.11.1"}], external_ips=["192.0.2.7"]),
+     [("web.goldentooth.net", "A", ("192.0.2.7",), 300)]),
+    (service(annotations={**HOST, ALPHA + "target": "198.51.100.1"},
+             ingress=[{"ip": "10.4.11.1"}]),
+     [("web.goldentooth.net", "A", ("198.51.100.1",), 300)]),
+    (service(annotations={ALPHA + "hostname": "a.goldentooth.net, b.goldentooth.net."},
+             ingress=[{"ip": "10.4.11.1"}]),
+     [("a.goldentooth.net", "A", ("10.4.11.1",), 300),
+      ("b.goldentooth.net", "A", ("10.4.11.1",), 300)]),
+    (service(annotations=HOST, ingress=[{"ip": "10.4.11.1"}], kind="ClusterIP"), []),
+    (service(annotations=HOST), []),  # no address yet
+    (service(ingress=[{"ip": "10.4.11.1"}]), []),  # no annotations
+], ids=["ipv4", "ttl-duration", "stable-prefix", "ipv6-canonical", "hostname-cname",
+        "dual-stack", "external-ips-first", "target-annotation", "several-hostnames",
+        "only-loadbalancer", "no-ingress", "no-hostname"])
+def test_records_from_service(svc, expected) -> None:  # type: ignore[no-untyped-def]
+    assert records(svc) == expected
+
+
+def test_resource_label_names_the_service() -> None:
+    (record,) = source.records(service(annotations=HOST, ingress=[{"ip": "10.4.11.1"}]),
+                               DOMAINS).endpoints
+
+    assert record.label(endpoint.RESOURCE) == "service/apps/web"
+
+
+def test_weighted_service_carries_set_identifier_and_weight() -> None:
+    svc = service(annotations={**HOST, ALPHA + "set-identifier": "blue",
+                               ALPHA + "aws-weight": "30"}, ingress=[{"ip": "10.4.11.1"}])
+
+    (record,) = source.records(svc, DOMAINS).endpoints
+
+    assert (record.set_identifier, record.properties) == ("blue", ((endpoint.WEIGHT, "30"),))
+
+
+@pytest.mark.parametrize(("annotations", "message"), [
+    ({**HOST, ALPHA + "ttl": "soon"}, 'external-dns.alpha.kubernetes.io/ttl: "soon" is not'),
+    ({ALPHA + "hostname": "web.goldentooth.net,evil.example.com"},
+     '"evil.example.com" is outside the managed domains'),
+    ({**HOST, STABLE + "hostname": "other.goldentooth.net"}, "differs from"),
+])
+def test_any_problem_means_no_records_at_all(annotations, message) -> None:  # type: ignore[no-untyped-def]
+    result = source.records(service(annotations=annotations, ingress=[{"ip": "10.4.11.1"}]),
+                            DOMAINS)
+
+    assert result.endpoints == ()
+    assert message in result.problems[0]
+
+
+def test_senior_service_keeps_contested_name_and_junior_is_reported() -> None:
+    old = service("old", HOST, ingress=[{"ip": "10.0.0.1"}], created="2026-01-01T00:00:00Z")
+    new = service("new", HOST, ingress=[{"ip": "10.0.0.2"}], created="2026-02-01T00:00:00Z",
+                  namespace="other")
+
+    desired = source.desired([new, old], DOMAINS)
+
+    assert [e.targets for e in desired.endpoints] == [("10.0.0.1",)]
+    assert desired.conflicts == (
+        source.Conflict("other/new", "web.goldentooth.net", "apps/old"),)
+
+
+def test_services_with_distinct_set_identifiers_share_a_name() -> None:
+    blue = service("blue", {**HOST, ALPHA + "set-identifier": "blue", ALPHA + "aws-weight": "1"},
+                   ingress=[{"ip": "10.0.0.1"}])
+    green = service("green", {**HOST, ALPHA + "set-identifier": "green",
+                              ALPHA + "aws-weight": "3"}, ingress=[{"ip": "10.0.0.2"}])
+
+    desired = source.desired([blue, green], DOMAINS)
+
+    assert sorted(e.set_identifier for e in desired.endpoints) == ["blue", "green"]
+    assert desired.conflicts == ()
