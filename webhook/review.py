@@ -119,8 +119,8 @@ def validate(
     if hostname is not None:
         service_type = (obj.get("spec") or {}).get("type") or "ClusterIP"
         if service_type != "LoadBalancer":
-            warnings.append(f"{hostname.key} has no effect on a Service of type "
-                            f"{service_type}; only LoadBalancer Services get records")
+            warnings.append(f"{hostname.key}: ignored on type {service_type}; only "
+                            "LoadBalancer Services get records")
         conflict_problems, conflict_warnings = _conflicts(request, obj, settings, lookup)
         problems += conflict_problems
         warnings += conflict_warnings

@@ -1,0 +1,186 @@
+"""What a user sees at `kubectl apply`, with the webhook registered in the real apiserver
+through the shipped WebhookConfigurations (url + caBundle injected by `dnsgate certs`)."""
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+
+import pytest
+
+from dnsgate.devstack import metallb
+from tests.admission.conftest import HOSTNAME
+from webhook import patch
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("registered")]
+
+A = "external-dns.alpha.kubernetes.io/"
+S = "external-dns.kubernetes.io/"
+VALIDATE = 'admission webhook "validate.dnsgate.io" denied the request: '
+
+
+def manifest(namespace: str, annotations: Mapping[str, str] | None, name: str = "httpbin",
+             service_type: str = "LoadBalancer") -> str:
+    return json.dumps(metallb.service_manifest(namespace, name, annotations,
+                                               service_type=service_type))
+
+
+def annotations_of(kubectl, namespace: str, name: str = "httpbin") -> dict[str, str]:
+    service = json.loads(kubectl("-n", namespace, "get", "service", name, "-o", "json").stdout)
+    return service["metadata"].get("annotations", {})
+
+
+@pytest.fixture
+def other_namespace(kubectl, namespace: str) -> Iterator[str]:
+    name = f"{namespace[:55]}-other"
+    kubectl("create", "namespace", name)
+    yield name
+    kubectl("delete", "services", "--all", "-n", name, "--wait=true", check=False)
+
+
+REFUSED = [
+    ({HOSTNAME: "httpbin.example.com"},
+     'external-dns.alpha.kubernetes.io/hostname: "httpbin.example.com" is outside the '
+     "managed domains (goldentooth.net)"),
+    ({HOSTNAME: "httpbin.goldentooth.net", A + "ttl": "10 minutes"},
+     'external-dns.alpha.kubernetes.io/ttl: "10 minutes" is not a valid TTL'),
+    ({HOSTNAME: "httpbin.goldentooth.net", A + "aws-weight": "10"},
+     'external-dns.alpha.kubernetes.io/aws-weight: "10" needs a set-identifier annotation'),
+    ({HOSTNAME: "httpbin.goldentooth.net", S + "hostname": "api.goldentooth.net"},
+     'external-dns.kubernetes.io/hostname: "api.goldentooth.net" differs from '
+     'external-dns.alpha.kubernetes.io/hostname: "httpbin.goldentooth.net"'),
+]
+
+
+@pytest.mark.parametrize(("annotations", "message"), REFUSED,
+                         ids=["outside-domain", "bad-ttl", "weight-alone", "prefixes-differ"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["apply", "dry-run"])
+def test_bad_annotations_are_refused_naming_the_problem(
+    kubectl, namespace: str, annotations: dict[str, str], message: str, dry_run: bool
+) -> None:
+    extra = ["--dry-run=server"] if dry_run else []
+    result = kubectl("apply", *extra, "-f", "-", input=manifest(namespace, annotations),
+                     check=False)
+
+    assert result.returncode != 0
+    assert VALIDATE + message in result.stderr
+    assert kubectl("-n", namespace, "get", "service", "httpbin", check=False).returncode != 0
+
+
+def test_one_denial_lists_every_problem(kubectl, namespace: str) -> None:
+    result = kubectl("apply", "-f", "-", check=False, input=manifest(namespace, {
+        HOSTNAME: "httpbin.example.com,a_b.goldentooth.net", A + "ttl": "0"}))
+
+    lines = result.stderr.split(VALIDATE, 1)[1].strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == [HOSTNAME, HOSTNAME, A + "ttl"]
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ({HOSTNAME: "httpbin.goldentooth.net"},
+     {HOSTNAME: "httpbin.goldentooth.net", A + "ttl": "60"}),
+    ({HOSTNAME: "httpbin.goldentooth.net", A + "ttl": "300"},
+     {HOSTNAME: "httpbin.goldentooth.net", A + "ttl": "300"}),
+    ({S + "hostname": "httpbin.goldentooth.net"},
+     {S + "hostname": "httpbin.goldentooth.net", S + "ttl": "60"}),
+    ({HOSTNAME: "httpbin.goldentooth.net", "team": "web"},
+     {HOSTNAME: "httpbin.goldentooth.net", "team": "web", A + "ttl": "60"}),
+], ids=["default-ttl-added", "explicit-ttl-kept", "stable-prefix", "other-annotations-kept"])
+def test_admitted_service_reads_back_with_a_ttl(
+    kubectl, namespace: str, given: dict[str, str], expected: dict[str, str]
+) -> None:
+    kubectl("apply", "-f", "-", input=manifest(namespace, given))
+
+    stored = annotations_of(kubectl, namespace)
+    assert {k: v for k, v in stored.items() if not k.startswith("kubectl.")} == expected
+
+
+def test_server_dry_run_shows_the_mutation_and_stores_nothing(kubectl, namespace: str) -> None:
+    result = kubectl("apply", "--dry-run=server", "-o", "json", "-f", "-",
+                     input=manifest(namespace, {HOSTNAME: "httpbin.goldentooth.net"}))
+
+    assert json.loads(result.stdout)["metadata"]["annotations"][A + "ttl"] == "60"
+    assert kubectl("-n", namespace, "get", "service", "httpbin", check=False).returncode != 0
+
+
+def _refused_eventually(kubectl, document: str) -> None:
+    """Wait until the webhook's watch has seen the first claimant (dry-run: no side effect)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        result = kubectl("apply", "--dry-run=server", "-f", "-", input=document, check=False)
+        if result.returncode != 0:
+            return
+        time.sleep(0.1)
+
+
+def test_hostname_claimed_in_another_namespace_is_refused(
+    kubectl, namespace: str, other_namespace: str
+) -> None:
+    claimed = {HOSTNAME: "httpbin.goldentooth.net"}
+    kubectl("apply", "-f", "-", input=manifest(namespace, claimed))
+    hijack = manifest(other_namespace, claimed)
+    _refused_eventually(kubectl, hijack)
+
+    result = kubectl("apply", "-f", "-", input=hijack, check=False)
+    dry_run = kubectl("apply", "--dry-run=server", "-f", "-", input=hijack, check=False)
+
+    expected = (f'{VALIDATE}{HOSTNAME}: "httpbin.goldentooth.net" is already claimed by '
+                f"Service {namespace}/httpbin")
+    assert result.returncode != 0 and expected in result.stderr
+    assert dry_run.returncode != 0 and expected in dry_run.stderr
+
+
+def test_claimant_may_edit_itself(kubectl, namespace: str) -> None:
+    claimed = {HOSTNAME: "httpbin.goldentooth.net"}
+    kubectl("apply", "-f", "-", input=manifest(namespace, claimed))
+    _refused_eventually(kubectl, manifest(f"{namespace}", claimed, name="second"))
+
+    edited = kubectl("apply", "-f", "-", input=manifest(namespace, {**claimed, "team": "web"}))
+
+    assert edited.returncode == 0
+    assert annotations_of(kubectl, namespace)["team"] == "web"
+
+
+def test_different_set_identifiers_share_a_name(
+    kubectl, namespace: str, other_namespace: str
+) -> None:
+    blue = {HOSTNAME: "shared.goldentooth.net", A + "set-identifier": "blue",
+            A + "aws-weight": "50"}
+    green = {**blue, A + "set-identifier": "green"}
+    kubectl("apply", "-f", "-", input=manifest(namespace, blue))
+    _refused_eventually(kubectl, manifest(other_namespace, blue))
+
+    same_id = kubectl("apply", "-f", "-", input=manifest(other_namespace, blue), check=False)
+    other_id = kubectl("apply", "-f", "-", input=manifest(other_namespace, green))
+
+    assert same_id.returncode != 0 and "already claimed" in same_id.stderr
+    assert other_id.returncode == 0
+    assert annotations_of(kubectl, other_namespace)[A + "set-identifier"] == "green"
+
+
+def test_hostname_on_a_clusterip_service_is_admitted_with_a_warning(
+    kubectl, namespace: str
+) -> None:
+    result = kubectl("apply", "-f", "-", input=manifest(
+        namespace, {HOSTNAME: "httpbin.goldentooth.net"}, service_type="ClusterIP"))
+
+    assert result.returncode == 0
+    assert (f"Warning: {HOSTNAME}: ignored on type ClusterIP; only LoadBalancer Services get "
+            "records\n") in result.stderr
+
+
+@pytest.mark.parametrize("existing", [None, {"team": "web"}], ids=["no-map", "map"])
+def test_apiserver_accepts_the_annotation_patch(
+    kubectl, namespace: str, existing: dict[str, str] | None
+) -> None:
+    # `create`, not `apply`: apply would add its last-applied annotation, so a map.
+    kubectl("create", "-f", "-", input=manifest(namespace, existing))
+    current = json.loads(kubectl("-n", namespace, "get", "service", "httpbin", "-o",
+                                 "json").stdout)
+    added = {"dnsgate.io/owner": "web"}
+
+    operations = patch.add_annotations(current, added)
+    whole_map = operations[0]["path"] == "/metadata/annotations"
+    assert whole_map is (existing is None)
+    kubectl("-n", namespace, "patch", "service", "httpbin", "--type=json",
+            "-p", json.dumps(operations))
+
+    assert annotations_of(kubectl, namespace) == {**(existing or {}), **added}
