@@ -1,0 +1,64 @@
+"""Logging for every dnsgate process: `--log-level`, and `--log-format text|json`.
+
+JSON lines carry the message plus any `extra=` fields a call passes (action, record,
+targets, service, ...), so a log pipeline can filter on them. Nothing secret is ever passed
+to a logger; as a second line of defence, values of fields whose names look like secrets
+(key, secret, token, password, credentials) are replaced with "[redacted]".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from typing import Any
+
+from dnsgate import flags
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_SECRET_WORDS = ("key", "secret", "token", "password", "credential")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    flags.add(parser, "--log-level", default="info",
+              choices=("debug", "info", "warning", "error"), help="least severe level logged")
+    flags.add(parser, "--log-format", default="text", choices=("text", "json"),
+              help="text for people, json (one object per line) for log pipelines")
+
+
+class JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, value in vars(record).items():
+            if name not in _STANDARD and not name.startswith("_"):
+                entry[name] = redact(name, value)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def redact(name: str, value: Any) -> Any:
+    lowered = name.lower()
+    return "[redacted]" if any(word in lowered for word in _SECRET_WORDS) else value
+
+
+def setup(level: str = "info", fmt: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The kubernetes client and botocore log request bodies and headers at debug level.
+    for noisy in ("urllib3", "botocore", "kubernetes"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
