@@ -398,6 +398,8 @@ def _unknown_key_warnings(annotations: Mapping[str, str]) -> list[str]:
             if full_key.startswith(prefix) and full_key[len(prefix):] not in known:
                 key = full_key[len(prefix):]
                 close = difflib.get_close_matches(key, DNSGATE_KEYS, n=1, cutoff=0.6)
-                hint = f"; did you mean {prefix}{close[0]}?" if close else ""
+                # Only the key: with the prefix repeated, the line outgrows the 120 characters
+                # advised for an admission warning, and the webhook would cut the hint off.
+                hint = f"; did you mean {close[0]}?" if close else ""
                 warnings.append(f"{full_key} is not an annotation dnsgate knows{hint}")
     return warnings

@@ -259,7 +259,7 @@ def test_accepted_annotations_are_normalised(domains) -> None:
 
 @pytest.mark.parametrize(("given", "warning"), [
     ({H: NAME, A + "hostnme": "x"},
-     f"{A}hostnme is not an annotation dnsgate knows; did you mean {A}hostname?"),
+     f"{A}hostnme is not an annotation dnsgate knows; did you mean hostname?"),
     ({A + "ttl": "60"}, f"{A}ttl has no effect without a hostname annotation"),
     ({S + "frobnicate": "1", H: NAME}, f"{S}frobnicate is not an annotation dnsgate knows"),
 ], ids=["typo-suggests-key", "ttl-without-hostname", "unknown-key"])

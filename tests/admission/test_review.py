@@ -1,0 +1,255 @@
+"""The pure review through Flask's test client: verdicts, messages, patches, robustness.
+
+No cluster here: the claim index is the `FakeLookup` seam.
+"""
+
+import base64
+import json
+from typing import Any
+
+import jsonpatch
+import pytest
+
+from dnsgate.claims import Claim
+from tests.admission.conftest import HOSTNAME, SETTINGS, FakeLookup, admission_review
+from webhook import review
+from webhook.app import create_app
+from webhook.settings import MAX_BODY_BYTES
+
+A = "external-dns.alpha.kubernetes.io/"
+S = "external-dns.kubernetes.io/"
+NAME = "httpbin.goldentooth.net"
+HELD = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME)
+HELD_BLUE = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME, "blue")
+
+
+def post(path: str, body: Any, lookup: FakeLookup | None = None) -> Any:
+    client = create_app(SETTINGS, lookup or FakeLookup()).test_client()
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post(path, data=data, content_type="application/json")
+
+
+def response_of(path: str, body: Any, lookup: FakeLookup | None = None) -> dict[str, Any]:
+    reply = post(path, body, lookup)
+    assert reply.status_code == 200, reply.json
+    assert reply.json["apiVersion"] == "admission.k8s.io/v1"
+    assert reply.json["kind"] == "AdmissionReview"
+    result: dict[str, Any] = reply.json["response"]
+    assert result["uid"] == body["request"]["uid"]
+    return result
+
+
+@pytest.mark.parametrize(("body", "lookup", "allowed", "message", "code"), [
+    (admission_review({HOSTNAME: NAME}), FakeLookup(), True, None, None),
+    (admission_review({HOSTNAME: "httpbin.example.com"}), FakeLookup(), False,
+     f'{HOSTNAME}: "httpbin.example.com" is outside the managed domains (goldentooth.net)',
+     400),
+    (admission_review({HOSTNAME: NAME}, namespace="intruder"), FakeLookup((HELD,)), False,
+     f'{HOSTNAME}: "{NAME}" is already claimed by Service web/httpbin; choose another '
+     "hostname, or give both Services different set-identifier annotations to share it "
+     "through Route53 weighted or failover routing", 403),
+    (admission_review({HOSTNAME: NAME}, namespace="web"), FakeLookup((HELD,)), True, None,
+     None),
+    (admission_review({HOSTNAME: NAME, A + "set-identifier": "green"}, namespace="b"),
+     FakeLookup((HELD_BLUE,)), True, None, None),
+    (admission_review({HOSTNAME: NAME, A + "set-identifier": "blue"}, namespace="b"),
+     FakeLookup((HELD_BLUE,)), False, None, 403),
+    (admission_review({HOSTNAME: f"{NAME},httpbin.example.com"}, namespace="b"),
+     FakeLookup((HELD,)), False,
+     f'{HOSTNAME}: "httpbin.example.com" is outside the managed domains (goldentooth.net)\n'
+     f'{HOSTNAME}: "{NAME}" is already claimed by Service web/httpbin; choose another '
+     "hostname, or give both Services different set-identifier annotations to share it "
+     "through Route53 weighted or failover routing", 400),
+    (admission_review({HOSTNAME: NAME}), FakeLookup(synced=False), False,
+     f'{HOSTNAME}: "{NAME}" cannot be checked against other Services yet: dnsgate is still '
+     "loading the cluster's Services; retry in a few seconds", 403),
+    (admission_review({HOSTNAME: "bad_name.goldentooth.net"}, dry_run=True), FakeLookup(),
+     False, None, 400),
+    (admission_review({HOSTNAME: "httpbin.example.com"}, operation="DELETE"), FakeLookup(),
+     True, None, None),
+    (admission_review({HOSTNAME: "httpbin.example.com"}, operation="CONNECT"), FakeLookup(),
+     True, None, None),
+    (admission_review({HOSTNAME: "httpbin.example.com"}, kind="ConfigMap"), FakeLookup(),
+     True, None, None),
+    (admission_review({"app": "x"}), FakeLookup(synced=False), True, None, None),
+    (admission_review(None), FakeLookup(), True, None, None),
+], ids=["valid", "outside-domain", "claimed-elsewhere", "claimant-itself",
+        "different-set-ids", "same-set-id", "every-problem-at-once", "index-not-synced",
+        "dry-run-same-verdict", "delete-untouched", "connect-untouched", "not-a-service",
+        "no-dns-annotations", "no-annotations"])
+def test_validate_verdicts(body: dict[str, Any], lookup: FakeLookup, allowed: bool,
+                           message: str | None, code: int | None) -> None:
+    result = response_of("/validate", body, lookup)
+
+    assert result["allowed"] is allowed
+    assert "patch" not in result
+    if allowed:
+        assert "status" not in result
+    else:
+        assert result["status"]["code"] == code
+        assert "reason" not in result["status"]
+        if message is not None:
+            assert result["status"]["message"] == message
+
+
+def test_update_keeps_a_name_it_already_had_with_a_warning() -> None:
+    body = admission_review({HOSTNAME: f"{NAME},new.goldentooth.net", "team": "x"},
+                            operation="UPDATE", namespace="late",
+                            old_annotations={HOSTNAME: NAME})
+    held_new = Claim("2024-01-01T00:00:00Z", "web/new", "new.goldentooth.net")
+
+    result = response_of("/validate", body, FakeLookup((HELD, held_new)))
+
+    assert result["allowed"] is False
+    assert result["status"]["message"] == (
+        f'{HOSTNAME}: "new.goldentooth.net" is already claimed by Service web/new; choose '
+        "another hostname, or give both Services different set-identifier annotations to "
+        "share it through Route53 weighted or failover routing")
+    assert result["warnings"] == [f"{NAME} is also claimed by Service web/httpbin; the older "
+                                  "claim keeps the record"]
+
+
+def test_unrelated_edit_of_a_contested_service_is_admitted() -> None:
+    body = admission_review({HOSTNAME: NAME, "team": "x"}, operation="UPDATE",
+                            namespace="late", old_annotations={HOSTNAME: NAME})
+
+    result = response_of("/validate", body, FakeLookup((HELD,)))
+
+    assert result["allowed"] is True
+    assert len(result["warnings"]) == 1
+
+
+@pytest.mark.parametrize(("annotations", "service_type", "warning"), [
+    ({HOSTNAME: NAME}, "ClusterIP",
+     f"{HOSTNAME}: ignored on type ClusterIP; only LoadBalancer Services get records"),
+    ({HOSTNAME: NAME, A + "hostnmae": "x"}, "LoadBalancer",
+     f"{A}hostnmae is not an annotation dnsgate knows; did you mean hostname?"),
+    ({A + "ttl": "60"}, "LoadBalancer", f"{A}ttl has no effect without a hostname annotation"),
+    ({HOSTNAME: NAME, A + "x" * 100: "1"}, "LoadBalancer",
+     f"{A}{'x' * 100} is not an annotation dnsgate knows"[:117] + "..."),
+], ids=["not-a-loadbalancer", "typo", "ttl-without-hostname", "truncated-to-120"])
+def test_legal_but_useless_input_is_admitted_with_a_warning(
+    annotations: dict[str, str], service_type: str, warning: str
+) -> None:
+    result = response_of("/validate", admission_review(annotations, service_type=service_type))
+
+    assert result["allowed"] is True
+    assert warning in result["warnings"]
+    assert all(len(w) <= review.WARNING_MAX for w in result["warnings"])
+
+
+def _patched(body: dict[str, Any]) -> dict[str, Any]:
+    result = response_of("/mutate", body)
+    assert result["allowed"] is True
+    assert result["patchType"] == "JSONPatch"
+    operations = json.loads(base64.b64decode(result["patch"]))
+    patched: dict[str, Any] = jsonpatch.apply_patch(body["request"]["object"], operations)
+    return patched["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize(("annotations", "expected"), [
+    ({HOSTNAME: NAME}, {HOSTNAME: NAME, A + "ttl": "60"}),
+    ({S + "hostname": NAME}, {S + "hostname": NAME, S + "ttl": "60"}),
+    ({HOSTNAME: NAME, S + "hostname": NAME},
+     {HOSTNAME: NAME, S + "hostname": NAME, A + "ttl": "60", S + "ttl": "60"}),
+    ({HOSTNAME: "bad_name"}, {HOSTNAME: "bad_name", A + "ttl": "60"}),
+], ids=["alpha", "stable", "both-prefixes", "invalid-hostname-still-defaulted"])
+def test_mutate_adds_the_default_ttl_under_the_hostname_prefix(
+    annotations: dict[str, str], expected: dict[str, str]
+) -> None:
+    assert _patched(admission_review(annotations)) == expected
+
+
+@pytest.mark.parametrize("body", [
+    admission_review({HOSTNAME: NAME, A + "ttl": "300"}),
+    admission_review({HOSTNAME: NAME, S + "ttl": "300"}),
+    admission_review({"team": "web"}),
+    admission_review(None),
+    admission_review({HOSTNAME: NAME}, operation="DELETE"),
+    admission_review({HOSTNAME: NAME}, kind="ConfigMap"),
+], ids=["ttl-set", "ttl-under-other-prefix", "no-hostname", "no-annotations", "delete",
+        "not-a-service"])
+def test_mutate_leaves_everything_else_unpatched(body: dict[str, Any]) -> None:
+    result = response_of("/mutate", body)
+
+    assert result == {"uid": body["request"]["uid"], "allowed": True}
+
+
+def _review_with(**changes: Any) -> dict[str, Any]:
+    body = admission_review({HOSTNAME: NAME})
+    body["request"].update(changes)
+    return body
+
+
+def _without(key: str) -> dict[str, Any]:
+    body = admission_review({HOSTNAME: NAME})
+    del body["request"][key]
+    return body
+
+
+@pytest.mark.parametrize(("body", "status", "error"), [
+    (b"not json", 400, "body is not JSON"),
+    (b"\xff\xfe", 400, "body is not JSON"),
+    (b"[" * 100_000, 400, "body is not JSON"),
+    (b"[]", 400, "body is a JSON list, not an AdmissionReview object"),
+    ({"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview", "request": {}},
+     400, 'apiVersion/kind is "admission.k8s.io/v1beta1"/"AdmissionReview"'),
+    ({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}, 400,
+     "request is missing or not an object"),
+    (_without("uid"), 400, "request.uid is missing or not a non-empty string"),
+    (_review_with(uid=""), 400, "request.uid is missing or not a non-empty string"),
+    (_review_with(uid=7), 400, "request.uid is missing or not a non-empty string"),
+    (_review_with(operation="PATCH"), 400, 'request.operation is "PATCH"'),
+    (_review_with(kind="Service"), 400, "request.kind is missing or not an object"),
+    (_review_with(kind={"group": "", "version": "v1"}), 400,
+     "request.kind.kind is missing or not a string"),
+    (_review_with(dryRun="yes"), 400, "request.dryRun is not a boolean"),
+    (_review_with(namespace=["a"]), 400, "request.namespace is not a string"),
+    (_review_with(object=[]), 400, "request.object is missing or not an object"),
+    (_review_with(object={"metadata": "x"}), 400, "request.object.metadata is not an object"),
+    (_review_with(object={"metadata": {"annotations": {HOSTNAME: 5}}}), 400,
+     "request.object.metadata.annotations is not a map of strings"),
+    (_review_with(object={"metadata": {"annotations": [HOSTNAME]}}), 400,
+     "request.object.metadata.annotations is not a map of strings"),
+    (_review_with(oldObject={"spec": {"type": 1}}), 400,
+     "request.oldObject.spec is not an object with a string type"),
+    (b" " * (MAX_BODY_BYTES + 1), 413, "exceeds the capacity limit"),
+], ids=["not-json", "not-utf8", "deeply-nested", "json-list", "wrong-api-version",
+        "no-request", "no-uid", "empty-uid", "uid-not-string", "unknown-operation",
+        "kind-not-object", "kind-without-kind", "dry-run-not-bool", "namespace-not-string",
+        "object-not-object", "metadata-not-object", "annotation-not-string",
+        "annotations-list", "spec-type-not-string", "too-large"])
+def test_malformed_bodies_get_a_clear_4xx(body: Any, status: int, error: str) -> None:
+    for path in ("/validate", "/mutate"):
+        reply = post(path, body)
+
+        assert reply.status_code == status
+        assert error in reply.json["error"]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("get", "/validate", 405), ("put", "/mutate", 405), ("get", "/nowhere", 404),
+])
+def test_wrong_routes_get_a_json_4xx(method: str, path: str, status: int) -> None:
+    reply = getattr(create_app(SETTINGS, FakeLookup()).test_client(), method)(path)
+
+    assert reply.status_code == status
+    assert reply.json["error"]
+
+
+@pytest.mark.parametrize(("synced", "status"), [(True, 200), (False, 503)])
+def test_readyz_waits_for_the_index_healthz_does_not(synced: bool, status: int) -> None:
+    client = create_app(SETTINGS, FakeLookup(synced=synced)).test_client()
+
+    assert client.get("/readyz").status_code == status
+    assert client.get("/healthz").status_code == 200
+
+
+def test_verdict_carries_the_rule_of_each_problem() -> None:
+    body = admission_review({HOSTNAME: "httpbin.example.com", A + "ttl": "0"},
+                            namespace="b")
+    request = body["request"]
+
+    verdict = review.validate(request, SETTINGS, FakeLookup())
+
+    assert verdict.rules == ("hostname-domain", "ttl")
