@@ -1,0 +1,119 @@
+"""Cold start: a controller started against N annotated Services that already have IPs,
+and N Services created while a controller runs. Measured: time until every A record is in
+Route53 (the answer of the last change call that completed the set), and Route53 calls by
+operation against the floor the issue sets: one zone listing plus ceil(changes/1000)
+ChangeResourceRecordSets (Route53 accepts at most 1,000 changes per call).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+from bench import cluster as cluster_mod
+from bench import controllers, records
+from bench.cluster import Cluster
+from bench.controllers import Controller
+from bench.rig import Rig
+from bench.scale import Scale
+from bench.table import Table, ratio, secs
+
+CHANGE = "ChangeResourceRecordSets"
+LISTING = ("ListHostedZones", "ListHostedZonesByName", "ListResourceRecordSets")
+
+
+def _wait_synced(rig: Rig, wanted: dict[str, str], started: float, timeout: float) -> dict:
+    client = rig.zone_client()
+    left = records.wait_all(client, rig.zone_id, wanted, timeout=timeout, settle=0.5)
+    changes = [c for c in rig.proxy.journal(started)
+               if c.operation == CHANGE and 200 <= c.status < 300]
+    done = changes[-1].at - started if changes and not left else None
+    time.sleep(2.0)  # let trailing calls (GetChange, a last listing) land in the counts
+    counts = rig.proxy.counts()
+    created = records.record_count(client, rig.zone_id) - 2  # minus the zone's SOA and NS
+    return {"seconds": done, "missing": len(left), "counts": counts, "record_sets": created}
+
+
+def _floor(result: dict) -> int:
+    # One ListHostedZones, one ListResourceRecordSets of the (empty) zone, then change calls.
+    return 2 + math.ceil(result["record_sets"] / 1000)
+
+
+def run_one(rig: Rig, kube: Cluster, controller: Controller, scale: Scale, tag: str) -> dict:
+    results = {}
+    # 1. Services exist first, then the controller starts.
+    rig.fresh_zone()
+    namespace = f"cold-{tag}"
+    kube.create_namespace(namespace)
+    names = kube.create_many(namespace, scale.cold_services)
+    wanted = {cluster_mod.hostname(namespace, n): cluster_mod.address(i)
+              for i, n in enumerate(names)}
+    rig.proxy.reset_counts()
+    started = time.monotonic()
+    child = controllers.start(controller, rig, namespace=namespace, label=f"{tag}-existing")
+    try:
+        results["existing"] = _wait_synced(rig, wanted, started, scale.timeout)
+    finally:
+        controllers.stop(rig, child)
+    # 2. The controller runs, then Services are created as fast as the API takes them.
+    rig.fresh_zone()
+    namespace = f"live-{tag}"
+    kube.create_namespace(namespace)
+    child = controllers.start(controller, rig, namespace=namespace, label=f"{tag}-live")
+    try:
+        time.sleep(5.0)  # past its start-up listing, so the clock measures the Services only
+        rig.proxy.reset_counts()
+        started = time.monotonic()
+        names = kube.create_many(namespace, scale.cold_services)
+        created_in = time.monotonic() - started
+        wanted = {cluster_mod.hostname(namespace, n): cluster_mod.address(i)
+                  for i, n in enumerate(names)}
+        results["live"] = _wait_synced(rig, wanted, started, scale.timeout)
+        results["live"]["created_in"] = created_in
+    finally:
+        controllers.stop(rig, child)
+    return results
+
+
+def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller]) -> list[Table]:
+    measured = {}
+    for index, controller in enumerate(contenders):
+        rig.progress(f"cold start: {controller.name}, {scale.cold_services} Services")
+        measured[controller.name] = run_one(rig, kube, controller, scale, f"{scale.name}{index}")
+    ours = measured[controllers.DNSGATE.name]
+    tables = []
+    for phase, title in (("existing", "Cold start: controller started against "
+                                      f"{scale.cold_services} Services with IPs"),
+                         ("live", f"{scale.cold_services} Services created while it runs")):
+        rows = []
+        for name, result in measured.items():
+            r = result[phase]
+            counts = r["counts"]
+            listing = sum(counts.get(op, 0) for op in LISTING)
+            total = sum(counts.values())
+            rows.append((
+                name, secs(r["seconds"]), ratio(r["seconds"], ours[phase]["seconds"]),
+                str(r["missing"]), str(r["record_sets"]), str(listing),
+                str(counts.get(CHANGE, 0)), str(counts.get("GetChange", 0)), str(total),
+                ratio(total, sum(ours[phase]["counts"].values())),
+                str(_floor(r)), ratio(total, _floor(r)),
+            ))
+        notes = [
+            "time: controller start (or first Service create) until the answer to the change "
+            "call that completed the zone; verified by listing the zone from moto directly",
+            "floor: 1 ListHostedZones + 1 ListResourceRecordSets + ceil(record sets/1000) "
+            "changes (Route53's 1,000-change limit per call)",
+        ]
+        if phase == "live":
+            notes.append("Services created (with IPs) in: " + ", ".join(
+                f"{n} {secs(m['live']['created_in'])}" for n, m in measured.items()))
+        tables.append(Table(
+            title=title,
+            columns=("controller", "all records in", "vs dnsgate", "missing", "record sets",
+                     "listing calls", "change calls", "GetChange", "calls total",
+                     "vs dnsgate", "floor", "vs floor"),
+            rows=tuple(rows), notes=tuple(notes),
+            raw={"phase": phase, "measured": {n: m[phase] for n, m in measured.items()}},
+        ))
+    return tables

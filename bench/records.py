@@ -1,0 +1,54 @@
+"""Reading the zone back from moto: which A records exist, and waiting for them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+
+def a_records(client: Any, zone_id: str) -> dict[str, tuple[str, ...]]:
+    """name (no trailing dot) -> sorted values of its A record, for the whole zone."""
+    found: dict[str, tuple[str, ...]] = {}
+    for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+        for rrset in page["ResourceRecordSets"]:
+            if rrset["Type"] == "A" and "ResourceRecords" in rrset:
+                found[rrset["Name"].rstrip(".")] = tuple(
+                    sorted(r["Value"] for r in rrset["ResourceRecords"]))
+    return found
+
+
+def record_count(client: Any, zone_id: str) -> int:
+    total = 0
+    for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+        total += len(page["ResourceRecordSets"])
+    return total
+
+
+def a_value(client: Any, zone_id: str, name: str) -> tuple[str, ...]:
+    """The A record at `name` (one small listing call starting there)."""
+    page = client.list_resource_record_sets(
+        HostedZoneId=zone_id, StartRecordName=name, StartRecordType="A", MaxItems="1")
+    for rrset in page["ResourceRecordSets"]:
+        if rrset["Name"].rstrip(".") == name and rrset["Type"] == "A":
+            return tuple(sorted(r["Value"] for r in rrset.get("ResourceRecords", ())))
+    return ()
+
+
+def missing(client: Any, zone_id: str, wanted: Mapping[str, str]) -> list[str]:
+    """Names in `wanted` (name -> IP) whose A record is absent or holds another IP."""
+    have = a_records(client, zone_id)
+    return [name for name, ip in wanted.items() if have.get(name) != (ip,)]
+
+
+def wait_all(
+    client: Any, zone_id: str, wanted: Mapping[str, str], *, timeout: float,
+    settle: float = 0.5,
+) -> list[str]:
+    """Poll until every wanted record exists; return what is still missing at the timeout."""
+    deadline = time.monotonic() + timeout
+    left = missing(client, zone_id, wanted)
+    while left and time.monotonic() < deadline:
+        time.sleep(settle)
+        left = missing(client, zone_id, wanted)
+    return left
