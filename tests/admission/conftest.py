@@ -151,5 +151,6 @@ def _wait_until_enforced(kubectl: Callable[..., subprocess.CompletedProcess[str]
 def session(webhook: RunningWebhook) -> Iterator[requests.Session]:
     """HTTPS client trusting the webhook's CA, with keep-alive like kube-apiserver's."""
     with requests.Session() as client:
+        client.trust_env = False  # REQUESTS_CA_BUNDLE would override session.verify
         client.verify = str(webhook.ca_file)
         yield client
