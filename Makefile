@@ -35,6 +35,9 @@ unit: install
 test: install controlplane lint typecheck
 	$(PY) -m pytest
 
+demo: install controlplane
+	$(PY) -m dnsgate.demo
+
 dev: install controlplane
 	$(VENV)/bin/dnsgate dev
 

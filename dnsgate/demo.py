@@ -1,0 +1,219 @@
+"""`make demo`: the seed's story, end to end, on this machine.
+
+Starts the local stack (etcd, kube-apiserver, Route53 server), issues the webhook's
+certificate with `dnsgate certs`, runs the webhook under gunicorn and registers it through the
+shipped WebhookConfigurations (pointed at the local URL), runs the reconciler with the seed's
+settings, then walks through five steps, checking that each did what it says:
+  1. a Service named into httpbin.example.com is refused at `kubectl apply`;
+  2. httpbin.goldentooth.net is admitted, and its TTL defaulted to 60;
+  3. its load-balancer IP 10.4.11.1 is assigned, as MetalLB would;
+  4. the A and TXT records appear in Route53 (listed, with the time they took);
+  5. deleting the Service removes them.
+Interactive, the stack then stays up until Ctrl-C; with no TTY, or DEMO_EXIT=1, it exits
+after step 5 with status 0 only if every step did what it said.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from dnsgate.devstack import kubectl, metallb, route53, webhook
+from dnsgate.devstack.controlplane import free_port
+from dnsgate.devstack.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+STATE = Path(".dnsgate-demo")
+DOMAIN = "goldentooth.net"
+OWNER = "external-dns-external-dns"
+NAMESPACE = "httpbin"
+HOSTNAME = "httpbin.goldentooth.net"
+IP = "10.4.11.1"
+WAIT = 30.0
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def setup(line: str) -> None:
+    say(f"  setup: {line}")
+
+
+def show_command(*args: str) -> None:
+    say("  $ kubectl " + " ".join(args))
+
+
+def wait_for(check: Callable[[], bool], timeout: float = WAIT) -> float | None:
+    """Seconds until `check()` held, or None if it never did within `timeout`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+class Demo:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.kubeconfig = stack.kubeconfig
+        self.zone_id = stack.route53.zone_id if stack.route53 else ""
+        self.results: list[tuple[str, bool]] = []
+
+    def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        show_command(*args)
+        result = kubectl.run(self.kubeconfig, *args, check=check)
+        for line in (result.stdout + result.stderr).strip().splitlines():
+            say(f"    {line}")
+        return result
+
+    def step(self, number: int, title: str, ok: bool, detail: str) -> None:
+        self.results.append((title, ok))
+        say(f"  {'[ok]' if ok else '[FAILED]'} {detail}")
+        say()
+
+    def records(self) -> list[dict[str, Any]]:
+        client = route53.client(self.stack.route53.url if self.stack.route53 else "")
+        listed = client.list_resource_record_sets(HostedZoneId=self.zone_id)
+        return [r for r in listed["ResourceRecordSets"] if "httpbin" in r["Name"]]
+
+    def run(self) -> bool:
+        say("Step 1/5: a Service asking for httpbin.example.com is refused")
+        metallb.ensure_namespace(self.kubeconfig, NAMESPACE)
+        refused = self.kubectl("apply", "-f", str(EXAMPLES / "httpbin-wrong-domain.yaml"),
+                               check=False)
+        self.step(1, "refused", refused.returncode != 0
+                  and "denied the request" in refused.stderr
+                  and f"outside the managed domains ({DOMAIN})" in refused.stderr,
+                  "kubectl apply was refused, and the message says why and what is managed")
+
+        say(f"Step 2/5: {HOSTNAME} is admitted, with the TTL defaulted")
+        self.kubectl("apply", "-f", str(EXAMPLES / "httpbin.yaml"))
+        service = json.loads(kubectl.run(self.kubeconfig, "-n", NAMESPACE, "get", "service",
+                                         "httpbin", "-o", "json").stdout)
+        annotations = service["metadata"].get("annotations", {})
+        ttl = annotations.get("external-dns.alpha.kubernetes.io/ttl")
+        show_command("-n", NAMESPACE, "get", "service", "httpbin", "-o",
+                     "jsonpath={.metadata.annotations}")
+        for key, value in sorted(annotations.items()):
+            if key.startswith("external-dns"):
+                say(f"    {key}: {value}")
+        self.step(2, "admitted", ttl == "60",
+                  f'admitted; the webhook added external-dns.alpha.kubernetes.io/ttl: "{ttl}"')
+
+        say(f"Step 3/5: MetalLB assigns {IP} (status.loadBalancer, via the status subresource)")
+        show_command("-n", NAMESPACE, "patch", "service", "httpbin", "--subresource=status",
+                     "--type=merge", "-p", f"'{{\"status\":{{\"loadBalancer\":{{\"ingress\":"
+                     f"[{{\"ip\":\"{IP}\"}}]}}}}}}'")
+        assigned_at = time.monotonic()
+        metallb.assign(self.kubeconfig, NAMESPACE, "httpbin", [IP])
+        ingress = json.loads(kubectl.run(
+            self.kubeconfig, "-n", NAMESPACE, "get", "service", "httpbin", "-o",
+            "jsonpath={.status.loadBalancer.ingress}").stdout)
+        got = [i.get("ip") for i in ingress]
+        self.step(3, "assigned", got == [IP], f"status.loadBalancer.ingress ips = {got}")
+
+        say("Step 4/5: the reconciler writes the A record and its ownership TXT to Route53")
+
+        def both_present() -> bool:
+            names = {(r["Name"], r["Type"]) for r in self.records()}
+            return {(f"{HOSTNAME}.", "A"), (f"a-{HOSTNAME}.", "TXT")} <= names
+
+        waited = wait_for(both_present)
+        took = time.monotonic() - assigned_at
+        self.print_records()
+        a_record = next((r for r in self.records() if r["Type"] == "A"), None)
+        right = (a_record is not None and a_record["TTL"] == 60
+                 and a_record["ResourceRecords"] == [{"Value": IP}])
+        self.step(4, "records", waited is not None and right,
+                  f"A {HOSTNAME} -> {IP} (TTL 60) and its TXT appeared {took:.2f}s after the "
+                  "IP was assigned" if waited is not None else
+                  f"the records did not appear within {WAIT:.0f}s")
+
+        say("Step 5/5: deleting the Service removes both records")
+        deleted_at = time.monotonic()
+        self.kubectl("-n", NAMESPACE, "delete", "service", "httpbin")
+        gone = wait_for(lambda: not self.records())
+        took = time.monotonic() - deleted_at
+        self.print_records()
+        self.step(5, "removed", gone is not None,
+                  f"A and TXT removed {took:.2f}s after the delete" if gone is not None else
+                  f"records still present {WAIT:.0f}s after the delete")
+        return all(ok for _, ok in self.results)
+
+    def print_records(self) -> None:
+        rows = [(r["Name"], r["Type"], str(r.get("TTL", "")),
+                 ", ".join(v["Value"] for v in r.get("ResourceRecords", [])))
+                for r in self.records()]
+        say(f"  Route53 zone {DOMAIN} ({self.zone_id}), records for httpbin:")
+        if not rows:
+            say("    (none)")
+            return
+        header = ("NAME", "TYPE", "TTL", "VALUE")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        for row in [header, *rows]:
+            say("    " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+def start_components(stack: Stack) -> None:
+    tls = STATE / "webhook-tls"
+    setup("issuing the webhook's certificate (dnsgate certs)")
+    subprocess.run([sys.executable, "-m", "dnsgate", "certs", "--out-dir", str(tls),
+                    "--ip", "127.0.0.1"], check=True, capture_output=True, text=True)
+    port = free_port()
+    setup(f"starting the webhook on https://127.0.0.1:{port} (gunicorn, TLS)")
+    webhook.start(stack.supervisor, port=port, cert_file=tls / "tls.crt",
+                  key_file=tls / "tls.key", ca_file=tls / "ca.crt", domain_filters=[DOMAIN],
+                  kubeconfig=stack.kubeconfig)
+    setup("registering it with the apiserver (manifests/base/webhook-configurations.yaml)")
+    webhook.register(stack.kubeconfig,
+                     webhook.local_configurations(port, (tls / "ca.crt").read_bytes()))
+    setup(f"starting the reconciler (domain {DOMAIN}, owner id {OWNER})")
+    stack.supervisor.start("dnsgate-reconciler", [
+        sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
+        f"--txt-owner-id={OWNER}", "--interval=1m",
+    ], env={**os.environ, **stack.env()})
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("DEMO_EXIT") != "1"
+    signal.signal(signal.SIGTERM, _interrupt)
+    say("dnsgate demo: the seed's httpbin story on a local kube-apiserver and Route53")
+    say()
+    try:
+        with Stack(STATE, progress=setup) as stack:
+            start_components(stack)
+            say()
+            passed = Demo(stack).run()
+            say(f"{'All 5 steps did what they said.' if passed else 'Some steps FAILED.'}")
+            if not interactive:
+                return 0 if passed else 1
+            say()
+            say("The stack stays up for your own Services. In another shell:")
+            say("  . .venv/bin/activate")
+            say(f"  set -a; . {stack.env_file}; set +a")
+            say("  kubectl apply -f examples/httpbin.yaml")
+            say(f"Logs: {stack.state_dir}/logs/. Ctrl-C stops everything.")
+            while True:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopped")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
