@@ -1,6 +1,89 @@
-"""stub"""
+"""Steady state: N synced Services and nothing changing; which Route53 calls does each
+controller still make? Counted over a quiet period and scaled to one hour.
+
+All contenders run side by side in one window, each against a Route53 of its own (its own
+moto server and proxy), all watching the same Services. dnsgate runs twice: with
+ExternalDNS's default resync period (--interval=1m) and with an hourly one, which its
+event-driven design allows (ExternalDNS relies on its interval to notice most changes).
+"""
+
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
 
-def run(rig, kube, scale, contenders):
-    return []
+from bench import cluster as cluster_mod
+from bench import controllers, records
+from bench.cluster import Cluster
+from bench.controllers import Controller
+from bench.rig import Rig, lane
+from bench.scale import Scale
+from bench.table import Table, ratio
+
+QUIET_AFTER_SYNC = 10.0  # seconds after the last record lands before counting starts
+OPERATIONS = ("ListHostedZones", "ListResourceRecordSets", "ChangeResourceRecordSets",
+              "GetChange")
+
+
+def variants(contenders: Sequence[Controller]) -> list[tuple[str, Controller, str]]:
+    found = []
+    for controller in contenders:
+        if controller.is_dnsgate:
+            found += [("dnsgate --interval=1m", controller, "1m"),
+                      ("dnsgate --interval=1h", controller, "1h")]
+        else:
+            found.append((f"{controller.name} (default --interval=1m)", controller, "1m"))
+    return found
+
+
+def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller]) -> list[Table]:
+    namespace = f"steady-{scale.name}"
+    kube.create_namespace(namespace)
+    names = kube.create_many(namespace, scale.steady_services)
+    wanted = {cluster_mod.hostname(namespace, n): cluster_mod.address(i)
+              for i, n in enumerate(names)}
+    runs = variants(contenders)
+    counts: dict[str, dict[str, int]] = {}
+    missing: dict[str, int] = {}
+    with ExitStack() as stack:
+        lanes = [stack.enter_context(lane(rig)) for _ in runs]
+        for index, ((_, controller, interval), own) in enumerate(zip(runs, lanes,
+                                                                      strict=True)):
+            child = controllers.start(controller, rig, namespace=namespace, interval=interval,
+                                      label=f"steady-{index}", proxy=own.proxy)
+            stack.callback(controllers.stop, rig, child)
+        for (label, _, _), own in zip(runs, lanes, strict=True):
+            left = records.wait_all(own.zone_client(), own.zone_id, wanted,
+                                    timeout=scale.timeout)
+            missing[label] = len(left)
+        rig.progress(f"steady state: all synced; counting calls for {scale.steady_seconds}s")
+        time.sleep(QUIET_AFTER_SYNC)
+        for own in lanes:
+            own.proxy.reset_counts()
+        time.sleep(scale.steady_seconds)
+        for (label, _, _), own in zip(runs, lanes, strict=True):
+            counts[label] = own.proxy.counts()
+    per_hour = 3600.0 / scale.steady_seconds
+    reference = sum(counts["dnsgate --interval=1h"].values()) * per_hour if counts else 0.0
+    default = sum(counts["dnsgate --interval=1m"].values()) * per_hour if counts else 0.0
+    rows = []
+    for label, observed in counts.items():
+        total = sum(observed.values())
+        others = sum(n for op, n in observed.items() if op not in OPERATIONS)
+        rows.append((
+            label, str(missing[label]),
+            *(str(observed.get(op, 0)) for op in OPERATIONS), str(others), str(total),
+            f"{total * per_hour:.0f}", ratio(total * per_hour, default),
+            ratio(total * per_hour, reference),
+        ))
+    return [Table(
+        title=f"Steady state: {scale.steady_services} synced Services, no change, calls over "
+              f"{scale.steady_seconds} s",
+        columns=("controller", "missing", *OPERATIONS, "other", "total", "per hour",
+                 "vs dnsgate 1m", "vs dnsgate 1h"),
+        rows=tuple(rows),
+        notes=("per hour = total x 3600 / window; each controller has its own Route53, so "
+               "counts do not mix",),
+        raw={"counts": counts, "seconds": scale.steady_seconds, "missing": missing},
+    )]
