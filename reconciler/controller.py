@@ -28,6 +28,7 @@ from reconciler.settings import ControllerSettings, RegistrySettings, SourceSett
 
 log = logging.getLogger("dnsgate.reconcile")
 
+MAX_SETTLE = 0.6  # seconds: a steady stream of events still reaches Route53 within a second
 RETRY_BASE = 1.0  # seconds before the first retry of a refused group; doubles each time
 
 
@@ -123,8 +124,7 @@ class Controller:
             if self.stop.is_set():
                 break
             if self._wake.is_set():
-                self.stop.wait(self.settings.coalesce)  # let a burst of events arrive
-                self._wake.clear()
+                self._settle()
                 with self._lock:
                     dirty, self._dirty = self._dirty, set()
                 if dirty:
@@ -137,6 +137,18 @@ class Controller:
                 names = {n for n, r in self._retry.items() if r.due <= now}
                 ok = self._sync(names) and ok
         return ok
+
+    def _settle(self) -> None:
+        """Wait until events pause for `coalesce` seconds (at most MAX_SETTLE), so a burst
+        of Service changes becomes one plan and one batch, still within a second."""
+        started = self.clock()
+        while not self.stop.is_set():
+            self._wake.clear()
+            if not self._wake.wait(self.settings.coalesce):
+                return
+            if self.clock() - started >= MAX_SETTLE:
+                self._wake.clear()
+                return
 
     # ---- steps ------------------------------------------------------------------------
 

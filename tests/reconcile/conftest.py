@@ -102,7 +102,7 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
     started: list[Running] = []
 
     def start(*, owner: str = OWNER, policy: str = "sync", interval: float = 60.0,
-              coalesce: float = 0.1, **registry: Any) -> Running:
+              coalesce: float = 0.1, client_: Any = None, **registry: Any) -> Running:
         config.load_kube_config()
         settings = settings_module.Settings(
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
@@ -112,7 +112,7 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
             controller=settings_module.ControllerSettings(
                 policy=policy, interval=interval, coalesce=coalesce),  # type: ignore[arg-type]
         )
-        counting = CountingClient(route53)
+        counting = CountingClient(client_ or route53)
         reporter = LogReporter()
         controller: Controller
         store = ServiceStore(KubernetesServices(client.CoreV1Api(), namespace),
@@ -132,3 +132,34 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
     for running in started:
         running.controller.shutdown()
         running.thread.join(timeout=10)
+
+
+@pytest.fixture
+def strict_route53(stack, zone_id) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """moto behind `StrictRoute53`, which refuses a CREATE of an existing set as Route53 does."""
+    from dnsgate.devstack import route53 as route53_server
+    from dnsgate.devstack.route53_strict import StrictRoute53
+
+    with StrictRoute53(stack.route53.url) as proxy:
+        proxy.client = route53_server.client(proxy.url)
+        yield proxy
+
+
+@pytest.fixture
+def create_services(namespace: str) -> Iterator[Callable[[dict[str, dict[str, str]]], None]]:
+    """Create many LoadBalancer Services quickly, one API call each, and delete them all in
+    one call afterwards (kubectl takes minutes for the 500-Service tests)."""
+    from kubernetes import client, config
+
+    from dnsgate.devstack import metallb
+
+    config.load_kube_config()
+    core = client.CoreV1Api()
+
+    def create(annotations_by_name: dict[str, dict[str, str]]) -> None:
+        for name, wanted in annotations_by_name.items():
+            core.create_namespaced_service(
+                namespace, metallb.service_manifest(namespace, name, wanted))
+
+    yield create
+    core.delete_collection_namespaced_service(namespace)
