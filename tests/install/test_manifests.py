@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.install.conftest import MANIFESTS
 
@@ -21,6 +23,9 @@ EXPECTED = {
 
 
 def test_server_side_dry_run_accepts_every_object(kubectl) -> None:
+    # A server-side dry run validates namespaced objects against an existing namespace, so
+    # the namespace goes first, as in the README's install steps (it holds the AWS Secret).
+    kubectl("apply", "-f", str(MANIFESTS / "base" / "namespace.yaml"))
     result = kubectl("apply", "-k", str(MANIFESTS), "--dry-run=server", "-o", "json")
 
     items = json.loads(result.stdout)["items"]
@@ -101,6 +106,7 @@ def _can(kubectl, account: str, *request: str) -> bool:  # type: ignore[no-untyp
     ("dnsgate-webhook", ("get", "configmaps", "-n", "dnsgate"), False),
     ("dnsgate-certs", ("create", "secrets", "-n", "dnsgate"), True),
     ("dnsgate-certs", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), True),
+    ("dnsgate-certs", ("get", "secrets/dnsgate-webhook-tls-ca", "-n", "dnsgate"), True),
     ("dnsgate-certs", ("get", "secrets/other", "-n", "dnsgate"), False),
     ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/dnsgate"), True),
     ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/someone-else"), False),
@@ -110,3 +116,17 @@ def test_service_account_permissions(
     installed: str, kubectl, account: str, request_: tuple[str, ...], allowed: bool
 ) -> None:
     assert _can(kubectl, account, *request_) is allowed
+
+
+def test_cert_manager_component_replaces_the_certificate_job(kubectl) -> None:
+    overlay = Path(__file__).parent / "overlays" / "cert-manager"
+    rendered = [doc for doc in yaml.safe_load_all(kubectl("kustomize", str(overlay)).stdout)
+                if doc]
+    kinds = {(doc["kind"], doc["metadata"]["name"]) for doc in rendered}
+
+    assert ("Certificate", "dnsgate-webhook") in kinds
+    assert not {("Job", "dnsgate-certs"), ("CronJob", "dnsgate-certs")} & kinds
+    for doc in rendered:
+        if doc["kind"].endswith("WebhookConfiguration"):
+            annotations = doc["metadata"]["annotations"]
+            assert annotations["cert-manager.io/inject-ca-from"] == "dnsgate/dnsgate-webhook"
