@@ -184,3 +184,22 @@ def test_apiserver_accepts_the_annotation_patch(
             "-p", json.dumps(operations))
 
     assert annotations_of(kubectl, namespace) == {**(existing or {}), **added}
+
+
+def test_deleting_the_claimant_frees_its_name(
+    kubectl, namespace: str, other_namespace: str
+) -> None:
+    claimed = {HOSTNAME: "moving.goldentooth.net"}
+    kubectl("apply", "-f", "-", input=manifest(namespace, claimed))
+    _refused_eventually(kubectl, manifest(other_namespace, claimed))
+    kubectl("-n", namespace, "delete", "service", "httpbin", "--wait=true")
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        taken = kubectl("apply", "-f", "-", input=manifest(other_namespace, claimed),
+                        check=False)
+        if taken.returncode == 0:
+            break
+        time.sleep(0.1)
+
+    assert taken.returncode == 0, taken.stderr

@@ -1,0 +1,64 @@
+"""The claim index: which Services hold which names, as the watch feeds it."""
+
+from typing import Any
+
+from dnsgate.claims import Claim
+from dnsgate.domains import DomainFilter
+from webhook.index import ClaimIndex
+
+A = "external-dns.alpha.kubernetes.io/"
+DOMAINS = DomainFilter.of(["goldentooth.net"])
+NAME = "httpbin.goldentooth.net"
+
+
+def service(namespace: str, annotations: dict[str, str] | None,
+            created: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
+    return {"metadata": {"namespace": namespace, "name": "httpbin",
+                         "creationTimestamp": created, "annotations": annotations}}
+
+
+def test_index_is_not_synced_before_the_first_list() -> None:
+    index = ClaimIndex(DOMAINS)
+
+    assert not index.wait_synced(0)
+    index.replace([])
+    assert index.wait_synced(0)
+
+
+def test_only_cleanly_parsed_services_hold_claims() -> None:
+    index = ClaimIndex(DOMAINS)
+    index.replace([
+        service("good", {A + "hostname": f"{NAME},api.goldentooth.net",
+                         A + "set-identifier": "blue"}),
+        service("bad", {A + "hostname": NAME, A + "ttl": "soon"}),
+        service("plain", None),
+    ])
+
+    assert index.claims_on(NAME) == (Claim("2024-01-01T00:00:00Z", "good/httpbin", NAME,
+                                           "blue"),)
+    assert [c.service for c in index.claims_on("api.goldentooth.net")] == ["good/httpbin"]
+
+
+def test_watch_events_update_and_release_claims() -> None:
+    index = ClaimIndex(DOMAINS)
+    index.replace([service("a", {A + "hostname": NAME})])
+
+    index.upsert(service("b", {A + "hostname": NAME}, created="2025-01-01T00:00:00Z"))
+    both = [c.service for c in index.claims_on(NAME)]
+    index.upsert(service("a", {A + "hostname": "other.goldentooth.net"}))
+    moved = [c.service for c in index.claims_on(NAME)]
+    index.delete(service("b", None))
+
+    assert both == ["a/httpbin", "b/httpbin"]  # most senior first
+    assert moved == ["b/httpbin"]
+    assert index.claims_on(NAME) == ()
+
+
+def test_relist_forgets_services_deleted_while_the_watch_was_gone() -> None:
+    index = ClaimIndex(DOMAINS)
+    index.replace([service("a", {A + "hostname": NAME})])
+
+    index.replace([service("b", {A + "hostname": "api.goldentooth.net"})])
+
+    assert index.claims_on(NAME) == ()
+    assert len(index.claims_on("api.goldentooth.net")) == 1
