@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(stream=sys.stderr, level=str(args.log_level).upper(),
                         format="dnsgate reconcile: %(levelname)s %(message)s")
+    for noisy in ("botocore", "urllib3", "kubernetes"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = settings_module.from_args(args)
     except ConfigError as exc:

@@ -134,18 +134,13 @@ class Provider:
                         to_change(c) for g in batch for c in g.changes]}))
             except RecordRejected as exc:
                 if len(batch) == 1:
-                    failed.append(Failed(batch[0], _reason(exc)))
+                    failed.append(Failed(batch[0], str(exc)))
                 else:
                     left, right = batching.halves(batch)
                     pending[:0] = [list(left), list(right)]
                 continue
             landed.extend(batch)
         return Applied(tuple(landed), tuple(failed), calls)
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    return text.split(": ", 1)[-1] if "operation: " in text else text
 
 
 def decode_name(name: str) -> str:

@@ -64,7 +64,8 @@ def classify(exc: Exception) -> Exception:
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in REJECTED_CODES:
-            return RecordRejected(str(exc))
+            # Route53's own words name the record set and the rule; keep just those.
+            return RecordRejected(exc.response.get("Error", {}).get("Message") or str(exc))
         if code in TRANSIENT_CODES or status >= 500 or status == 429:
             return TransientError(str(exc))
     if isinstance(exc, ConnectionError | HTTPClientError):
