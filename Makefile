@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: all install controlplane lint typecheck unit test demo dev clean
+.PHONY: all install controlplane lint typecheck unit test demo dev clean bench bench-tools
 
 all: test
 
@@ -43,3 +43,11 @@ dev: install controlplane
 
 clean:
 	rm -rf $(VENV) .dnsgate-dev .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (BENCHMARKS.md): builds oha and ExternalDNS once into ~/.cache/dnsgate, then
+# runs every scenario at full scale (about an hour on 2 cores). SCENARIOS= picks some.
+bench-tools:
+	bench/setup.sh || echo "bench: a tool did not build; the tables say which and why"
+
+bench: install controlplane bench-tools
+	$(PY) -m bench $(SCENARIOS)

@@ -85,7 +85,8 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
     tables = []
     for phase, title in (("existing", "Cold start: controller started against "
                                       f"{scale.cold_services} Services with IPs"),
-                         ("live", f"{scale.cold_services} Services created while it runs")):
+                         ("live", f"Cold start, live: {scale.cold_services} Services created while "
+                                  "it runs")):
         rows = []
         for name, result in measured.items():
             r = result[phase]
