@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from dnsgate import flags
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dnsgate.domains import DomainFilter
+    from webhook import watch
     from webhook.server import WebhookServer
     from webhook.settings import AdmissionSettings, ServingSettings
 
@@ -35,6 +37,13 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.tls_cert_file, args.tls_key_file):
         if not path.is_file():
             raise SystemExit(f"{path}: no such file; run `dnsgate certs --out-dir ...` first")
+    try:
+        watch.api_client()
+    except Exception as exc:  # ConfigException, or a malformed kubeconfig
+        raise SystemExit(f"dnsgate webhook: cannot reach the Kubernetes API to watch "
+                         f"Services: {exc}") from exc
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     admission = AdmissionSettings(
         domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
         default_ttl=args.default_ttl,

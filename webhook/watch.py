@@ -25,6 +25,18 @@ WATCH_SECONDS = 300
 BACKOFF_MAX = 30.0
 
 
+def api_client() -> Any:
+    """A client from the pod's service account, or else from KUBECONFIG; raises
+    kubernetes.config.ConfigException when neither is there."""
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    return client.ApiClient()
+
+
 class ServiceWatcher:
     def __init__(self, index: ClaimIndex) -> None:
         self.index = index
@@ -40,13 +52,9 @@ class ServiceWatcher:
         self._stop.set()
 
     def _run(self) -> None:
-        from kubernetes import client, config
+        from kubernetes import client
 
-        try:
-            config.load_incluster_config()  # type: ignore[no-untyped-call]
-        except config.ConfigException:
-            config.load_kube_config()  # type: ignore[no-untyped-call]
-        core = client.CoreV1Api()
+        core = client.CoreV1Api(api_client())
         backoff = 0.5
         while not self._stop.is_set():
             try:
