@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol, cast
 
 from webhook.index import ClaimIndex
 
@@ -37,24 +37,33 @@ def api_client() -> Any:
     return client.ApiClient()
 
 
+class ServiceAPI(Protocol):
+    """The one call of kubernetes.client.CoreV1Api this loop makes (list, and watch)."""
+
+    def list_service_for_all_namespaces(self, **kwargs: Any) -> Any: ...
+
+
 class ServiceWatcher:
-    def __init__(self, index: ClaimIndex) -> None:
+    def __init__(self, index: ClaimIndex, services: ServiceAPI | None = None) -> None:
         self.index = index
+        self._services = services
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread (it dies with its gunicorn worker)."""
-        self._thread = threading.Thread(target=self._run, name="service-watch", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="service-watch", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """List, watch, re-list on 410 Gone, back off on errors; until `stop()`."""
         from kubernetes import client
 
-        core = client.CoreV1Api(api_client())
+        # CoreV1Api satisfies ServiceAPI at runtime; its generated stubs spell it differently.
+        core = self._services or cast(ServiceAPI, client.CoreV1Api(api_client()))
         backoff = 0.5
         while not self._stop.is_set():
             try:
@@ -71,7 +80,7 @@ class ServiceWatcher:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
 
-    def _list(self, core: Any) -> str:
+    def _list(self, core: ServiceAPI) -> str:
         response = core.list_service_for_all_namespaces(_preload_content=False)
         body = json.loads(response.data)
         self.index.replace(body.get("items") or [])
@@ -79,7 +88,7 @@ class ServiceWatcher:
         log.info("listed %d Services at resourceVersion %s", len(body["items"] or []), version)
         return version
 
-    def _watch(self, core: Any, version: str) -> None:
+    def _watch(self, core: ServiceAPI, version: str) -> None:
         """Follow changes until the apiserver ends the watch; raise ApiException 410 to
         ask for a re-list."""
         from kubernetes import watch
