@@ -1,0 +1,1 @@
+"""Certificates: the X.509 primitives (pki), and `dnsgate certs` (rotation, stores, inject)."""

@@ -1,0 +1,1 @@
+"""The admission webhook: `dnsgate webhook` (Flask app under gunicorn over TLS)."""
