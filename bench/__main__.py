@@ -7,6 +7,7 @@ Tables are printed as Markdown and also written, with the raw numbers, to
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -43,6 +44,10 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
 
+def _load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, []], metavar="SCENARIO",
@@ -75,9 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     with rig.running(state, progress) as bench_rig:
         kube = Cluster(bench_rig.stack.kubeconfig)
         for name in chosen:
-            started = time.monotonic()
+            started, load_before = time.monotonic(), _load()
             produced = SCENARIOS[name](bench_rig, kube, scale, contenders)
-            progress(f"{name} done in {time.monotonic() - started:.0f}s")
+            # Other work on the machine skews timings; say how busy it was.
+            context = (f"{name}: {time.monotonic() - started:.0f} s wall, load average (1 min) "
+                       f"{load_before} at start, {_load()} at end, on {os.cpu_count()} cores")
+            progress(context)
+            produced = [dataclasses.replace(t, notes=(*t.notes, context)) for t in produced]
             for table in produced:
                 print(table.render(), flush=True)
             tables += produced

@@ -58,8 +58,13 @@ install_external_dns() {
     fi
     command -v go >/dev/null || { log "go not found: install Go (https://go.dev/doc/install)"; return 1; }
     mkdir -p "$dir/src"
+    # The wrapper declares the release's own go version, so GOTOOLCHAIN=auto switches to it.
+    local gomod go_version
+    gomod=$(go mod download -json "sigs.k8s.io/external-dns@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    go_version=$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1)
     {
-        printf 'module dnsgate.dev/external-dns\n\ngo 1.22\n\nrequire sigs.k8s.io/external-dns %s\n\n' "$version"
+        printf 'module dnsgate.dev/external-dns\n\ngo %s\n\nrequire sigs.k8s.io/external-dns %s\n\n' \
+            "$go_version" "$version"
         replaces "$version"
     } >"$dir/src/go.mod"
     log "building external-dns $version from the Go module proxy (several minutes, once)"

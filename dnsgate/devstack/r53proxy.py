@@ -33,6 +33,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 import urllib.parse
 import uuid
 from collections import Counter
@@ -108,6 +109,15 @@ class Faults:
 
 
 NO_FAULTS = Faults()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One answered call: its operation, the status the client got, and when (monotonic)."""
+
+    operation: str
+    status: int
+    at: float
 
 
 def choose_fault(faults: Faults, call_index: int, op: str) -> str | None:
@@ -193,6 +203,7 @@ class Route53Proxy:
         self._faulted: Counter[str] = Counter()
         self._faults = faults
         self._calls = 0
+        self._journal: list[Call] = []
         self._server = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -239,12 +250,18 @@ class Route53Proxy:
         with self._lock:
             return dict(self._faulted)
 
+    def journal(self, since: float = 0.0) -> list[Call]:
+        """Answered calls (resets excluded) at or after monotonic time `since`, in order."""
+        with self._lock:
+            return [call for call in self._journal if call.at >= since]
+
     def reset_counts(self) -> dict[str, int]:
         """Zero the counters and return what they held."""
         with self._lock:
             before = dict(self._counts)
             self._counts.clear()
             self._faulted.clear()
+            self._journal.clear()
             return before
 
     def _admit(self, op: str) -> tuple[str | None, Faults]:
@@ -256,6 +273,10 @@ class Route53Proxy:
             if fault is not None:
                 self._faulted[fault] += 1
             return fault, faults
+
+    def _record(self, op: str, status: int) -> None:
+        with self._lock:
+            self._journal.append(Call(op, status, time.monotonic()))
 
     def _note_poison(self) -> None:
         with self._lock:
@@ -307,21 +328,21 @@ def _handler_for(proxy: Route53Proxy) -> type[BaseHTTPRequestHandler]:
                 self._reset()
                 return
             if fault == "throttle":
-                self._answer(400, error_xml("Throttling", "Rate exceeded"), fault)
+                self._answer(op, 400, error_xml("Throttling", "Rate exceeded"), fault)
                 return
             if fault == "unavailable":
                 message = "Service is temporarily unavailable"
-                self._answer(503, error_xml("ServiceUnavailable", message, sender=False), fault)
+                self._answer(op, 503, error_xml("ServiceUnavailable", message, sender=False), fault)
                 return
             if op == "ChangeResourceRecordSets":
                 names = poisoned_names(body, faults.poison)
                 if names:
                     proxy._note_poison()
-                    self._answer(400, invalid_change_batch_xml(names), "poison")
+                    self._answer(op, 400, invalid_change_batch_xml(names), "poison")
                     return
-            self._forward(body)
+            self._forward(op, body)
 
-        def _forward(self, body: bytes) -> None:
+        def _forward(self, op: str, body: bytes) -> None:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
                 if self.upstream is None:
@@ -345,14 +366,18 @@ def _handler_for(proxy: Route53Proxy) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+            self.wfile.flush()
+            proxy._record(op, response.status)
 
-        def _answer(self, status: int, body: bytes, fault: str) -> None:
+        def _answer(self, op: str, status: int, body: bytes, fault: str) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.send_header(PROXY_FAULT_HEADER, fault)
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
+            proxy._record(op, status)
 
         def _reset(self) -> None:
             # SO_LINGER with a zero timeout makes close() send RST instead of FIN: the
