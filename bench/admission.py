@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench import cluster as cluster_mod
-from bench import loadgen
+from bench import loadgen, profile
 from bench.cluster import Cluster
 from bench.controllers import Controller
 from bench.rig import Rig
@@ -175,10 +175,28 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
                                   rate=None)
         rig.progress(f"admission: {scale.admission_creates} Service creates via the apiserver")
         view = _apiserver_view(rig, kube, scale, port, ca)
+        profiled = _profile(rig, scale, f"https://127.0.0.1:{port}/validate", body_file, ca,
+                            child.process.pid)
     finally:
         child.stop()
         rig.supervisor.children.remove(child)
-    return _tables(scale, fixed, maximum, view)
+    return _tables(scale, fixed, maximum, view) + profiled
+
+
+def _profile(rig: Rig, scale: Scale, url: str, body_file: Path, ca: Path, pid: int
+             ) -> list[Table]:
+    """An extra, unmeasured fixed-rate run of /validate with py-spy on every worker."""
+    out = rig.state_dir / "profile-webhook.txt"
+    seconds = max(2, scale.admission_seconds // 3)
+    sampler = profile.start(pid, out, seconds=seconds + 1, subprocesses=True)
+    if sampler is None:
+        return []
+    _load(url, body_file, ca, seconds=seconds, rate=scale.admission_rate)
+    sampler.wait(timeout=60)
+    if not out.is_file():
+        return []
+    return [profile.summarize(out, title=f"Profile: webhook workers serving /validate at "
+                                         f"{scale.admission_rate} req/s")]
 
 
 def _tables(scale: Scale, fixed: dict, maximum: dict, view: dict) -> list[Table]:
