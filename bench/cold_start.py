@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 
 from bench import cluster as cluster_mod
-from bench import controllers, records
+from bench import controllers, profile, records
 from bench.cluster import Cluster
 from bench.controllers import Controller
 from bench.rig import Rig
@@ -76,12 +76,36 @@ def run_one(rig: Rig, kube: Cluster, controller: Controller, scale: Scale, tag: 
     return results
 
 
+def _profile(rig: Rig, scale: Scale, seconds: float) -> list[Table]:
+    """An extra, unmeasured cold start of dnsgate (existing Services) under py-spy."""
+    rig.fresh_zone()
+    namespace = f"cold-{scale.name}0"  # dnsgate's namespace from the measured run
+    wanted = {cluster_mod.hostname(namespace, f"svc-{i}"): cluster_mod.address(i)
+              for i in range(scale.cold_services)}
+    out = rig.state_dir / "profile-cold-start.txt"
+    child = controllers.start(controllers.DNSGATE, rig, namespace=namespace, label="cold-prof")
+    try:
+        time.sleep(0.3)  # let the interpreter come up before py-spy attaches
+        sampler = profile.start(child.process.pid, out, seconds=math.ceil(seconds) + 3)
+        if sampler is None:
+            return []
+        records.wait_all(rig.zone_client(), rig.zone_id, wanted, timeout=scale.timeout)
+        sampler.wait(timeout=scale.timeout)
+    finally:
+        controllers.stop(rig, child)
+    if not out.is_file():
+        return []
+    return [profile.summarize(out, title=f"Profile: dnsgate cold start against "
+                                         f"{scale.cold_services} Services")]
+
+
 def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller]) -> list[Table]:
     measured = {}
     for index, controller in enumerate(contenders):
         rig.progress(f"cold start: {controller.name}, {scale.cold_services} Services")
         measured[controller.name] = run_one(rig, kube, controller, scale, f"{scale.name}{index}")
     ours = measured[controllers.DNSGATE.name]
+    profiled = _profile(rig, scale, ours["existing"]["seconds"] or scale.timeout)
     tables = []
     for phase, title in (("existing", "Cold start: controller started against "
                                       f"{scale.cold_services} Services with IPs"),
@@ -117,4 +141,4 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
             rows=tuple(rows), notes=tuple(notes),
             raw={"phase": phase, "measured": {n: m[phase] for n, m in measured.items()}},
         ))
-    return tables
+    return tables + profiled
