@@ -73,6 +73,7 @@ class Controller:
         self._fresh = False
         self._names_of: dict[str, set[str]] = {}
         self._retry: dict[str, _Retry] = {}
+        self.syncs = 0  # completed syncs, full or incremental (for tests and metrics)
 
     # ---- events (called from the watch thread) ----------------------------------------
 
@@ -188,6 +189,7 @@ class Controller:
             for message, group in self._apply(zone, groups):
                 failed.setdefault(group.resource, message)
         self._report(desired, names, set(touched), failed, skipped)
+        self.syncs += 1
         return not failed
 
     def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...]) -> list[tuple[str, ChangeGroup]]:

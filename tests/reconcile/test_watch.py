@@ -1,0 +1,65 @@
+"""ServiceStore: list, then watch from the list's resourceVersion; bookmarks move the
+version on; 410 Gone re-lists and reports what changed meanwhile (fake ServiceAPI seam)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.watch import Gone, ServiceStore
+
+
+def svc(name: str, version: str, ip: str = "10.0.0.1") -> dict[str, Any]:
+    return {"metadata": {"namespace": "apps", "name": name, "resourceVersion": version},
+            "status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
+
+
+class FakeAPI:
+    """Scripted lists and watches; records the resourceVersion each watch starts from."""
+
+    def __init__(self, lists: list[tuple[list[dict[str, Any]], str]],
+                 watches: list[list[dict[str, Any]] | type[Exception]],
+                 stop: threading.Event) -> None:
+        self.lists, self.watches, self.stop = lists, watches, stop
+        self.watched_from: list[str] = []
+
+    def list(self) -> tuple[list[dict[str, Any]], str]:
+        if len(self.lists) == 1:
+            return self.lists[0]
+        return self.lists.pop(0)
+
+    def watch(self, resource_version: str, stop: threading.Event) -> Iterable[dict[str, Any]]:
+        self.watched_from.append(resource_version)
+        if not self.watches:
+            self.stop.set()
+            return
+        script = self.watches.pop(0)
+        if isinstance(script, type):
+            raise script()
+        yield from script
+
+
+def test_watch_follows_list_bookmarks_and_relists_on_gone() -> None:
+    stop = threading.Event()
+    api = FakeAPI(
+        lists=[([svc("a", "1")], "10"), ([svc("a", "1"), svc("c", "30")], "30"),
+               ([svc("a", "1"), svc("c", "30")], "30")],
+        watches=[
+            [{"type": "ADDED", "object": svc("b", "11")},
+             {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "20"}}}],
+            [{"type": "MODIFIED", "object": svc("b", "21", ip="10.0.0.2")},
+             {"type": "ERROR", "object": {"code": 410, "message": "too old"}}],
+            Gone,
+            [{"type": "DELETED", "object": svc("a", "31")}],
+        ],
+        stop=stop)
+    changes: list[set[str]] = []
+    store = ServiceStore(api, changes.append)
+
+    store.run(stop)
+
+    assert api.watched_from == ["10", "20", "30", "30", "31"]
+    assert changes == [{"apps/a"}, {"apps/b"}, {"apps/b"}, {"apps/b", "apps/c"}, {"apps/a"}]
+    assert [s["metadata"]["name"] for s in store.snapshot()] == ["c"]
+    assert store.relists == 3
