@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from dnsgate.devstack import metallb
-from tests.reconcile.conftest import ALPHA, values, wait_for, zone_records
+from reconciler import registry
+from tests.reconcile.conftest import ALPHA, OWNER, values, wait_for, zone_records
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +73,43 @@ def test_service_change_reaches_route53_within_a_second(
              timeout=5, interval=0.02)
 
     assert time.monotonic() - assigned < 1.0
+
+
+def test_two_services_claiming_one_name_senior_keeps_it_junior_reported(
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    for name, ip in (("first", "10.4.11.51"), ("second", "10.4.11.52")):
+        metallb.create_service(kubeconfig, namespace, name,
+                               {ALPHA + "hostname": "shared.goldentooth.net"})
+        metallb.assign(kubeconfig, namespace, name, [ip])
+        time.sleep(1.1)  # creationTimestamp has one-second resolution
+
+    running = reconciler()
+
+    wait_for(lambda: running.outcome(f"{namespace}/second"))
+    assert values(zone_records(route53, zone_id)[("shared.goldentooth.net", "A", "")]) == [
+        "10.4.11.51"]
+    second = running.outcome(f"{namespace}/second")
+    assert (second.status, second.message) == (
+        "conflict", f"shared.goldentooth.net is held by the senior Service {namespace}/first")
+
+
+def test_encrypted_ownership_round_trips_through_route53(
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    key = bytes(range(32))
+    running = reconciler(aes_key=key, interval=1.0)
+    metallb.create_service(kubeconfig, namespace, "secret",
+                           {ALPHA + "hostname": "secret.goldentooth.net"})
+    metallb.assign(kubeconfig, namespace, "secret", ["10.4.11.61"])
+
+    records = wait_for(lambda: (r := zone_records(route53, zone_id))
+                       and ("a-secret.goldentooth.net", "TXT", "") in r and r)
+    (value,) = values(records[("a-secret.goldentooth.net", "TXT", "")])
+    labels = registry.decode(value, key) or {}
+    labels.pop(registry.NONCE_LABEL)
+
+    assert "heritage" not in value
+    assert labels == {"owner": OWNER, "resource": f"service/{namespace}/secret"}
+    calls = running.client.calls["change_resource_record_sets"]
+    listings = running.client.calls["list_resource_record_sets"]
+    wait_for(lambda: running.client.calls["list_resource_record_sets"] > listings + 1)
+    assert running.client.calls["change_resource_record_sets"] == calls  # a resync reads it

@@ -78,3 +78,38 @@ def test_foreign_and_unowned_records_are_untouched_and_reported(
         ("conflict", "manual.goldentooth.net A (192.0.2.2) exists without an ownership TXT "
                      "record; dnsgate leaves it untouched"),
     ]
+
+
+def test_deleting_adopted_service_removes_record_and_both_txt_formats(
+        kubeconfig: Path, kubectl, namespace: str, route53, zone_id: str, reconciler) -> None:
+    metallb.create_service(kubeconfig, namespace, "httpbin", {
+        ALPHA + "hostname": "httpbin.goldentooth.net", ALPHA + "ttl": "60"})
+    metallb.assign(kubeconfig, namespace, "httpbin", ["10.4.11.1"])
+    prefill(route53, zone_id, external_dns_v0142(
+        namespace, "httpbin", "httpbin.goldentooth.net", "10.4.11.1", 60))
+    running = reconciler()
+    wait_for(lambda: running.outcome(f"{namespace}/httpbin"))
+
+    kubectl("-n", namespace, "delete", "service", "httpbin")
+
+    assert wait_for(lambda: zone_records(route53, zone_id) == {}, timeout=5)
+    assert running.client.calls["change_resource_record_sets"] == 1  # one atomic group
+
+
+def test_migrated_record_gets_its_new_format_txt(
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    metallb.create_service(kubeconfig, namespace, "httpbin", {
+        ALPHA + "hostname": "httpbin.goldentooth.net", ALPHA + "ttl": "60"})
+    metallb.assign(kubeconfig, namespace, "httpbin", ["10.4.11.1"])
+    old_only = external_dns_v0142(
+        namespace, "httpbin", "httpbin.goldentooth.net", "10.4.11.1", 60)[:2]
+    prefill(route53, zone_id, old_only)
+
+    reconciler()
+
+    records = wait_for(lambda: (r := zone_records(route53, zone_id))
+                       and ("a-httpbin.goldentooth.net", "TXT", "") in r and r)
+    assert records[("a-httpbin.goldentooth.net", "TXT", "")]["ResourceRecords"] == (
+        old_only[1]["ResourceRecordSet"]["ResourceRecords"])
+    assert records[("httpbin.goldentooth.net", "TXT", "")] == (
+        old_only[1]["ResourceRecordSet"] | {"Name": "httpbin.goldentooth.net."})
