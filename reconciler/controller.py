@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, TextIO
 
 from reconciler import endpoint, plan, registry, source, table
 from reconciler.endpoint import Endpoint, Key
-from reconciler.errors import ReconcileError
+from reconciler.errors import ConfigError, ReconcileError, TransientError
 from reconciler.registry import ChangeGroup
 from reconciler.report import AlwaysWrite, Outcome, Reporter, WriteGate
 from reconciler.route53 import Applied, Failed, Provider, Zone, zone_for
@@ -73,6 +74,7 @@ class Controller:
         self._fresh = False
         self._names_of: dict[str, set[str]] = {}
         self._retry: dict[str, _Retry] = {}
+        self._broken = False
         self.syncs = 0  # completed syncs, full or incremental (for tests and metrics)
 
     # ---- events (called from the watch thread) ----------------------------------------
@@ -117,8 +119,11 @@ class Controller:
 
     def run(self) -> bool:
         """Sync, then follow events and resync every interval until `stop` is set."""
-        ok = self.run_once()
-        next_resync = self.clock() + self.settings.interval
+        ok = self._guard(self.run_once)
+        failures = 1 if self._broken else 0
+        self._broken = False
+        next_resync = self.clock() + min(self.settings.interval,
+                                         RETRY_BASE if failures else self.settings.interval)
         while not self.stop.is_set():
             due = min([next_resync, *(r.due for r in self._retry.values())])
             self._wake.wait(max(0.0, due - self.clock()))
@@ -129,15 +134,35 @@ class Controller:
                 with self._lock:
                     dirty, self._dirty = self._dirty, set()
                 if dirty:
-                    ok = self.sync_services(dirty) and ok
+                    ok = self._guard(partial(self.sync_services, dirty))
             now = self.clock()
             if now >= next_resync:
-                ok = self.run_once()
+                ok = self._guard(self.run_once)
                 next_resync = now + self.settings.interval
             elif any(r.due <= now for r in self._retry.values()):
                 names = {n for n, r in self._retry.items() if r.due <= now}
-                ok = self._sync(names) and ok
+                ok = self._guard(partial(self._sync, names))
+            if self._broken:
+                # Route53 or the zone listing failed as a whole: resync soon, backing off.
+                failures += 1
+                self._broken = False
+                next_resync = min(next_resync, now + min(self.settings.interval,
+                                                         RETRY_BASE * 2 ** failures))
+            elif ok:
+                failures = 0
         return ok
+
+    def _guard(self, sync: Callable[[], bool]) -> bool:
+        """One failed sync (throttled past retries, Route53 down) must not end the loop."""
+        try:
+            return sync()
+        except ConfigError:
+            raise  # bad credentials or settings: no retry helps; the CLI exits with it
+        except ReconcileError as exc:
+            log.error("sync failed: %s; re-listing the zones at the next sync", exc)
+            self._fresh = False
+            self._broken = True
+            return False
 
     def _settle(self) -> None:
         """Wait until events pause for `coalesce` seconds (at most MAX_SETTLE), so a burst
@@ -156,6 +181,9 @@ class Controller:
     def _refresh(self) -> None:
         if not self._zones:
             self._zones = self.provider.zones()
+            if not self._zones:
+                log.warning("no Route53 hosted zone matches the domain filter, zone type and "
+                            "zone id filter: nothing will be written")
         self._records = {z.id: {r.key: r for r in self.provider.records(z)}
                          for z in self._zones}
         self._fresh = True
@@ -167,6 +195,11 @@ class Controller:
         self._names_of = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
         failed: dict[str, str] = {}
         skipped: dict[str, str] = {}
+        for e in desired.endpoints:
+            if (names is None or e.dnsname in names) and zone_for(e.dnsname, self._zones) is None:
+                failed.setdefault(e.label(endpoint.RESOURCE) or "", (
+                    f"no Route53 hosted zone dnsgate manages holds {e.dnsname} (managed "
+                    f"zones: {', '.join(z.name for z in self._zones) or 'none'})"))
         for zone in self._zones:
             wanted = [e for e in desired.endpoints if zone_for(e.dnsname, self._zones) == zone
                       and (names is None or e.dnsname in names)]
@@ -195,7 +228,7 @@ class Controller:
     def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...]) -> list[tuple[str, ChangeGroup]]:
         try:
             applied = self.provider.apply(zone, groups, self.stop)
-        except ReconcileError as exc:
+        except TransientError as exc:
             log.error("Route53 changes to zone %s failed: %s", zone.name, exc)
             self._fresh = False  # some batches may have landed: re-list before planning again
             applied = Applied(failed=tuple(Failed(g, str(exc)) for g in groups))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.errors import RecordRejected, TransientError
+from reconciler.errors import ConfigError, RecordRejected, TransientError
 
 T = TypeVar("T")
 
@@ -58,7 +58,18 @@ class Backoff:
 
 def classify(exc: Exception) -> Exception:
     """Wrap a botocore error as RecordRejected, TransientError, or return it unchanged."""
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionError,
+        HTTPClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ConfigError(f"no usable AWS credentials ({exc}); boto3 reads them from "
+                           "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                           "AWS_SHARED_CREDENTIALS_FILE, or the pod's role")
 
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
@@ -68,6 +79,8 @@ def classify(exc: Exception) -> Exception:
             return RecordRejected(exc.response.get("Error", {}).get("Message") or str(exc))
         if code in TRANSIENT_CODES or status >= 500 or status == 429:
             return TransientError(str(exc))
+        if code in ("AccessDenied", "InvalidClientTokenId", "SignatureDoesNotMatch"):
+            return ConfigError(f"Route53 refused our credentials: {exc}")
     if isinstance(exc, ConnectionError | HTTPClientError):
         return TransientError(str(exc))
     return exc

@@ -1,0 +1,90 @@
+"""Controller decisions that the e2e tests cannot provoke honestly: Services the webhook
+would refuse (it guards the shared apiserver), names no zone holds, a Route53 outage."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from dnsgate.domains import DomainFilter
+from reconciler import settings as s
+from reconciler import throttle
+from reconciler.controller import Controller
+from reconciler.report import LogReporter
+from reconciler.route53 import Provider
+from tests.reconcile.conftest import wait_for
+from tests.reconcile.fakes import MemoryRoute53, StaticServices
+from tests.reconcile.test_source import ALPHA, service
+
+DOMAINS = DomainFilter.of(["goldentooth.net", "example.org"])
+
+
+def controller(route53: MemoryRoute53, services: list[dict[str, Any]],
+               **controller_settings: Any) -> tuple[Controller, LogReporter]:
+    reporter = LogReporter()
+    provider = Provider(route53, s.Route53Settings(DOMAINS),
+                        backoff=throttle.Backoff(attempts=2, base=0.0),
+                        limiter=throttle.RateLimiter(1e6), sleep=lambda _: None)
+    return Controller(s.ControllerSettings(**controller_settings),
+                      s.SourceSettings(DOMAINS), s.RegistrySettings(owner_id="me"),
+                      provider, StaticServices(services), reporter), reporter
+
+
+GOOD = service("good", {ALPHA + "hostname": "good.goldentooth.net"},
+               ingress=[{"ip": "10.0.0.1"}])
+
+
+def test_invalid_service_makes_no_records_and_is_reported() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    bad = service("bad", {ALPHA + "hostname": "bad.goldentooth.net,x.goldentooth.net",
+                          ALPHA + "ttl": "forever"}, ingress=[{"ip": "10.0.0.2"}])
+    ctl, reporter = controller(route53, [GOOD, bad])
+
+    assert ctl.run_once()
+
+    assert sorted(k[0] for k in route53.records["Z1"]) == [
+        "a-good.goldentooth.net.", "good.goldentooth.net."]
+    outcome = reporter.latest["apps/bad"]
+    assert outcome.status == "invalid"
+    assert outcome.message.startswith('external-dns.alpha.kubernetes.io/ttl: "forever" is not')
+
+
+def test_name_that_no_zone_holds_is_reported_failed() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    lost = service("lost", {ALPHA + "hostname": "app.example.org"}, ingress=[{"ip": "10.0.0.3"}])
+    ctl, reporter = controller(route53, [GOOD, lost])
+
+    assert not ctl.run_once()
+
+    assert reporter.latest["apps/lost"].message == (
+        "no Route53 hosted zone dnsgate manages holds app.example.org (managed zones: "
+        "goldentooth.net)")
+    assert reporter.latest["apps/good"].status == "synced"
+
+
+def test_route53_outage_fails_the_sync_not_the_loop_and_relists_after() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ctl, reporter = controller(route53, [GOOD], interval=0.05)
+    route53.outage = 2  # the zone listing fails twice: past the retries
+    thread = threading.Thread(target=ctl.run)
+    thread.start()
+    try:
+        wait_for(lambda: reporter.latest.get("apps/good"), timeout=5)
+    finally:
+        ctl.shutdown()
+        thread.join(timeout=5)
+
+    assert reporter.latest["apps/good"].status == "synced"
+    assert route53.calls[:2] == ["list_hosted_zones", "list_hosted_zones"]  # the outage
+    assert not thread.is_alive()
+    assert ("good.goldentooth.net.", "A", "") in route53.records["Z1"]
+
+
+def test_not_the_writer_plans_but_sends_nothing() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ctl, _ = controller(route53, [GOOD])
+    ctl.gate = type("Gate", (), {"may_write": lambda self: False})()
+
+    ctl.run_once()
+
+    assert "change_resource_record_sets" not in route53.calls
