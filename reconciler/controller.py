@@ -84,6 +84,11 @@ class Controller:
             self._dirty |= services
         self._wake.set()
 
+    @property
+    def retrying(self) -> dict[str, int]:
+        """Names whose refused changes wait for a retry, with the attempts made so far."""
+        return {name: retry.attempts for name, retry in self._retry.items()}
+
     def shutdown(self) -> None:
         """Stop after the batch in flight (what SIGTERM does)."""
         self.stop.set()
@@ -108,8 +113,6 @@ class Controller:
 
     def sync_services(self, services: set[str]) -> bool:
         """Incremental sync of the names these Services held before or hold now."""
-        if not self._fresh:
-            self._refresh()
         names = set().union(*(self._names_of.get(s, set()) for s in services))
         desired = source.desired(self.services.snapshot(), self.source_settings.domains)
         for result in desired.services:
@@ -190,8 +193,14 @@ class Controller:
 
     def _sync(self, names: set[str] | None, desired: source.Desired | None = None,
               touched: Iterable[str] = ()) -> bool:
+        if not self._fresh:
+            self._refresh()
         desired = desired or source.desired(self.services.snapshot(),
                                             self.source_settings.domains)
+        # Names in this sync get a fresh plan now; a failure below re-schedules its name
+        # with one more attempt, and a name with nothing left to do is dropped.
+        retried = {n: self._retry.pop(n) for n in list(self._retry)
+                   if names is None or n in names}
         self._names_of = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
         failed: dict[str, str] = {}
         skipped: dict[str, str] = {}
@@ -219,13 +228,14 @@ class Controller:
                 continue
             if not groups or not self.gate.may_write():
                 continue
-            for message, group in self._apply(zone, groups):
+            for message, group in self._apply(zone, groups, retried):
                 failed.setdefault(group.resource, message)
         self._report(desired, names, set(touched), failed, skipped)
         self.syncs += 1
         return not failed
 
-    def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...]) -> list[tuple[str, ChangeGroup]]:
+    def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...],
+               retried: dict[str, _Retry]) -> list[tuple[str, ChangeGroup]]:
         try:
             applied = self.provider.apply(zone, groups, self.stop)
         except TransientError as exc:
@@ -234,7 +244,6 @@ class Controller:
             applied = Applied(failed=tuple(Failed(g, str(exc)) for g in groups))
         cache = self._records.setdefault(zone.id, {})
         for group in applied.landed:
-            self._retry.pop(group.dnsname, None)
             for change in group.changes:
                 if change.action == "DELETE":
                     cache.pop(change.record.key, None)
@@ -243,7 +252,7 @@ class Controller:
         now = self.clock()
         for failure in applied.failed:
             name = failure.group.dnsname
-            attempts = self._retry[name].attempts + 1 if name in self._retry else 1
+            attempts = retried[name].attempts + 1 if name in retried else 1
             delay = min(self.settings.interval, RETRY_BASE * 2 ** (attempts - 1))
             self._retry[name] = _Retry(attempts, now + delay)
             log.warning("Route53 refused the changes for %s (%s): %s; retry %d in %.0fs",

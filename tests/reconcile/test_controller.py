@@ -88,3 +88,22 @@ def test_not_the_writer_plans_but_sends_nothing() -> None:
     ctl.run_once()
 
     assert "change_resource_record_sets" not in route53.calls
+
+
+def test_refused_name_is_retried_with_growing_backoff_and_dropped_when_unwanted() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    route53.records["Z1"][("a-good.goldentooth.net.", "TXT", "")] = {
+        "Name": "a-good.goldentooth.net.", "Type": "TXT", "TTL": 300,
+        "ResourceRecords": [{"Value": '"not ours"'}]}
+    services = StaticServices([GOOD])
+    ctl, reporter = controller(route53, [])
+    ctl.services = services
+
+    assert not ctl.run_once()
+    assert not ctl.sync_services({"apps/good"})
+    assert ctl.retrying == {"good.goldentooth.net": 2}
+    assert reporter.latest["apps/good"].status == "failed"
+
+    services.services = []
+    assert ctl.sync_services({"apps/good"})
+    assert ctl.retrying == {}
