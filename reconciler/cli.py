@@ -112,6 +112,8 @@ def _serve(settings: Settings) -> int:
         controller.run()
         log.info("stopped")
         return 0
+    except ConfigError:
+        raise  # `run` prints it as the one error line, exit 2
     except ReconcileError as exc:
         log.error("%s", exc)
         return 1

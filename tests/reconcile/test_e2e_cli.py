@@ -96,3 +96,24 @@ def test_sigterm_stops_cleanly(httpbin: str, route53, zone_id: str) -> None:
     assert process.returncode == 0, stderr
     assert time.monotonic() - started < 5
     assert "stopped" in stderr
+
+
+def test_credentials_come_from_boto3_chain_shared_file(
+        httpbin: str, route53, zone_id: str, tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = from-file\n"
+                           "aws_secret_access_key = from-file\n")
+    isolated = {"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "",
+                "AWS_SECRET_ACCESS_KEY": ""}
+
+    without = reconcile(httpbin, "--once", "--txt-owner-id", OWNER,
+                        env={**isolated, "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no")})
+    with_file = reconcile(httpbin, "--once", "--txt-owner-id", OWNER,
+                          env={**isolated, "AWS_SHARED_CREDENTIALS_FILE": str(credentials)})
+
+    assert without.returncode == 2
+    assert without.stderr.strip().splitlines()[-1].startswith(
+        "dnsgate reconcile: error: no usable AWS credentials")
+    assert with_file.returncode == 0, with_file.stderr
+    assert ("httpbin.goldentooth.net", "A", "") in zone_records(route53, zone_id)
