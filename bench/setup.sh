@@ -12,8 +12,9 @@
 # answers "403 This module version is not available" for four of its pinned dependencies
 # (github.com/openshift/api and client-go at their 2026-08 pseudo-versions,
 # github.com/exoscale/egoscale/v3 v3.1.50, github.com/civo/civogo v0.7.3), all only used by
-# providers/sources the benchmark does not run. The wrapper replaces them with the nearest
-# versions the proxy serves. v0.23.0 declares `go 1.27.0`; GOTOOLCHAIN=auto lets the local
+# providers/sources the benchmark does not run. The wrapper replaces them with versions the
+# proxy serves: the openshift pair ExternalDNS v0.21.0 pins (2025-10; the 2023 pair v0.14.2
+# pins does not compile against structured-merge-diff/v6), egoscale v3.1.30, civogo v0.7.2. v0.23.0 declares `go 1.27.0`; GOTOOLCHAIN=auto lets the local
 # go fetch that toolchain from the module proxy. v0.14.2 is the release the seed runs.
 set -euo pipefail
 
@@ -42,8 +43,8 @@ replaces() {
 replace (
 	github.com/civo/civogo => github.com/civo/civogo v0.7.2
 	github.com/exoscale/egoscale/v3 => github.com/exoscale/egoscale/v3 v3.1.30
-	github.com/openshift/api => github.com/openshift/api v0.0.0-20230607130528-611114dca681
-	github.com/openshift/client-go => github.com/openshift/client-go v0.0.0-20230607134213-3cd0021bbee3
+	github.com/openshift/api => github.com/openshift/api v0.0.0-20251015095338-264e80a2b6e7
+	github.com/openshift/client-go => github.com/openshift/client-go v0.0.0-20251015124057-db0dee36e235
 )
 REPLACE
         ;;
