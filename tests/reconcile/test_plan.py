@@ -32,7 +32,7 @@ FOO_A_2 = ep("foo.goldentooth.net", "A", "10.0.0.2")
 FOO_A_1_TTL60 = ep("foo.goldentooth.net", "A", "10.0.0.1", ttl=60)
 FOO_A_1_MOVED = ep("foo.goldentooth.net", "A", "10.0.0.1", resource="service/web/other")
 FOO_AAAA = ep("foo.goldentooth.net", "AAAA", "2001:db8::1")
-FOO_TXT_OTHERS = endpoint.make("foo.goldentooth.net", "TXT", ['"v=spf1"'])
+FOO_CNAME_UNOWNED = endpoint.make("foo.goldentooth.net", "CNAME", ["lb.example.com"])
 BAR_A_MINE = ep("bar.goldentooth.net", "A", "10.0.0.9", owner=ME)
 BAR_A_OTHERS = ep("bar.goldentooth.net", "A", "10.0.0.9", owner=OTHER)
 BAR_A_UNOWNED = endpoint.make("bar.goldentooth.net", "A", ["10.0.0.9"])
@@ -75,7 +75,7 @@ CASES = [
      expect(delete=[BAR_A_MINE])),
     ("foreign_owner_untouched", [FOO_A_1_OTHERS], [FOO_A_2], "sync", expect(skip=[FOO_A_2])),
     ("unowned_record_untouched", [FOO_A_1_UNOWNED], [FOO_A_2], "sync", expect(skip=[FOO_A_2])),
-    ("foreign_record_of_other_type_blocks_create", [FOO_TXT_OTHERS], [FOO_A_1], "sync",
+    ("foreign_record_of_other_type_blocks_create", [FOO_CNAME_UNOWNED], [FOO_A_1], "sync",
      expect(skip=[FOO_A_1])),
     ("foreign_and_unowned_never_deleted", [BAR_A_OTHERS, BAR_A_UNOWNED], [], "sync", expect()),
     ("weighted_sets_create_independently", [], [W_ONE, W_TWO], "sync",
