@@ -113,3 +113,20 @@ def test_encrypted_ownership_round_trips_through_route53(
     listings = running.client.calls["list_resource_record_sets"]
     wait_for(lambda: running.client.calls["list_resource_record_sets"] > listings + 1)
     assert running.client.calls["change_resource_record_sets"] == calls  # a resync reads it
+
+
+def test_wildcard_hostname_with_txt_wildcard_replacement(
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    running = reconciler(wildcard_replacement="wild", interval=1.0)
+    metallb.create_service(kubeconfig, namespace, "apps",
+                           {ALPHA + "hostname": "*.apps.goldentooth.net"})
+    metallb.assign(kubeconfig, namespace, "apps", ["10.4.11.71"])
+
+    records = wait_for(lambda: (r := zone_records(route53, zone_id))
+                       and ("a-wild.apps.goldentooth.net", "TXT", "") in r and r)
+    calls = running.client.calls["change_resource_record_sets"]
+    listings = running.client.calls["list_resource_record_sets"]
+    wait_for(lambda: running.client.calls["list_resource_record_sets"] > listings + 1)
+
+    assert values(records[("*.apps.goldentooth.net", "A", "")]) == ["10.4.11.71"]
+    assert running.client.calls["change_resource_record_sets"] == calls  # read back as ours
