@@ -102,13 +102,15 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
     started: list[Running] = []
 
     def start(*, owner: str = OWNER, policy: str = "sync", interval: float = 60.0,
-              coalesce: float = 0.1, client_: Any = None, **registry: Any) -> Running:
+              coalesce: float = 0.1, client_: Any = None, zone_type: str = "",
+              zone_ids: tuple[str, ...] = (), **registry: Any) -> Running:
         config.load_kube_config()
         settings = settings_module.Settings(
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
                                                   namespace),
             registry=settings_module.RegistrySettings(owner_id=owner, **registry),
-            route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"])),
+            route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"]),
+                                                    zone_type=zone_type, zone_ids=zone_ids),
             controller=settings_module.ControllerSettings(
                 policy=policy, interval=interval, coalesce=coalesce),  # type: ignore[arg-type]
         )

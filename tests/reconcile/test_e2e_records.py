@@ -130,3 +130,22 @@ def test_wildcard_hostname_with_txt_wildcard_replacement(
 
     assert values(records[("*.apps.goldentooth.net", "A", "")]) == ["10.4.11.71"]
     assert running.client.calls["change_resource_record_sets"] == calls  # read back as ours
+
+
+@pytest.mark.parametrize("choose", ["zone_type", "zone_ids"])
+def test_zone_type_and_zone_id_filter_pick_the_zone_written(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, stack, route53, zone_id: str, reconciler,
+        choose) -> None:
+    from dnsgate.devstack import route53 as route53_server
+
+    private = route53_server.create_zone(stack.route53.url, "goldentooth.net", private=True)
+    reconciler(**({"zone_type": "private"} if choose == "zone_type" else
+                  {"zone_ids": (zone_id,)}))
+    target = private if choose == "zone_type" else zone_id
+    other = zone_id if choose == "zone_type" else private
+    metallb.create_service(kubeconfig, namespace, "split",
+                           {ALPHA + "hostname": "split.goldentooth.net"})
+    metallb.assign(kubeconfig, namespace, "split", ["10.4.11.81"])
+
+    wait_for(lambda: ("split.goldentooth.net", "A", "") in zone_records(route53, target))
+    assert zone_records(route53, other) == {}
