@@ -186,9 +186,14 @@ def _ownership_txt(txts: Mapping[Key, Endpoint], record: Endpoint, settings: Reg
 def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple[ChangeGroup, ...]:
     """Route53 change groups for a plan: deletes first, then updates, creates, repairs."""
     groups: list[ChangeGroup] = []
+    deleted: set[Key] = set()
     for gone in planned.deletes:
         found = view.ownership.get(gone.key, Ownership())
-        txts = tuple(Change("DELETE", t) for t in (found.new, found.old) if t is not None)
+        # An old-format TXT carries no type, so A and AAAA at one name may share it:
+        # delete it once, or Route53 refuses the second DELETE.
+        txts = tuple(Change("DELETE", t) for t in (found.new, found.old)
+                     if t is not None and t.key not in deleted)
+        deleted.update(change.record.key for change in txts)
         groups.append(ChangeGroup(_resource(gone), gone.dnsname, (Change("DELETE", gone), *txts)))
     for update in planned.updates:
         txt = _txt_change(update.new, view, settings)

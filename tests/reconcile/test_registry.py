@@ -177,3 +177,17 @@ def test_ordinary_txt_at_ownership_name_is_never_overwritten() -> None:
         ("CREATE", "httpbin.goldentooth.net", "A", 60),
         ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300),  # Route53 refuses: reported
     ]
+
+
+def test_old_format_txt_shared_by_a_and_aaaa_is_deleted_once() -> None:
+    aaaa = endpoint.make("httpbin.goldentooth.net", "AAAA", ["2001:db8::1"], ttl=60)
+    aaaa_txt = endpoint.make("aaaa-httpbin.goldentooth.net", "TXT", [SEED_VALUE])
+    view = registry.read([HTTPBIN_A, NEW_TXT, OLD_TXT, aaaa, aaaa_txt], PLAIN)
+    planned = plan.calculate(view.endpoints, [], policy="sync", owner_id=OWNER)
+
+    deletes = [c.record for g in registry.changes(planned, view, PLAIN) for c in g.changes]
+
+    assert sorted(r.dnsname + " " + r.record_type for r in deletes) == [
+        "a-httpbin.goldentooth.net TXT", "aaaa-httpbin.goldentooth.net TXT",
+        "httpbin.goldentooth.net A", "httpbin.goldentooth.net AAAA",
+        "httpbin.goldentooth.net TXT"]
