@@ -197,8 +197,10 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
         groups.append(ChangeGroup(_resource(gone), gone.dnsname, (Change("DELETE", gone), *txts)))
     for update in planned.updates:
         txt = _txt_change(update.new, view, settings)
+        # Only the owning Service changed (same record): rewrite the TXT, not the record.
+        record = () if update.old.same_record(update.new) else (Change("UPSERT", update.new),)
         groups.append(ChangeGroup(_resource(update.new), update.new.dnsname,
-                                  (Change("UPSERT", update.new), *txt)))
+                                  (*record, *txt)))
     for new in planned.creates:
         txt = _txt_change(new, view, settings)
         groups.append(ChangeGroup(_resource(new), new.dnsname, (Change("CREATE", new), *txt)))

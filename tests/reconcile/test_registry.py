@@ -191,3 +191,10 @@ def test_old_format_txt_shared_by_a_and_aaaa_is_deleted_once() -> None:
         "a-httpbin.goldentooth.net TXT", "aaaa-httpbin.goldentooth.net TXT",
         "httpbin.goldentooth.net A", "httpbin.goldentooth.net AAAA",
         "httpbin.goldentooth.net TXT"]
+
+
+def test_new_owning_service_rewrites_only_the_txt() -> None:
+    moved = HTTPBIN_A.with_labels(resource="service/httpbin/httpbin-v2")
+
+    assert changes_for([HTTPBIN_A, NEW_TXT], [moved]) == [
+        ("UPSERT", "a-httpbin.goldentooth.net", "TXT", 300)]
