@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
@@ -247,8 +247,8 @@ class Controller:
             for change in group.changes:
                 if change.action == "DELETE":
                     cache.pop(change.record.key, None)
-                else:
-                    cache[change.record.key] = change.record
+                else:  # as a listing would show it: ownership lives in the TXT alone
+                    cache[change.record.key] = replace(change.record, labels=())
         now = self.clock()
         for failure in applied.failed:
             name = failure.group.dnsname
