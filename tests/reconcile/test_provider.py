@@ -151,3 +151,22 @@ def test_wildcard_name_is_decoded_from_octal() -> None:
     (record,) = provider(FakeRoute53()).records(ZONE)
 
     assert record.dnsname == "*.goldentooth.net"
+
+
+def test_stop_finishes_the_batch_in_flight_and_sends_no_more() -> None:
+    import threading
+
+    stop = threading.Event()
+    client = FakeRoute53()
+    original = client.change_resource_record_sets
+
+    def sigterm_during_first_call(**kwargs: Any) -> Any:
+        stop.set()
+        return original(**kwargs)
+
+    client.change_resource_record_sets = sigterm_during_first_call  # type: ignore[method-assign]
+
+    applied = provider(client).apply(ZONE, [group(i) for i in range(1200)], stop)
+
+    assert len(client.batches) == 1
+    assert len(applied.landed) == 500 and applied.failed == ()
