@@ -214,8 +214,9 @@ class Controller:
                       and (names is None or e.dnsname in names)]
             view = registry.read(self._records.get(zone.id, {}).values(),
                                  self.registry_settings)
-            current = [e for e in view.endpoints if self._in_scope(e)
-                       and (names is None or e.dnsname in names)]
+            current = [scoped for e in view.endpoints
+                       if (names is None or e.dnsname in names)
+                       and (scoped := self._scoped(e)) is not None]
             planned = plan.calculate(current, wanted, policy=self.settings.policy,
                                      owner_id=self.registry_settings.owner_id)
             for skip in planned.skipped:
@@ -259,16 +260,20 @@ class Controller:
                         name, failure.group.resource, failure.message, attempts, delay)
         return [(f.message, f.group) for f in applied.failed]
 
-    def _in_scope(self, record: Endpoint) -> bool:
+    def _scoped(self, record: Endpoint) -> Endpoint | None:
+        """A current record as this reconciler may treat it; None outside its domains."""
         if not self.source_settings.domains.matches(record.dnsname):
-            return False
+            return None
         namespace = self.source_settings.namespace
-        resource = record.label(endpoint.RESOURCE)
-        # A namespaced reconciler manages only its namespace's records; others' records
-        # stay visible as occupants of their names but are never deleted by it.
-        return not (namespace and resource is not None
-                    and record.label(endpoint.OWNER) == self.registry_settings.owner_id
-                    and not resource.startswith(f"service/{namespace}/"))
+        resource = record.label(endpoint.RESOURCE) or ""
+        owner = self.registry_settings.owner_id
+        if namespace and record.label(endpoint.OWNER) == owner and not resource.startswith(
+                f"service/{namespace}/"):
+            # Another namespace's Service holds it under our owner id: to a namespaced
+            # reconciler that is someone else's record, never updated or deleted, and it
+            # blocks a create at its name instead of letting Route53 refuse the CREATE.
+            return record.with_labels(**{endpoint.OWNER: f"{owner} ({resource})"})
+        return record
 
     def _report(self, desired: source.Desired, names: set[str] | None, touched: set[str],
                 failed: dict[str, str], skipped: dict[str, str]) -> None:

@@ -19,14 +19,14 @@ from tests.reconcile.test_source import ALPHA, service
 DOMAINS = DomainFilter.of(["goldentooth.net", "example.org"])
 
 
-def controller(route53: MemoryRoute53, services: list[dict[str, Any]],
+def controller(route53: MemoryRoute53, services: list[dict[str, Any]], namespace: str = "",
                **controller_settings: Any) -> tuple[Controller, LogReporter]:
     reporter = LogReporter()
     provider = Provider(route53, s.Route53Settings(DOMAINS),
                         backoff=throttle.Backoff(attempts=2, base=0.0),
                         limiter=throttle.RateLimiter(1e6), sleep=lambda _: None)
     return Controller(s.ControllerSettings(**controller_settings),
-                      s.SourceSettings(DOMAINS), s.RegistrySettings(owner_id="me"),
+                      s.SourceSettings(DOMAINS, namespace), s.RegistrySettings(owner_id="me"),
                       provider, StaticServices(services), reporter), reporter
 
 
@@ -107,3 +107,20 @@ def test_refused_name_is_retried_with_growing_backoff_and_dropped_when_unwanted(
     services.services = []
     assert ctl.sync_services({"apps/good"})
     assert ctl.retrying == {}
+
+
+def test_namespaced_reconciler_leaves_other_namespaces_records_alone() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ours, _ = controller(route53, [GOOD])
+    assert ours.run_once()  # apps/good now holds good.goldentooth.net under owner "me"
+    before = dict(route53.records["Z1"])
+    rival = service("rival", {ALPHA + "hostname": "good.goldentooth.net"},
+                    ingress=[{"ip": "10.9.9.9"}], namespace="team-b")
+    namespaced, reporter = controller(route53, [rival], namespace="team-b")
+
+    assert namespaced.run_once()
+
+    assert route53.records["Z1"] == before  # neither deleted nor overwritten
+    assert reporter.latest["team-b/rival"].message == (
+        'good.goldentooth.net A (10.0.0.1) is owned by "me (service/apps/good)"; dnsgate '
+        "leaves it untouched")
