@@ -7,29 +7,45 @@ AdmissionReview, or is too large, gets a 4xx JSON error naming what is wrong.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import flask
 from werkzeug.exceptions import HTTPException
 
-from webhook import payloads, review
+from certs import pki
+from webhook import metrics, payloads, review
 from webhook.index import ClaimLookup
 from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
 
+Decide = Callable[[payloads.AdmissionRequest], review.Verdict]
 
-def create_app(settings: AdmissionSettings, lookup: ClaimLookup) -> flask.Flask:
+
+def create_app(
+    settings: AdmissionSettings, lookup: ClaimLookup, *, cert_file: Path | None = None
+) -> flask.Flask:
     app = flask.Flask("dnsgate.webhook")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
+    def answer(endpoint: str, decide: Decide) -> Any:
+        started = time.perf_counter()
+        flask.g.endpoint = endpoint
+        request = payloads.parse(flask.request.get_data())
+        verdict = decide(request)
+        outcome = "denied" if not verdict.allowed else "patched" if verdict.patch else "allowed"
+        metrics.observe(endpoint, request["operation"], outcome, verdict.rules,
+                        time.perf_counter() - started)
+        return review.respond(request["uid"], verdict)
+
     @app.post("/mutate")
     def mutate() -> Any:
-        request = payloads.parse(flask.request.get_data())
-        return review.respond(request["uid"], review.mutate(request, settings))
+        return answer("mutate", lambda request: review.mutate(request, settings))
 
     @app.post("/validate")
     def validate() -> Any:
-        request = payloads.parse(flask.request.get_data())
-        return review.respond(request["uid"], review.validate(request, settings, lookup))
+        return answer("validate", lambda request: review.validate(request, settings, lookup))
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -37,16 +53,38 @@ def create_app(settings: AdmissionSettings, lookup: ClaimLookup) -> flask.Flask:
 
     @app.get("/readyz")
     def readyz() -> Any:
+        if cert_file is not None and not _certificate_usable(cert_file):
+            return {"status": f"serving certificate {cert_file} missing or expired"}, 503
         if lookup.wait_synced(0):
             return {"status": "ok"}
         return {"status": "Service index not synced yet"}, 503
 
+    @app.get("/metrics")
+    def prometheus() -> Any:
+        return flask.Response(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
+
     @app.errorhandler(payloads.BadReview)
     def bad_review(error: payloads.BadReview) -> Any:
+        _count_bad_request()
         return {"error": str(error)}, 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
+        _count_bad_request()
         return {"error": error.description or error.name}, error.code or 400
 
     return app
+
+
+def _count_bad_request() -> None:
+    endpoint = flask.g.get("endpoint") or flask.request.path.strip("/")
+    if endpoint in ("mutate", "validate"):
+        metrics.REQUESTS.labels(endpoint, "unknown", "bad_request").inc()
+
+
+def _certificate_usable(path: Path) -> bool:
+    try:
+        certificate = pki.KeyPair(path.read_bytes(), b"").cert
+    except (OSError, ValueError):
+        return False
+    return certificate.not_valid_before_utc <= pki.now() < certificate.not_valid_after_utc

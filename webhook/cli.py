@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import sys
+import tempfile
 from pathlib import Path
 
-from dnsgate import flags
+from dnsgate import flags, logs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,9 +26,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="seconds; the ttl annotation added to Services that set none")
     flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
     flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
+    logs.add_arguments(parser)
+
+
+def _metrics_directory() -> None:
+    """Give prometheus-client's multiprocess mode a clean directory, before it is imported
+    (it picks its storage at import time). An existing setting is honoured and emptied."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix="dnsgate-webhook-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before its multiprocess directory "
+                           "was set; /metrics would miss other workers")
 
 
 def run(args: argparse.Namespace) -> int:
+    _metrics_directory()
     from dnsgate.domains import DomainFilter
     from webhook import watch
     from webhook.server import WebhookServer
@@ -42,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # ConfigException, or a malformed kubeconfig
         raise SystemExit(f"dnsgate webhook: cannot reach the Kubernetes API to watch "
                          f"Services: {exc}") from exc
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(args.log_level, args.log_format)
     admission = AdmissionSettings(
         domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
         default_ttl=args.default_ttl,

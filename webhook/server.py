@@ -8,10 +8,14 @@
 - The Flask app and its Service index are built in each worker after the fork (no
   preload): the watch thread must live in the process that answers. `post_worker_init`
   starts it.
+- Metrics use prometheus-client's multiprocess mode: `dnsgate webhook` points
+  PROMETHEUS_MULTIPROC_DIR at an empty directory before anything imports prometheus-client,
+  and `child_exit` marks a dead worker's gauges so /metrics (any worker) adds up all of them.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +32,13 @@ def tls_context(config: Any, default_factory: Callable[[], ssl.SSLContext]) -> s
     context = default_factory()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 class WebhookServer(BaseApplication):  # type: ignore[misc]
@@ -49,6 +60,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
             "keepalive": self.serving.keepalive,
             "timeout": self.serving.timeout,
             "post_worker_init": self._post_worker_init,
+            "child_exit": _child_exit,
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "info",
@@ -60,7 +72,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         index = ClaimIndex(self.admission.domains)
         self.watcher = ServiceWatcher(index)
-        return create_app(self.admission, index)
+        return create_app(self.admission, index, cert_file=self.serving.cert_file)
 
     def _post_worker_init(self, worker: Any) -> None:
         assert self.watcher is not None, "gunicorn loads the app before post_worker_init"
