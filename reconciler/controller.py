@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
-from reconciler import endpoint, plan, registry, source, table
+from reconciler import endpoint, plan, registry, report, source, table
 from reconciler.endpoint import Endpoint, Key
 from reconciler.errors import ConfigError, ReconcileError, TransientError
 from reconciler.registry import ChangeGroup
-from reconciler.report import AlwaysWrite, Outcome, Reporter, WriteGate
+from reconciler.report import AlwaysWrite, Reporter, WriteGate
 from reconciler.route53 import Applied, Failed, Provider, Zone, zone_for
 from reconciler.settings import ControllerSettings, RegistrySettings, SourceSettings
 
@@ -231,7 +231,10 @@ class Controller:
                 continue
             for message, group in self._apply(zone, groups, retried):
                 failed.setdefault(group.resource, message)
-        self._report(desired, names, set(touched), failed, skipped)
+        for outcome in report.outcomes(desired, names=names, touched=set(touched),
+                                       failed=failed, skipped=skipped,
+                                       dry_run=self.settings.dry_run):
+            self.reporter.report(outcome)
         self.syncs += 1
         return not failed
 
@@ -274,27 +277,3 @@ class Controller:
             # blocks a create at its name instead of letting Route53 refuse the CREATE.
             return record.with_labels(**{endpoint.OWNER: f"{owner} ({resource})"})
         return record
-
-    def _report(self, desired: source.Desired, names: set[str] | None, touched: set[str],
-                failed: dict[str, str], skipped: dict[str, str]) -> None:
-        lost = {c.service: c for c in desired.conflicts}
-        for result in desired.services:
-            mine = {e.dnsname for e in result.endpoints}
-            if names is not None and result.service not in touched and not mine & names:
-                continue
-            resource = f"service/{result.service}"
-            if result.problems:
-                outcome = Outcome(result.service, "invalid", "; ".join(result.problems))
-            elif result.service in lost:
-                c = lost[result.service]
-                outcome = Outcome(result.service, "conflict",
-                                  f"{c.hostname} is held by the senior Service {c.holder}")
-            elif resource in skipped:
-                outcome = Outcome(result.service, "conflict", skipped[resource])
-            elif resource in failed:
-                outcome = Outcome(result.service, "failed", failed[resource])
-            elif result.endpoints and not self.settings.dry_run:
-                outcome = Outcome(result.service, "synced")
-            else:
-                continue
-            self.reporter.report(outcome)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from reconciler import source
 
 Status = Literal["synced", "failed", "conflict", "invalid"]
 
@@ -56,3 +59,33 @@ class LogReporter:
         level = logging.INFO if outcome.status == "synced" else logging.WARNING
         suffix = f": {outcome.message}" if outcome.message else ""
         log.log(level, "Service %s %s%s", outcome.service, outcome.status, suffix)
+
+
+def outcomes(desired: source.Desired, *, names: set[str] | None, touched: set[str],
+             failed: Mapping[str, str], skipped: Mapping[str, str],
+             dry_run: bool) -> list[Outcome]:
+    """Each Service's outcome of one sync, for the Services it covered (`names` None: all).
+
+    `failed` and `skipped` map `service/<ns>/<name>` to the reason. Precedence: invalid
+    annotations, then a lost claim or a name held by someone else, then a refused change.
+    """
+    lost = {c.service: c for c in desired.conflicts}
+    found: list[Outcome] = []
+    for result in desired.services:
+        mine = {e.dnsname for e in result.endpoints}
+        if names is not None and result.service not in touched and not mine & names:
+            continue
+        resource = f"service/{result.service}"
+        if result.problems:
+            found.append(Outcome(result.service, "invalid", "; ".join(result.problems)))
+        elif result.service in lost:
+            c = lost[result.service]
+            found.append(Outcome(result.service, "conflict",
+                                 f"{c.hostname} is held by the senior Service {c.holder}"))
+        elif resource in skipped:
+            found.append(Outcome(result.service, "conflict", skipped[resource]))
+        elif resource in failed:
+            found.append(Outcome(result.service, "failed", failed[resource]))
+        elif result.endpoints and not dry_run:
+            found.append(Outcome(result.service, "synced"))
+    return found
