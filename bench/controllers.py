@@ -87,7 +87,9 @@ def argv(controller: Controller, rig: Rig, *, namespace: str, interval: str) -> 
             f"--namespace={namespace}", f"--interval={interval}", "--log-level=warning",
         ]
     args = [
+        # v0.23 refuses to start without an explicit --policy; sync is every release's default.
         str(controller.binary), "--source=service", "--provider=aws", "--registry=txt",
+        "--policy=sync",
         f"--txt-owner-id={OWNER}", f"--domain-filter={DOMAIN}", f"--namespace={namespace}",
         f"--kubeconfig={rig.stack.kubeconfig}", "--events", f"--interval={interval}",
         # Its default, :7979, would listen on every interface.
@@ -101,6 +103,9 @@ def argv(controller: Controller, rig: Rig, *, namespace: str, interval: str) -> 
 def start(controller: Controller, rig: Rig, *, namespace: str, interval: str = "1m",
           label: str = "", proxy: Route53Proxy | None = None) -> Child:
     env = {**os.environ, "KUBECONFIG": str(rig.stack.kubeconfig), **rig.route53_env(proxy)}
+    # A machine-wide AWS_CA_BUNDLE makes aws-sdk-go v1 refuse ExternalDNS's instrumented
+    # transport at start; the proxy's CA comes through SSL_CERT_FILE instead (see Rig).
+    env.pop("AWS_CA_BUNDLE", None)
     name = (label or controller.name).replace(" ", "-")
     return rig.supervisor.start(name, argv(controller, rig, namespace=namespace,
                                            interval=interval), env=env)

@@ -55,10 +55,14 @@ class Rig:
         """How a controller reaches Route53 through the proxy.
 
         aws-sdk-go-v2 and boto3 read AWS_ENDPOINT_URL_ROUTE_53. aws-sdk-go v1 (ExternalDNS
-        up to v0.14) has no such setting, so it goes to https://route53.amazonaws.com through
+        v0.14) has no such setting, so it goes to https://route53.amazonaws.com through
         HTTPS_PROXY, which is this proxy: it answers CONNECT and presents a certificate for
-        that name signed by a CA given in AWS_CA_BUNDLE. Go skips the proxy for loopback, so
-        with both set every SDK ends up at the proxy and nothing leaves the machine.
+        that name signed by the bench CA. That CA is given as SSL_CERT_FILE (Go's root store
+        on Linux), not AWS_CA_BUNDLE: ExternalDNS wraps the SDK's transport for metrics and
+        aws-sdk-go v1 then refuses any custom bundle ("HTTPClient's transport unsupported
+        type"), so `controllers.start` also removes an inherited AWS_CA_BUNDLE. Go skips the
+        proxy for loopback, so with both set every SDK ends up at the proxy and nothing
+        leaves the machine.
         """
         assert self.stack.route53 is not None
         url = (proxy or self.proxy).url
@@ -68,7 +72,7 @@ class Rig:
             "AWS_REGION": route53.REGION,
             "HTTPS_PROXY": url,
             "NO_PROXY": "127.0.0.1,localhost",
-            "AWS_CA_BUNDLE": str(self.intercept_ca),
+            "SSL_CERT_FILE": str(self.intercept_ca),
             # No instance metadata lookups (169.254.169.254 is not loopback).
             "AWS_EC2_METADATA_DISABLED": "true",
         }
