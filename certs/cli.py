@@ -40,12 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _kubernetes() -> Any:
-    from kubernetes import client, config
+    from kubernetes import client
+
+    from dnsgate import kube
 
     try:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except config.ConfigException:
-        config.load_kube_config()  # type: ignore[no-untyped-call]
+        kube.load_config()
+    except kube.NoKubernetesAPI as exc:
+        raise SystemExit(f"dnsgate certs: {exc}") from exc
     return client
 
 

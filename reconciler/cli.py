@@ -10,10 +10,16 @@ import sys
 import threading
 from typing import TYPE_CHECKING, NoReturn, cast
 
-from dnsgate import flags
+from dnsgate import flags, logs
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reconciler.controller import Controller
+    from reconciler.health import HealthServer
+    from reconciler.leader import LeaderElector
     from reconciler.settings import Settings
+    from reconciler.watch import ServiceStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,17 +55,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--dry-run", action="store_true",
               help="print the planned changes as a table and change nothing")
     flags.add(parser, "--namespace", default="", help="watch only this namespace (default all)")
-    flags.add(parser, "--log-level", default="info", help="debug, info, warning or error")
+    flags.add(parser, "--health-port", type=int, default=0,
+              help="serve /healthz, /readyz and /metrics on this port (0: off)")
+    flags.add(parser, "--leader-election-namespace", default="",
+              help="hold the Lease dnsgate-reconciler in this namespace; only the leader "
+                   "writes to Route53 (empty: no election, this replica always writes)")
+    flags.add(parser, "--leader-election-id", default="",
+              help="this replica's identity in the Lease (default: host name + random suffix)")
+    flags.add(parser, "--lease-duration", type=float, default=15.0,
+              help="seconds a standby waits for a silent leader before taking over")
+    flags.add(parser, "--renew-deadline", type=float, default=10.0,
+              help="seconds a leader may fail to renew before it stops writing")
+    flags.add(parser, "--retry-period", type=float, default=2.0,
+              help="seconds between attempts to acquire or renew the Lease")
+    logs.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from reconciler import settings as settings_module
     from reconciler.errors import ConfigError
 
-    logging.basicConfig(stream=sys.stderr, level=str(args.log_level).upper(),
-                        format="dnsgate reconcile: %(levelname)s %(message)s")
-    for noisy in ("botocore", "urllib3", "kubernetes"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.setup(args.log_level, args.log_format)
     try:
         settings = settings_module.from_args(args)
     except ConfigError as exc:
@@ -75,31 +91,38 @@ def run(args: argparse.Namespace) -> int:
 def _serve(settings: Settings) -> int:
     import boto3
     from botocore.config import Config
-    from kubernetes import client, config
+    from kubernetes import client
 
+    from dnsgate import kube
     from reconciler import watch
     from reconciler.controller import Controller
     from reconciler.errors import ConfigError, ReconcileError
-    from reconciler.report import LogReporter
+    from reconciler.report import LogReporter, Reporter
     from reconciler.route53 import Provider, Route53Client
+    from reconciler.status import KubernetesReporter, Reporters
 
     try:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except config.ConfigException:
-        try:
-            config.load_kube_config()  # type: ignore[no-untyped-call]
-        except (config.ConfigException, OSError) as exc:
-            raise ConfigError(f"no Kubernetes API: not in a cluster, and kubeconfig: {exc}") \
-                from exc
+        kube.load_config()
+    except kube.NoKubernetesAPI as exc:
+        raise ConfigError(f"no Kubernetes API: {exc}") from exc
     # botocore's retries off: throttle.call retries with our backoff and counts every call.
     route53 = boto3.client("route53", config=Config(retries={"total_max_attempts": 1}))
-    api = watch.KubernetesServices(client.CoreV1Api(), settings.source.namespace)
+    core = client.CoreV1Api()
+    api = watch.KubernetesServices(core, settings.source.namespace)
     controller: Controller
     store = watch.ServiceStore(api, lambda keys: controller.notify(keys))
+    reporter: Reporter = LogReporter()
+    if not settings.controller.dry_run:  # a dry run changes nothing, Services included
+        reporter = Reporters(reporter, KubernetesReporter(core, store.get))
+    elector = _elector(settings, controller_ref=lambda: controller)
+    if elector is None:
+        from reconciler import metrics
+
+        metrics.LEADER.set(1)  # no election: this replica is the writer
     controller = Controller(
         settings.controller, settings.source, settings.registry,
-        Provider(cast(Route53Client, route53), settings.route53), store, LogReporter(),
-        out=sys.stdout)
+        Provider(cast(Route53Client, route53), settings.route53), store, reporter,
+        gate=elector, out=sys.stdout)
     log = logging.getLogger("dnsgate.reconcile")
     try:
         if settings.controller.once:
@@ -109,12 +132,21 @@ def _serve(settings: Settings) -> int:
             return 0 if ok else 1
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: controller.shutdown())
-        threading.Thread(target=store.run, args=(controller.stop,), name="watch-services",
-                         daemon=True).start()
+        watcher = threading.Thread(target=store.run, args=(controller.stop,),
+                                   name="watch-services", daemon=True)
+        watcher.start()
+        if settings.health_port:
+            _health(settings, store, controller, elector, watcher).start()
         while not store.synced.wait(0.5):
             if controller.stop.is_set():
                 return 0
-        controller.run()
+        if elector is not None:
+            elector.start()
+        try:
+            controller.run()
+        finally:
+            if elector is not None:
+                elector.stop(release=True)  # a standby takes over at its next retry
         log.info("stopped")
         return 0
     except ConfigError:
@@ -122,3 +154,38 @@ def _serve(settings: Settings) -> int:
     except ReconcileError as exc:
         log.error("%s", exc)
         return 1
+
+
+def _elector(settings: Settings, controller_ref: Callable[[], Controller]) -> LeaderElector | None:
+    from kubernetes import client
+
+    from reconciler.leader import LeaderElector
+
+    if settings.leader_election is None:
+        return None
+    return LeaderElector(
+        client.CoordinationV1Api(), settings.leader_election,
+        on_change=lambda leading: controller_ref().leadership_changed(leading))
+
+
+def _health(settings: Settings, store: ServiceStore, controller: Controller,
+            elector: LeaderElector | None, watcher: threading.Thread) -> HealthServer:
+    """/healthz: the watch thread turns. /readyz: the watch is established and, on the
+    writer, the last sync succeeded within two resync intervals."""
+    from reconciler.health import HealthServer
+
+    def alive() -> tuple[bool, str]:
+        return (True, "ok") if watcher.is_alive() else (False, "Service watch thread died")
+
+    def ready() -> tuple[bool, str]:
+        if not store.synced.is_set():
+            return False, "Service watch not established yet"
+        if elector is not None and not elector.is_leader():
+            return True, "ok (standby)"
+        age = controller.seconds_since_success()
+        if age is None or age > 2 * settings.controller.interval + 30:
+            return False, ("no successful sync yet" if age is None
+                           else f"last successful sync {age:.0f}s ago")
+        return True, "ok"
+
+    return HealthServer(settings.health_port, alive=alive, ready=ready)

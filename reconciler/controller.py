@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
-from reconciler import endpoint, plan, registry, report, source, table
+from reconciler import endpoint, metrics, plan, registry, report, source, table
 from reconciler.endpoint import Endpoint, Key
 from reconciler.errors import ConfigError, ReconcileError, TransientError
 from reconciler.registry import ChangeGroup
@@ -41,6 +42,7 @@ class Services(Protocol):
 class _Retry:
     attempts: int
     due: float
+    changes: int = 0
 
 
 class Controller:
@@ -75,6 +77,8 @@ class Controller:
         self._names_of: dict[str, set[str]] = {}
         self._retry: dict[str, _Retry] = {}
         self._broken = False
+        self._resync_now = False
+        self._succeeded_at: float | None = None
         self.syncs = 0  # completed syncs, full or incremental (for tests and metrics)
 
     # ---- events (called from the watch thread) ----------------------------------------
@@ -88,6 +92,15 @@ class Controller:
     def retrying(self) -> dict[str, int]:
         """Names whose refused changes wait for a retry, with the attempts made so far."""
         return {name: retry.attempts for name, retry in self._retry.items()}
+
+    def leadership_changed(self, leading: bool) -> None:
+        """Called by leader election. A new leader's cache may be stale (the old leader
+        wrote meanwhile): re-list and resync at once. A standby touches Route53 not at all."""
+        metrics.LEADER.set(1 if leading else 0)
+        if leading:
+            self._fresh = False
+            self._resync_now = True
+            self._wake.set()
 
     def shutdown(self) -> None:
         """Stop after the batch in flight (what SIGTERM does)."""
@@ -139,7 +152,8 @@ class Controller:
                 if dirty:
                     ok = self._guard(partial(self.sync_services, dirty))
             now = self.clock()
-            if now >= next_resync:
+            if now >= next_resync or self._resync_now:
+                self._resync_now = False
                 ok = self._guard(self.run_once)
                 next_resync = now + self.settings.interval
             elif any(r.due <= now for r in self._retry.values()):
@@ -156,16 +170,34 @@ class Controller:
         return ok
 
     def _guard(self, sync: Callable[[], bool]) -> bool:
-        """One failed sync (throttled past retries, Route53 down) must not end the loop."""
+        """One failed sync (throttled past retries, Route53 down) must not end the loop.
+        A standby (leader election on, Lease held elsewhere) skips the sync entirely."""
+        if not self.settings.dry_run and not self.gate.may_write():
+            self._fresh = False  # whoever leads is changing Route53: re-list when we lead
+            return True
+        kind = "full" if sync == self.run_once else "incremental"
+        started = time.monotonic()
         try:
-            return sync()
+            ok = sync()
         except ConfigError:
             raise  # bad credentials or settings: no retry helps; the CLI exits with it
         except ReconcileError as exc:
             log.error("sync failed: %s; re-listing the zones at the next sync", exc)
+            metrics.ERRORS.labels("route53").inc()
             self._fresh = False
             self._broken = True
             return False
+        metrics.SYNC_DURATION.labels(kind).observe(time.monotonic() - started)
+        metrics.PENDING.set(sum(r.changes for r in self._retry.values()))
+        if ok:
+            metrics.LAST_SYNC.set_to_current_time()
+            self._succeeded_at = time.monotonic()
+        return ok
+
+    def seconds_since_success(self) -> float | None:
+        """Seconds since the last sync that landed every change; None before the first."""
+        at = self._succeeded_at
+        return None if at is None else time.monotonic() - at
 
     def _settle(self) -> None:
         """Wait until events pause for `coalesce` seconds (at most MAX_SETTLE), so a burst
@@ -204,6 +236,7 @@ class Controller:
         self._names_of = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
         failed: dict[str, str] = {}
         skipped: dict[str, str] = {}
+        owned: Counter[str] = Counter()
         for e in desired.endpoints:
             if (names is None or e.dnsname in names) and zone_for(e.dnsname, self._zones) is None:
                 failed.setdefault(e.label(endpoint.RESOURCE) or "", (
@@ -214,6 +247,7 @@ class Controller:
                       and (names is None or e.dnsname in names)]
             view = registry.read(self._records.get(zone.id, {}).values(),
                                  self.registry_settings)
+            owned.update(_owned_by_type(view.endpoints, self.registry_settings.owner_id))
             current = [scoped for e in view.endpoints
                        if (names is None or e.dnsname in names)
                        and (scoped := self._scoped(e)) is not None]
@@ -231,6 +265,8 @@ class Controller:
                 continue
             for message, group in self._apply(zone, groups, retried):
                 failed.setdefault(group.resource, message)
+        for record_type in {"A", "AAAA", "CNAME", "TXT"} | set(owned):
+            metrics.RECORDS.labels(record_type).set(owned[record_type])
         for outcome in report.outcomes(desired, names=names, touched=set(touched),
                                        failed=failed, skipped=skipped,
                                        dry_run=self.settings.dry_run):
@@ -249,6 +285,14 @@ class Controller:
         cache = self._records.setdefault(zone.id, {})
         for group in applied.landed:
             for change in group.changes:
+                metrics.CHANGES.labels(change.action).inc()
+                log.info("%s %s %s %s (%s)", change.action, change.record.dnsname,
+                         change.record.record_type, ",".join(change.record.targets),
+                         group.resource, extra={
+                             "action": change.action, "record": change.record.dnsname,
+                             "type": change.record.record_type,
+                             "targets": list(change.record.targets),
+                             "service": group.resource})
                 if change.action == "DELETE":
                     cache.pop(change.record.key, None)
                 else:  # as a listing would show it: ownership lives in the TXT alone
@@ -258,7 +302,8 @@ class Controller:
             name = failure.group.dnsname
             attempts = retried[name].attempts + 1 if name in retried else 1
             delay = min(self.settings.interval, RETRY_BASE * 2 ** (attempts - 1))
-            self._retry[name] = _Retry(attempts, now + delay)
+            self._retry[name] = _Retry(attempts, now + delay, len(failure.group.changes))
+            metrics.ERRORS.labels("rejected_change").inc()
             log.warning("Route53 refused the changes for %s (%s): %s; retry %d in %.0fs",
                         name, failure.group.resource, failure.message, attempts, delay)
         return [(f.message, f.group) for f in applied.failed]
@@ -277,3 +322,11 @@ class Controller:
             # blocks a create at its name instead of letting Route53 refuse the CREATE.
             return record.with_labels(**{endpoint.OWNER: f"{owner} ({resource})"})
         return record
+
+
+def _owned_by_type(records: Iterable[Endpoint], owner_id: str) -> Counter[str]:
+    """Records our TXTs claim, by type, plus one TXT each (what dnsgate_reconciler_records
+    reports)."""
+    owned = Counter(e.record_type for e in records if e.label(endpoint.OWNER) == owner_id)
+    owned["TXT"] = sum(owned.values())
+    return owned

@@ -74,6 +74,10 @@ class LeaderElector:
         renewed = self._renewed_at
         return renewed is not None and self.clock() - renewed < self.settings.renew_deadline
 
+    def may_write(self) -> bool:
+        """The controller's WriteGate: only the leader writes to Route53."""
+        return self.is_leader()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="leader-election", daemon=True)
         self._thread.start()

@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import socket
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
 from dnsgate import annotations as dns_annotations
 from dnsgate.domains import DomainFilter
 from reconciler.errors import ConfigError
+from reconciler.leader import LeaderElectionSettings
 
 Policy = Literal["sync", "upsert-only", "create-only"]
 POLICIES: tuple[Policy, ...] = ("sync", "upsert-only", "create-only")
@@ -68,6 +71,10 @@ class Settings:
     registry: RegistrySettings
     route53: Route53Settings
     controller: ControllerSettings
+    leader_election: LeaderElectionSettings | None = None
+    """None: no election, this replica always writes (ExternalDNS's only mode)."""
+    health_port: int = 0
+    """0: no /healthz, /readyz, /metrics server."""
 
 
 def from_args(args: argparse.Namespace) -> Settings:
@@ -88,7 +95,12 @@ def from_args(args: argparse.Namespace) -> Settings:
     if args.txt_owner_id == "":
         raise ConfigError('--txt-owner-id "" is empty; give the owner id your zone\'s TXT '
                           "records carry, e.g. external-dns-external-dns")
+    if not 0 <= args.health_port <= 65535:
+        raise ConfigError(f"--health-port {args.health_port} is not a port; use 1 to 65535, "
+                          "or 0 for none")
     return Settings(
+        leader_election=_leader_election(args),
+        health_port=args.health_port,
         source=SourceSettings(domains=domains, namespace=args.namespace),
         registry=RegistrySettings(
             owner_id=args.txt_owner_id,
@@ -109,6 +121,19 @@ def from_args(args: argparse.Namespace) -> Settings:
             dry_run=args.dry_run,
         ),
     )
+
+
+def _leader_election(args: argparse.Namespace) -> LeaderElectionSettings | None:
+    if not args.leader_election_namespace or args.once or args.dry_run:
+        return None  # a one-shot or read-only run takes no part in the election
+    identity = args.leader_election_id or f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+    try:
+        return LeaderElectionSettings(
+            namespace=args.leader_election_namespace, identity=identity,
+            lease_duration=args.lease_duration, renew_deadline=args.renew_deadline,
+            retry_period=args.retry_period)
+    except ValueError as exc:
+        raise ConfigError(f"--lease-duration, --renew-deadline, --retry-period: {exc}") from exc
 
 
 def aes_key(value: str) -> bytes:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from reconciler import metrics
 from reconciler.errors import ConfigError, RecordRejected, TransientError
 
 T = TypeVar("T")
@@ -86,19 +87,45 @@ def classify(exc: Exception) -> Exception:
     return exc
 
 
+def operation(fn: Callable[[], object]) -> str:
+    """The Route53 API name of a (partial of a) boto3 method: ListResourceRecordSets."""
+    name = getattr(getattr(fn, "func", fn), "__name__", "unknown")
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def outcome(exc: Exception | None, wrapped: Exception | None = None) -> str:
+    """The `outcome` label of dnsgate_route53_requests_total for one attempt."""
+    if exc is None:
+        return "ok"
+    if isinstance(wrapped, RecordRejected):
+        return "rejected"
+    text = str(exc)
+    if isinstance(wrapped, TransientError) and "Throttl" in text:
+        return "throttled"
+    if isinstance(wrapped, TransientError):
+        return "server_error"
+    return "error"
+
+
 def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff,
          sleep: Callable[[float], None] = time.sleep) -> T:
-    """`fn()` under the rate limit; transient failures retried, others raised wrapped."""
+    """`fn()` under the rate limit; transient failures retried, others raised wrapped.
+    Every attempt is counted in dnsgate_route53_requests_total."""
+    name = operation(fn)
     for attempt in range(backoff.attempts):
         limiter.wait()
         try:
-            return fn()
+            result = fn()
         except Exception as exc:
             wrapped = classify(exc)
+            metrics.ROUTE53_CALLS.labels(name, outcome(exc, wrapped)).inc()
             if wrapped is exc:
                 raise
             if isinstance(wrapped, TransientError) and attempt + 1 < backoff.attempts:
                 sleep(backoff.delay(attempt))
                 continue
             raise wrapped from exc
+        else:
+            metrics.ROUTE53_CALLS.labels(name, "ok").inc()
+            return result
     raise AssertionError("unreachable: the last attempt returns or raises")

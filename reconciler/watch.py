@@ -49,6 +49,12 @@ class ServiceStore:
         with self._lock:
             return list(self._services.values())
 
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The Service "namespace/name" as last seen, for reporters."""
+        with self._lock:
+            found = self._services.get(key)
+        return dict(found) if found is not None else None
+
     def relist(self) -> str:
         items, version = self._api.list()
         fresh: dict[str, Service] = {service_key(item): item for item in items}

@@ -27,13 +27,12 @@ BACKOFF_MAX = 30.0
 
 def api_client() -> Any:
     """A client from the pod's service account, or else from KUBECONFIG; raises
-    kubernetes.config.ConfigException when neither is there."""
-    from kubernetes import client, config
+    dnsgate.kube.NoKubernetesAPI when neither is there."""
+    from kubernetes import client
 
-    try:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except config.ConfigException:
-        config.load_kube_config()  # type: ignore[no-untyped-call]
+    from dnsgate import kube
+
+    kube.load_config()
     return client.ApiClient()
 
 

@@ -1,0 +1,61 @@
+"""The README documents what the code does: every flag of every subcommand, with its
+environment variable, and the two commands it starts with."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+
+from dnsgate import cli, flags
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def _subcommand_flags() -> list[tuple[str, str]]:
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = []
+    for name, sub_parser in sub.choices.items():
+        for action in sub_parser._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    found.append((name, option))
+    return found
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    first_block = README.split("```", 2)[1]
+    assert re.search(r"^make demo\b", first_block, re.M)
+    assert re.search(r"^make test\b", first_block, re.M)
+
+
+@pytest.mark.parametrize(("command", "option"), _subcommand_flags())
+def test_every_flag_is_documented_with_its_environment_variable(
+    command: str, option: str
+) -> None:
+    section = README.split(f"### dnsgate {command}", 1)
+    assert len(section) == 2, f"README has no '### dnsgate {command}' section"
+    body = section[1].split("\n### ", 1)[0]
+    row = next((line for line in body.splitlines() if line.startswith(f"| `{option}` |")), None)
+    assert row is not None, f"dnsgate {command} {option} is not in the README"
+    assert f"`{flags.env_name(option)}`" in row
+
+
+def _documented_flags() -> list[tuple[str, str]]:
+    found = []
+    for section in README.split("\n### dnsgate ")[1:]:
+        command, body = section.split("\n", 1)
+        body = body.split("\n## ", 1)[0]
+        for line in body.splitlines():
+            match = re.match(r"^\| `(--[a-z0-9-]+)` \|", line)
+            if match:
+                found.append((command.strip(), match.group(1)))
+    return found
+
+
+@pytest.mark.parametrize(("command", "option"), _documented_flags())
+def test_every_documented_flag_exists(command: str, option: str) -> None:
+    assert (command, option) in _subcommand_flags()
