@@ -25,6 +25,18 @@ def record_count(client: Any, zone_id: str) -> int:
     return total
 
 
+def value_chars(client: Any, zone_id: str) -> int:
+    """Characters of record values in the zone, apex SOA/NS excluded: what Route53's
+    32,000-characters-per-ChangeResourceRecordSets limit counts."""
+    total = 0
+    for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+        for rrset in page["ResourceRecordSets"]:
+            if rrset["Type"] in ("SOA", "NS"):
+                continue
+            total += sum(len(r["Value"]) for r in rrset.get("ResourceRecords", ()))
+    return total
+
+
 def a_value(client: Any, zone_id: str, name: str) -> tuple[str, ...]:
     """The A record at `name` (one small listing call starting there)."""
     page = client.list_resource_record_sets(
