@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -28,6 +29,7 @@ from typing import Any
 
 from dnsgate.devstack import kubectl, metallb, route53, webhook
 from dnsgate.devstack.controlplane import free_port
+from dnsgate.devstack.processes import wait_until
 from dnsgate.devstack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,10 +181,17 @@ def start_components(stack: Stack) -> None:
     webhook.register(stack.kubeconfig,
                      webhook.local_configurations(port, (tls / "ca.crt").read_bytes()))
     setup(f"starting the reconciler (domain {DOMAIN}, owner id {OWNER})")
-    stack.supervisor.start("dnsgate-reconciler", [
+    health = free_port()
+    reconciler = stack.supervisor.start("dnsgate-reconciler", [
         sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
-        f"--txt-owner-id={OWNER}", "--interval=1m",
+        f"--txt-owner-id={OWNER}", "--interval=1m", f"--health-port={health}",
     ], env={**os.environ, **stack.env()})
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{health}/readyz", timeout=2) as answer:
+            return bool(answer.status == 200)
+
+    wait_until(reconciler, ready, timeout=60, what="ready (/readyz)")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
