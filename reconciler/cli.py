@@ -15,11 +15,11 @@ from dnsgate import flags, logs
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from dnsgate.watch import ServiceStore
     from reconciler.controller import Controller
     from reconciler.health import HealthServer
     from reconciler.leader import LeaderElector
     from reconciler.settings import Settings
-    from reconciler.watch import ServiceStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,8 +93,7 @@ def _serve(settings: Settings) -> int:
     from botocore.config import Config
     from kubernetes import client
 
-    from dnsgate import kube
-    from reconciler import watch
+    from dnsgate import kube, watch
     from reconciler.controller import Controller
     from reconciler.errors import ConfigError, ReconcileError
     from reconciler.report import LogReporter, Reporter

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
+from dnsgate.watch import Service
 from reconciler import endpoint, metrics, plan, registry, report, source, table
 from reconciler.endpoint import Endpoint, Key
 from reconciler.errors import ConfigError, ReconcileError, TransientError
@@ -35,7 +36,7 @@ RETRY_BASE = 1.0  # seconds before the first retry of a refused group; doubles e
 
 
 class Services(Protocol):
-    def snapshot(self) -> list[source.Service]: ...
+    def snapshot(self) -> list[Service]: ...
 
 
 @dataclass

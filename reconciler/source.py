@@ -1,5 +1,5 @@
 """Desired record sets from Services (REFERENCE.md section 3), decided purely from the
-Service objects; `watch.py` keeps those objects current.
+Service objects; `dnsgate.watch` keeps those objects current.
 
 Only type LoadBalancer Services produce records. Targets come from the target annotation,
 else `spec.externalIPs`, else `status.loadBalancer.ingress` (IPv4 -> A, IPv6 -> AAAA,
@@ -11,17 +11,15 @@ half-applied. Services contesting a name are settled by `dnsgate.claims.winners`
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from dnsgate import annotations as dns_annotations
 from dnsgate import claims
 from dnsgate.domains import DomainFilter
+from dnsgate.watch import Service, service_key
 from reconciler import endpoint
 from reconciler.endpoint import Endpoint
-
-Service = Mapping[str, Any]  # a Service as JSON (camelCase keys), as the API serves it
 
 
 @dataclass(frozen=True)
@@ -47,11 +45,6 @@ class Desired:
     endpoints: tuple[Endpoint, ...]
     services: tuple[ServiceRecords, ...]
     conflicts: tuple[Conflict, ...]
-
-
-def service_key(service: Service) -> str:
-    meta = service.get("metadata", {})
-    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 def records(service: Service, domains: DomainFilter) -> ServiceRecords:

@@ -1,7 +1,7 @@
 """Which Services claim which hostnames right now: the webhook's memory of the cluster.
 
-Fed by `webhook.watch` (list, then watch, of Services in every namespace); read by the
-review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
+Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services in every namespace);
+read by the review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
 Only Services whose annotations parse without a problem hold claims, as only those get
 records from the reconciler. One index lives in each gunicorn worker.
 """
@@ -14,17 +14,13 @@ from typing import Any, Protocol
 from dnsgate import annotations
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
+from dnsgate.watch import service_key
 
 
 class ClaimLookup(Protocol):
     def claims_on(self, hostname: str) -> tuple[Claim, ...]: ...
 
     def wait_synced(self, timeout: float) -> bool: ...
-
-
-def service_key(service: Mapping[str, Any]) -> str:
-    metadata = service.get("metadata") or {}
-    return f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
 
 
 def claims_of(service: Mapping[str, Any], domains: DomainFilter) -> tuple[Claim, ...]:
@@ -68,9 +64,10 @@ class ClaimIndex:
                 self._by_service.pop(service_key(service), None)
             self._rebuild()
 
-    def delete(self, service: Mapping[str, Any]) -> None:
+    def delete(self, key: str) -> None:
+        """Forget the Service "namespace/name"."""
         with self._lock:
-            self._by_service.pop(service_key(service), None)
+            self._by_service.pop(key, None)
             self._rebuild()
 
     def _rebuild(self) -> None:

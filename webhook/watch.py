@@ -1,28 +1,17 @@
-"""Keeps a `ClaimIndex` current: list Services in every namespace, then watch from there.
-
-The list's resourceVersion starts the watch; bookmarks (allowWatchBookmarks) move it forward
-even when nothing changes, so a reconnect rarely needs a re-list. When the apiserver answers
-410 Gone (the version was compacted away), the loop lists again and replaces the index whole.
-Any other failure is retried with capped exponential backoff; the index keeps serving its
-last known state meanwhile.
+"""Keeps a `ClaimIndex` current from `dnsgate.watch.ServiceStore`, the list+watch loop the
+reconciler uses too: bookmarks keep the resourceVersion fresh, 410 Gone re-lists, other
+failures back off. Every full list replaces the index whole (a re-list after 410 drops
+Services whose DELETED event was never delivered); each watched change updates the claims of
+the Services it names. The index keeps serving its last state while the watch reconnects.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
-from typing import Any, Protocol, cast
+from typing import Any
 
+from dnsgate.watch import KubernetesServices, ServiceAPI, ServiceStore
 from webhook.index import ClaimIndex
-
-log = logging.getLogger(__name__)
-
-GONE = 410
-# Seconds a single watch call may stay open; the apiserver ends watches after 30-60 min
-# anyway, and a shorter bound surfaces a silently dead connection sooner.
-WATCH_SECONDS = 300
-BACKOFF_MAX = 30.0
 
 
 def api_client() -> Any:
@@ -36,18 +25,13 @@ def api_client() -> Any:
     return client.ApiClient()
 
 
-class ServiceAPI(Protocol):
-    """The one call of kubernetes.client.CoreV1Api this loop makes (list, and watch)."""
-
-    def list_service_for_all_namespaces(self, **kwargs: Any) -> Any: ...
-
-
 class ServiceWatcher:
     def __init__(self, index: ClaimIndex, services: ServiceAPI | None = None) -> None:
         self.index = index
         self._services = services
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.store: ServiceStore | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread (it dies with its gunicorn worker)."""
@@ -61,52 +45,16 @@ class ServiceWatcher:
         """List, watch, re-list on 410 Gone, back off on errors; until `stop()`."""
         from kubernetes import client
 
-        # CoreV1Api satisfies ServiceAPI at runtime; its generated stubs spell it differently.
-        core = self._services or cast(ServiceAPI, client.CoreV1Api(api_client()))
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                version = self._list(core)
-                backoff = 0.5
-                self._watch(core, version)
-            except client.ApiException as exc:
-                if exc.status != GONE:
-                    log.warning("Service watch failed (%s); retrying in %.1fs", exc, backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, BACKOFF_MAX)
-            except Exception as exc:  # network errors of urllib3, decoding errors
-                log.warning("Service watch failed (%r); retrying in %.1fs", exc, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+        api = self._services or KubernetesServices(client.CoreV1Api(api_client()))
+        store = ServiceStore(api, self._changed, on_relist=self.index.replace)
+        self.store = store
+        store.run(self._stop)
 
-    def _list(self, core: ServiceAPI) -> str:
-        response = core.list_service_for_all_namespaces(_preload_content=False)
-        body = json.loads(response.data)
-        self.index.replace(body.get("items") or [])
-        version: str = body["metadata"]["resourceVersion"]
-        log.info("listed %d Services at resourceVersion %s", len(body["items"] or []), version)
-        return version
-
-    def _watch(self, core: ServiceAPI, version: str) -> None:
-        """Follow changes until the apiserver ends the watch; raise ApiException 410 to
-        ask for a re-list."""
-        from kubernetes import watch
-
-        while not self._stop.is_set():
-            stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
-                core.list_service_for_all_namespaces,
-                resource_version=version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=WATCH_SECONDS,
-            )
-            for event in stream:
-                # raw_object is the event's JSON as sent; the client turns an ERROR event
-                # (410 Gone included) into ApiException itself.
-                kind, obj = event["type"], event["raw_object"]
-                version = (obj.get("metadata") or {}).get("resourceVersion") or version
-                if kind in ("ADDED", "MODIFIED"):
-                    self.index.upsert(obj)
-                elif kind == "DELETED":
-                    self.index.delete(obj)
-                if self._stop.is_set():
-                    return
+    def _changed(self, keys: set[str]) -> None:
+        assert self.store is not None
+        for key in keys:
+            service = self.store.get(key)
+            if service is None:
+                self.index.delete(key)
+            else:
+                self.index.upsert(service)

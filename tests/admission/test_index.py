@@ -47,7 +47,7 @@ def test_watch_events_update_and_release_claims() -> None:
     both = [c.service for c in index.claims_on(NAME)]
     index.upsert(service("a", {A + "hostname": "other.goldentooth.net"}))
     moved = [c.service for c in index.claims_on(NAME)]
-    index.delete(service("b", None))
+    index.delete("b/httpbin")
 
     assert both == ["a/httpbin", "b/httpbin"]  # most senior first
     assert moved == ["b/httpbin"]

@@ -1,12 +1,13 @@
-"""The list+watch loop feeding the index, against a scripted `ServiceAPI` (our seam). The
-kubernetes client's own Watch parses the stream, so ERROR/410 and BOOKMARK handling is the
-library's real behaviour."""
+"""The webhook's index follows the shared list+watch loop (`dnsgate.watch`, tested in
+tests/unit/test_watch.py): claims appear with ADDED, move with MODIFIED, go with DELETED, and a
+re-list after 410 Gone forgets a Service whose DELETED event was never delivered."""
 
-import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable
 from typing import Any
 
 from dnsgate.domains import DomainFilter
+from dnsgate.watch import Gone
 from webhook.index import ClaimIndex
 from webhook.watch import ServiceWatcher
 
@@ -20,67 +21,52 @@ def service(namespace: str, hostname: str, version: str) -> dict[str, Any]:
         "annotations": {A + "hostname": hostname}}}
 
 
-class Listed:
-    def __init__(self, items: list[dict[str, Any]], version: str) -> None:
-        self.data = json.dumps({"kind": "ServiceList", "metadata": {"resourceVersion": version},
-                                "items": items}).encode()
-
-
-class Streamed:
-    """What urllib3 hands the Watch: newline-separated JSON events."""
-
-    status = 200
-
-    def __init__(self, events: list[dict[str, Any]]) -> None:
-        self.body = b"".join(json.dumps(e).encode() + b"\n" for e in events)
-
-    def stream(self, amt: Any = None, decode_content: Any = None) -> Iterator[bytes]:
-        yield self.body
-
-    def close(self) -> None:
-        pass
-
-    def release_conn(self) -> None:
-        pass
-
-
 class ScriptedServices:
-    def __init__(self, script: list[Any], watcher_box: list[ServiceWatcher]) -> None:
-        self.script = script
-        self.calls: list[dict[str, Any]] = []
-        self.box = watcher_box
+    """The ServiceAPI seam: scripted lists and watches, then the watcher is stopped."""
 
-    def list_service_for_all_namespaces(self, **kwargs: Any) -> Any:
-        self.calls.append({k: v for k, v in kwargs.items() if not k.startswith("_")})
-        if not self.script:
-            self.box[0].stop()
-            return Streamed([])
-        return self.script.pop(0)
+    def __init__(self, lists: list[list[dict[str, Any]]],
+                 watches: list[list[dict[str, Any]] | type[Exception]]) -> None:
+        self.lists, self.watches = lists, watches
+        self.index_after_each_watch: list[list[str]] = []
+        self.watcher: ServiceWatcher | None = None
+
+    def list(self) -> tuple[list[dict[str, Any]], str]:
+        return self.lists.pop(0), "10"
+
+    def watch(self, resource_version: str, stop: threading.Event) -> Iterable[dict[str, Any]]:
+        if not self.watches:
+            assert self.watcher is not None
+            self.watcher.stop()
+            return
+        script = self.watches.pop(0)
+        if isinstance(script, type):
+            raise script()
+        yield from script
 
 
-GONE = {"type": "ERROR", "object": {"kind": "Status", "code": 410, "reason": "Expired",
-                                    "message": "too old resource version: 10 (15)"}}
+def _claimants(index: ClaimIndex, *names: str) -> dict[str, list[str]]:
+    return {name: [c.service for c in index.claims_on(name)] for name in names}
 
 
-def test_watch_resumes_from_bookmarks_and_relists_after_gone() -> None:
+def test_index_follows_events_and_a_relist_after_gone_forgets_missed_deletes() -> None:
     index = ClaimIndex(DomainFilter.of(["goldentooth.net"]))
-    box: list[ServiceWatcher] = []
-    services = ScriptedServices([
-        Listed([service("a", "a.goldentooth.net", "9")], "10"),
-        Streamed([{"type": "ADDED", "object": service("b", "b.goldentooth.net", "11")},
-                  {"type": "BOOKMARK", "object": {"kind": "Service",
-                                                  "metadata": {"resourceVersion": "15"}}}]),
-        Streamed([GONE]),
-        Listed([service("c", "c.goldentooth.net", "19")], "20"),
-    ], box)
-    box.append(ServiceWatcher(index, services))
+    services = ScriptedServices(
+        lists=[[service("a", "a.goldentooth.net", "9"), service("d", "d.goldentooth.net", "9")],
+               [service("a", "a.goldentooth.net", "9"), service("b", "b2.goldentooth.net", "12")]],
+        watches=[
+            [{"type": "ADDED", "object": service("b", "b.goldentooth.net", "11")},
+             {"type": "MODIFIED", "object": service("b", "b2.goldentooth.net", "12")},
+             {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "15"}}}],
+            Gone,  # meanwhile d was deleted, and its DELETED event is lost
+            [{"type": "DELETED", "object": service("a", "a.goldentooth.net", "21")}],
+        ])
+    watcher = ServiceWatcher(index, services)
+    services.watcher = watcher
 
-    box[0].run()
+    watcher.run()
 
-    assert [(c.get("watch", False), c.get("resource_version")) for c in services.calls] == [
-        (False, None), (True, "10"), (True, "15"), (False, None), (True, "20")]
-    assert all(c["allow_watch_bookmarks"] for c in services.calls if c.get("watch"))
     assert index.synced
-    assert index.claims_on("a.goldentooth.net") == ()
-    assert index.claims_on("b.goldentooth.net") == ()  # re-list forgot it
-    assert [c.service for c in index.claims_on("c.goldentooth.net")] == ["c/httpbin"]
+    assert _claimants(index, "a.goldentooth.net", "b.goldentooth.net", "b2.goldentooth.net",
+                      "d.goldentooth.net") == {
+        "a.goldentooth.net": [], "b.goldentooth.net": [], "b2.goldentooth.net": ["b/httpbin"],
+        "d.goldentooth.net": []}

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from dnsgate.domains import DomainFilter
+from dnsgate.watch import KubernetesServices, ServiceStore
 from reconciler import settings as settings_module
 from reconciler.controller import Controller
 from reconciler.report import LogReporter
 from reconciler.route53 import Provider
-from reconciler.watch import KubernetesServices, ServiceStore
 
 OWNER = "external-dns-external-dns"
 ALPHA = "external-dns.alpha.kubernetes.io/"

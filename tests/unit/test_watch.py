@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.watch import Gone, ServiceStore
+from dnsgate.watch import Gone, ServiceStore
 
 
 def svc(name: str, version: str, ip: str = "10.0.0.1") -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Keep an in-memory copy of the Services, by list + watch, and say which ones changed.
 
+Shared by the reconciler (which plans from the copy) and the webhook (whose claim index is
+fed from it), so both follow the cluster the same way.
+
 The list gives a resourceVersion; the watch continues from it, with bookmarks so the
 version stays fresh while nothing changes. A 410 Gone (the version has been compacted away)
 means events were missed: re-list, and report every Service whose copy differs. Any other
@@ -11,15 +14,22 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from reconciler.source import Service, service_key
+Service = Mapping[str, Any]  # a Service as JSON (camelCase keys), as the API serves it
 
 log = logging.getLogger(__name__)
 
 OnChange = Callable[[set[str]], None]
+OnRelist = Callable[[list[Service]], None]
 WATCH_TIMEOUT = 300  # seconds the apiserver holds one watch before we renew it
+
+
+def service_key(service: Service) -> str:
+    """ "namespace/name", the key everything in dnsgate uses for a Service."""
+    meta = service.get("metadata") or {}
+    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 class ServiceAPI(Protocol):
@@ -37,9 +47,11 @@ class Gone(Exception):
 class ServiceStore:
     """Services by "namespace/name"; thread-safe snapshots for the controller."""
 
-    def __init__(self, api: ServiceAPI, on_change: OnChange) -> None:
+    def __init__(self, api: ServiceAPI, on_change: OnChange,
+                 on_relist: OnRelist | None = None) -> None:
         self._api = api
         self._on_change = on_change
+        self._on_relist = on_relist
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
         self.synced = threading.Event()
@@ -63,6 +75,8 @@ class ServiceStore:
                        if fresh.get(k) != self._services.get(k)}
             self._services = fresh
         self.relists += 1
+        if self._on_relist is not None:
+            self._on_relist(list(fresh.values()))
         self.synced.set()
         if changed:
             self._on_change(changed)
