@@ -64,9 +64,29 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
         time.sleep(scale.steady_seconds)
         for (label, _, _), own in zip(runs, lanes, strict=True):
             counts[label] = own.proxy.counts()
-    per_hour = 3600.0 / scale.steady_seconds
-    reference = sum(counts["dnsgate --interval=1h"].values()) * per_hour if counts else 0.0
-    default = sum(counts["dnsgate --interval=1m"].values()) * per_hour if counts else 0.0
+    return [table(counts, missing, scale.steady_services, scale.steady_seconds)]
+
+
+def table(counts: dict[str, dict[str, int]], missing: dict[str, int], services: int,
+          seconds: float) -> Table:
+    """The steady-state table from raw counts (also re-rendered from results JSON)."""
+    per_hour = {label: sum(observed.values()) * 3600.0 / seconds
+                for label, observed in counts.items()}
+    notes = ["per hour = calls in the window x 3600 / window; each controller has its own "
+             "Route53, so counts do not mix"]
+    one_minute = counts.get("dnsgate --interval=1m")
+    resyncs = seconds / 60.0
+    if one_minute is not None and seconds < 3600 and resyncs >= 1:
+        # An hourly resync cannot show up in a shorter window; its cost is what one
+        # resync of the 1m variant cost, measured in the same window.
+        cost = sum(one_minute.values()) / resyncs
+        hourly = "dnsgate --interval=1h"
+        per_hour[hourly] = per_hour.get(hourly, 0.0) + cost
+        notes.append(f"dnsgate --interval=1h: its hourly resync falls outside the "
+                     f"{seconds:.0f} s window; per hour adds one resync's measured cost "
+                     f"({cost:.0f} calls = dnsgate 1m's calls / {resyncs:.0f} resyncs)")
+    default = per_hour.get("dnsgate --interval=1m")
+    reference = per_hour.get("dnsgate --interval=1h")
     rows = []
     for label, observed in counts.items():
         total = sum(observed.values())
@@ -74,16 +94,15 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
         rows.append((
             label, str(missing[label]),
             *(str(observed.get(op, 0)) for op in OPERATIONS), str(others), str(total),
-            f"{total * per_hour:.0f}", ratio(total * per_hour, default),
-            ratio(total * per_hour, reference),
+            f"{per_hour[label]:.0f}", ratio(per_hour[label], default),
+            ratio(per_hour[label], reference),
         ))
-    return [Table(
-        title=f"Steady state: {scale.steady_services} synced Services, no change, calls over "
-              f"{scale.steady_seconds} s",
-        columns=("controller", "missing", *OPERATIONS, "other", "total", "per hour",
+    return Table(
+        title=f"Steady state: {services} synced Services, no change, calls over "
+              f"{seconds:.0f} s",
+        columns=("controller", "missing", *OPERATIONS, "other", "calls", "per hour",
                  "vs dnsgate 1m", "vs dnsgate 1h"),
         rows=tuple(rows),
-        notes=("per hour = total x 3600 / window; each controller has its own Route53, so "
-               "counts do not mix",),
-        raw={"counts": counts, "seconds": scale.steady_seconds, "missing": missing},
-    )]
+        notes=tuple(notes),
+        raw={"counts": counts, "seconds": seconds, "missing": missing, "services": services},
+    )
