@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, cast
 
 from dnsgate import flags, logs
 
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    def one_line_error(message: str) -> NoReturn:
-        # The issue asks for one clear line at start, not argparse's usage block.
-        parser.exit(2, f"dnsgate reconcile: error: {message} (see dnsgate reconcile --help)\n")
-
-    parser.error = one_line_error  # type: ignore[method-assign]
     flags.add(parser, "--domain-filter", action="append", metavar="DOMAIN",
               help="manage only names in these domains (repeatable; empty: every zone)")
     flags.add(parser, "--exclude-domains", action="append", metavar="DOMAIN",
