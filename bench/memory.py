@@ -23,6 +23,7 @@ from dnsgate.devstack import webhook as devwebhook
 from dnsgate.devstack.controlplane import free_port
 
 MB = 1_000_000
+BASELINE = "dnsgate reconciler, 0 Services (interpreter + libraries)"
 TARGET_RECONCILER = 150 * MB
 
 
@@ -49,6 +50,14 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
                                       label=f"memory-{index}", proxy=own.proxy)
             stack.callback(controllers.stop, rig, child)
             started.append((controller.name, child, own))
+        # The same reconciler watching an empty namespace: what the interpreter and its
+        # libraries cost before any Service, so the per-Service share can be read off.
+        empty = f"memory-empty-{scale.name}"
+        kube.create_namespace(empty)
+        baseline_lane = stack.enter_context(lane(rig))
+        baseline = controllers.start(controllers.DNSGATE, rig, namespace=empty,
+                                     label="memory-baseline", proxy=baseline_lane.proxy)
+        stack.callback(controllers.stop, rig, baseline)
         ca, cert, key = serving_files(rig.state_dir / "webhook-tls-memory")
         webhook = devwebhook.start(
             rig.supervisor, port=free_port(), cert_file=cert, key_file=key, ca_file=ca,
@@ -63,11 +72,15 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
         for name, child, _ in started:
             pid = child.process.pid
             measured[name].update(rss=controllers.rss_bytes(pid), peak=_peak(pid, False))
+        pid = baseline.process.pid
+        measured[BASELINE] = {"missing": 0, "rss": controllers.rss_bytes(pid),
+                              "peak": _peak(pid, False)}
         pid = webhook.process.pid
         measured["dnsgate webhook (gunicorn, all processes)"] = {
             "missing": 0, "rss": controllers.rss_bytes(pid, tree=True),
             "peak": _peak(pid, True)}
     ours = measured[controllers.DNSGATE.name]
+    per_service = (ours["rss"] - measured[BASELINE]["rss"]) / scale.memory_services
     rows = []
     for name, m in measured.items():
         rows.append((
@@ -81,6 +94,8 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
                  "vs 150 MB target"),
         rows=tuple(rows),
         notes=("webhook: RSS summed over the gunicorn master and its workers (shared pages "
-               "are counted in each process)",),
+               "are counted in each process)",
+               f"dnsgate reconciler minus its 0-Service baseline: {per_service / 1000:.1f} kB "
+               "per Service (Service object, desired and cached record sets)"),
         raw={"measured": measured},
     )]

@@ -49,26 +49,51 @@ def _frame(raw: str) -> str:
     return f"{raw[:match.start()].strip()} ({path})"
 
 
+LAYERS = (  # (layer, path fragments of the leaf frame); first match wins
+    ("dnsgate's own code", ("webhook/", "dnsgate/", "reconciler/", "certs/")),
+    ("Flask / Werkzeug", ("flask/", "werkzeug/")),
+    ("TLS (ssl)", ("ssl.py",)),
+    ("gunicorn", ("gunicorn/",)),
+    ("kubernetes client", ("kubernetes/",)),
+    ("boto3 / botocore", ("botocore/", "boto3/")),
+    ("JSON", ("json/",)),
+    ("imports (start-up)", ("importlib", "<frozen")),
+)
+
+
+def _layer(leaf: str) -> str:
+    for layer, fragments in LAYERS:
+        if any(fragment in leaf for fragment in fragments):
+            return layer
+    return "other (stdlib, threads, waits)"
+
+
 def summarize(collapsed: Path, *, title: str, top: int = 12) -> Table:
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    layers: Counter[str] = Counter()
     total = 0
     for line in collapsed.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [_frame(f) for f in stack.split(";")[1:]]  # first entry: process/thread
+        frames = [_frame(f) for f in stack.split(";")
+                  if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
         total += count
         own[frames[-1]] += count
+        layers[_layer(frames[-1])] += count
         for frame in set(frames):
             inclusive[frame] += count
     rows = tuple(
         (name, f"{100 * n / total:.1f} %", f"{100 * inclusive[name] / total:.1f} %")
         for name, n in own.most_common(top)
     ) if total else ()
+    by_layer = "; ".join(f"{layer} {100 * n / total:.1f} %"
+                         for layer, n in layers.most_common()) if total else "no samples"
     return Table(title=title, columns=("function (self time order)", "self", "inclusive"),
-                 rows=rows, notes=(f"{total} samples at {RATE} Hz by py-spy; raw stacks in "
-                                   f"{collapsed.name}",))
+                 rows=rows, notes=(f"self time by layer: {by_layer}",
+                                   f"{total} samples at {RATE} Hz by py-spy; raw stacks in "
+                                   f"{collapsed.name}"))
