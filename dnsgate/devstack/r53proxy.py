@@ -359,6 +359,8 @@ def _handler_for(proxy: Route53Proxy) -> type[BaseHTTPRequestHandler]:
                     self.upstream = None
                     if attempt == 2:
                         raise
+            # Journal first: a client that has its answer must find the call recorded.
+            proxy._record(op, response.status)
             self.send_response(response.status, response.reason)
             for key, value in response.getheaders():
                 if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
@@ -366,18 +368,15 @@ def _handler_for(proxy: Route53Proxy) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            self.wfile.flush()
-            proxy._record(op, response.status)
 
         def _answer(self, op: str, status: int, body: bytes, fault: str) -> None:
+            proxy._record(op, status)
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.send_header(PROXY_FAULT_HEADER, fault)
             self.end_headers()
             self.wfile.write(body)
-            self.wfile.flush()
-            proxy._record(op, status)
 
         def _reset(self) -> None:
             # SO_LINGER with a zero timeout makes close() send RST instead of FIN: the
