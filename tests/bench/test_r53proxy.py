@@ -9,7 +9,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from dnsgate.devstack import r53proxy
+from dnsgate.devstack import r53api, r53proxy
 from dnsgate.devstack.r53proxy import Faults, Route53Proxy
 from tests.bench.conftest import no_retry_client
 
@@ -34,7 +34,7 @@ Z = "/2013-04-01/hostedzone/Z123"
     ("GET", "/moto-api/", "Other GET"),
 ])
 def test_operation_named_from_method_and_path(method: str, path: str, expected: str) -> None:
-    assert r53proxy.operation(method, path) == expected
+    assert r53api.operation(method, path) == expected
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -49,21 +49,21 @@ def test_fault_fractions_out_of_range_are_refused(kwargs: dict[str, float], mess
 
 def test_fault_choice_is_deterministic_and_near_its_fraction() -> None:
     faults = Faults(throttle=0.2, unavailable=0.1, reset=0.05, seed=7)
-    first = [r53proxy.choose_fault(faults, n, "GetChange") for n in range(2000)]
-    again = [r53proxy.choose_fault(faults, n, "GetChange") for n in range(2000)]
+    first = [r53api.choose_fault(faults, n, "GetChange") for n in range(2000)]
+    again = [r53api.choose_fault(faults, n, "GetChange") for n in range(2000)]
     assert first == again
     assert 350 <= first.count("throttle") <= 450
     assert 150 <= first.count("unavailable") <= 250
     assert 60 <= first.count("reset") <= 140
-    other_seed = [r53proxy.choose_fault(Faults(throttle=0.2, seed=8), n, "GetChange")
+    other_seed = [r53api.choose_fault(Faults(throttle=0.2, seed=8), n, "GetChange")
                   for n in range(2000)]
     assert other_seed != [f if f == "throttle" else None for f in first]
 
 
 def test_faults_limited_to_named_operations() -> None:
     faults = Faults(throttle=1.0, operations=("ChangeResourceRecordSets",))
-    assert r53proxy.choose_fault(faults, 0, "ListResourceRecordSets") is None
-    assert r53proxy.choose_fault(faults, 0, "ChangeResourceRecordSets") == "throttle"
+    assert r53api.choose_fault(faults, 0, "ListResourceRecordSets") is None
+    assert r53api.choose_fault(faults, 0, "ChangeResourceRecordSets") == "throttle"
 
 
 def _create(client: Any, zone: str, name: str) -> Any:
