@@ -26,6 +26,21 @@ OnRelist = Callable[[list[Service]], None]
 WATCH_TIMEOUT = 300  # seconds the apiserver holds one watch before we renew it
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def slim(service: dict[str, Any]) -> dict[str, Any]:
+    """The Service without what no dnsgate decision reads: managedFields and kubectl's
+    last-applied copy of the whole object. Together they are most of a Service's JSON, and
+    the copy is kept for every Service in the cluster (per webhook worker, too)."""
+    metadata = dict(service.get("metadata") or {})
+    metadata.pop("managedFields", None)
+    annotations = metadata.get("annotations")
+    if annotations and LAST_APPLIED in annotations:
+        metadata["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    return {**service, "metadata": metadata}
+
+
 def service_key(service: Service) -> str:
     """ "namespace/name", the key everything in dnsgate uses for a Service."""
     meta = service.get("metadata") or {}
@@ -69,7 +84,7 @@ class ServiceStore:
 
     def relist(self) -> str:
         items, version = self._api.list()
-        fresh: dict[str, Service] = {service_key(item): item for item in items}
+        fresh: dict[str, Service] = {service_key(item): slim(item) for item in items}
         with self._lock:
             changed = {k for k in fresh.keys() | self._services.keys()
                        if fresh.get(k) != self._services.get(k)}
@@ -115,7 +130,7 @@ class ServiceStore:
             if kind == "DELETED":
                 self._services.pop(key, None)
             else:
-                self._services[key] = item
+                self._services[key] = slim(item)
         self._on_change({key})
         return version
 

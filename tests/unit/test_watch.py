@@ -63,3 +63,18 @@ def test_watch_follows_list_bookmarks_and_relists_on_gone() -> None:
     assert changes == [{"apps/a"}, {"apps/b"}, {"apps/b"}, {"apps/b", "apps/c"}, {"apps/a"}]
     assert [s["metadata"]["name"] for s in store.snapshot()] == ["c"]
     assert store.relists == 3
+
+
+def test_stored_services_drop_managed_fields_and_the_last_applied_copy() -> None:
+    from dnsgate.watch import LAST_APPLIED, slim
+
+    hostname = "external-dns.alpha.kubernetes.io/hostname"
+    service = {"metadata": {"name": "web", "managedFields": [{"manager": "kubectl"}],
+                            "annotations": {LAST_APPLIED: "{...}", hostname: "web.example.org"}},
+               "status": {"loadBalancer": {"ingress": [{"ip": "10.4.11.1"}]}}}
+
+    slimmed = slim(service)
+
+    assert slimmed["metadata"] == {"name": "web", "annotations": {hostname: "web.example.org"}}
+    assert slimmed["status"] == service["status"]
+    assert LAST_APPLIED in service["metadata"]["annotations"]  # the input is not changed
