@@ -184,7 +184,7 @@ def start_components(stack: Stack) -> None:
     health = free_port()
     reconciler = stack.supervisor.start("dnsgate-reconciler", [
         sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
-        f"--txt-owner-id={OWNER}", "--interval=1m", f"--health-port={health}",
+        f"--txt-owner-id={OWNER}", f"--health-port={health}",
     ], env={**os.environ, **stack.env()})
 
     def ready() -> bool:

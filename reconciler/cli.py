@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="only these hosted zone ids (repeatable)")
     flags.add(parser, "--policy", default="sync",
               help="sync (create, update, delete), upsert-only (no deletes) or create-only")
-    flags.add(parser, "--interval", default="1m",
-              help="full resync period: seconds or a Go duration (ExternalDNS default 1m)")
+    flags.add(parser, "--interval", default="15m",
+              help="full resync period, which repairs drift made outside Kubernetes: seconds "
+                   "or a Go duration (Service changes are applied as they happen)")
     flags.add(parser, "--once", action="store_true", help="sync once, then exit (0: all landed)")
     flags.add(parser, "--dry-run", action="store_true",
               help="print the planned changes as a table and change nothing")

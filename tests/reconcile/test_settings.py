@@ -29,11 +29,12 @@ def test_flags_become_grouped_settings() -> None:
         "public", ("Z1",), "httpbin")
 
 
-def test_defaults_follow_external_dns() -> None:
+def test_defaults_follow_external_dns_except_the_event_driven_resync() -> None:
     s = parse()
 
-    assert (s.controller.policy, s.controller.interval, s.registry.owner_id) == (
-        "sync", 60.0, "default")
+    assert (s.controller.policy, s.registry.owner_id) == ("sync", "default")
+    # ExternalDNS polls every 1m; dnsgate follows events and resyncs only to repair drift.
+    assert s.controller.interval == 15 * 60
 
 
 def test_every_flag_also_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
