@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench import cluster as cluster_mod
 from bench import loadgen, profile
@@ -86,7 +87,7 @@ def review_body(namespace: str, name: str) -> bytes:
     return json.dumps(review).encode()
 
 
-def _load(url: str, body_file: Path, ca: Path, *, seconds: int, rate: int | None) -> dict:
+def _load(url: str, body_file: Path, ca: Path, *, seconds: int, rate: int | None) -> dict[str, Any]:
     binary = loadgen.oha_binary()
     if binary is not None:
         result = loadgen.oha(binary, url, body_file, seconds=seconds, rate=rate,
@@ -130,7 +131,7 @@ def webhook_histogram(text: str) -> dict[str, dict[str, float]]:
     return found
 
 
-def _apiserver_view(rig: Rig, kube: Cluster, scale: Scale, port: int, ca: Path) -> dict:
+def _apiserver_view(rig: Rig, kube: Cluster, scale: Scale, port: int, ca: Path) -> dict[str, Any]:
     configurations = devwebhook.local_configurations(port, ca.read_bytes())
     devwebhook.register(rig.stack.kubeconfig, configurations)
     namespace = f"admission-{scale.name}"
@@ -199,7 +200,8 @@ def _profile(rig: Rig, scale: Scale, url: str, body_file: Path, ca: Path, pid: i
                                          f"{scale.admission_rate} req/s")]
 
 
-def _tables(scale: Scale, fixed: dict, maximum: dict, view: dict) -> list[Table]:
+def _tables(scale: Scale, fixed: dict[str, Any], maximum: dict[str, Any],
+            view: dict[str, Any]) -> list[Table]:
     rows = tuple(
         (f"/{path}", r["tool"], f"{scale.admission_rate}", f"{r['rate']:.0f}",
          str(r["requests"]), str(r["errors"]), ms(r["p50"]),
@@ -211,7 +213,7 @@ def _tables(scale: Scale, fixed: dict, maximum: dict, view: dict) -> list[Table]
         columns=("path", "load generator", "offered/s", "achieved/s", "requests", "errors",
                  "p50", "p99", "vs 1 ms target", "p99.9", "vs 5 ms target"),
         rows=rows, raw={"fixed": fixed})
-    rows = tuple(
+    max_rows = tuple(
         (f"/{path}", r["tool"], f"{r['rate']:.0f}", ratio(r["rate"], TARGET_RATE),
          str(r["requests"]), str(r["errors"]), ms(r["p50"]), ms(r["p99"]))
         for path, r in maximum.items())
@@ -220,7 +222,7 @@ def _tables(scale: Scale, fixed: dict, maximum: dict, view: dict) -> list[Table]
               f"{CONNECTIONS} connections, no rate limit)",
         columns=("path", "load generator", "req/s", "vs 3,000 target", "requests", "errors",
                  "p50", "p99"),
-        rows=rows, raw={"max": maximum})
+        rows=max_rows, raw={"max": maximum})
     rows_list = []
     for name, buckets in sorted(view["histogram"].items()):
         count = buckets.get("count", 0.0)

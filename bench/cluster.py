@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from dnsgate.devstack import metallb
 
@@ -32,7 +33,7 @@ def address(index: int) -> str:
     return str(BENCH_NET.network_address + 1 + index)
 
 
-def annotations(namespace: str, name: str) -> dict[str, str]:
+def dns_annotations(namespace: str, name: str) -> dict[str, str]:
     # TTL set explicitly so that every controller writes the same record.
     return {HOSTNAME: hostname(namespace, name), TTL: "60"}
 
@@ -41,9 +42,11 @@ class Cluster:
     def __init__(self, kubeconfig: Path) -> None:
         from kubernetes import client, config
 
-        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=str(kubeconfig))
         api_client.configuration.connection_pool_maxsize = THREADS * 2
-        self.core = client.CoreV1Api(api_client)
+        # The client's typed models are not used: manifests go in as plain dicts.
+        self.core: Any = client.CoreV1Api(api_client)
         self.kubeconfig = kubeconfig
 
     def create_namespace(self, name: str) -> None:
@@ -73,7 +76,7 @@ class Cluster:
 
         def one(index_name: tuple[int, str]) -> None:
             index, name = index_name
-            self.create(namespace, name, annotations(namespace, name))
+            self.create(namespace, name, dns_annotations(namespace, name))
             if with_ips:
                 self.assign(namespace, name, [address(index)])
             if on_done is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from bench import cluster as cluster_mod
 from bench import controllers, profile, records
@@ -23,7 +24,8 @@ CHANGE = "ChangeResourceRecordSets"
 LISTING = ("ListHostedZones", "ListHostedZonesByName", "ListResourceRecordSets")
 
 
-def _wait_synced(rig: Rig, wanted: dict[str, str], started: float, timeout: float) -> dict:
+def _wait_synced(rig: Rig, wanted: dict[str, str], started: float, timeout: float
+                 ) -> dict[str, Any]:
     client = rig.zone_client()
     left = records.wait_all(client, rig.zone_id, wanted, timeout=timeout, settle=0.5)
     changes = [c for c in rig.proxy.journal(started)
@@ -36,18 +38,19 @@ def _wait_synced(rig: Rig, wanted: dict[str, str], started: float, timeout: floa
             "value_chars": records.value_chars(client, rig.zone_id)}
 
 
-def _floor(result: dict) -> int:
+def _floor(result: dict[str, Any]) -> int:
     # One ListHostedZones, one ListResourceRecordSets of the (empty) zone, then change calls.
-    return 2 + math.ceil(result["record_sets"] / 1000)
+    return 2 + math.ceil(int(result["record_sets"]) / 1000)
 
 
-def _floor_with_chars(result: dict) -> int:
+def _floor_with_chars(result: dict[str, Any]) -> int:
     # Route53 also caps a call at 32,000 characters of values; long TXT values hit that first.
-    return 2 + max(math.ceil(result["record_sets"] / 1000),
-                   math.ceil(result["value_chars"] / 32000))
+    return 2 + max(math.ceil(int(result["record_sets"]) / 1000),
+                   math.ceil(int(result["value_chars"]) / 32000))
 
 
-def run_one(rig: Rig, kube: Cluster, controller: Controller, scale: Scale, tag: str) -> dict:
+def run_one(rig: Rig, kube: Cluster, controller: Controller, scale: Scale, tag: str
+            ) -> dict[str, Any]:
     results = {}
     # 1. Services exist first, then the controller starts.
     rig.fresh_zone()

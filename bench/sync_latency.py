@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from bench import cluster as cluster_mod
 from bench import controllers, records
@@ -24,7 +25,7 @@ CHANGED_BASE = 60000  # index offset for the new IPs, far from the initial ones
 
 
 def run_one(rig: Rig, kube: Cluster, controller: Controller, scale: Scale, tag: str,
-            changes: int) -> dict:
+            changes: int) -> dict[str, Any]:
     rig.fresh_zone()
     namespace = f"sync-{tag}"
     kube.create_namespace(namespace)
