@@ -29,16 +29,30 @@ WATCH_TIMEOUT = 300  # seconds the apiserver holds one watch before we renew it
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def slim(service: dict[str, Any]) -> dict[str, Any]:
-    """The Service without what no dnsgate decision reads: managedFields and kubectl's
-    last-applied copy of the whole object. Together they are most of a Service's JSON, and
-    the copy is kept for every Service in the cluster (per webhook worker, too)."""
-    metadata = dict(service.get("metadata") or {})
-    metadata.pop("managedFields", None)
-    annotations = metadata.get("annotations")
+# What dnsgate reads of a Service, and all it keeps: the source (annotations, type,
+# externalIPs, ingress), the claim index (creationTimestamp), the status reporter (uid,
+# resourceVersion, generation, conditions). Ports, selectors, clusterIPs, managedFields and
+# kubectl's last-applied copy of the whole object are most of a Service's JSON.
+KEPT = {
+    "metadata": ("name", "namespace", "uid", "resourceVersion", "generation",
+                 "creationTimestamp", "deletionTimestamp", "annotations"),
+    "spec": ("type", "externalIPs"),
+    "status": ("loadBalancer", "conditions"),
+}
+
+
+def slim(service: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a Service that dnsgate reads; the watch cache holds every Service of the
+    cluster (in the reconciler, and in each webhook worker), so the rest is dropped."""
+    kept: dict[str, Any] = {}
+    for section, fields in KEPT.items():
+        source = service.get(section) or {}
+        kept[section] = {name: source[name] for name in fields if name in source}
+    annotations = kept["metadata"].get("annotations")
     if annotations and LAST_APPLIED in annotations:
-        metadata["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
-    return {**service, "metadata": metadata}
+        kept["metadata"]["annotations"] = {
+            k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    return kept
 
 
 def service_key(service: Service) -> str:

@@ -65,16 +65,26 @@ def test_watch_follows_list_bookmarks_and_relists_on_gone() -> None:
     assert store.relists == 3
 
 
-def test_stored_services_drop_managed_fields_and_the_last_applied_copy() -> None:
+def test_stored_services_keep_only_what_dnsgate_reads() -> None:
     from dnsgate.watch import LAST_APPLIED, slim
 
     hostname = "external-dns.alpha.kubernetes.io/hostname"
-    service = {"metadata": {"name": "web", "managedFields": [{"manager": "kubectl"}],
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "web", "namespace": "apps", "uid": "u-1",
+                            "resourceVersion": "7", "creationTimestamp": "2026-01-01T00:00:00Z",
+                            "managedFields": [{"manager": "kubectl"}], "labels": {"a": "b"},
                             "annotations": {LAST_APPLIED: "{...}", hostname: "web.example.org"}},
-               "status": {"loadBalancer": {"ingress": [{"ip": "10.4.11.1"}]}}}
+               "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.1"],
+                        "ports": [{"port": 80}], "clusterIP": "10.96.0.9", "selector": {}},
+               "status": {"loadBalancer": {"ingress": [{"ip": "10.4.11.1"}]},
+                          "conditions": [{"type": "dnsgate.io/DNSReady"}]}}
 
     slimmed = slim(service)
 
-    assert slimmed["metadata"] == {"name": "web", "annotations": {hostname: "web.example.org"}}
-    assert slimmed["status"] == service["status"]
+    assert slimmed == {
+        "metadata": {"name": "web", "namespace": "apps", "uid": "u-1", "resourceVersion": "7",
+                     "creationTimestamp": "2026-01-01T00:00:00Z",
+                     "annotations": {hostname: "web.example.org"}},
+        "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.1"]},
+        "status": service["status"]}
     assert LAST_APPLIED in service["metadata"]["annotations"]  # the input is not changed
