@@ -104,15 +104,16 @@ def choose_fault(faults: Faults, call_index: int, op: str) -> str | None:
     return None
 
 
-def _normal(name: str) -> str:
-    return name.lower().rstrip(".")
+def normal_name(name: str) -> str:
+    """Lower case, no trailing dot, and Route53's octal escape of "*" undone."""
+    return name.replace("\\052", "*").lower().rstrip(".")
 
 
 def poisoned_names(body: bytes, poison: tuple[str, ...]) -> tuple[str, ...]:
     """Names in a ChangeResourceRecordSets body that are on the poison list."""
     if not poison or not body:
         return ()
-    wanted = {_normal(name) for name in poison}
+    wanted = {normal_name(name) for name in poison}
     try:
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError:
@@ -121,7 +122,7 @@ def poisoned_names(body: bytes, poison: tuple[str, ...]) -> tuple[str, ...]:
         element.text or ""
         for element in root.iter(f"{{{XMLNS}}}Name")
     )
-    return tuple(sorted({_normal(name) for name in found if _normal(name) in wanted}))
+    return tuple(sorted({normal_name(name) for name in found if normal_name(name) in wanted}))
 
 
 def error_xml(code: str, message: str, *, sender: bool = True) -> bytes:
@@ -141,3 +142,26 @@ def invalid_change_batch_xml(names: tuple[str, ...]) -> bytes:
         "InvalidChangeBatch",
         f"RRSet with DNS name {listed} is not permitted (dnsgate proxy poison)",
     )
+
+
+def created_sets(body: bytes) -> tuple[tuple[str, str, str], ...]:
+    """(name, type, set identifier) of every CREATE in a ChangeResourceRecordSets body."""
+    found = []
+    for change in ElementTree.fromstring(body).iter(f"{{{XMLNS}}}Change"):
+        if change.findtext(f"{{{XMLNS}}}Action") != "CREATE":
+            continue
+        rrset = change.find(f"{{{XMLNS}}}ResourceRecordSet")
+        if rrset is None:
+            continue
+        found.append((normal_name(rrset.findtext(f"{{{XMLNS}}}Name") or ""),
+                      rrset.findtext(f"{{{XMLNS}}}Type") or "",
+                      rrset.findtext(f"{{{XMLNS}}}SetIdentifier") or ""))
+    return tuple(found)
+
+
+def create_of_existing_xml(name: str, kind: str, set_identifier: str) -> bytes:
+    """Route53's refusal of a CREATE whose set exists, whatever its values (moto 5.2 refuses
+    only an identical duplicate and silently accepts the rest)."""
+    identifier = f", set-identifier='{set_identifier}'" if set_identifier else ""
+    return error_xml("InvalidChangeBatch", f"[Tried to create resource record set "
+                     f"[name='{name}.', type='{kind}'{identifier}] but it already exists]")

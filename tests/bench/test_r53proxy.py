@@ -121,10 +121,16 @@ def test_reset_fault_drops_the_connection(proxy: Route53Proxy, zone: str) -> Non
 
 
 def test_sdk_without_endpoint_setting_reaches_route53_through_connect(
-    proxy: Route53Proxy, zone: str, intercept: tuple[ssl.SSLContext, Path]
+    proxy: Route53Proxy, zone: str, intercept: tuple[ssl.SSLContext, Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import boto3
     from botocore.config import Config
+
+    # Without an endpoint setting, as the SDK in question: the session's stack fixture (when
+    # an earlier test started it) exports AWS_ENDPOINT_URL_ROUTE_53 for every boto3 client.
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ROUTE_53", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
     client = boto3.client(
         "route53", region_name="us-east-1", aws_access_key_id="test",

@@ -138,12 +138,16 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
 
 @pytest.fixture
 def strict_route53(stack, zone_id) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    """moto behind `StrictRoute53`, which refuses a CREATE of an existing set as Route53 does."""
+    """moto behind the Route53 proxy with `strict_creates`, which refuses a CREATE of an
+    existing set as Route53 does. `.client` and `.env()` reach Route53 through it."""
     from dnsgate.devstack import route53 as route53_server
-    from dnsgate.devstack.route53_strict import StrictRoute53
+    from dnsgate.devstack.r53proxy import Route53Proxy
 
-    with StrictRoute53(stack.route53.url) as proxy:
-        proxy.client = route53_server.client(proxy.url)
+    with Route53Proxy(stack.route53.url, strict_creates=True) as proxy:
+        proxy.client = route53_server.client(proxy.url)  # type: ignore[attr-defined]
+        proxy.env = lambda: {  # type: ignore[method-assign]
+            "AWS_ENDPOINT_URL_ROUTE_53": proxy.url, **route53_server.CREDENTIALS,
+            "AWS_DEFAULT_REGION": route53_server.REGION}
         yield proxy
 
 

@@ -73,8 +73,9 @@ def test_once_exits_nonzero_when_a_change_is_refused(
     result = reconcile(httpbin, "--once", "--txt-owner-id", OWNER, env=strict_route53.env())
 
     assert result.returncode == 1, result.stderr
-    assert f"Service {httpbin}/httpbin failed: Tried to create resource record set " \
-           "[name='a-httpbin.goldentooth.net.', type='TXT'] but it already exists" in result.stderr
+    # Route53's own message, as the reconciler reports it (brackets included).
+    assert f"Service {httpbin}/httpbin failed: [Tried to create resource record set " \
+           "[name='a-httpbin.goldentooth.net.', type='TXT'] but it already exists]" in result.stderr
     assert ("httpbin.goldentooth.net", "A", "") not in zone_records(route53, zone_id)
 
 
