@@ -6,6 +6,7 @@ real kube-apiserver, pointing at it. Both are package-scoped: the configurations
 when this folder's tests end, so Services that other folders create are never sent here.
 """
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -108,16 +109,22 @@ def start_webhook(stack, directory: Path, supervisor: Supervisor) -> RunningWebh
     return RunningWebhook(port, directory, child)
 
 
-@pytest.fixture(scope="package")
-def webhook(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWebhook]:
-    """`dnsgate webhook` serving a certificate that `dnsgate certs` wrote."""
-    directory = tmp_path_factory.mktemp("webhook")
+@contextlib.contextmanager
+def running_webhook(stack, directory: Path) -> Iterator[RunningWebhook]:  # type: ignore[no-untyped-def]
+    """`dnsgate webhook` serving a certificate that `dnsgate certs` wrote into `directory`."""
     dnsgate(*certs_args(directory / "certs"))
     supervisor = Supervisor(directory / "logs")
     try:
         yield start_webhook(stack, directory / "certs", supervisor)
     finally:
         supervisor.stop_all()
+
+
+@pytest.fixture(scope="package")
+def webhook(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWebhook]:
+    """The admission tests' shared webhook."""
+    with running_webhook(stack, tmp_path_factory.mktemp("webhook")) as running:
+        yield running
 
 
 @pytest.fixture(scope="package")

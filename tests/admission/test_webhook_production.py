@@ -18,14 +18,11 @@ import requests
 
 from certs import pki
 from dnsgate.devstack import webhook as devstack_webhook
-from dnsgate.devstack.processes import Supervisor
 from tests.admission.conftest import (
     HOSTNAME,
     RunningWebhook,
     admission_review,
-    certs_args,
-    dnsgate,
-    start_webhook,
+    running_webhook,
 )
 
 pytestmark = pytest.mark.e2e
@@ -34,12 +31,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def own_webhook(stack, tmp_path: Path) -> Iterator[RunningWebhook]:
     """A webhook of this test's own, so it can be abused without disturbing the others."""
-    dnsgate(*certs_args(tmp_path / "certs"))
-    supervisor = Supervisor(tmp_path / "logs")
-    try:
-        yield start_webhook(stack, tmp_path / "certs", supervisor)
-    finally:
-        supervisor.stop_all()
+    with running_webhook(stack, tmp_path) as running:
+        yield running
 
 
 def _sample(metrics_text: str, name: str, **labels: str) -> float:
