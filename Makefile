@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 install: $(INSTALLED)
 
 controlplane: install
-	$(PY) -m dnsgate.devstack.build
+	$(PY) -m devstack.build
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -36,10 +36,10 @@ test: install controlplane lint typecheck
 	$(PY) -m pytest
 
 demo: install controlplane
-	$(PY) -m dnsgate.demo
+	$(PY) -m devstack.demo
 
 dev: install controlplane
-	$(VENV)/bin/dnsgate dev
+	$(PY) -m devstack
 
 clean:
 	rm -rf $(VENV) .dnsgate-dev .pytest_cache .mypy_cache .ruff_cache

@@ -28,8 +28,8 @@ from bench.rig import Rig
 from bench.scale import Scale
 from bench.table import Table, ms, percentile, ratio
 from certs import pki
-from dnsgate.devstack import webhook as devwebhook
-from dnsgate.devstack.controlplane import free_port
+from devstack import webhook as devwebhook
+from devstack.controlplane import free_port
 
 METRIC = "apiserver_admission_webhook_admission_duration_seconds"
 CONNECTIONS = 16

@@ -1,6 +1,6 @@
 """Many Services, fast: the kubernetes client with a thread pool, against the local apiserver.
 
-`kubectl` per Service (what `dnsgate.devstack.metallb` does for a handful) costs a process
+`kubectl` per Service (what `devstack.metallb` does for a handful) costs a process
 start each; 5,000 of them would take longer than the scenarios. The requests are the same:
 a create, then a merge patch of `status.loadBalancer.ingress` through the status
 subresource, as MetalLB writes it.
@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from dnsgate.devstack import metallb
+from devstack import metallb
 
 ZONE = "goldentooth.net"
 HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.rig import Rig
-from dnsgate.devstack import build
-from dnsgate.devstack.controlplane import free_port
-from dnsgate.devstack.processes import Child
-from dnsgate.devstack.r53proxy import Route53Proxy
+from devstack import build
+from devstack.controlplane import free_port
+from devstack.processes import Child
+from devstack.r53proxy import Route53Proxy
 
 OWNER = "bench"
 DOMAIN = "goldentooth.net"

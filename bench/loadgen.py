@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnsgate.devstack import build
+from devstack import build
 
 OHA_VERSION = "1.16.0"
 

@@ -19,8 +19,8 @@ from bench.controllers import Controller
 from bench.rig import Rig, lane
 from bench.scale import Scale
 from bench.table import Table, ratio
-from dnsgate.devstack import webhook as devwebhook
-from dnsgate.devstack.controlplane import free_port
+from devstack import webhook as devwebhook
+from devstack.controlplane import free_port
 
 MB = 1_000_000
 BASELINE = "dnsgate reconciler, 0 Services (interpreter + libraries)"

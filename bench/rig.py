@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from certs import pki
-from dnsgate.devstack import route53
-from dnsgate.devstack.processes import Supervisor
-from dnsgate.devstack.r53proxy import Route53Proxy
-from dnsgate.devstack.stack import Stack
+from devstack import route53
+from devstack.processes import Supervisor
+from devstack.r53proxy import Route53Proxy
+from devstack.stack import Stack
 
 Progress = Callable[[str], None]
 ROUTE53_HOST = "route53.amazonaws.com"

@@ -6,7 +6,7 @@
 # oha: its fixed-rate mode (-q) keeps the offered load constant, so latency percentiles
 # are not distorted by coordinated omission the way a closed-loop client's are.
 #
-# ExternalDNS is built from a small wrapper module (as dnsgate/devstack/build.py builds
+# ExternalDNS is built from a small wrapper module (as devstack/build.py builds
 # kube-apiserver) rather than `go install pkg@version`, because `go install` cannot take
 # replace directives and v0.23.0 needs some: the module proxy this was measured behind
 # answers "403 This module version is not available" for four of its pinned dependencies

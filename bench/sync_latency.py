@@ -1,5 +1,5 @@
 """Sync latency: a Service's LoadBalancer IP changes (a status-subresource merge patch, as
-MetalLB and `dnsgate.devstack.metallb.assign` write it); how long until Route53 returns the
+MetalLB and `devstack.metallb.assign` write it); how long until Route53 returns the
 new A record? Changes are made one at a time, each waiting for the previous to land.
 
 The clock starts just before the patch request is sent and stops when a read of the zone

@@ -14,6 +14,8 @@ from typing import Any
 
 from dnsgate import flags
 
+HELP = "create, rotate and inject the webhook's serving certificate"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--service", default="dnsgate-webhook",

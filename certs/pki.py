@@ -1,7 +1,7 @@
 """X.509 primitives: a CA, certificates it issues, and PEM files on disk.
 
 Everything dnsgate signs goes through here: the webhook's serving certificate (`dnsgate
-certs`) and the local control plane's certificates (`dnsgate.devstack`). Keys are ECDSA
+certs`) and the local control plane's certificates (`devstack`). Keys are ECDSA
 P-256, small and fast to verify, and accepted by kube-apiserver and every current TLS client.
 """
 

@@ -7,7 +7,7 @@ or a list of `Problem`s, each naming the annotation, the value, and what would b
 The reconciler creates records only from a problem-free parse: the webhook never admits what
 the reconciler would refuse, nor the other way round.
 
-Parsing follows ExternalDNS (REFERENCE.md section 1): hostnames have every space removed and
+Parsing follows ExternalDNS (docs/annotations.md): hostnames have every space removed and
 one trailing dot trimmed, then are split on commas; a TTL is integer seconds (Go's ParseInt)
 or a Go duration (time.ParseDuration), truncated to whole seconds, within 1..2147483647.
 """

@@ -3,7 +3,7 @@ reconciler's tie-break, so both settle a contested name the same way.
 
 Two Services conflict over a name unless both carry set-identifiers and those differ:
 weighted or failover routing across Services is how Route53 shares a name on purpose
-(ExternalDNS issues #2346, #2791 and #3330 ask for exactly this check). Among conflicting
+(ExternalDNS itself merges or flips between such Services: docs/annotations.md). Among conflicting
 Services the earliest created keeps the name (ties broken by `namespace/name`), so the
 Service that held it first is never displaced by a newcomer.
 """

@@ -1,25 +1,21 @@
 """The `dnsgate` command line: one subcommand per deployable or tool.
 
-Each subcommand lives in the package it belongs to and exposes two functions:
-`add_arguments(parser)` and `run(args) -> int`. Heavy imports (Flask, boto3, the
-kubernetes client) happen inside `run`, so `dnsgate --help` stays fast.
+Subcommands are declared in pyproject.toml as entry points of the group `dnsgate.commands`
+(name -> module). Each module exposes `HELP` (one line), `add_arguments(parser)` and
+`run(args) -> int`, and imports its heavy dependencies (Flask, boto3, the kubernetes client)
+inside `run`, so `dnsgate --help` stays fast. Discovering them this way keeps `dnsgate` the
+package every deployable builds on, with no import from it back into the deployables.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import NoReturn
 
-# subcommand -> (module, one-line help)
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "dev": ("dnsgate.devstack.dev", "run etcd, kube-apiserver and a Route53 server locally"),
-    "webhook": ("webhook.cli", "serve the admission webhook over TLS"),
-    "reconcile": ("reconciler.cli", "keep Route53 in sync with annotated Services"),
-    "certs": ("certs.cli", "create, rotate and inject the webhook's serving certificate"),
-}
+COMMANDS_GROUP = "dnsgate.commands"
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -36,14 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=OneLineErrors)
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # subcommand not built yet
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+    for entry in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        module = entry.load()
+        sub_parser = sub.add_parser(entry.name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub_parser)
         sub_parser.set_defaults(_module=module)
     return parser

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from reconciler.settings import Settings
 
 
+HELP = "keep Route53 in sync with annotated Services"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--domain-filter", action="append", metavar="DOMAIN",
               help="manage only names in these domains (repeatable; empty: every zone)")

@@ -1,6 +1,6 @@
 """The reconciler's Prometheus metrics, all under `dnsgate_`.
 
-Names mirror what ExternalDNS users already graph (REFERENCE.md section 9) where the meaning
+Names mirror what ExternalDNS users already graph (docs/metrics.md) where the meaning
 is the same: last successful sync time, records managed by type, errors by kind; and add
 what ExternalDNS never exposed: Route53 calls by operation and outcome (the 5 requests/second
 budget is what big zones run out of), changes applied by action, leader status, and changes

@@ -1,4 +1,4 @@
-"""Per-Service outcomes of a sync, and the seams issue 6 builds on.
+"""Per-Service outcomes of a sync, and the seams that Events, status and leader election use.
 
 The controller tells a `Reporter` how each Service fared (synced, failed, conflict,
 invalid); today's reporter logs a line when a Service's outcome changes. Events and

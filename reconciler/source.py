@@ -1,4 +1,4 @@
-"""Desired record sets from Services (REFERENCE.md section 3), decided purely from the
+"""Desired record sets from Services (docs/annotations.md), decided purely from the
 Service objects; `dnsgate.watch` keeps those objects current.
 
 Only type LoadBalancer Services produce records. Targets come from the target annotation,

@@ -1,6 +1,6 @@
 """Tell the Service itself how its DNS is doing: Events and a `dnsgate.io/DNSReady` condition.
 
-ExternalDNS reports only in its own logs (its issue #6030 asks for status.conditions). dnsgate
+ExternalDNS reports only in its own logs; users have asked it for status.conditions. dnsgate
 writes, for each Service whose outcome changes:
 - an Event (Normal `DNSSynced` naming the records and targets; Warning `DNSSyncFailed` with
   the Route53 error; Warning `DNSOwnershipConflict` naming the foreign owner; Warning

@@ -1,7 +1,7 @@
 """Stay within Route53's request rate, and retry what is worth retrying.
 
 Route53 allows 5 requests/second per account and answers beyond that with Throttling; big
-zones listed too often hit it (ExternalDNS issues #1293, #905, #1784). A client-side limiter
+zones listed too often hit it (docs/route53.md). A client-side limiter
 spaces our calls, and throttling, 5xx and dropped connections are retried with exponential
 backoff and full jitter. botocore's own retries are switched off so the call count is ours.
 """

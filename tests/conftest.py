@@ -1,5 +1,5 @@
 """Session fixtures for the real parts: one local stack (etcd, kube-apiserver, Route53 server)
-for the whole run, started through the same `Stack` that `dnsgate dev` uses.
+for the whole run, started through the same `Stack` that `python -m devstack` uses.
 
 The stack's environment (KUBECONFIG, AWS_ENDPOINT_URL_ROUTE_53, dummy credentials) is put
 into os.environ for the session, so code under test finds both APIs exactly as it would in a
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from dnsgate.devstack import kubectl as kubectl_cli
-from dnsgate.devstack import route53 as route53_server
-from dnsgate.devstack.stack import Stack
+from devstack import kubectl as kubectl_cli
+from devstack import route53 as route53_server
+from devstack.stack import Stack
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 

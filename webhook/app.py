@@ -1,4 +1,5 @@
-"""The Flask app: four routes, each a thin shell around `payloads` and `review`.
+"""The Flask app: two review routes (`/mutate`, `/validate`), each a thin shell around
+`payloads` and `review`, and `/healthz`, `/readyz` and `/metrics`.
 
 `create_app(settings, lookup)` holds no module-level state: the claim lookup is passed in
 (the real `ClaimIndex` under gunicorn, a fake in unit tests). A body that is not an

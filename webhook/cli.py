@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dnsgate import flags, logs
 
+HELP = "serve the admission webhook over TLS"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--domain-filter", action="append", required=True,

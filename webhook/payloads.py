@@ -2,7 +2,7 @@
 
 kube-apiserver sends `{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
 "request": {...}}` and accepts only a response of the same apiVersion and kind carrying the
-request's uid (REFERENCE.md section 7). Anything else that reaches the port is refused with
+request's uid (docs/admission-review.md). Anything else that reaches the port is refused with
 `BadReview`, a 400 naming the field and what it should hold: never a 5xx.
 """
 

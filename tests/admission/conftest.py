@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import requests
 
+from devstack import metallb
+from devstack import webhook as devstack_webhook
+from devstack.controlplane import free_port
+from devstack.processes import Child, Supervisor
 from dnsgate.claims import Claim
-from dnsgate.devstack import metallb
-from dnsgate.devstack import webhook as devstack_webhook
-from dnsgate.devstack.controlplane import free_port
-from dnsgate.devstack.processes import Child, Supervisor
 from dnsgate.domains import DomainFilter
 from webhook.settings import AdmissionSettings
 

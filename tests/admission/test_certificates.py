@@ -16,8 +16,8 @@ import pytest
 from cryptography import x509
 
 from certs import pki
-from dnsgate.devstack import webhook as devstack_webhook
-from dnsgate.devstack.processes import Supervisor
+from devstack import webhook as devstack_webhook
+from devstack.processes import Supervisor
 from tests.admission.conftest import certs_args, dnsgate, start_webhook
 
 pytestmark = pytest.mark.e2e

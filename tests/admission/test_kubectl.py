@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from dnsgate.devstack import metallb
+from devstack import metallb
 from tests.admission.conftest import HOSTNAME
 from webhook import patch
 

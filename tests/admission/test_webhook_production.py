@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from certs import pki
-from dnsgate.devstack import webhook as devstack_webhook
+from devstack import webhook as devstack_webhook
 from tests.admission.conftest import (
     HOSTNAME,
     RunningWebhook,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from certs import pki
-from dnsgate.devstack import route53
-from dnsgate.devstack.r53proxy import Route53Proxy
+from devstack import route53
+from devstack.r53proxy import Route53Proxy
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from dnsgate.devstack import r53api, r53proxy
-from dnsgate.devstack.r53proxy import Faults, Route53Proxy
+from devstack import r53api, r53proxy
+from devstack.r53proxy import Faults, Route53Proxy
 from tests.bench.conftest import no_retry_client
 
 Z = "/2013-04-01/hostedzone/Z123"

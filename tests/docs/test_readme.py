@@ -48,7 +48,7 @@ def _documented_flags() -> list[tuple[str, str]]:
     found = []
     for section in README.split("\n### dnsgate ")[1:]:
         command, body = section.split("\n", 1)
-        body = body.split("\n## ", 1)[0]
+        body = body.split("\n## ", 1)[0].split("\n### ", 1)[0]
         for line in body.splitlines():
             match = re.match(r"^\| `(--[a-z0-9-]+)` \|", line)
             if match:

@@ -1,6 +1,6 @@
 """The real parts themselves: a kube-apiserver that stores Services, serves their status
 subresource and enforces RBAC; a Route53 endpoint that boto3 reaches from the environment;
-and `dnsgate dev`, which brings both up for a person and takes them down without orphans."""
+and `python -m devstack`, which brings both up for a person and takes them down without orphans."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dnsgate.devstack import kubectl as kubectl_cli
-from dnsgate.devstack import metallb
+from devstack import kubectl as kubectl_cli
+from devstack import metallb
 
 pytestmark = pytest.mark.e2e
 
@@ -95,19 +95,19 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_dnsgate_dev_writes_env_and_leaves_no_process(
+def test_devstack_writes_env_and_leaves_no_process(
     tmp_path: Path, stack, stop_signal: signal.Signals
 ) -> None:
     state = tmp_path / "dev"
     dev = subprocess.Popen(
-        [sys.executable, "-m", "dnsgate", "dev", "--state-dir", str(state)],
+        [sys.executable, "-m", "devstack", "--state-dir", str(state)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         deadline = time.monotonic() + 120
         while not (state / "env").exists():
             assert dev.poll() is None, dev.stdout.read() if dev.stdout else ""
-            assert time.monotonic() < deadline, "dnsgate dev did not write its env file"
+            assert time.monotonic() < deadline, "python -m devstack did not write its env file"
             time.sleep(0.2)
         env_lines = (state / "env").read_text().splitlines()
         env = dict(line.split("=", 1) for line in env_lines)

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from dnsgate.devstack import metallb
-from dnsgate.devstack.controlplane import free_port
-from dnsgate.devstack.processes import Child, Supervisor
-from dnsgate.devstack.r53proxy import Route53Proxy
+from devstack import metallb
+from devstack.controlplane import free_port
+from devstack.processes import Child, Supervisor
+from devstack.r53proxy import Route53Proxy
 
 OWNER = "external-dns-external-dns"
 DOMAIN = "goldentooth.net"

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from dnsgate.devstack import kubectl as kubectl_cli
-from dnsgate.devstack import metallb
-from dnsgate.devstack import route53 as route53_server
-from dnsgate.devstack import webhook as devstack_webhook
-from dnsgate.devstack.controlplane import free_port
-from dnsgate.devstack.stack import Stack
+from devstack import kubectl as kubectl_cli
+from devstack import metallb
+from devstack import route53 as route53_server
+from devstack import webhook as devstack_webhook
+from devstack.controlplane import free_port
+from devstack.stack import Stack
 from tests.production.conftest import DOMAIN, HOSTNAME, OWNER, Reconciler, wait_for
 
 pytestmark = pytest.mark.e2e

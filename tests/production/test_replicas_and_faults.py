@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from dnsgate.devstack.r53proxy import Faults
+from devstack.r53proxy import Faults
 from reconciler.status import CONDITION_TYPE
 from tests.production.conftest import OWNER, wait_for, zone
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dnsgate.devstack import metallb
+from devstack import metallb
 from reconciler.report import Outcome
 from reconciler.status import CONDITION_TYPE, KubernetesReporter
 

@@ -140,8 +140,8 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
 def strict_route53(stack, zone_id) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """moto behind the Route53 proxy with `strict_creates`, which refuses a CREATE of an
     existing set as Route53 does. `.client` and `.env()` reach Route53 through it."""
-    from dnsgate.devstack import route53 as route53_server
-    from dnsgate.devstack.r53proxy import Route53Proxy
+    from devstack import route53 as route53_server
+    from devstack.r53proxy import Route53Proxy
 
     with Route53Proxy(stack.route53.url, strict_creates=True) as proxy:
         proxy.client = route53_server.client(proxy.url)  # type: ignore[attr-defined]
@@ -157,7 +157,7 @@ def create_services(namespace: str) -> Iterator[Callable[[dict[str, dict[str, st
     one call afterwards (kubectl takes minutes for the 500-Service tests)."""
     from kubernetes import client, config
 
-    from dnsgate.devstack import metallb
+    from devstack import metallb
 
     config.load_kube_config()
     core = client.CoreV1Api()

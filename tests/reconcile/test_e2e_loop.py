@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dnsgate.devstack import metallb
+from devstack import metallb
 from tests.reconcile.conftest import ALPHA, values, wait_for, zone_records
 
 pytestmark = pytest.mark.e2e

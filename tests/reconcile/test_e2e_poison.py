@@ -5,7 +5,7 @@ The poison is real, not injected: an ordinary TXT record (no heritage) already s
 `a-poison.goldentooth.net`, the name dnsgate's ownership TXT needs. dnsgate never overwrites
 a TXT that is not its own, so it sends CREATE, which Route53 refuses with InvalidChangeBatch,
 failing whatever batch holds it. moto accepts such a CREATE, so Route53's rule is enforced by
-the Route53 proxy in front of it (`strict_creates`, dnsgate/devstack/r53proxy.py).
+the Route53 proxy in front of it (`strict_creates`, devstack/r53proxy.py).
 """
 
 from __future__ import annotations

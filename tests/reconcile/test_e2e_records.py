@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dnsgate.devstack import metallb
+from devstack import metallb
 from reconciler import registry
 from tests.reconcile.conftest import ALPHA, OWNER, values, wait_for, zone_records
 
@@ -136,7 +136,7 @@ def test_wildcard_hostname_with_txt_wildcard_replacement(
 def test_zone_type_and_zone_id_filter_pick_the_zone_written(  # type: ignore[no-untyped-def]
         kubeconfig: Path, namespace: str, stack, route53, zone_id: str, reconciler,
         choose) -> None:
-    from dnsgate.devstack import route53 as route53_server
+    from devstack import route53 as route53_server
 
     private = route53_server.create_zone(stack.route53.url, "goldentooth.net", private=True)
     reconciler(**({"zone_type": "private"} if choose == "zone_type" else

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dnsgate.devstack import metallb
+from devstack import metallb
 from tests.reconcile.conftest import ALPHA, OWNER, wait_for, zone_records
 
 pytestmark = pytest.mark.e2e

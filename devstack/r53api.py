@@ -1,7 +1,7 @@
 """Route53's REST API as the proxy sees it: operation names from method and path, the
 fault plan (`Faults`) and its deterministic draw, and Route53's XML error bodies.
 
-Pure functions and values only; `dnsgate.devstack.r53proxy` is the server that uses them.
+Pure functions and values only; `devstack.r53proxy` is the server that uses them.
 Fault choice is deterministic: call n (counted from the proxy's last `configure`) draws from
 a PRNG seeded with (seed, n), so a sequential client sees the same faults on every run.
 """

@@ -27,10 +27,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from dnsgate.devstack import kubectl, metallb, route53, webhook
-from dnsgate.devstack.controlplane import free_port
-from dnsgate.devstack.processes import wait_until
-from dnsgate.devstack.stack import Stack
+from devstack import kubectl, metallb, route53, webhook
+from devstack.controlplane import free_port
+from devstack.processes import wait_until
+from devstack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

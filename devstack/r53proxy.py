@@ -22,7 +22,7 @@ for route53.amazonaws.com, trusted by the client, e.g. through SSL_CERT_FILE), t
 CONNECT, terminates TLS itself and treats the tunnelled requests like direct ones. Nothing
 leaves loopback.
 
-Fault choice is deterministic (see `dnsgate.devstack.r53api`, which holds the operation
+Fault choice is deterministic (see `devstack.r53api`, which holds the operation
 table, the fault plan and the error bodies). Faults and counters can be changed while the
 proxy runs.
 """
@@ -42,8 +42,8 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from dnsgate.devstack import route53
-from dnsgate.devstack.r53api import (
+from devstack import route53
+from devstack.r53api import (
     NO_FAULTS,
     Call,
     Faults,

@@ -1,6 +1,6 @@
 """The whole local stack in one object: etcd, kube-apiserver and a Route53 server.
 
-`dnsgate dev`, the pytest session fixtures, the demo and the benchmarks all start it through
+`python -m devstack`, the pytest session fixtures, the demo and the benchmarks all start it through
 `Stack`, so there is one implementation of "a real cluster API and a real Route53 API on this
 machine". Leaving the `with` block (normally, by exception or by signal) stops every process.
 """
@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from dnsgate.devstack import build, route53
-from dnsgate.devstack.controlplane import ControlPlane
-from dnsgate.devstack.processes import Supervisor
+from devstack import build, route53
+from devstack.controlplane import ControlPlane
+from devstack.processes import Supervisor
 
 Progress = Callable[[str], None]
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import yaml
 
-from dnsgate.devstack import kubectl
-from dnsgate.devstack.processes import Child, Supervisor, wait_until
+from devstack import kubectl
+from devstack.processes import Child, Supervisor, wait_until
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifests/base/webhook-configurations.yaml"
+MANIFEST = Path(__file__).resolve().parents[1] / "manifests/base/webhook-configurations.yaml"
 READY_TIMEOUT = 60.0
 
 

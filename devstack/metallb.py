@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dnsgate.devstack import kubectl
+from devstack import kubectl
 
 
 def service_manifest(

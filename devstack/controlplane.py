@@ -5,7 +5,7 @@ The apiserver runs with RBAC authorization, client-certificate authentication fo
 so Services get ClusterIPs and NodePorts exactly as in a cluster. No controller-manager,
 scheduler or kubelet runs: dnsgate only needs the API (Services, their status subresource,
 Leases, Events, webhook configurations), and MetalLB's part is played by patching
-`status.loadBalancer` (see `dnsgate.devstack.metallb`).
+`status.loadBalancer` (see `devstack.metallb`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from certs import pki
-from dnsgate.devstack.build import Binaries
-from dnsgate.devstack.processes import Child, Supervisor, wait_until
+from devstack.build import Binaries
+from devstack.processes import Child, Supervisor, wait_until
 
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
 ADMIN_USER = "dnsgate-admin"

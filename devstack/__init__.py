@@ -1,0 +1,7 @@
+"""The local development stack: what the tests, the demo and the benchmarks run on.
+
+Not part of the shipped package. It builds etcd and kube-apiserver from the Go module proxy
+(`build`), starts them on loopback with a Route53 server (`stack`), sets LoadBalancer IPs as
+MetalLB does (`metallb`), counts and perturbs Route53 calls (`r53proxy`) and tells the seed
+user's story (`demo`). `python -m devstack --state-dir DIR` runs the stack for a person.
+"""
