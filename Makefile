@@ -1,13 +1,13 @@
 # dnsgate's two entry points: `make demo` and `make test`. Both set up everything they need
 # on a fresh machine: the virtualenv, pinned Python packages, and the control plane binaries
-# (built once from the Go module proxy into ~/.cache/dnsgate).
+# and Helm (built once from the Go module proxy into ~/.cache/dnsgate).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: all install controlplane lint typecheck unit test demo dev clean bench bench-tools
+.PHONY: all install controlplane helm lint typecheck unit test demo dev clean bench bench-tools
 
 all: test
 
@@ -23,6 +23,10 @@ install: $(INSTALLED)
 controlplane: install
 	$(PY) -m devstack.build
 
+# Helm, for the chart's tests (helm lint, template, install against the test apiserver).
+helm: install
+	$(PY) -m devstack.helm
+
 lint: install
 	$(VENV)/bin/ruff check .
 
@@ -32,7 +36,7 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -m "not e2e"
 
-test: install controlplane lint typecheck
+test: install controlplane helm lint typecheck
 	$(PY) -m pytest
 
 demo: install controlplane

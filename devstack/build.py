@@ -95,14 +95,14 @@ func main() { etcdmain.Main(os.Args) }
 def ensure_binaries(progress: Progress = print) -> Binaries:
     """Return cached binaries, building whichever is missing."""
     root = cache_root()
-    apiserver = _ensure(
+    apiserver = ensure_built(
         name="kube-apiserver",
         target=root / f"kubernetes-v{KUBERNETES_VERSION}" / "kube-apiserver",
         files={"go.mod": kubernetes_go_mod()},
         package="k8s.io/kubernetes/cmd/kube-apiserver",
         progress=progress,
     )
-    etcd = _ensure(
+    etcd = ensure_built(
         name="etcd",
         target=root / f"etcd-v{ETCD_VERSION}" / "etcd",
         files={"go.mod": etcd_go_mod(), "main.go": ETCD_MAIN},
@@ -112,28 +112,41 @@ def ensure_binaries(progress: Progress = print) -> Binaries:
     return Binaries(kube_apiserver=apiserver, etcd=etcd)
 
 
-def _ensure(
-    *, name: str, target: Path, files: dict[str, str], package: str, progress: Progress
+def ensure_built(
+    *,
+    name: str,
+    target: Path,
+    files: dict[str, str],
+    package: str,
+    progress: Progress,
+    check: tuple[str, ...] = ("--version",),
+    ldflags: str = "",
 ) -> Path:
-    if _usable(target):
+    """Return `target`, building it first unless it runs `target *check` successfully.
+
+    A file lock next to it makes concurrent callers (parallel test runs, several worktrees
+    sharing the cache) wait for one build instead of each starting their own.
+    """
+    if _usable(target, check):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with _lock(target.parent / ".build.lock"):
-        if _usable(target):  # another process built it while we waited
+        if _usable(target, check):  # another process built it while we waited
             return target
         source = target.parent / "src"
         source.mkdir(exist_ok=True)
         for filename, text in files.items():
             (source / filename).write_text(text)
-        _go_build(name=name, source=source, package=package, output=target, progress=progress)
+        _go_build(name=name, source=source, package=package, output=target,
+                  progress=progress, ldflags=ldflags)
     return target
 
 
-def _usable(binary: Path) -> bool:
+def _usable(binary: Path, check: tuple[str, ...] = ("--version",)) -> bool:
     if not binary.is_file() or not os.access(binary, os.X_OK):
         return False
     result = subprocess.run(
-        [str(binary), "--version"], capture_output=True, timeout=60, check=False
+        [str(binary), *check], capture_output=True, timeout=60, check=False
     )
     return result.returncode == 0
 
@@ -148,7 +161,9 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _go_build(*, name: str, source: Path, package: str, output: Path, progress: Progress) -> None:
+def _go_build(
+    *, name: str, source: Path, package: str, output: Path, progress: Progress, ldflags: str = ""
+) -> None:
     go = shutil.which("go")
     if go is None:
         raise BuildError(
@@ -156,7 +171,8 @@ def _go_build(*, name: str, source: Path, package: str, output: Path, progress: 
             "`go` was not found"
         )
     partial = output.with_name(f".{output.name}.partial")
-    command = [go, "build", "-v", "-mod=mod", "-trimpath", "-o", str(partial), package]
+    command = [go, "build", "-v", "-mod=mod", "-trimpath",
+               *([f"-ldflags={ldflags}"] if ldflags else []), "-o", str(partial), package]
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
     progress(f"building {name} from the Go module proxy (once; cached in {output.parent})")
     started = time.monotonic()
