@@ -2,7 +2,9 @@
 and inject the CA bundle into the WebhookConfigurations. Safe to run again and again:
 while everything is valid and in place it writes nothing and says so.
 
-In-cluster (a Job) it uses the pod's service account; elsewhere KUBECONFIG.
+In a pod it uses the pod's service account; elsewhere KUBECONFIG. The webhook runs the
+same pass itself (`dnsgate webhook --certificate-secret`), so in a cluster this command is
+only needed for certificates kept elsewhere (`--out-dir`) or to look at the state.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def _kubernetes() -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from certs import inject, pki, rotation
+    from certs import inject, keeper, rotation
     from certs.stores import FileStore, SecretStore, Store
 
     if args.out_dir is None and args.secret is None:
@@ -75,35 +77,12 @@ def run(args: argparse.Namespace) -> int:
         validity=dt.timedelta(days=args.validity_days),
         ca_validity=dt.timedelta(days=args.ca_validity_days),
     )
-    loaded = [(store, store.load()) for store in stores]
-    # The first store that has a CA is the source of truth (the Secret when both are given).
-    source = next((stored for _, stored in loaded if stored.ca is not None), rotation.Stored())
-    outcome = rotation.ensure(source, wanted, pki.now())
-    serving = outcome.bundle.serving.cert
-    if outcome.reason is None:
-        print(f"serving certificate {serving.subject.rfc4514_string()} is valid until "
-              f"{serving.not_valid_after_utc:%Y-%m-%d %H:%M}Z "
-              f"({pki.remaining_fraction(serving):.0%} of its lifetime left)")
-    else:
-        print(f"issued a serving certificate valid until "
-              f"{serving.not_valid_after_utc:%Y-%m-%d %H:%M}Z: {outcome.reason}")
-    wrote = False
-    for store, stored in loaded:
-        if stored != rotation.Stored(outcome.bundle.ca, outcome.bundle.serving):
-            store.save(outcome.bundle)
-            print(f"wrote {store.describe()}")
-            wrote = True
-    if configurations:
-        api = client.AdmissionregistrationV1Api()
-        for kind, name in configurations:
-            try:
-                patched = inject.inject(api, kind, name, outcome.bundle.ca.cert_pem)
-            except inject.MissingConfiguration as exc:
-                raise SystemExit(f"dnsgate certs: {exc}") from exc
-            if patched:
-                print(f"injected the CA bundle into {patched} webhook(s) of "
-                      f"{kind.capitalize()}WebhookConfiguration {name}")
-                wrote = True
-    if not wrote:
-        print("nothing to do: certificates valid and CA bundle in place; nothing written")
+    admission_api = client.AdmissionregistrationV1Api() if configurations else None
+    try:
+        report = keeper.ensure(stores, wanted, configurations=configurations,
+                               admission_api=admission_api)
+    except inject.MissingConfiguration as exc:
+        raise SystemExit(f"dnsgate certs: {exc}") from exc
+    for line in report.lines:
+        print(line)
     return 0

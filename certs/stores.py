@@ -5,20 +5,30 @@ Secrets (`--secret NAME`): `NAME` of type kubernetes.io/tls with `tls.crt`, `tls
 `ca.crt`, the one the webhook Deployment mounts; and `NAME-ca` (Opaque) with `ca.crt` and
 `ca.key`, read only by the certs Job, so the CA key never sits in the webhook's pod.
 A store writes only what differs from what it holds: a second run writes nothing.
+A Secret that another process wrote between this one's read and its write raises
+`StoreConflict`, so the caller can start over from what that process stored.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from certs import pki
 from certs.rotation import Bundle, Stored
 
 
+class StoreConflict(RuntimeError):
+    """Someone else wrote the store since it was loaded; load it again."""
+
+
 class Store(Protocol):
+    # False for a store that holds only the serving pair: it never supplies the CA, and
+    # holds the bundle once its serving pair matches.
+    keeps_ca: ClassVar[bool]
+
     def describe(self) -> str: ...
 
     def load(self) -> Stored: ...
@@ -41,6 +51,7 @@ def _pair(cert: bytes | None, key: bytes | None) -> pki.KeyPair | None:
 @dataclass(frozen=True)
 class FileStore:
     directory: Path
+    keeps_ca: ClassVar[bool] = True
 
     def describe(self) -> str:
         return f"files in {self.directory}"
@@ -64,6 +75,32 @@ class FileStore:
         pki.write_atomic(self.directory / "tls.crt", bundle.serving.cert_pem, 0o644)
 
 
+@dataclass(frozen=True)
+class ServingFiles:
+    """Only the serving pair, at the paths a server reads it from (the webhook's
+    `--tls-cert-file` and `--tls-key-file`), plus `ca.crt` beside them; the CA's key never
+    lands on the server's disk."""
+
+    cert_file: Path
+    key_file: Path
+    keeps_ca: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return f"{self.cert_file} and {self.key_file}"
+
+    def load(self) -> Stored:
+        def read(path: Path) -> bytes | None:
+            return path.read_bytes() if path.is_file() else None
+
+        return Stored(serving=_pair(read(self.cert_file), read(self.key_file)))
+
+    def save(self, bundle: Bundle) -> None:
+        # Key before certificate, as in FileStore.
+        pki.write_atomic(self.key_file, bundle.serving.key_pem)
+        pki.write_atomic(self.cert_file, bundle.serving.cert_pem, 0o644)
+        pki.write_atomic(self.cert_file.with_name("ca.crt"), bundle.ca.cert_pem, 0o644)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -75,9 +112,17 @@ def _unb64(data: dict[str, str] | None, key: str) -> bytes | None:
 
 @dataclass(frozen=True)
 class SecretStore:
+    """Writes only over what `load` saw: a Secret that was missing is created (refused if
+    someone created it since), one that was there is replaced at the resourceVersion that
+    was read (refused if someone wrote it since). Either refusal is a StoreConflict, so two
+    processes can never each keep a CA of their own."""
+
     core: Any  # kubernetes.client.CoreV1Api
     namespace: str
     name: str
+    keeps_ca: ClassVar[bool] = True
+    # Secret name -> the resourceVersion `load` read, or None when it was missing.
+    _seen: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ca_name(self) -> str:
@@ -93,8 +138,10 @@ class SecretStore:
             secret = self.core.read_namespaced_secret(name, self.namespace)
         except ApiException as exc:
             if exc.status == 404:
+                self._seen[name] = None
                 return None
             raise
+        self._seen[name] = secret.metadata.resource_version
         data: dict[str, str] = secret.data or {}
         return data
 
@@ -114,13 +161,30 @@ class SecretStore:
         })
 
     def _put(self, name: str, secret_type: str, data: dict[str, bytes]) -> None:
+        from kubernetes.client import ApiException
+
+        if name not in self._seen:
+            self._data(name)
+        version = self._seen[name]
+        metadata: dict[str, Any] = {
+            "name": name, "namespace": self.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "dnsgate-certs"},
+        }
+        if version is not None:
+            metadata["resourceVersion"] = version
         body = {
-            "apiVersion": "v1", "kind": "Secret", "type": secret_type,
-            "metadata": {"name": name, "namespace": self.namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "dnsgate-certs"}},
+            "apiVersion": "v1", "kind": "Secret", "type": secret_type, "metadata": metadata,
             "data": {key: _b64(value) for key, value in data.items()},
         }
-        if self._data(name) is None:
-            self.core.create_namespaced_secret(self.namespace, body)
-        else:
-            self.core.replace_namespaced_secret(name, self.namespace, body)
+        try:
+            if version is None:
+                written = self.core.create_namespaced_secret(self.namespace, body)
+            else:
+                written = self.core.replace_namespaced_secret(name, self.namespace, body)
+        except ApiException as exc:
+            if exc.status == 409:  # AlreadyExists, or Conflict on the resourceVersion
+                self._seen.pop(name, None)
+                raise StoreConflict(f"Secret {self.namespace}/{name} was written by another "
+                                    "process since it was read") from exc
+            raise
+        self._seen[name] = getattr(getattr(written, "metadata", None), "resource_version", None)

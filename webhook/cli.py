@@ -1,16 +1,26 @@
-"""`dnsgate webhook`: serve the admission webhook over TLS until stopped."""
+"""`dnsgate webhook`: serve the admission webhook over TLS until stopped.
+
+With `--certificate-secret` it also issues, stores, renews and injects its own serving
+certificate (webhook/certificate.py); without it the certificate files must be there already
+(cert-manager's Secret mounted, or `dnsgate certs --out-dir`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dnsgate import flags, logs
 
 HELP = "serve the admission webhook over TLS"
+
+if TYPE_CHECKING:
+    from webhook.certificate import CertificateRenewer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +32,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="PEM serving certificate; re-read for every new connection")
     flags.add(parser, "--tls-key-file", required=True, type=Path,
               help="PEM private key of the serving certificate")
+    flags.add(parser, "--certificate-secret",
+              help="keep the serving certificate in this Secret (CA in NAME-ca), issuing it "
+                   "if missing and renewing it with a third of its life left, and write it "
+                   "to --tls-cert-file and --tls-key-file; without this flag those files "
+                   "must exist")
+    flags.add(parser, "--certificate-service", default="dnsgate-webhook",
+              help="the webhook's Service; the certificate's DNS names derive from it")
+    flags.add(parser, "--certificate-namespace",
+              help="namespace of that Service and of --certificate-secret "
+                   "(default: the pod's own namespace, else dnsgate)")
+    flags.add(parser, "--webhook-config", action="append",
+              help="with --certificate-secret: inject the CA bundle into the Mutating and "
+                   "the Validating WebhookConfiguration of this name (repeatable)")
     flags.add(parser, "--port", type=int, default=8443, help="HTTPS port")
     flags.add(parser, "--host", default="0.0.0.0", help="address to listen on")
     flags.add(parser, "--default-ttl", type=int, default=60,
@@ -55,15 +78,22 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.default_ttl <= 2**31 - 1:
         raise SystemExit(f"--default-ttl {args.default_ttl}: use 1 to 2147483647 seconds")
-    for path in (args.tls_cert_file, args.tls_key_file):
-        if not path.is_file():
-            raise SystemExit(f"{path}: no such file; run `dnsgate certs --out-dir ...` first")
     try:
-        watch.api_client()
+        api_client = watch.api_client()
     except Exception as exc:  # ConfigException, or a malformed kubeconfig
         raise SystemExit(f"dnsgate webhook: cannot reach the Kubernetes API to watch "
                          f"Services: {exc}") from exc
     logs.setup(args.log_level, args.log_format)
+    renewer = None
+    if args.certificate_secret:
+        renewer = _keep_certificate(args, api_client)
+    elif args.webhook_config:
+        raise SystemExit("dnsgate webhook: --webhook-config needs --certificate-secret (the "
+                         "CA it injects is the one kept in that Secret)")
+    for path in (args.tls_cert_file, args.tls_key_file):
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such file; give --certificate-secret, or run "
+                             "`dnsgate certs --out-dir ...` first")
     admission = AdmissionSettings(
         domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
         default_ttl=args.default_ttl,
@@ -72,5 +102,46 @@ def run(args: argparse.Namespace) -> int:
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,
         port=args.port, workers=args.workers, threads=args.threads,
     )
-    WebhookServer(admission, serving).run()
+    WebhookServer(admission, serving, renewer=renewer).run()
     return 0
+
+
+def _keep_certificate(args: argparse.Namespace, api_client: Any) -> CertificateRenewer:
+    """The first pass, before serving: a pod that cannot get a certificate exits saying why,
+    instead of starting and failing every TLS handshake."""
+    from kubernetes.client import ApiException
+
+    from certs.inject import MissingConfiguration
+    from certs.stores import StoreConflict
+    from webhook import certificate, watch
+
+    settings = certificate.CertificateSettings(
+        secret=args.certificate_secret,
+        service=args.certificate_service,
+        namespace=args.certificate_namespace or certificate.default_namespace(),
+        webhook_configs=tuple(args.webhook_config),
+        cert_file=args.tls_cert_file,
+        key_file=args.tls_key_file,
+    )
+    where = f"Secret {settings.namespace}/{settings.secret}"
+    log = logging.getLogger("dnsgate.webhook.certificate")
+    try:
+        report = certificate.ensure(settings, api_client)
+    except MissingConfiguration as exc:
+        # The certificate is stored and written by now; only the injection waits. Serving
+        # lets the configuration be applied after the webhook (or re-created) without a
+        # crash loop; the next pass injects into it.
+        log.warning("%s; the CA bundle goes in at the next check, in %.0f s", exc,
+                    settings.check_interval)
+        return certificate.CertificateRenewer(settings, watch.api_client)
+    except ApiException as exc:
+        hint = (" (the webhook's ServiceAccount needs the rights in "
+                "manifests/base/rbac-webhook.yaml)" if exc.status == 403 else "")
+        raise SystemExit(f"dnsgate webhook: --certificate-secret: cannot keep the serving "
+                         f"certificate in {where}: {exc.status} {exc.reason}{hint}") from exc
+    except StoreConflict as exc:
+        raise SystemExit(f"dnsgate webhook: --certificate-secret: {exc}, three times in a "
+                         f"row; is something else rewriting {where}?") from exc
+    for line in report.lines:
+        log.info(line)
+    return certificate.CertificateRenewer(settings, watch.api_client)

@@ -7,7 +7,7 @@
   renewed certificate (a Secret volume updated in place) is served without a restart.
 - The Flask app and its Service index are built in each worker after the fork (no
   preload): the watch thread must live in the process that answers. `post_worker_init`
-  starts it.
+  starts it, and the certificate renewal thread when the webhook keeps its own certificate.
 - Metrics use prometheus-client's multiprocess mode: `dnsgate webhook` points
   PROMETHEUS_MULTIPROC_DIR at an empty directory before anything imports prometheus-client,
   and `child_exit` marks a dead worker's gauges so /metrics (any worker) adds up all of them.
@@ -23,6 +23,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from webhook.app import create_app
+from webhook.certificate import CertificateRenewer
 from webhook.index import ClaimIndex
 from webhook.settings import AdmissionSettings, ServingSettings
 from webhook.watch import ServiceWatcher
@@ -42,9 +43,16 @@ def _child_exit(server: Any, worker: Any) -> None:
 
 
 class WebhookServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, admission: AdmissionSettings, serving: ServingSettings) -> None:
+    def __init__(
+        self,
+        admission: AdmissionSettings,
+        serving: ServingSettings,
+        *,
+        renewer: CertificateRenewer | None = None,
+    ) -> None:
         self.admission = admission
         self.serving = serving
+        self.renewer = renewer
         self.watcher: ServiceWatcher | None = None
         super().__init__()
 
@@ -77,3 +85,5 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
     def _post_worker_init(self, worker: Any) -> None:
         assert self.watcher is not None, "gunicorn loads the app before post_worker_init"
         self.watcher.start()
+        if self.renewer is not None:
+            self.renewer.start()

@@ -1,13 +1,34 @@
-"""Fixtures for installing dnsgate's own manifests into the test apiserver."""
+"""Fixtures for installing dnsgate's own manifests and chart into the test apiserver.
+
+`helm` runs the helm that `make helm` builds, with a private Helm home; `helm_cluster` also
+points it at the test apiserver. `service_account_kubeconfig` writes a kubeconfig whose only
+credential is a ServiceAccount's own token (TokenRequest), so a process started with it has
+exactly the rights the manifests grant that account.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
+from devstack import helm as helm_build
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFESTS = ROOT / "manifests"
+CHART = ROOT / "charts" / "dnsgate"
+OVERLAYS = Path(__file__).resolve().parent / "overlays"
+
+Helm = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _progress(line: str) -> None:
+    sys.__stderr__.write(f"[dnsgate helm] {line}\n")
+    sys.__stderr__.flush()
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +41,46 @@ def installed(kubectl) -> Iterator[str]:  # type: ignore[no-untyped-def]
     finally:
         kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration",
                 "-l", "app.kubernetes.io/part-of=dnsgate", "--ignore-not-found", check=False)
+
+
+@pytest.fixture(scope="session")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    """helm without a cluster: lint and template."""
+    helm_build.ensure_helm(_progress)
+    home = tmp_path_factory.mktemp("helm-home")
+
+    def run(*args: str, check: bool = True, timeout: float = 120
+            ) -> subprocess.CompletedProcess[str]:
+        return helm_build.run(home, *args, check=check, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def helm_cluster(helm: Helm, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    """helm against the test apiserver."""
+    home = tmp_path_factory.mktemp("helm-cluster-home")
+
+    def run(*args: str, check: bool = True, timeout: float = 120
+            ) -> subprocess.CompletedProcess[str]:
+        return helm_build.run(home, *args, kubeconfig=kubeconfig, check=check, timeout=timeout)
+
+    return run
+
+
+def service_account_kubeconfig(kubectl, namespace: str, account: str,  # type: ignore[no-untyped-def]
+                               path: Path) -> Path:
+    """A kubeconfig for the test apiserver that authenticates as `namespace/account` only."""
+    token = kubectl("create", "token", account, "-n", namespace, "--duration=1h").stdout.strip()
+    view = json.loads(kubectl("config", "view", "--raw", "--minify", "--flatten",
+                              "-o", "json").stdout)
+    config = {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "test", "cluster": view["clusters"][0]["cluster"]}],
+        "users": [{"name": account, "user": {"token": token}}],
+        "contexts": [{"name": account,
+                      "context": {"cluster": "test", "user": account, "namespace": namespace}}],
+        "current-context": account,
+    }
+    path.write_text(json.dumps(config))
+    return path

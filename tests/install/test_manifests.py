@@ -14,10 +14,10 @@ pytestmark = pytest.mark.e2e
 
 EXPECTED = {
     ("Namespace", "dnsgate"), ("ServiceAccount", "dnsgate-webhook"),
-    ("ServiceAccount", "dnsgate-reconciler"), ("ServiceAccount", "dnsgate-certs"),
+    ("ServiceAccount", "dnsgate-reconciler"),
     ("Deployment", "dnsgate-webhook"), ("Deployment", "dnsgate-reconciler"),
     ("Service", "dnsgate-webhook"), ("PodDisruptionBudget", "dnsgate-webhook"),
-    ("Job", "dnsgate-certs"), ("CronJob", "dnsgate-certs"),
+    ("Role", "dnsgate-webhook-certificate"), ("ClusterRole", "dnsgate-webhook-certificate"),
     ("MutatingWebhookConfiguration", "dnsgate"), ("ValidatingWebhookConfiguration", "dnsgate"),
 }
 
@@ -38,7 +38,7 @@ def test_real_apply_creates_every_object_without_pod_security_warnings(
 ) -> None:
     assert "would violate PodSecurity" not in installed, installed
     for kind, name in EXPECTED:
-        namespaced = kind not in ("Namespace", "MutatingWebhookConfiguration",
+        namespaced = kind not in ("Namespace", "ClusterRole", "MutatingWebhookConfiguration",
                                   "ValidatingWebhookConfiguration")
         args = ["get", kind.lower(), name, "-o", "name"]
         kubectl(*(["-n", "dnsgate", *args] if namespaced else args))
@@ -57,11 +57,9 @@ def test_seed_settings_are_the_defaults(installed: str, kubectl) -> None:
 
 
 def _pod_specs(kubectl) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
-    specs = {}
-    for kind in ("deployment", "job"):
-        for item in json.loads(kubectl("-n", "dnsgate", "get", kind, "-o", "json").stdout)["items"]:
-            specs[item["metadata"]["name"]] = item["spec"]["template"]["spec"]
-    return specs
+    items = json.loads(kubectl("-n", "dnsgate", "get", "deployment", "-o", "json").stdout)
+    return {item["metadata"]["name"]: item["spec"]["template"]["spec"]
+            for item in items["items"]}
 
 
 def test_every_pod_is_locked_down(installed: str, kubectl) -> None:
@@ -74,9 +72,8 @@ def test_every_pod_is_locked_down(installed: str, kubectl) -> None:
             assert context["allowPrivilegeEscalation"] is False, name
             assert context["capabilities"]["drop"] == ["ALL"], name
             assert container["resources"]["requests"] and container["resources"]["limits"], name
-            if name != "dnsgate-certs":
-                assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
-                assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
 
 
 def _can(kubectl, account: str, *request: str) -> bool:  # type: ignore[no-untyped-def]
@@ -103,14 +100,19 @@ def _can(kubectl, account: str, *request: str) -> bool:  # type: ignore[no-untyp
     ("dnsgate-webhook", ("update", "services", "-n", "httpbin"), False),
     ("dnsgate-webhook", ("create", "events", "-n", "httpbin"), False),
     ("dnsgate-webhook", ("get", "secrets", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("list", "secrets", "-n", "dnsgate"), False),
     ("dnsgate-webhook", ("get", "configmaps", "-n", "dnsgate"), False),
-    ("dnsgate-certs", ("create", "secrets", "-n", "dnsgate"), True),
-    ("dnsgate-certs", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), True),
-    ("dnsgate-certs", ("get", "secrets/dnsgate-webhook-tls-ca", "-n", "dnsgate"), True),
-    ("dnsgate-certs", ("get", "secrets/other", "-n", "dnsgate"), False),
-    ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/dnsgate"), True),
-    ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/someone-else"), False),
-    ("dnsgate-certs", ("list", "services", "--all-namespaces"), False),
+    # Its own certificate (--certificate-secret): its two Secrets and two configurations.
+    ("dnsgate-webhook", ("create", "secrets", "-n", "dnsgate"), True),
+    ("dnsgate-webhook", ("create", "secrets", "-n", "httpbin"), False),
+    ("dnsgate-webhook", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), True),
+    ("dnsgate-webhook", ("get", "secrets/dnsgate-webhook-tls-ca", "-n", "dnsgate"), True),
+    ("dnsgate-webhook", ("get", "secrets/dnsgate-aws", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("get", "secrets/other", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("patch", "validatingwebhookconfigurations/dnsgate"), True),
+    ("dnsgate-webhook", ("patch", "mutatingwebhookconfigurations/dnsgate"), True),
+    ("dnsgate-webhook", ("patch", "validatingwebhookconfigurations/someone-else"), False),
+    ("dnsgate-webhook", ("delete", "validatingwebhookconfigurations/dnsgate"), False),
 ], ids=lambda value: "-".join(value) if isinstance(value, tuple) else str(value))
 def test_service_account_permissions(
     installed: str, kubectl, account: str, request_: tuple[str, ...], allowed: bool
@@ -118,14 +120,21 @@ def test_service_account_permissions(
     assert _can(kubectl, account, *request_) is allowed
 
 
-def test_cert_manager_component_replaces_the_certificate_job(kubectl) -> None:
+def test_cert_manager_component_takes_over_the_certificate(kubectl) -> None:
     overlay = Path(__file__).parent / "overlays" / "cert-manager"
     rendered = [doc for doc in yaml.safe_load_all(kubectl("kustomize", str(overlay)).stdout)
                 if doc]
     kinds = {(doc["kind"], doc["metadata"]["name"]) for doc in rendered}
+    webhook = next(doc for doc in rendered if (doc["kind"], doc["metadata"]["name"]) ==
+                   ("Deployment", "dnsgate-webhook"))["spec"]["template"]["spec"]
 
     assert ("Certificate", "dnsgate-webhook") in kinds
-    assert not {("Job", "dnsgate-certs"), ("CronJob", "dnsgate-certs")} & kinds
+    # The webhook serves cert-manager's Secret, and no longer keeps a certificate itself
+    # nor holds the rights to.
+    assert not [arg for arg in webhook["containers"][0]["args"]
+                if arg.startswith(("--certificate-", "--webhook-config"))]
+    assert {"name": "tls", "secret": {"secretName": "dnsgate-webhook-tls"}} in webhook["volumes"]
+    assert not {kind for kind in kinds if kind[1] == "dnsgate-webhook-certificate"}
     for doc in rendered:
         if doc["kind"].endswith("WebhookConfiguration"):
             annotations = doc["metadata"]["annotations"]
