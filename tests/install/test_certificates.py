@@ -35,8 +35,8 @@ from certs.stores import SecretStore, StoreConflict
 from devstack.controlplane import free_port
 from devstack.kubectl import KubectlError
 from devstack.processes import Child, Supervisor, tail
-from tests.install.conftest import MANIFESTS, OVERLAYS, service_account_kubeconfig
-from tests.install.rendering import kustomize, pod_spec
+from tests.install.conftest import CHART, MANIFESTS, OVERLAYS, service_account_kubeconfig
+from tests.install.rendering import helm_template, kustomize, pod_spec
 from webhook import certificate
 
 pytestmark = pytest.mark.e2e
@@ -353,14 +353,19 @@ def test_reapplying_with_a_new_image_succeeds_and_leaves_nothing_to_sync(
 RENDERINGS = [
     pytest.param(lambda helm: kustomize(MANIFESTS), id="kustomize-base"),
     pytest.param(lambda helm: kustomize(OVERLAYS / "cert-manager"), id="kustomize-cert-manager"),
+    pytest.param(lambda helm: kustomize(OVERLAYS / "service-monitor"),
+                 id="kustomize-service-monitor"),
+    pytest.param(lambda helm: helm_template(helm, CHART), id="chart-defaults"),
+    pytest.param(lambda helm: helm_template(helm, CHART, "--set", "certManager.enabled=true"),
+                 id="chart-cert-manager"),
 ]
 
 
 @pytest.mark.parametrize("render", RENDERINGS)
-def test_nothing_rendered_is_a_job_or_a_hook(render) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_rendered_is_a_job_or_a_hook(helm, render) -> None:  # type: ignore[no-untyped-def]
     """What Argo CD compares and re-applies is every rendered object: none may be one that
     runs once and goes away (Job, Pod), nor a hook that only some tools would run."""
-    objects = render(None)
+    objects = render(helm)
 
     assert not [o["metadata"]["name"] for o in objects if o["kind"] in ("Job", "CronJob", "Pod")]
     assert not [o["metadata"]["name"] for o in objects

@@ -1,0 +1,84 @@
+{{/*
+Names. With the release called "dnsgate" (the README's install) every object has the name the
+kustomize base gives it; another release name prefixes them, so two releases never collide on
+the cluster-scoped ones (ClusterRoles, webhook configurations).
+*/}}
+{{- define "dnsgate.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dnsgate.webhook.name" -}}{{ include "dnsgate.fullname" . }}-webhook{{- end -}}
+{{- define "dnsgate.reconciler.name" -}}{{ include "dnsgate.fullname" . }}-reconciler{{- end -}}
+{{- define "dnsgate.settings.name" -}}{{ include "dnsgate.fullname" . }}-settings{{- end -}}
+{{- define "dnsgate.tlsSecret.name" -}}{{ include "dnsgate.webhook.name" . }}-tls{{- end -}}
+
+{{- define "dnsgate.webhook.serviceAccountName" -}}
+{{- if .Values.webhook.serviceAccount.create -}}
+{{- default (include "dnsgate.webhook.name" .) .Values.webhook.serviceAccount.name -}}
+{{- else -}}
+{{- required "webhook.serviceAccount.name: give the ServiceAccount to use when webhook.serviceAccount.create is false" .Values.webhook.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dnsgate.reconciler.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "dnsgate.reconciler.name" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name: give the ServiceAccount to use when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Labels on every object's metadata: the one the kustomize base adds, Helm's usual four, and
+commonLabels. Selectors and pod templates carry only app.kubernetes.io/name, as in the base,
+because a Deployment's selector cannot change after it is created.
+*/}}
+{{- define "dnsgate.labels" -}}
+app.kubernetes.io/part-of: dnsgate
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "dnsgate.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) -}}
+{{- end -}}
+
+{{/*
+extraArgs as in the ExternalDNS chart: a list of flags, or a map of flag name (without
+dashes) to a value, a list of values, or null to leave it out.
+*/}}
+{{- define "dnsgate.extraArgs" -}}
+{{- if kindIs "map" . -}}
+{{- range $flag, $value := . -}}
+{{- if kindIs "slice" $value }}
+{{- range $value }}
+- {{ printf "--%s=%v" $flag . | quote }}
+{{- end }}
+{{- else if kindIs "bool" $value }}
+{{- if $value }}
+- {{ printf "--%s" $flag | quote }}
+{{- end }}
+{{- else if not (kindIs "invalid" $value) }}
+- {{ printf "--%s=%v" $flag $value | quote }}
+{{- end }}
+{{- end -}}
+{{- else -}}
+{{- range . }}
+- {{ . | quote }}
+{{- end -}}
+{{- end -}}
+{{- end -}}

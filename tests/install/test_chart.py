@@ -1,0 +1,270 @@
+"""charts/dnsgate: `helm lint`, `helm template` with the values an ExternalDNS chart user
+reaches for (IRSA, cert-manager, ServiceMonitor, extraArgs, ...), the schema refusing what it
+does not know, and `helm install` / `helm upgrade` against the real apiserver."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.install.conftest import CHART, service_account_kubeconfig
+from tests.install.rendering import by_key, deployment, documents, helm_template, pod_spec
+from webhook import certificate
+
+VALUE_SETS = {
+    "defaults": (),
+    "irsa": ("--set", "aws.credentials.secretName=",
+             "--set", "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn="
+                      "arn:aws:iam::123456789012:role/dnsgate"),
+    "cert-manager": ("--set", "certManager.enabled=true"),
+    "cert-manager-issuer": ("--set", "certManager.enabled=true",
+                            "--set", "certManager.issuerRef.name=letsencrypt",
+                            "--set", "certManager.issuerRef.kind=ClusterIssuer"),
+    "service-monitor": ("--set", "serviceMonitor.enabled=true",
+                        "--set", "serviceMonitor.additionalLabels.release=prometheus",
+                        "--set", "serviceMonitor.interval=30s"),
+    "external-dns-style": ("--set", "replicaCount=1", "--set", "image.tag=0.2.0",
+                           "--set", "domainFilters={goldentooth.net,example.org}",
+                           "--set", "extraArgs={--txt-prefix=dns-,--log-level=debug}",
+                           "--set", "webhook.failurePolicy=Ignore",
+                           "--set", "podDisruptionBudget.minAvailable=1"),
+}
+
+
+@pytest.mark.parametrize("values", VALUE_SETS.values(), ids=VALUE_SETS.keys())
+def test_lint_passes(helm, values: tuple[str, ...]) -> None:
+    result = helm("lint", "--strict", str(CHART), "--namespace", "dnsgate", *values)
+
+    assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (("--set", "domainFilter=goldentooth.net"), "'domainFilter' not allowed"),
+    (("--set", "webhook.failurePolicy=Sometimes"), "failurePolicy"),
+    (("--set", "policy=delete-everything"), "policy"),
+    (("--set", "aws.credentials.secretname=x"), "'secretname' not allowed"),
+    (("--set", "settings.domain_filter=x"), "domain_filter"),
+    (("--set", "txtPrefix=a", "--set", "txtSuffix=b"),
+     "txtPrefix and txtSuffix: set one of them, not both"),
+], ids=["misspelt-top-level", "bad-failure-policy", "bad-policy", "misspelt-nested",
+        "setting-not-a-variable", "prefix-and-suffix"])
+def test_values_it_cannot_honour_fail_the_render(
+    helm, values: tuple[str, ...], message: str
+) -> None:
+    result = helm("template", "dnsgate", str(CHART), *values, check=False)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_irsa_mounts_no_secret_and_annotates_the_reconcilers_account(helm) -> None:
+    objects = helm_template(helm, CHART, *VALUE_SETS["irsa"])
+    spec = pod_spec(objects, "dnsgate-reconciler")
+    account = by_key(objects)[("ServiceAccount", "dnsgate", "dnsgate-reconciler")]
+
+    assert [v["name"] for v in spec["volumes"]] == ["tmp"]
+    assert "AWS_SHARED_CREDENTIALS_FILE" not in {e["name"] for e in spec["containers"][0]["env"]}
+    assert account["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/dnsgate"}
+
+
+def test_default_credentials_secret_is_mounted_but_optional(helm) -> None:
+    """A missing Secret must not keep the reconciler in ContainerCreating: boto3 then goes on
+    down its chain (docs/install.md)."""
+    spec = pod_spec(helm_template(helm, CHART), "dnsgate-reconciler")
+
+    assert {"name": "aws-credentials",
+            "secret": {"secretName": "dnsgate-aws", "optional": True}} in spec["volumes"]
+    assert {"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/.aws/credentials"} in \
+        spec["containers"][0]["env"]
+
+
+@pytest.mark.parametrize("values", ["cert-manager", "cert-manager-issuer"])
+def test_cert_manager_issues_and_the_webhook_only_serves(helm, values: str) -> None:
+    objects = by_key(helm_template(helm, CHART, *VALUE_SETS[values]))
+    webhook = objects[("Deployment", "dnsgate", "dnsgate-webhook")]["spec"]["template"]["spec"]
+    issuer = objects[("Certificate", "dnsgate", "dnsgate-webhook")]["spec"]["issuerRef"]
+
+    assert not [arg for arg in webhook["containers"][0]["args"]
+                if arg.startswith(("--certificate-", "--webhook-config"))]
+    assert {"name": "tls", "secret": {"secretName": "dnsgate-webhook-tls"}} in webhook["volumes"]
+    assert not [key for key in objects if key[2] == "dnsgate-webhook-certificate"]
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        assert objects[(kind, "", "dnsgate")]["metadata"]["annotations"] == {
+            "cert-manager.io/inject-ca-from": "dnsgate/dnsgate-webhook"}
+    if values == "cert-manager":
+        assert issuer == {"name": "dnsgate-selfsigned", "kind": "Issuer"}
+        assert ("Issuer", "dnsgate", "dnsgate-selfsigned") in objects
+    else:
+        assert issuer == {"name": "letsencrypt", "kind": "ClusterIssuer"}
+        assert not [key for key in objects if key[0] == "Issuer"]
+
+
+def test_service_monitors_find_their_services_and_pods(helm) -> None:
+    """Each ServiceMonitor selects a Service that has the named port, and that Service
+    selects the pods of a Deployment that serves it: a wrong label or port name anywhere
+    in the chain and Prometheus would scrape nothing."""
+    objects = helm_template(helm, CHART, *VALUE_SETS["service-monitor"])
+    monitors = [o for o in objects if o["kind"] == "ServiceMonitor"]
+    services = [o for o in objects if o["kind"] == "Service"]
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+
+    assert sorted(m["metadata"]["name"] for m in monitors) == [
+        "dnsgate-reconciler", "dnsgate-webhook"]
+    for monitor in monitors:
+        assert monitor["metadata"]["labels"]["release"] == "prometheus"
+        [endpoint] = monitor["spec"]["endpoints"]
+        assert endpoint["interval"] == "30s"
+        wanted = monitor["spec"]["selector"]["matchLabels"]
+        [service] = [s for s in services
+                     if wanted.items() <= (s["metadata"].get("labels") or {}).items()]
+        port = next(p for p in service["spec"]["ports"] if p["name"] == endpoint["port"])
+        [served] = [d for d in deployments if service["spec"]["selector"].items()
+                    <= d["spec"]["template"]["metadata"]["labels"].items()]
+        container = served["spec"]["template"]["spec"]["containers"][0]
+        assert port["targetPort"] in {p["name"] for p in container["ports"]}
+    webhook = next(m for m in monitors if m["metadata"]["name"] == "dnsgate-webhook")
+    assert webhook["spec"]["endpoints"][0]["tlsConfig"] == {
+        "serverName": "dnsgate-webhook.dnsgate.svc",
+        "ca": {"secret": {"name": "dnsgate-webhook-tls", "key": "ca.crt"}}}
+
+
+def test_external_dns_style_values_reach_the_pods(helm) -> None:
+    objects = helm_template(helm, CHART, *VALUE_SETS["external-dns-style"])
+    reconciler = deployment(objects, "dnsgate-reconciler")
+    container = reconciler["spec"]["template"]["spec"]["containers"][0]
+    settings = next(o for o in objects if o["kind"] == "ConfigMap")["data"]
+    hooks = [o["webhooks"][0] for o in objects if o["kind"].endswith("WebhookConfiguration")]
+
+    assert reconciler["spec"]["replicas"] == 1
+    assert container["image"] == "dnsgate:0.2.0"
+    assert container["args"][-2:] == ["--txt-prefix=dns-", "--log-level=debug"]
+    assert settings["DNSGATE_DOMAIN_FILTER"] == "goldentooth.net,example.org"
+    assert [hook["failurePolicy"] for hook in hooks] == ["Ignore", "Ignore"]
+    assert by_key(objects)[("PodDisruptionBudget", "dnsgate", "dnsgate-reconciler")][
+        "spec"]["minAvailable"] == 1
+
+
+def test_extra_args_as_a_map_like_the_external_dns_chart(helm) -> None:
+    objects = helm_template(helm, CHART, "--set", "extraArgs.txt-prefix=dns-",
+                            "--set", "extraArgs.once=true", "--set", "extraArgs.dry-run=false")
+    args = pod_spec(objects, "dnsgate-reconciler")["containers"][0]["args"]
+
+    assert args[3:] == ["--once", "--txt-prefix=dns-"]
+
+
+def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:
+    objects = helm_template(helm, CHART, release="edge", namespace="dns-edge")
+    cluster_wide = sorted(o["metadata"]["name"] for o in objects
+                          if "namespace" not in o["metadata"])
+    hooks = [o["webhooks"][0] for o in objects if o["kind"].endswith("WebhookConfiguration")]
+
+    assert cluster_wide == ["edge-dnsgate", "edge-dnsgate",
+                            "edge-dnsgate-reconciler", "edge-dnsgate-reconciler",
+                            "edge-dnsgate-webhook", "edge-dnsgate-webhook",
+                            "edge-dnsgate-webhook-certificate",
+                            "edge-dnsgate-webhook-certificate"]
+    assert {hook["clientConfig"]["service"]["namespace"] for hook in hooks} == {"dns-edge"}
+    args = pod_spec(objects, "edge-dnsgate-webhook")["containers"][0]["args"]
+    assert "--webhook-config=edge-dnsgate" in args
+    assert "--certificate-secret=edge-dnsgate-webhook-tls" in args
+
+
+# --- against the real apiserver ---
+
+RELEASE = "dnsgate-chart"  # its own namespace and names: the kustomize tests use "dnsgate"
+
+
+def live(kubectl, obj: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    namespace = obj["metadata"].get("namespace")
+    args = ["get", obj["kind"].lower(), obj["metadata"]["name"], "-o", "json"]
+    found: dict[str, Any] = json.loads(kubectl(*(["-n", namespace] if namespace else []),
+                                               *args).stdout)
+    return found
+
+
+@pytest.fixture(scope="module")
+def release(helm_cluster, kubectl) -> Iterator[list[dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    """`helm install` of the chart with its defaults, as the README says; uninstalled after
+    (its webhook configurations would otherwise send other tests' Services nowhere)."""
+    installed = helm_cluster("install", RELEASE, str(CHART), "--namespace", RELEASE,
+                             "--create-namespace")
+    assert "STATUS: deployed" in installed.stdout
+    try:
+        yield documents(helm_cluster("get", "manifest", RELEASE, "-n", RELEASE).stdout)
+    finally:
+        helm_cluster("uninstall", RELEASE, "-n", RELEASE, "--wait", check=False)
+        kubectl("delete", "namespace", RELEASE, "--ignore-not-found", "--wait=false",
+                check=False)
+
+
+@pytest.mark.e2e
+def test_install_creates_every_rendered_object(release: list[dict[str, Any]], kubectl) -> None:
+    kinds = sorted(o["kind"] for o in release)
+
+    assert kinds == sorted([
+        "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding",
+        "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "Deployment", "Deployment",
+        "MutatingWebhookConfiguration", "PodDisruptionBudget", "Role", "Role", "RoleBinding",
+        "RoleBinding", "Service", "ServiceAccount", "ServiceAccount",
+        "ValidatingWebhookConfiguration"])
+    for obj in release:
+        found = live(kubectl, obj)
+        assert found["metadata"]["annotations"]["meta.helm.sh/release-name"] == RELEASE
+        if obj["kind"] == "Deployment":
+            assert found["spec"]["template"]["spec"]["containers"][0]["args"] == \
+                obj["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+@pytest.mark.e2e
+def test_second_upgrade_changes_nothing_and_keeps_the_injected_ca(
+    release: list[dict[str, Any]], helm_cluster, kubectl, tmp_path: Path
+) -> None:
+    """The certificate step (run here as the release's webhook account, as its pods would)
+    writes the caBundle; an upgrade with the same values then patches nothing at all."""
+    from kubernetes import config
+
+    account = service_account_kubeconfig(kubectl, RELEASE, f"{RELEASE}-webhook",
+                                         tmp_path / "webhook.kubeconfig")
+    settings = certificate.CertificateSettings(
+        secret=f"{RELEASE}-webhook-tls", service=f"{RELEASE}-webhook", namespace=RELEASE,
+        webhook_configs=(RELEASE,), cert_file=tmp_path / "tls" / "tls.crt",
+        key_file=tmp_path / "tls" / "tls.key")
+    certificate.ensure(settings, config.new_client_from_config(str(account)))  # type: ignore[no-untyped-call]
+    before = {(o["kind"], o["metadata"]["name"]): live(kubectl, o)["metadata"]["resourceVersion"]
+              for o in release}
+
+    upgraded = helm_cluster("upgrade", RELEASE, str(CHART), "--namespace", RELEASE)
+
+    after = {(o["kind"], o["metadata"]["name"]): live(kubectl, o)["metadata"]["resourceVersion"]
+             for o in release}
+    assert "REVISION: 2" in upgraded.stdout
+    assert after == before
+    ca = json.loads(kubectl("-n", RELEASE, "get", "secret", f"{RELEASE}-webhook-tls", "-o",
+                            "json").stdout)["data"]["ca.crt"]
+    for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+        hook = json.loads(kubectl("get", kind, RELEASE, "-o", "json").stdout)["webhooks"][0]
+        assert hook["clientConfig"]["caBundle"] == ca
+
+
+@pytest.mark.e2e
+def test_upgrade_to_a_new_image_and_to_irsa(
+    release: list[dict[str, Any]], helm_cluster, kubectl
+) -> None:
+    upgraded = helm_cluster("upgrade", RELEASE, str(CHART), "--namespace", RELEASE,
+                            "--set", "image.tag=0.2.0", *VALUE_SETS["irsa"])
+
+    reconciler = json.loads(kubectl("-n", RELEASE, "get", "deployment",
+                                    f"{RELEASE}-reconciler", "-o", "json").stdout)
+    spec = reconciler["spec"]["template"]["spec"]
+    account = json.loads(kubectl("-n", RELEASE, "get", "serviceaccount",
+                                 f"{RELEASE}-reconciler", "-o", "json").stdout)
+    assert "STATUS: deployed" in upgraded.stdout
+    assert spec["containers"][0]["image"] == "dnsgate:0.2.0"
+    assert [v["name"] for v in spec["volumes"]] == ["tmp"]
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == \
+        "arn:aws:iam::123456789012:role/dnsgate"
