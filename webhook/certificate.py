@@ -8,7 +8,8 @@ renews the certificate when a third of its life is left, picks up a certificate 
 replica renewed, and puts back a caBundle that something overwrote. gunicorn re-reads the
 files for every new connection, so nothing restarts.
 
-Why here and not in a Job or a hook: docs/install.md, "Certificates".
+Why here and not in a Job or a hook: docs/install.md ("Hooks, and why dnsgate does not use
+them"); the concurrency rules: docs/install.md ("What dnsgate does instead").
 
 A file lock beside the certificate serialises the passes of one pod's workers, so two of
 them never write the key of one certificate and the certificate of another.

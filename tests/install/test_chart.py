@@ -5,6 +5,7 @@ does not know, and `helm install` / `helm upgrade` against the real apiserver.""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,30 @@ def test_default_credentials_secret_is_mounted_but_optional(helm) -> None:
             "secret": {"secretName": "dnsgate-aws", "optional": True}} in spec["volumes"]
     assert {"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/.aws/credentials"} in \
         spec["containers"][0]["env"]
+
+
+def test_without_the_secret_boto3_skips_the_file_and_takes_the_next_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the optional mount relies on (docs/install.md): the Secret absent, the file at
+    AWS_SHARED_CREDENTIALS_FILE does not exist, and boto3 goes on down its chain (here to the
+    config file, which stands in for IRSA, Pod Identity or the instance role)."""
+    import boto3
+
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    config = tmp_path / "config"
+    config.write_text("[default]\naws_access_key_id = AKIDFROMTHECHAIN\n"
+                      "aws_secret_access_key = secret\n")
+    (tmp_path / "aws").mkdir()  # the optional Secret volume, mounted empty
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws" / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    credentials = boto3.Session().get_credentials()
+
+    assert credentials is not None
+    assert (credentials.access_key, credentials.method) == ("AKIDFROMTHECHAIN", "config-file")
 
 
 @pytest.mark.parametrize("values", ["cert-manager", "cert-manager-issuer"])
