@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--certificate-namespace",
               help="namespace of that Service and of --certificate-secret "
                    "(default: the pod's own namespace, else dnsgate)")
+    flags.add(parser, "--certificate-check-interval", type=float, default=300.0,
+              help="seconds between checks of the certificate and the CA bundle, after the "
+                   "one at start")
     flags.add(parser, "--webhook-config", action="append",
               help="with --certificate-secret: inject the CA bundle into the Mutating and "
                    "the Validating WebhookConfiguration of this name (repeatable)")
@@ -78,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.default_ttl <= 2**31 - 1:
         raise SystemExit(f"--default-ttl {args.default_ttl}: use 1 to 2147483647 seconds")
+    if not args.certificate_check_interval > 0:
+        raise SystemExit(f"--certificate-check-interval {args.certificate_check_interval}: "
+                         "use a number of seconds above 0")
     try:
         api_client = watch.api_client()
     except Exception as exc:  # ConfigException, or a malformed kubeconfig
@@ -122,6 +128,7 @@ def _keep_certificate(args: argparse.Namespace, api_client: Any) -> CertificateR
         webhook_configs=tuple(args.webhook_config),
         cert_file=args.tls_cert_file,
         key_file=args.tls_key_file,
+        check_interval=args.certificate_check_interval,
     )
     where = f"Secret {settings.namespace}/{settings.secret}"
     log = logging.getLogger("dnsgate.webhook.certificate")

@@ -114,12 +114,14 @@ class Replica:
     tls_dir: Path
 
 
-def start_webhook(supervisor: Supervisor, kubeconfig: Path, directory: Path) -> Replica:
+def start_webhook(supervisor: Supervisor, kubeconfig: Path, directory: Path, *extra: str
+                  ) -> Replica:
     """One replica, with its own emptyDir, started as the Deployment starts it."""
     tls_dir = directory / "tls"
     directory.mkdir(parents=True)
     port = free_port()
     argv, env = webhook_command(tls_dir, port)
+    argv += extra
     child = supervisor.start(directory.name, argv, env={
         **{k: v for k, v in os.environ.items() if not k.startswith("DNSGATE_")},
         **env, "KUBECONFIG": str(kubeconfig)})
@@ -181,6 +183,32 @@ def test_two_replicas_starting_together_share_one_ca(
     ca = x509.load_pem_x509_certificate(secret_data(kubectl, f"{SECRET}-ca")["ca.crt"])
     assert all(pki.issued_by(cert, ca) for cert in served)
     assert ca_bundles(kubectl) == [ca.public_bytes(serialization.Encoding.PEM)] * 2
+
+
+def test_running_webhook_puts_back_a_blanked_ca_bundle(
+    as_webhook: Path, kubectl, tmp_path: Path
+) -> None:
+    """The check after start runs in the serving workers: blank the caBundle (as a
+    `kubectl replace` of the configuration would) and it comes back without a restart."""
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        replica = start_webhook(supervisor, as_webhook, tmp_path / "replica",
+                                "--certificate-check-interval=1")
+        wait_serving(kubectl, replica)
+        injected = ca_bundles(kubectl)
+        kubectl("patch", "mutatingwebhookconfiguration", "dnsgate", "--type=json", "-p",
+                json.dumps([{"op": "remove", "path": "/webhooks/0/clientConfig/caBundle"}]))
+        deadline = time.monotonic() + 30
+        while ca_bundles(kubectl) != injected and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        supervisor.stop_all()
+
+    log = replica.child.log.read_text()
+    assert injected[0] and ca_bundles(kubectl) == injected
+    assert log.count("Starting gunicorn") == 1  # put back by the running server
+    assert "injected the CA bundle into 1 webhook(s) of MutatingWebhookConfiguration" in \
+        log.split("Booting worker", 1)[1]
 
 
 class InMemorySecrets:
