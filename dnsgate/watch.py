@@ -12,10 +12,11 @@ error is transient: back off and resume from the last version seen.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
+
+from dnsgate.backoff import Backoff
 
 Service = Mapping[str, Any]  # a Service as JSON (camelCase keys), as the API serves it
 
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 OnChange = Callable[[set[str]], None]
 OnRelist = Callable[[list[Service]], None]
 WATCH_TIMEOUT = 300  # seconds the apiserver holds one watch before we renew it
+# Re-connecting after an error: from about a second, never more than 30 s apart, so a
+# restarted apiserver is found again quickly without every client hammering it at once.
+RECONNECT = Backoff(base=1.0, cap=30.0)
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -126,7 +130,7 @@ class ServiceStore:
                 version = ""
             except Exception as exc:  # transient: the apiserver restarts, a socket drops
                 failures += 1
-                delay = min(30.0, 0.5 * 2 ** failures) * random.uniform(0.5, 1.0)
+                delay = RECONNECT.delay(failures)
                 log.warning("Service watch failed (%s); retrying in %.1fs", exc, delay)
                 stop.wait(delay)
 

@@ -14,10 +14,11 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
+from dnsgate.backoff import Backoff
 from dnsgate.domains import normalize, within
 from reconciler import batching, endpoint, throttle
 from reconciler.endpoint import Endpoint
@@ -64,7 +65,8 @@ class Applied:
 class Provider:
     client: Route53Client
     settings: Route53Settings
-    backoff: throttle.Backoff = field(default_factory=throttle.Backoff)
+    backoff: Backoff = throttle.CALL_BACKOFF
+    attempts: int = throttle.ATTEMPTS
     limiter: throttle.RateLimiter | None = None
     sleep: Callable[[float], None] = time.sleep
 
@@ -74,7 +76,7 @@ class Provider:
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         assert self.limiter is not None
-        return throttle.call(fn, self.limiter, self.backoff, self.sleep)
+        return throttle.call(fn, self.limiter, self.backoff, self.attempts, self.sleep)
 
     def zones(self) -> tuple[Zone, ...]:
         found: list[Zone] = []

@@ -2,19 +2,18 @@
 
 Route53 allows 5 requests/second per account and answers beyond that with Throttling; big
 zones listed too often hit it (docs/route53.md). A client-side limiter
-spaces our calls, and throttling, 5xx and dropped connections are retried with exponential
-backoff and full jitter. botocore's own retries are switched off so the call count is ours.
+spaces our calls, and throttling, 5xx and dropped connections are retried on dnsgate's one
+backoff (`dnsgate.backoff`). botocore's own retries are switched off so the call count is ours.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
+from dnsgate.backoff import Backoff
 from reconciler import metrics
 from reconciler.errors import ConfigError, RecordRejected, TransientError
 
@@ -25,6 +24,11 @@ TRANSIENT_CODES = frozenset({
     "ServiceUnavailable", "InternalError", "InternalFailure",
 })
 REJECTED_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
+
+# Six tries, the last 3 to 6 seconds after the first: long enough to ride out a burst of
+# throttling, short enough that an outage fails the sync and the loop's backoff takes over.
+ATTEMPTS = 6
+CALL_BACKOFF = Backoff(base=0.2, cap=10.0)
 
 
 class RateLimiter:
@@ -44,17 +48,6 @@ class RateLimiter:
             self._next = start + self._interval
         if start > now:
             self._sleep(start - now)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    attempts: int = 6
-    base: float = 0.2
-    cap: float = 10.0
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return random.uniform(0, min(self.cap, self.base * 2 ** attempt))
 
 
 def classify(exc: Exception) -> Exception:
@@ -107,12 +100,13 @@ def outcome(exc: Exception | None, wrapped: Exception | None = None) -> str:
     return "error"
 
 
-def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff,
-         sleep: Callable[[float], None] = time.sleep) -> T:
-    """`fn()` under the rate limit; transient failures retried, others raised wrapped.
-    Every attempt is counted in dnsgate_route53_requests_total."""
+def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff = CALL_BACKOFF,
+         attempts: int = ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> T:
+    """`fn()` under the rate limit, tried up to `attempts` times; transient failures retried
+    after `backoff`, others raised wrapped. Every attempt is counted in
+    dnsgate_route53_requests_total."""
     name = operation(fn)
-    for attempt in range(backoff.attempts):
+    for attempt in range(1, attempts + 1):
         limiter.wait()
         try:
             result = fn()
@@ -121,7 +115,7 @@ def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff,
             metrics.ROUTE53_CALLS.labels(name, outcome(exc, wrapped)).inc()
             if wrapped is exc:
                 raise
-            if isinstance(wrapped, TransientError) and attempt + 1 < backoff.attempts:
+            if isinstance(wrapped, TransientError) and attempt < attempts:
                 sleep(backoff.delay(attempt))
                 continue
             raise wrapped from exc

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from dnsgate.backoff import Backoff
 from dnsgate.domains import DomainFilter
 from reconciler import settings as s
 from reconciler import throttle
@@ -23,7 +24,7 @@ def controller(route53: MemoryRoute53, services: list[dict[str, Any]], namespace
                **controller_settings: Any) -> tuple[Controller, LogReporter]:
     reporter = LogReporter()
     provider = Provider(route53, s.Route53Settings(DOMAINS),
-                        backoff=throttle.Backoff(attempts=2, base=0.0),
+                        backoff=Backoff(base=0.0, cap=0.0), attempts=2,
                         limiter=throttle.RateLimiter(1e6), sleep=lambda _: None)
     return Controller(s.ControllerSettings(**controller_settings),
                       s.SourceSettings(DOMAINS, namespace), s.RegistrySettings(owner_id="me"),

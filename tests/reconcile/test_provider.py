@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from dnsgate.backoff import Backoff
 from dnsgate.domains import DomainFilter
 from reconciler import batching, endpoint, route53, throttle
 from reconciler.errors import TransientError
@@ -70,7 +71,7 @@ class FakeRoute53:
 def provider(client: FakeRoute53, **settings: Any) -> route53.Provider:
     return route53.Provider(
         client, Route53Settings(DomainFilter.of(["goldentooth.net"]), **settings),
-        backoff=throttle.Backoff(attempts=4, base=0.0), limiter=throttle.RateLimiter(1e6),
+        backoff=Backoff(base=0.0, cap=0.0), attempts=4, limiter=throttle.RateLimiter(1e6),
         sleep=lambda _: None)
 
 
