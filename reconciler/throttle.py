@@ -51,7 +51,8 @@ class RateLimiter:
 
 
 def classify(exc: Exception) -> Exception:
-    """Wrap a botocore error as RecordRejected, TransientError, or return it unchanged."""
+    """Wrap a botocore error as ConfigError (credentials refused or missing), RecordRejected
+    (the batch's content refused), TransientError (worth retrying), or return it unchanged."""
     from botocore.exceptions import (
         ClientError,
         ConnectionError,
