@@ -112,7 +112,8 @@ def _serve(settings: Settings) -> int:
     reporter: Reporter = LogReporter()
     if not settings.controller.dry_run:  # a dry run changes nothing, Services included
         reporter = Reporters(reporter, KubernetesReporter(core, store.get))
-    elector = _elector(settings, controller_ref=lambda: controller)
+    # A new leader resyncs at once: whoever led before may have written meanwhile.
+    elector = _elector(settings, on_lead=lambda: controller.resync())
     if elector is None:
         from reconciler import metrics
 
@@ -154,7 +155,7 @@ def _serve(settings: Settings) -> int:
         return 1
 
 
-def _elector(settings: Settings, controller_ref: Callable[[], Controller]) -> LeaderElector | None:
+def _elector(settings: Settings, on_lead: Callable[[], None]) -> LeaderElector | None:
     from kubernetes import client
 
     from reconciler.leader import LeaderElector
@@ -163,7 +164,7 @@ def _elector(settings: Settings, controller_ref: Callable[[], Controller]) -> Le
         return None
     return LeaderElector(
         client.CoordinationV1Api(), settings.leader_election,
-        on_change=lambda leading: controller_ref().leadership_changed(leading))
+        on_change=lambda leading: on_lead() if leading else None)
 
 
 def _health(settings: Settings, store: ServiceStore, controller: Controller,

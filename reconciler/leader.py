@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -102,6 +104,7 @@ class LeaderElector:
     def _set_leading(self, leading: bool) -> None:
         if leading != self._leading:
             self._leading = leading
+            metrics.LEADER.set(1 if leading else 0)
             log.info("leader election: %s %s the Lease %s/%s", self.settings.identity,
                      "now holds" if leading else "no longer holds",
                      self.settings.namespace, self.settings.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -61,7 +61,7 @@ class LogReporter:
         log.log(level, "Service %s %s%s", outcome.service, outcome.status, suffix)
 
 
-def outcomes(desired: source.Desired, *, names: set[str] | None, touched: set[str],
+def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[str],
              failed: Mapping[str, str], skipped: Mapping[str, str],
              dry_run: bool) -> list[Outcome]:
     """Each Service's outcome of one sync, for the Services it covered (`names` None: all).
