@@ -259,7 +259,10 @@ class Controller:
     def _report(self, desired: source.Desired, scope: Scope, names: frozenset[str] | None,
                 failed: Mapping[str, str], skipped: Mapping[str, str],
                 owned: Counter[str]) -> None:
-        self._held = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
+        held = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
+        for gone in self._held.keys() - held.keys():
+            self.reporter.forget(gone)  # deleted: its memory would otherwise only grow
+        self._held = held
         for outcome in report.outcomes(desired, names=names, touched=scope.services,
                                        failed=failed, skipped=skipped,
                                        dry_run=self.settings.dry_run):

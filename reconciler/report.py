@@ -31,6 +31,10 @@ class Outcome:
 class Reporter(Protocol):
     def report(self, outcome: Outcome) -> None: ...
 
+    def forget(self, service: str) -> None:
+        """The Service is gone: drop what is remembered of it (a Service of the same name
+        created later is a new object, with nothing written on it yet)."""
+
 
 class WriteGate(Protocol):
     def may_write(self) -> bool: ...
@@ -44,7 +48,8 @@ class AlwaysWrite:
 
 
 class LogReporter:
-    """Logs an outcome when it differs from the Service's previous one; keeps them all."""
+    """Logs an outcome when it differs from the Service's previous one; keeps the latest
+    outcome of every Service until it is deleted."""
 
     def __init__(self) -> None:
         self.latest: dict[str, Outcome] = {}
@@ -59,6 +64,10 @@ class LogReporter:
         level = logging.INFO if outcome.status == "synced" else logging.WARNING
         suffix = f": {outcome.message}" if outcome.message else ""
         log.log(level, "Service %s %s%s", outcome.service, outcome.status, suffix)
+
+    def forget(self, service: str) -> None:
+        with self._lock:
+            self.latest.pop(service, None)
 
 
 def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[str],

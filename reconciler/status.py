@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.report import Outcome
+from reconciler.report import Outcome, Reporter
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +154,13 @@ class KubernetesReporter:
 class Reporters:
     """Fan one outcome out to several reporters (log, Kubernetes, metrics)."""
 
-    def __init__(self, *reporters: Any) -> None:
+    def __init__(self, *reporters: Reporter) -> None:
         self.reporters = reporters
 
     def report(self, outcome: Outcome) -> None:
         for reporter in self.reporters:
             reporter.report(outcome)
+
+    def forget(self, service: str) -> None:
+        for reporter in self.reporters:
+            reporter.forget(service)

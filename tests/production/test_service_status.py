@@ -1,5 +1,6 @@
 """The DNSReady condition and Events on a real Service: written on change, never in a steady
-state, and never touching the load balancer's part of the status."""
+state, never touching the load balancer's part of the status, and written again on a Service
+deleted and created anew."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from devstack import metallb
 from reconciler.report import Outcome
 from reconciler.status import CONDITION_TYPE, KubernetesReporter
+from tests.production.conftest import wait_for, zone
 
 pytestmark = pytest.mark.e2e
 
@@ -110,3 +112,27 @@ def test_load_balancer_update_after_condition_is_not_undone(
     obj = _get(kubectl, service)
     assert [i["ip"] for i in obj["status"]["loadBalancer"]["ingress"]] == ["10.4.11.7"]
     assert {c["type"] for c in obj["status"]["conditions"]} == {CONDITION_TYPE}
+
+
+def test_service_deleted_and_created_again_gets_its_condition_again(
+    start_reconciler, services, route53, zone_id: str, namespace: str, kubectl
+) -> None:
+    """The reporter remembers what it wrote, to write nothing in a steady state; a deleted
+    Service must be forgotten, or its successor of the same name is never told."""
+    start_reconciler()
+
+    def condition() -> dict[str, Any] | None:
+        found = kubectl("-n", namespace, "get", "service", "web", "-o", "json", check=False)
+        if found.returncode != 0:
+            return None
+        conditions = json.loads(found.stdout).get("status", {}).get("conditions", [])
+        return next((c for c in conditions if c["type"] == CONDITION_TYPE), None)
+
+    services({"web": "web.goldentooth.net"})
+    wait_for(condition, 30, "DNSReady on the first web")
+    kubectl("-n", namespace, "delete", "service", "web")
+    wait_for(lambda: ("web.goldentooth.net", "A") not in zone(route53, zone_id), 30,
+             "the first web's records deleted")
+    services({"web": "web.goldentooth.net"})
+
+    assert wait_for(condition, 30, "DNSReady on the second web")["status"] == "True"

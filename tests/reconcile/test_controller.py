@@ -125,3 +125,17 @@ def test_namespaced_reconciler_leaves_other_namespaces_records_alone() -> None:
     assert reporter.latest["team-b/rival"].message == (
         'good.goldentooth.net A (10.0.0.1) is owned by "me (service/apps/good)"; dnsgate '
         "leaves it untouched")
+
+
+def test_deleted_service_is_forgotten_by_the_reporter() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    services = StaticServices([GOOD])
+    ctl, reporter = controller(route53, [])
+    ctl.services = services
+    assert ctl.run_once()
+    assert "apps/good" in reporter.latest
+
+    services.services = []
+    assert ctl.sync_services({"apps/good"})
+
+    assert "apps/good" not in reporter.latest  # memory follows the cluster, never only grows
