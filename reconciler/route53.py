@@ -83,25 +83,11 @@ class Provider:
         kwargs: dict[str, Any] = {}
         while True:
             page = self._call(partial(self.client.list_hosted_zones, **kwargs))
-            for raw in page.get("HostedZones", []):
-                zone = Zone(raw["Id"].rsplit("/", 1)[-1], normalize(decode_name(raw["Name"])),
-                            bool(raw.get("Config", {}).get("PrivateZone")))
-                if self._selected(zone):
-                    found.append(zone)
+            found.extend(zone for zone in map(zone_of, page.get("HostedZones", []))
+                         if selected(zone, self.settings))
             if not page.get("IsTruncated"):
                 return tuple(found)
             kwargs = {"Marker": page["NextMarker"]}
-
-    def _selected(self, zone: Zone) -> bool:
-        s = self.settings
-        if s.zone_ids and zone.id not in s.zone_ids:
-            return False
-        if s.zone_type and zone.private != (s.zone_type == "private"):
-            return False
-        # A zone matters when a managed name can live in it: the zone is inside a filter
-        # domain, or a filter domain is inside the zone.
-        domains = s.domains.include
-        return not domains or any(within(zone.name, d) or within(d, zone.name) for d in domains)
 
     def records(self, zone: Zone) -> tuple[Endpoint, ...]:
         found: list[Endpoint] = []
@@ -143,6 +129,24 @@ class Provider:
                 continue
             landed.extend(batch)
         return Applied(tuple(landed), tuple(failed), calls)
+
+
+def zone_of(raw: dict[str, Any]) -> Zone:
+    """A zone as ListHostedZones describes it."""
+    return Zone(raw["Id"].rsplit("/", 1)[-1], normalize(decode_name(raw["Name"])),
+                bool(raw.get("Config", {}).get("PrivateZone")))
+
+
+def selected(zone: Zone, settings: Route53Settings) -> bool:
+    """Whether dnsgate manages this zone: its id, type and domain pass the filters."""
+    if settings.zone_ids and zone.id not in settings.zone_ids:
+        return False
+    if settings.zone_type and zone.private != (settings.zone_type == "private"):
+        return False
+    # A zone matters when a managed name can live in it: the zone is inside a filter
+    # domain, or a filter domain is inside the zone.
+    domains = settings.domains.include
+    return not domains or any(within(zone.name, d) or within(d, zone.name) for d in domains)
 
 
 def decode_name(name: str) -> str:

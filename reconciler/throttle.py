@@ -102,10 +102,12 @@ def outcome(exc: Exception | None, wrapped: Exception | None = None) -> str:
 
 
 def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff = CALL_BACKOFF,
-         attempts: int = ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> T:
+         attempts: int = ATTEMPTS, sleep: Callable[[float], None] = time.sleep, *,
+         counted: bool = True) -> T:
     """`fn()` under the rate limit, tried up to `attempts` times; transient failures retried
     after `backoff`, others raised wrapped. Every attempt is counted in
-    dnsgate_route53_requests_total."""
+    dnsgate_route53_requests_total, unless not `counted` (the doctor's probes, whose
+    refusals are the point and must not read as sync errors)."""
     name = operation(fn)
     for attempt in range(1, attempts + 1):
         limiter.wait()
@@ -113,7 +115,8 @@ def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff = CALL_BACK
             result = fn()
         except Exception as exc:
             wrapped = classify(exc)
-            metrics.ROUTE53_CALLS.labels(name, outcome(exc, wrapped)).inc()
+            if counted:
+                metrics.ROUTE53_CALLS.labels(name, outcome(exc, wrapped)).inc()
             if wrapped is exc:
                 raise
             if isinstance(wrapped, TransientError) and attempt < attempts:
@@ -121,6 +124,7 @@ def call(fn: Callable[[], T], limiter: RateLimiter, backoff: Backoff = CALL_BACK
                 continue
             raise wrapped from exc
         else:
-            metrics.ROUTE53_CALLS.labels(name, "ok").inc()
+            if counted:
+                metrics.ROUTE53_CALLS.labels(name, "ok").inc()
             return result
     raise AssertionError("unreachable: the last attempt returns or raises")
