@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from dnsgate import flags, logs
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dnsgate.watch import ServiceStore
+    from reconciler.checkup import Checkup
     from reconciler.controller import Controller
     from reconciler.health import HealthServer
     from reconciler.leader import LeaderElector
@@ -88,25 +89,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    import boto3
-    from botocore.config import Config
     from kubernetes import client
 
     from dnsgate import kube, watch
+    from reconciler import access, credentials, doctor, metrics
+    from reconciler.checkup import Checkup
     from reconciler.controller import Controller
     from reconciler.errors import ConfigError, ReconcileError
     from reconciler.report import LogReporter, Reporter
-    from reconciler.route53 import Provider, Route53Client
+    from reconciler.route53 import Provider
+    from reconciler.source_reads import CountingServiceAPI
     from reconciler.status import KubernetesReporter, Reporters
 
     try:
         kube.load_config()
     except kube.NoKubernetesAPI as exc:
         raise ConfigError(f"no Kubernetes API: {exc}") from exc
-    # botocore's retries off: throttle.call retries with our backoff and counts every call.
-    route53 = boto3.client("route53", config=Config(retries={"total_max_attempts": 1}))
+    checkup = Checkup(lambda: doctor.examine(settings, access.connect, access.aws))
+    checkup.run()  # every check in the log before the first sync; failures do not stop it
+    route53 = credentials.FollowingClient()  # a rotated credentials file needs no restart
     core = client.CoreV1Api()
-    api = watch.KubernetesServices(core, settings.source.namespace)
+    api = CountingServiceAPI(watch.KubernetesServices(core, settings.source.namespace),
+                             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc)
     controller: Controller
     store = watch.ServiceStore(api, lambda keys: controller.notify(keys))
     reporter: Reporter = LogReporter()
@@ -115,12 +119,10 @@ def _serve(settings: Settings) -> int:
     # A new leader resyncs at once: whoever led before may have written meanwhile.
     elector = _elector(settings, on_lead=lambda: controller.resync())
     if elector is None:
-        from reconciler import metrics
-
         metrics.LEADER.set(1)  # no election: this replica is the writer
     controller = Controller(
         settings.controller, settings.source, settings.registry,
-        Provider(cast(Route53Client, route53), settings.route53), store, reporter,
+        Provider(route53, settings.route53), store, reporter,
         gate=elector, out=sys.stdout)
     log = logging.getLogger("dnsgate.reconcile")
     try:
@@ -134,8 +136,9 @@ def _serve(settings: Settings) -> int:
         watcher = threading.Thread(target=store.run, args=(controller.stop,),
                                    name="watch-services", daemon=True)
         watcher.start()
+        checkup.start(controller.stop)
         if settings.health_port:
-            _health(settings, store, controller, elector, watcher).start()
+            _health(settings, store, controller, elector, watcher, checkup).start()
         while not store.synced.wait(0.5):
             if controller.stop.is_set():
                 return 0
@@ -168,15 +171,20 @@ def _elector(settings: Settings, on_lead: Callable[[], None]) -> LeaderElector |
 
 
 def _health(settings: Settings, store: ServiceStore, controller: Controller,
-            elector: LeaderElector | None, watcher: threading.Thread) -> HealthServer:
-    """/healthz: the watch thread turns. /readyz: the watch is established and, on the
-    writer, the last sync succeeded within two resync intervals."""
+            elector: LeaderElector | None, watcher: threading.Thread,
+            checkup: Checkup) -> HealthServer:
+    """/healthz: the watch thread turns. /readyz: every doctor check passes (else the
+    failing ones, each with its fix), the watch is established and, on the writer, the last
+    sync succeeded within two resync intervals."""
     from reconciler.health import HealthServer
 
     def alive() -> tuple[bool, str]:
         return (True, "ok") if watcher.is_alive() else (False, "Service watch thread died")
 
     def ready() -> tuple[bool, str]:
+        healthy, failures = checkup.ready()
+        if not healthy:
+            return False, failures
         if not store.synced.is_set():
             return False, "Service watch not established yet"
         if elector is not None and not elector.is_leader():

@@ -148,6 +148,7 @@ class Controller:
         except ReconcileError as exc:
             log.error("sync failed: %s; re-listing the zones at the next sync", exc)
             metrics.ERRORS.labels("route53").inc()
+            metrics.external_dns_sync(refused=True)
             self.zones.invalidate()
             self.agenda.sync_failed()
             return False
@@ -182,9 +183,11 @@ class Controller:
         skipped: dict[str, str] = {}
         refused: list[Failed] = []
         owned: Counter[str] = Counter()
+        present: list[tuple[str, str]] = []  # for ExternalDNS's record gauges
         for zone in self.zones.zones:
             view = registry.read(self.zones.records(zone), self.registry_settings)  # 2
             owned.update(_owned_by_type(view.endpoints, self.registry_settings.owner_id))
+            present += ((e.dnsname, e.record_type) for e in view.endpoints)
             planned = plan.calculate(self._current(view, names),  # 3
                                      self._wanted(desired, zone, names),
                                      policy=self.settings.policy,
@@ -193,6 +196,10 @@ class Controller:
                                   for s in planned.skipped))
             groups = registry.changes(planned, view, self.registry_settings)  # 4
             refused += self._apply(zone, groups)  # 5
+        metrics.external_dns_sync(refused=bool(refused))
+        if names is None:
+            metrics.external_dns_records(present, ((e.dnsname, e.record_type)
+                                                   for e in desired.endpoints))
         self._retry_later(refused, names)
         _keep_first(failed, ((f.group.resource, f.message) for f in refused))
         self._report(desired, scope, names, failed, skipped, owned)  # 6
