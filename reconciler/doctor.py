@@ -118,10 +118,11 @@ def kubernetes(settings: Settings, connect: Callable[[], Access]) -> list[Result
     except Exception as exc:
         return [Result("FAIL", "kubernetes API", f"not reachable: {_short(exc)}",
                        "in a pod, check its ServiceAccount and that its token is mounted "
-                       "(automountServiceAccountToken); outside, set KUBECONFIG")]
+                       "(automountServiceAccountToken); outside, set KUBECONFIG"),
+                Result("skip", "rbac rights", "need the API")]
     results = [Result("ok", "kubernetes API", f"answers; dnsgate is {user}")]
     for right, namespace in rights.needed(settings):
-        check = f"kubernetes: {right.describe(namespace)}"
+        check = f"rbac {right.describe(namespace)}"
         try:
             allowed, reason = access.allowed(right, namespace)
         except Exception as exc:
@@ -152,7 +153,7 @@ def route53_checks(settings: Route53Settings, aws: Callable[[], AWS], call: Call
         return [_credentials_failure(exc, found.source),
                 Result("skip", "hosted zones and IAM rights", "need working credentials")]
     results = [Result("ok", "aws credentials",
-                      f"{found.source}; Route53 answered ListHostedZones ({len(zones)} zones)")]
+                      f"{found.source}; Route53 answered ListHostedZones ({_zones(len(zones))})")]
     managed = [z for z in zones if route53.selected(z, settings)]
     results += zone_results(settings, zones, managed)
     for zone in managed:
@@ -313,6 +314,10 @@ def error_code(exc: BaseException) -> tuple[str, str]:
             return type(seen).__name__, str(seen)
         seen = seen.__cause__
     return type(exc).__name__, str(exc)
+
+
+def _zones(count: int) -> str:
+    return f"{count} zone" if count == 1 else f"{count} zones"
 
 
 def _short(exc: BaseException) -> str:
