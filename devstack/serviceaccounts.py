@@ -16,14 +16,19 @@ def token_kubeconfig(admin_kubeconfig: Path, namespace: str, name: str, out: Pat
     from kubernetes import client, config
     from kubernetes.client.exceptions import ApiException
 
-    core = client.CoreV1Api(config.new_client_from_config(str(admin_kubeconfig)))
+    core = client.CoreV1Api(
+        config.new_client_from_config(str(admin_kubeconfig)))  # type: ignore[no-untyped-call]
     try:
-        core.create_namespaced_service_account(namespace, {"metadata": {"name": name}})
+        core.create_namespaced_service_account(
+            namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=name)))
     except ApiException as exc:
         if exc.status != 409:
             raise
-    token = core.create_namespaced_service_account_token(
-        name, namespace, {"spec": {"expirationSeconds": seconds}}).status.token
+    issued = core.create_namespaced_service_account_token(
+        name, namespace, client.AuthenticationV1TokenRequest(
+            spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=seconds)))
+    assert issued.status is not None, "TokenRequest answered without a token"
+    token = issued.status.token
     admin = yaml.safe_load(admin_kubeconfig.read_text())
     cluster = admin["clusters"][0]["cluster"]
     user = f"system:serviceaccount:{namespace}:{name}"

@@ -7,6 +7,8 @@ ExternalDNS users alert on.
   but those the test passes: credentials come only from where the test puts them.
 - `service_account(rules)`: a kubeconfig that is a ServiceAccount's TokenRequest token and
   nothing else, bound to a ClusterRole holding exactly `rules`.
+- `start_reconciler(env, *args)`: `dnsgate reconcile` as a process in that environment, its
+  /metrics and /readyz on a free port; `load_balancer(...)`: a Service as MetalLB leaves it.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import pytest
 import yaml
 
 from devstack import iam_route53 as iam_route53_server
+from devstack.controlplane import free_port
 from devstack.iam_route53 import IamRoute53
 from devstack.processes import Supervisor
 from devstack.serviceaccounts import token_kubeconfig
+from tests.production.conftest import HOSTNAME, OWNER, Reconciler, wait_for
 
 RBAC = Path(__file__).resolve().parents[2] / "manifests" / "base" / "rbac-reconciler.yaml"
 DOMAIN = "goldentooth.net"
@@ -107,3 +111,48 @@ def service_account(stack, kubectl, namespace: str, tmp_path: Path  # type: igno
     for name in made:
         kubectl("delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found",
                 check=False)
+
+
+@pytest.fixture
+def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
+    running = Supervisor(tmp_path / "logs")
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture
+def start_reconciler(stack, supervisor: Supervisor, namespace: str  # type: ignore[no-untyped-def]
+                     ) -> Callable[..., Reconciler]:
+    """`dnsgate reconcile` for the test's namespace as a process, in the environment given."""
+    def start(env: dict[str, str], *extra: str) -> Reconciler:
+        port = free_port()
+        child = supervisor.start(f"reconciler-{port}", [
+            sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
+            f"--txt-owner-id={OWNER}", f"--namespace={namespace}", f"--health-port={port}",
+            *extra], env=env)
+        running = Reconciler(child, port)
+        wait_for(lambda: running.get("/healthz")[0] == 200 or not child.alive(), 30,
+                 "reconciler /healthz")
+        assert child.alive(), running.log()
+        return running
+
+    return start
+
+
+@pytest.fixture
+def load_balancer(stack, namespace: str) -> Callable[[str, str, str], None]:  # type: ignore[no-untyped-def]
+    """`load_balancer(name, hostname, ip)`: an annotated Service with its ingress IP set, as
+    MetalLB would set it."""
+    from kubernetes import client, config
+
+    from devstack import metallb
+
+    core = client.CoreV1Api(config.new_client_from_config(str(stack.kubeconfig)))
+
+    def create(name: str, hostname: str, ip: str) -> None:
+        core.create_namespaced_service(namespace, metallb.service_manifest(
+            namespace, name, {HOSTNAME: hostname}))
+        core.patch_namespaced_service_status(
+            name, namespace, {"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}})
+
+    return create

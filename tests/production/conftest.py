@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,17 @@ class Reconciler:
 
     def log(self) -> str:
         return self.child.log.read_text(errors="replace")
+
+    def get(self, path: str) -> tuple[int, str]:
+        """Status and body of GET `path` on the health port; (0, "") if nothing answers."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}{path}",
+                                        timeout=5) as response:
+                return int(response.status), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return int(exc.code), exc.read().decode()
+        except OSError:
+            return 0, ""
 
 
 @pytest.fixture
