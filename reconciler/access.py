@@ -12,6 +12,8 @@ from reconciler import credentials
 from reconciler.doctor import AWS
 from reconciler.rights import Right
 
+TIMEOUT = 10.0  # seconds per review: a black-holed apiserver must not hold the start up
+
 
 class KubernetesAccess:
     """`doctor.Access` over the kubernetes client's default configuration."""
@@ -23,9 +25,18 @@ class KubernetesAccess:
         self._authz = client.AuthorizationV1Api(api_client)
 
     def whoami(self) -> str:
+        """Who the apiserver says we are (SelfSubjectReview, Kubernetes 1.28+). An apiserver
+        that cannot say (older, or the review forbidden) still answered: not a failure."""
         from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
 
-        review = self._authn.create_self_subject_review(client.V1SelfSubjectReview())
+        try:
+            review = self._authn.create_self_subject_review(
+                client.V1SelfSubjectReview(), _request_timeout=TIMEOUT)
+        except ApiException as exc:
+            if exc.status in (403, 404):
+                return "(an identity this apiserver does not report)"
+            raise
         user = review.status.user_info if review.status is not None else None
         return str(user.username) if user is not None and user.username else "(unknown user)"
 
@@ -37,7 +48,8 @@ class KubernetesAccess:
             spec=client.V1SelfSubjectAccessReviewSpec(
                 resource_attributes=client.V1ResourceAttributes(
                     group=right.group, resource=resource, subresource=subresource or None,
-                    verb=right.verb, namespace=namespace or None))))
+                    verb=right.verb, namespace=namespace or None))),
+            _request_timeout=TIMEOUT)
         status = review.status
         if status is None:
             return False, "the apiserver answered the review without a status"

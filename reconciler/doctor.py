@@ -116,7 +116,7 @@ def kubernetes(settings: Settings, connect: Callable[[], Access]) -> list[Result
         access = connect()
         user = access.whoami()
     except Exception as exc:
-        return [Result("FAIL", "kubernetes API", f"not reachable: {_short(exc)}",
+        return [Result("FAIL", "kubernetes API", f"cannot use it: {_short(exc)}",
                        "in a pod, check its ServiceAccount and that its token is mounted "
                        "(automountServiceAccountToken); outside, set KUBECONFIG"),
                 Result("skip", "rbac rights", "need the API")]

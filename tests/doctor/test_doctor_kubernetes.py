@@ -1,6 +1,6 @@
 """`dnsgate doctor` as a ServiceAccount against the real apiserver: the RBAC the manifest
 grants passes; a ServiceAccount lacking any one right gets that right named, with the rule
-to add, and exit 1; an unreachable API is said so."""
+to add, and exit 1; an unreachable API, or a token it refuses, is said so."""
 
 from __future__ import annotations
 
@@ -77,6 +77,20 @@ def test_an_unreachable_api_is_said_so_and_its_checks_skipped(
 
     assert result.returncode == 1
     found = lines(result.stdout)
-    assert found["kubernetes API"].startswith("FAIL  kubernetes API: not reachable")
+    assert found["kubernetes API"].startswith("FAIL  kubernetes API: cannot use it")
+    assert "127.0.0.1" in found["kubernetes API"]
     assert found["rbac rights"].startswith("skip")
     assert found["aws credentials"].startswith("ok")
+
+
+def test_a_token_the_apiserver_refuses_is_said_so(
+        service_account, tmp_path: Path, namespace: str, zone_id: str) -> None:  # type: ignore[no-untyped-def]
+    kubeconfig = service_account(manifest_rules())
+    kubeconfig.write_text(kubeconfig.read_text().replace('"token": "', '"token": "x'))
+
+    result = doctor(kubeconfig, namespace)
+
+    assert result.returncode == 1
+    found = lines(result.stdout)
+    assert found["kubernetes API"].startswith("FAIL  kubernetes API: cannot use it")
+    assert "Unauthorized" in found["kubernetes API"]
