@@ -8,7 +8,8 @@ a rotated key would reach a running reconciler only when it restarts, and deleti
 key would stop it. `FollowingClient` hashes the files boto3 reads before each call (a few
 hundred bytes; calls are at most 5 a second) and builds a new session and client when their
 content differs. Credentials that refresh themselves (IRSA's web identity token, instance
-roles) are boto3's own business; following the files costs them nothing.
+roles) are boto3's own business; following the files costs them nothing. The facts:
+docs/install.md, "A rotated key".
 """
 
 from __future__ import annotations
