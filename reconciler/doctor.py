@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 from dnsgate.domains import DomainFilter, within
-from reconciler import rights, route53, throttle
+from reconciler import remedies, rights, route53, throttle
 from reconciler.errors import RecordRejected
 from reconciler.route53 import Route53Client, Zone
 from reconciler.settings import Route53Settings, Settings
@@ -38,7 +38,6 @@ Status = Literal["ok", "FAIL", "skip"]
 PROBE_LABEL = "dnsgate-doctor-probe"
 PROBE_VALUE = '"dnsgate doctor: this record is never created"'
 PROBE_TTL = 300
-IAM_POLICY_HINT = "`dnsgate iam-policy` prints the whole policy"
 
 
 @dataclass(frozen=True)
@@ -144,13 +143,13 @@ def route53_checks(settings: Route53Settings, aws: Callable[[], AWS], call: Call
     except Exception as exc:
         found = AWS(None, f"cannot read them: {_short(exc)}")
     if found.client is None:
-        return [Result("FAIL", "aws credentials", found.source, NO_CREDENTIALS),
+        return [Result("FAIL", "aws credentials", found.source, remedies.NO_CREDENTIALS),
                 Result("skip", "hosted zones and IAM rights", "need working credentials")]
     client = found.client
     try:
         zones = _all_zones(client, call)
     except Exception as exc:
-        return [_credentials_failure(exc, found.source),
+        return [Result("FAIL", "aws credentials", *remedies.credentials(exc, found.source)),
                 Result("skip", "hosted zones and IAM rights", "need working credentials")]
     results = [Result("ok", "aws credentials",
                       f"{found.source}; Route53 answered ListHostedZones ({_zones(len(zones))})")]
@@ -209,7 +208,7 @@ def zone_rights(client: Route53Client, zone: Zone, domains: DomainFilter, call: 
         call(partial(client.list_resource_record_sets, HostedZoneId=zone.id, MaxItems="1"))
         results = [Result("ok", check, "ListResourceRecordSets allowed")]
     except Exception as exc:
-        results = [_right_failure(exc, check, "ListResourceRecordSets", arn)]
+        results = [Result("FAIL", check, *remedies.right(exc, "ListResourceRecordSets", arn))]
     if not probe_changes:
         return results
     name = probe_name(zone, domains)
@@ -223,7 +222,8 @@ def zone_rights(client: Route53Client, zone: Zone, domains: DomainFilter, call: 
                               f"through and Route53 refused the probe's DELETE of {name}, "
                               "which does not exist, so nothing changed"))
     except Exception as exc:
-        results.append(_right_failure(exc, check, "ChangeResourceRecordSets", arn))
+        results.append(Result("FAIL", check,
+                              *remedies.right(exc, "ChangeResourceRecordSets", arn)))
     return results
 
 
@@ -250,70 +250,6 @@ def _all_zones(client: Route53Client, call: Call) -> list[Zone]:
         if not page.get("IsTruncated"):
             return zones
         kwargs = {"Marker": page["NextMarker"]}
-
-
-NO_CREDENTIALS = (
-    "mount the Secret holding the credentials file and point AWS_SHARED_CREDENTIALS_FILE at "
-    "it (the seed's /.aws/credentials: Secret key `credentials`, mounted at /.aws), or give "
-    "the pod an IAM role (IRSA: the eks.amazonaws.com/role-arn annotation on its "
-    "ServiceAccount)")
-ROTATE = "the reconciler reads the updated file without a restart"
-_CREDENTIAL_ERRORS = {
-    "InvalidClientTokenId": (
-        "AWS does not know this access key id (deleted, deactivated, or mistyped)",
-        f"create an access key for the IAM user and put it in the Secret; {ROTATE}"),
-    "UnrecognizedClientException": (
-        "AWS does not know this access key id (deleted, deactivated, or mistyped)",
-        f"create an access key for the IAM user and put it in the Secret; {ROTATE}"),
-    "SignatureDoesNotMatch": (
-        "the secret access key does not belong to this access key id",
-        "put the key pair into the Secret exactly as IAM issued it (no quotes or spaces; "
-        "base64 the whole file once, not each value)"),
-    "ExpiredToken": ("the session token has expired",
-                     "renew the temporary credentials, or use an IAM role that refreshes itself"),
-}
-
-
-def _credentials_failure(exc: Exception, source: str) -> Result:
-    code, message = error_code(exc)
-    if code in _CREDENTIAL_ERRORS:
-        detail, remedy = _CREDENTIAL_ERRORS[code]
-        return Result("FAIL", "aws credentials", f"{source}: {detail} ({code})", remedy)
-    if code == "AccessDenied":
-        return Result("FAIL", "aws credentials", f"{source}: IAM refuses ListHostedZones: "
-                      f"{message}", f'allow route53:ListHostedZones on "*"; {IAM_POLICY_HINT}')
-    if code == "Unreachable":
-        return Result("FAIL", "aws credentials", f"cannot reach Route53: {message}",
-                      "allow egress to route53.amazonaws.com:443 (or correct "
-                      "AWS_ENDPOINT_URL_ROUTE_53)")
-    return Result("FAIL", "aws credentials", f"{source}: Route53 refused ListHostedZones: "
-                  f"{code}: {message}", f"check the credentials and the IAM policy; "
-                  f"{IAM_POLICY_HINT}")
-
-
-def _right_failure(exc: Exception, check: str, action: str, arn: str) -> Result:
-    code, message = error_code(exc)
-    if code == "AccessDenied":
-        return Result("FAIL", check, f"IAM refuses {action}: {message}",
-                      f'allow route53:{action} on "{arn}"; {IAM_POLICY_HINT}')
-    return Result("FAIL", check, f"{action} failed: {code}: {message}")
-
-
-def error_code(exc: BaseException) -> tuple[str, str]:
-    """(AWS error code, message) of an error, looking through dnsgate's wrapping."""
-    from botocore.exceptions import BotoCoreError, ClientError, ConnectionError
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ClientError):
-            error = seen.response.get("Error", {})
-            return str(error.get("Code") or "Unknown"), str(error.get("Message") or seen)
-        if isinstance(seen, ConnectionError):
-            return "Unreachable", str(seen)
-        if isinstance(seen, BotoCoreError):
-            return type(seen).__name__, str(seen)
-        seen = seen.__cause__
-    return type(exc).__name__, str(exc)
 
 
 def _zones(count: int) -> str:
