@@ -141,7 +141,7 @@ def route53_checks(settings: Route53Settings, aws: Callable[[], AWS], call: Call
     try:
         found = aws()
     except Exception as exc:
-        found = AWS(None, f"cannot read them: {_short(exc)}")
+        found = AWS(None, f"cannot read the AWS credentials: {_short(exc)}")
     if found.client is None:
         return [Result("FAIL", "aws credentials", found.source, remedies.NO_CREDENTIALS),
                 Result("skip", "hosted zones and IAM rights", "need working credentials")]
