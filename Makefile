@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: all install controlplane helm lint typecheck unit test demo dev clean bench bench-tools
+.PHONY: all install controlplane helm oracle lint typecheck unit test demo dev clean bench bench-tools
 
 all: test
 
@@ -27,6 +27,11 @@ controlplane: install
 helm: install
 	$(PY) -m devstack.helm
 
+# ExternalDNS's own registry and plan, built per release (devstack/oracle.py): the tests
+# compare dnsgate's decisions with it.
+oracle: install
+	$(PY) -m devstack.oracle
+
 lint: install
 	$(VENV)/bin/ruff check .
 
@@ -36,7 +41,7 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -m "not e2e"
 
-test: install controlplane helm lint typecheck
+test: install controlplane helm oracle lint typecheck
 	$(PY) -m pytest
 
 demo: install controlplane

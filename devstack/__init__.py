@@ -2,6 +2,7 @@
 
 Not part of the shipped package. It builds etcd and kube-apiserver from the Go module proxy
 (`build`), starts them on loopback with a Route53 server (`stack`), sets LoadBalancer IPs as
-MetalLB does (`metallb`), counts and perturbs Route53 calls (`r53proxy`) and tells the seed
-user's story (`demo`). `python -m devstack --state-dir DIR` runs the stack for a person.
+MetalLB does (`metallb`), counts and perturbs Route53 calls (`r53proxy`), tells the seed
+user's story (`demo`), and asks ExternalDNS's own registry and plan for their answer
+(`oracle`). `python -m devstack --state-dir DIR` runs the stack for a person.
 """

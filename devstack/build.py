@@ -121,11 +121,15 @@ def ensure_built(
     progress: Progress,
     check: tuple[str, ...] = ("--version",),
     ldflags: str = "",
+    tags: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> Path:
     """Return `target`, building it first unless it runs `target *check` successfully.
 
     A file lock next to it makes concurrent callers (parallel test runs, several worktrees
-    sharing the cache) wait for one build instead of each starting their own.
+    sharing the cache) wait for one build instead of each starting their own. `files` are
+    written into the build directory; `tags` are Go build tags; `env` adds to the build's
+    environment.
     """
     if _usable(target, check):
         return target
@@ -138,7 +142,7 @@ def ensure_built(
         for filename, text in files.items():
             (source / filename).write_text(text)
         _go_build(name=name, source=source, package=package, output=target,
-                  progress=progress, ldflags=ldflags)
+                  progress=progress, ldflags=ldflags, tags=tags, env=env or {})
     return target
 
 
@@ -162,7 +166,8 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 def _go_build(
-    *, name: str, source: Path, package: str, output: Path, progress: Progress, ldflags: str = ""
+    *, name: str, source: Path, package: str, output: Path, progress: Progress,
+    ldflags: str = "", tags: tuple[str, ...] = (), env: dict[str, str] | None = None,
 ) -> None:
     go = shutil.which("go")
     if go is None:
@@ -172,8 +177,9 @@ def _go_build(
         )
     partial = output.with_name(f".{output.name}.partial")
     command = [go, "build", "-v", "-mod=mod", "-trimpath",
-               *([f"-ldflags={ldflags}"] if ldflags else []), "-o", str(partial), package]
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+               *([f"-ldflags={ldflags}"] if ldflags else []),
+               *([f"-tags={','.join(tags)}"] if tags else []), "-o", str(partial), package]
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", **(env or {})}
     progress(f"building {name} from the Go module proxy (once; cached in {output.parent})")
     started = time.monotonic()
     state = _BuildState()
