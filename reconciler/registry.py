@@ -1,22 +1,27 @@
 """TXT ownership: which record sets are ours, and the TXT changes that go with ours.
 
-Read (REFERENCE.md section 4): a TXT whose value starts `heritage=external-dns` is an
-ownership record; its labels (`owner`, `resource`) attach to the record set it names. Both
-formats are read: the new one (`a-`, `aaaa-`, `cname-` before the first label) first, the
-old one (same name as the record) as a fallback, as ExternalDNS v0.18+ still does. A record
-owned only through an old-format TXT is marked `txt-missing` so the plan re-creates the
-new-format TXT (the migration ExternalDNS v0.12+ performs).
+Everything here follows ExternalDNS's TXT registry as docs/externaldns-txt-registry.md
+describes it. Read: a TXT whose value carries `heritage=external-dns` is an ownership record;
+its name is mapped back to the record it stands for by `txtname.Mapper.record_of` (the TXT
+side drives: `a-team.example.com` belongs to `team.example.com` type A, never to a record
+named `a-team.example.com`), and its labels (`owner`, `resource`) attach to that record.
+A record looks up its own type first, then the old format (type "", not for AAAA). A record
+we own whose new-format TXT is absent is marked `txt-missing` so the plan re-creates it (the
+migration ExternalDNS v0.12+ performs). Two records that look up the same TXT (a wildcard and
+a record named like its replacement) are both left unowned: the TXT cannot say which it means.
 
 Write: only the new format. A TXT is created with TTL 300 (what ExternalDNS's AWS provider
 writes for a record without a TTL) and carries the record's SetIdentifier and routing
 properties, since Route53 requires every set sharing a name and type to use one routing
 policy. Existing TXTs are rewritten only when their labels or routing change: adopting a
-zone from ExternalDNS must cause no churn. Deleting a record we own also deletes its
-new- and old-format TXTs, with the exact values listed (Route53 DELETE must match).
+zone from ExternalDNS must cause no churn. Deleting a record we own also deletes the TXTs it
+was read through that carry our owner id, with the exact values listed (Route53 DELETE must
+match); a TXT with another owner is never deleted or overwritten.
 
 Values are optionally encrypted with AES-256-GCM (12-byte nonce, gzip-compressed plaintext,
-base64(nonce || ciphertext+tag)); the nonce read is kept as a label so a rewrite is
-byte-identical.
+base64(nonce || ciphertext+tag)). A rewrite keeps the nonce it read only when the plaintext
+is unchanged (the value is then byte-identical); new plaintext always gets a fresh nonce,
+since GCM under one key must never seal two plaintexts with one nonce.
 """
 
 from __future__ import annotations
@@ -33,15 +38,16 @@ from typing import Literal
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from reconciler import endpoint, plan
+from reconciler import endpoint, plan, txtname
 from reconciler.endpoint import Endpoint, Key
 from reconciler.settings import RegistrySettings
 
-HERITAGE = "heritage=external-dns"
-LABEL_PREFIX = "external-dns/"
+HERITAGE_NAME = "external-dns"
+HERITAGE = f"heritage={HERITAGE_NAME}"
+LABEL_PREFIX = f"{HERITAGE_NAME}/"
 NONCE_LABEL = "txt-encryption-nonce"
 TXT_MISSING = plan.TXT_MISSING
-RECORD_TYPE_TOKEN = "%{record_type}"
+ALIAS_PREFIX = "alias:"  # how the provider lists an ALIAS record's target
 TXT_TTL = endpoint.DEFAULT_TTL
 NONCE_SIZE = 12  # AES-GCM's standard nonce size, as ExternalDNS uses
 
@@ -80,19 +86,15 @@ class View:
 
 # ---- names ------------------------------------------------------------------------------
 
+def mapper(settings: RegistrySettings) -> txtname.Mapper:
+    return txtname.Mapper.of(settings.prefix, settings.suffix, settings.wildcard_replacement)
+
+
 def txt_name(dnsname: str, record_type: str, settings: RegistrySettings, *,
              new_format: bool = True) -> str:
     """The ownership TXT's name for a record; the old format carries no record type."""
-    first, dot, rest = dnsname.partition(".")
-    kind = record_type.lower()
-    templated = RECORD_TYPE_TOKEN in settings.prefix + settings.suffix
-    prefix = settings.prefix.replace(RECORD_TYPE_TOKEN, kind if new_format else "")
-    suffix = settings.suffix.replace(RECORD_TYPE_TOKEN, kind if new_format else "")
-    if first == "*" and settings.wildcard_replacement:
-        first = settings.wildcard_replacement
-    if new_format and not templated:
-        first = f"{kind}-{first}"
-    return f"{prefix}{first}{suffix}{dot}{rest}".lower()
+    names = mapper(settings)
+    return names.txt_name(dnsname, record_type) if new_format else names.old_txt_name(dnsname)
 
 
 # ---- values -----------------------------------------------------------------------------
@@ -108,23 +110,28 @@ def encode(labels: Mapping[str, str], aes_key: bytes | None = None) -> str:
 
 
 def decode(value: str, aes_key: bytes | None = None) -> dict[str, str] | None:
-    """Labels of an ownership TXT, or None for an ordinary TXT (no heritage)."""
-    text = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    """Labels of an ownership TXT, or None for an ordinary TXT, read as ExternalDNS reads
+    them: quotes trimmed; with a key, decrypted if it decrypts, else read as plain text; then
+    `heritage=external-dns` anywhere makes it ours to read (another heritage: not),
+    `external-dns/<key>=<value>` are labels, cut at the first `=`."""
+    text = value.strip('"')
     labels: dict[str, str] = {}
-    if aes_key is not None and not text.startswith(HERITAGE):
-        decrypted = decrypt(text, aes_key)
-        if decrypted is None:
-            return None
+    decrypted = decrypt(text, aes_key) if aes_key is not None else None
+    if decrypted is not None:
         text, nonce = decrypted
         labels[NONCE_LABEL] = base64.b64encode(nonce).decode()
-    parts = text.split(",")
-    if not parts or parts[0] != HERITAGE:
-        return None
-    for part in parts[1:]:
-        key, _, val = part.partition("=")
-        if key.startswith(LABEL_PREFIX):
-            labels[key[len(LABEL_PREFIX):]] = val
-    return labels
+    heritage = False
+    for token in text.split(","):
+        key, equals, val = token.partition("=")
+        if not equals:
+            continue
+        if key == "heritage":
+            if f"{key}={val}" != HERITAGE:
+                return None
+            heritage = True
+        elif key.startswith(HERITAGE_NAME):
+            labels[key.removeprefix(LABEL_PREFIX)] = val
+    return labels if heritage else None
 
 
 def encrypt(text: str, key: bytes, nonce: bytes | None = None) -> str:
@@ -148,37 +155,71 @@ def decrypt(text: str, key: bytes) -> tuple[str, bytes] | None:
 # ---- read -------------------------------------------------------------------------------
 
 def read(records: Iterable[Endpoint], settings: RegistrySettings) -> View:
+    """The zone's managed record sets labelled with their ownership, as ExternalDNS reads it."""
+    names = mapper(settings)
     txts: dict[Key, Endpoint] = {}
     managed: list[Endpoint] = []
+    mapped: dict[Key, Endpoint] = {}  # (record name, type or "", set id) -> its TXT
+    ownership_names: set[str] = set()
     for record in records:
-        if record.record_type == endpoint.TXT:
-            txts[record.key] = record
-        elif record.record_type in endpoint.MANAGED_TYPES:
+        if record.record_type in endpoint.MANAGED_TYPES:
             managed.append(record)
+        elif record.record_type == endpoint.TXT:
+            txts[record.key] = record
+            if _labels_of(record, settings) is None:
+                continue  # an ordinary TXT record
+            ownership_names.add(record.dnsname)
+            stands_for = names.record_of(record.dnsname)
+            if stands_for is not None:
+                # As ExternalDNS's label map: a later TXT for the same key replaces it.
+                mapped[(*stands_for, record.set_identifier)] = record
+    looked_up: dict[Key, set[str]] = {}
+    for record in managed:
+        looked_up.setdefault(_lookup_key(record, names), set()).add(record.dnsname)
     labelled: list[Endpoint] = []
     ownership: dict[Key, Ownership] = {}
     for record in managed:
-        found = Ownership(*(
-            _ownership_txt(txts, record, settings, new_format=fmt) for fmt in (True, False)))
+        key = _lookup_key(record, names)
+        if len(looked_up[key]) > 1:  # a wildcard and its replacement's namesake: ambiguous
+            labelled.append(record)
+            continue
+        name, kind, set_id = key
+        new = mapped.get(key)
+        if new is None and _is_alias(record):  # an ALIAS A once had a `cname-` TXT
+            new = mapped.get((name, endpoint.CNAME, set_id))
+        old = mapped.get((name, "", set_id)) if kind != endpoint.AAAA else None
+        found = Ownership(new, old)
         ownership[record.key] = found
-        source = found.new or found.old
-        labels = decode(source.targets[0], settings.aes_key) if source else None
+        source = new or old
+        labels = _labels_of(source, settings) if source else None
         if labels:
-            labels = {k: v for k, v in labels.items() if k != NONCE_LABEL}
-            if found.new is None:
+            labels.pop(NONCE_LABEL, None)
+            if (labels.get(endpoint.OWNER) == settings.owner_id
+                    and names.txt_name(record.dnsname, record.record_type)
+                    not in ownership_names):
                 labels[TXT_MISSING] = "true"
             record = record.with_labels(**labels)
         labelled.append(record)
     return View(tuple(labelled), ownership, txts)
 
 
-def _ownership_txt(txts: Mapping[Key, Endpoint], record: Endpoint, settings: RegistrySettings,
-                   *, new_format: bool) -> Endpoint | None:
-    name = txt_name(record.dnsname, record.record_type, settings, new_format=new_format)
-    txt = txts.get((name, endpoint.TXT, record.set_identifier))
-    if txt and len(txt.targets) == 1 and decode(txt.targets[0], settings.aes_key) is not None:
-        return txt
-    return None
+def owned_txts(found: Ownership, settings: RegistrySettings) -> tuple[Endpoint, ...]:
+    """The TXTs a record was read through that carry our owner id: those we may delete."""
+    return tuple(txt for txt in (found.new, found.old) if txt is not None
+                 and (_labels_of(txt, settings) or {}).get(endpoint.OWNER) == settings.owner_id)
+
+
+def _lookup_key(record: Endpoint, names: txtname.Mapper) -> Key:
+    return (names.lookup_name(record.dnsname), record.record_type, record.set_identifier)
+
+
+def _is_alias(record: Endpoint) -> bool:
+    return record.record_type == endpoint.A and any(
+        t.startswith(ALIAS_PREFIX) for t in record.targets)
+
+
+def _labels_of(txt: Endpoint, settings: RegistrySettings) -> dict[str, str] | None:
+    return decode(txt.targets[0], settings.aes_key) if len(txt.targets) == 1 else None
 
 
 # ---- write ------------------------------------------------------------------------------
@@ -189,10 +230,10 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
     deleted: set[Key] = set()
     for gone in planned.deletes:
         found = view.ownership.get(gone.key, Ownership())
-        # An old-format TXT carries no type, so A and AAAA at one name may share it:
-        # delete it once, or Route53 refuses the second DELETE.
-        txts = tuple(Change("DELETE", t) for t in (found.new, found.old)
-                     if t is not None and t.key not in deleted)
+        # An old-format TXT carries no type, so records of two types at one name may share
+        # it: delete it once, or Route53 refuses the second DELETE.
+        txts = tuple(Change("DELETE", t) for t in owned_txts(found, settings)
+                     if t.key not in deleted)
         deleted.update(change.record.key for change in txts)
         groups.append(ChangeGroup(_resource(gone), gone.dnsname, (Change("DELETE", gone), *txts)))
     for update in planned.updates:
@@ -239,7 +280,9 @@ def _txt_change(record: Endpoint, view: View, settings: RegistrySettings) -> tup
     nonce = current.pop(NONCE_LABEL, None)
     if current == wanted and existing.properties == record.properties:
         return ()  # the same ownership already: never rewrite (no churn)
-    desired = ownership_record(record, settings, nonce)
+    # Same plaintext (only routing changed): the same nonce gives the same value. New
+    # plaintext: a fresh nonce, or two plaintexts would be sealed under one key and nonce.
+    desired = ownership_record(record, settings, nonce if current == wanted else None)
     return (Change("UPSERT", replace(desired, ttl=existing.ttl)),)
 
 

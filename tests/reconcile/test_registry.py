@@ -54,7 +54,11 @@ def test_value_is_heritage_then_sorted_labels_in_quotes() -> None:
     ('"heritage=external-dns,external-dns/owner=x,external-dns/resource=a=b"',
      {"owner": "x", "resource": "a=b"}),
     ('"v=spf1 include:example.com ~all"', None),
-    ('"owner=x,heritage=external-dns"', None),
+    # ExternalDNS accepts heritage anywhere; a key without its prefix is no label.
+    ('"owner=x,heritage=external-dns"', {}),
+    ('"external-dns/owner=x,heritage=external-dns"', {"owner": "x"}),
+    ('"heritage=other,external-dns/owner=x"', None),
+    ('"external-dns/owner=x"', None),
 ])
 def test_decode_reads_ownership_and_ignores_ordinary_txt(value, labels) -> None:  # type: ignore[no-untyped-def]
     assert registry.decode(value) == labels
@@ -198,3 +202,120 @@ def test_new_owning_service_rewrites_only_the_txt() -> None:
 
     assert changes_for([HTTPBIN_A, NEW_TXT], [moved]) == [
         ("UPSERT", "a-httpbin.goldentooth.net", "TXT", 300)]
+
+
+# ---- ownership read as ExternalDNS maps TXT names ---------------------------------------
+
+def value(owner: str, resource: str) -> str:
+    return registry.encode({"owner": owner, "resource": resource})
+
+
+HAND_MADE_A_TEAM = endpoint.make("a-team.goldentooth.net", "A", ["203.0.113.7"])
+TEAM_A = endpoint.make("team.goldentooth.net", "A", ["10.4.11.1"], ttl=60)
+TEAM_TXT = endpoint.make("a-team.goldentooth.net", "TXT", [value(OWNER, "service/ns/team")])
+A_TEAM_A = endpoint.make("a-team.goldentooth.net", "A", ["10.4.11.2"], ttl=60)
+A_TEAM_TXT = endpoint.make("a-a-team.goldentooth.net", "TXT",
+                           [value(OWNER, "service/ns/a-team")])
+
+
+def owners(zone, settings=PLAIN):  # type: ignore[no-untyped-def]
+    return {r.describe(): r.label(endpoint.OWNER) for r in registry.read(zone, settings).endpoints}
+
+
+def test_type_prefixed_txt_belongs_to_the_unprefixed_name_never_to_itself() -> None:
+    assert owners([HAND_MADE_A_TEAM, TEAM_A, TEAM_TXT]) == {
+        "a-team.goldentooth.net A": None, "team.goldentooth.net A": OWNER}
+
+
+def test_deleting_a_service_never_deletes_a_hand_made_record_named_like_its_txt() -> None:
+    assert changes_for([HAND_MADE_A_TEAM, TEAM_A, TEAM_TXT], []) == [
+        ("DELETE", "team.goldentooth.net", "A", 60),
+        ("DELETE", "a-team.goldentooth.net", "TXT", 300)]
+
+
+@pytest.mark.parametrize("policy", ["sync", "upsert-only", "create-only"])
+def test_service_asking_for_a_hand_made_name_never_overwrites_it(policy: str) -> None:
+    wants_a_team = endpoint.make("a-team.goldentooth.net", "A", ["10.9.9.9"],
+                                 labels={"resource": "service/evil/a-team"})
+
+    assert changes_for([HAND_MADE_A_TEAM, TEAM_A, TEAM_TXT],
+                       [wants_a_team, TEAM_A.with_labels(resource="service/ns/team")],
+                       policy=policy) == []
+
+
+def test_deleting_an_a_dash_name_keeps_the_txt_of_the_name_it_prefixes() -> None:
+    zone = [A_TEAM_A, A_TEAM_TXT, TEAM_A, TEAM_TXT]
+
+    assert changes_for(zone, [TEAM_A.with_labels(resource="service/ns/team")]) == [
+        ("DELETE", "a-team.goldentooth.net", "A", 60),
+        ("DELETE", "a-a-team.goldentooth.net", "TXT", 300)]
+
+
+@pytest.mark.parametrize(("settings", "txt_name"), [
+    (RegistrySettings(owner_id=OWNER, prefix="txt-"), "txt-a-team.goldentooth.net"),
+    (RegistrySettings(owner_id=OWNER, suffix="-own"), "a-team-own.goldentooth.net"),
+    (RegistrySettings(owner_id=OWNER, prefix="%{record_type}."), "a.team.goldentooth.net"),
+])
+def test_affixed_txt_belongs_to_the_name_inside_the_affix(settings, txt_name) -> None:  # type: ignore[no-untyped-def]
+    txt = endpoint.make(txt_name, "TXT", [value(OWNER, "service/ns/team")])
+    hand_made = endpoint.make(txt_name, "A", ["203.0.113.7"])
+
+    assert owners([hand_made, TEAM_A, txt], settings) == {
+        f"{txt_name} A": None, "team.goldentooth.net A": OWNER}
+
+
+def test_wildcard_and_a_record_named_like_its_replacement_are_both_unowned() -> None:
+    settings = RegistrySettings(owner_id=OWNER, wildcard_replacement="wild")
+    wildcard = endpoint.make("*.goldentooth.net", "A", ["10.0.0.1"])
+    namesake = endpoint.make("wild.goldentooth.net", "A", ["203.0.113.7"])
+    txt = endpoint.make("a-wild.goldentooth.net", "TXT", [value(OWNER, "service/ns/wild")])
+
+    assert owners([wildcard, txt], settings) == {"*.goldentooth.net A": OWNER}
+    assert owners([wildcard, namesake, txt], settings) == {
+        "*.goldentooth.net A": None, "wild.goldentooth.net A": None}
+
+
+def test_old_format_txt_of_another_owner_is_never_deleted() -> None:
+    theirs = endpoint.make("httpbin.goldentooth.net", "TXT", [value("someone-else", "x")])
+
+    assert changes_for([HTTPBIN_A, NEW_TXT, theirs], []) == [
+        ("DELETE", "httpbin.goldentooth.net", "A", 60),
+        ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300)]
+
+
+# ---- encrypted rewrites -------------------------------------------------------------------
+
+def sealed_changes(zone, desired):  # type: ignore[no-untyped-def]
+    settings = RegistrySettings(owner_id=OWNER, aes_key=KEY)
+    view = registry.read(zone, settings)
+    planned = plan.calculate(view.endpoints, desired, policy="sync", owner_id=OWNER)
+    return [c.record for g in registry.changes(planned, view, settings) for c in g.changes]
+
+
+def nonce_of(txt: endpoint.Endpoint) -> bytes:
+    return base64.b64decode(txt.targets[0].strip('"'))[:registry.NONCE_SIZE]
+
+
+def test_rewritten_labels_are_sealed_under_a_fresh_nonce() -> None:
+    sealed = endpoint.make("a-httpbin.goldentooth.net", "TXT", [registry.encode(SEED_LABELS, KEY)])
+    moved = HTTPBIN_A.with_labels(resource="service/httpbin/httpbin-v2")
+
+    (txt,) = sealed_changes([HTTPBIN_A, sealed], [moved])
+
+    assert registry.decode(txt.targets[0], KEY) is not None
+    assert nonce_of(txt) != nonce_of(sealed)
+
+
+def test_unchanged_labels_keep_their_nonce_when_only_routing_changes() -> None:
+    weighted = endpoint.make("w.goldentooth.net", "A", ["10.0.0.1"], set_identifier="blue",
+                             properties={endpoint.WEIGHT: "10"})
+    sealed = endpoint.make("a-w.goldentooth.net", "TXT", [registry.encode(SEED_LABELS, KEY)],
+                           set_identifier="blue", properties={endpoint.WEIGHT: "10"})
+    heavier = endpoint.make("w.goldentooth.net", "A", ["10.0.0.1"], set_identifier="blue",
+                            properties={endpoint.WEIGHT: "20"},
+                            labels={"resource": SEED_LABELS["resource"]})
+
+    record, txt = sealed_changes([weighted, sealed], [heavier])
+
+    assert (record.record_type, txt.properties) == ("A", ((endpoint.WEIGHT, "20"),))
+    assert txt.targets == sealed.targets

@@ -1,0 +1,116 @@
+"""Ownership TXT names: from a record to its TXT's name, and from a TXT's name back to the
+record it belongs to, exactly as ExternalDNS's affix name mapper does
+(docs/externaldns-txt-registry.md, "Names" and "Reading").
+
+The mapping is driven from the TXT side: a TXT's name is mapped to (record name, record type)
+by dropping `--txt-prefix` or `--txt-suffix` (with `%{record_type}` standing for each type in
+turn) and then a leading `<type>-`. So `a-team.example.com` always means `team.example.com`
+type A, never the old-format TXT of a record named `a-team.example.com`. The type is "" when
+no type prefix is found: an old-format TXT, which any record type but AAAA may own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RECORD_TYPE_TOKEN = "%{record_type}"
+
+# The types ExternalDNS's mapper recognises before a dash, in the order it tries them
+# (latest release; v0.14 knows only the first four, see the doc's "Versions" section).
+MAPPED_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "PTR", "SRV", "NAPTR", "TXT", "DNAME", "TLSA")
+
+
+@dataclass(frozen=True)
+class Mapper:
+    """ExternalDNS's AffixNameMapper for one `--txt-prefix`/`--txt-suffix`/
+    `--txt-wildcard-replacement` setting (the affixes compared lower-cased, as it does)."""
+
+    prefix: str = ""
+    suffix: str = ""
+    wildcard_replacement: str = ""
+    lookup_replacement: str = ""
+    """The replacement as given: the registry looks records up with it unchanged."""
+
+    @classmethod
+    def of(cls, prefix: str, suffix: str, wildcard_replacement: str) -> Mapper:
+        return cls(prefix.lower(), suffix.lower(), wildcard_replacement.lower(),
+                   wildcard_replacement)
+
+    @property
+    def templated(self) -> bool:
+        return RECORD_TYPE_TOKEN in self.prefix or RECORD_TYPE_TOKEN in self.suffix
+
+    # ---- record -> TXT ---------------------------------------------------------------
+
+    def txt_name(self, dnsname: str, record_type: str) -> str:
+        """The new-format TXT name: the type goes into the template, or before the label."""
+        kind = record_type.lower()
+        first, dot, rest = dnsname.partition(".")
+        if first == "*" and self.wildcard_replacement:
+            first = self.wildcard_replacement
+        if not self.templated:
+            first = f"{kind}-{first}"
+        prefix = self.prefix.replace(RECORD_TYPE_TOKEN, kind)
+        suffix = self.suffix.replace(RECORD_TYPE_TOKEN, kind)
+        return f"{prefix}{first}{suffix}{dot}{rest}".lower()
+
+    def old_txt_name(self, dnsname: str) -> str:
+        """The old-format TXT name (ExternalDNS before v0.12, and v0.12-v0.17 beside the new
+        one): no type anywhere, the template token dropped."""
+        first, dot, rest = dnsname.partition(".")
+        if first == "*" and self.wildcard_replacement:
+            first = self.wildcard_replacement
+        prefix = self.prefix.replace(RECORD_TYPE_TOKEN, "")
+        suffix = self.suffix.replace(RECORD_TYPE_TOKEN, "")
+        return f"{prefix}{first}{suffix}{dot}{rest}".lower()
+
+    def lookup_name(self, dnsname: str) -> str:
+        """The name a record is looked up by among the mapped TXTs: ExternalDNS replaces a
+        leading `*` label with the wildcard replacement before the lookup."""
+        first, dot, rest = dnsname.partition(".")
+        if first == "*" and self.lookup_replacement:
+            return f"{self.lookup_replacement}{dot}{rest}"
+        return dnsname
+
+    # ---- TXT -> record ---------------------------------------------------------------
+
+    def record_of(self, txt_name: str) -> tuple[str, str] | None:
+        """(record name, record type or "" for the old format) a TXT name stands for, or None
+        when the name carries none of the configured affixes."""
+        name = txt_name.lower()
+        if not self.suffix:  # prefix mode, also when there is no affix at all
+            return self._drop_affix(name)
+        dots = self.suffix.count(".")
+        parts = name.split(".", dots + 1)
+        if len(parts) <= dots:
+            return None
+        found = self._drop_affix(".".join(parts[: dots + 1]))
+        if found is None or len(parts) <= dots + 1:
+            return found
+        return f"{found[0]}.{parts[dots + 1]}", found[1]
+
+    def _drop_affix(self, name: str) -> tuple[str, str] | None:
+        prefix, suffix = self.prefix, self.suffix
+        if self.templated:
+            for kind in MAPPED_TYPES:
+                typed_prefix = prefix.replace(RECORD_TYPE_TOKEN, kind.lower())
+                typed_suffix = suffix.replace(RECORD_TYPE_TOKEN, kind.lower())
+                if not suffix and name.startswith(typed_prefix):
+                    return name[len(typed_prefix):], kind
+                if suffix and name.endswith(typed_suffix):
+                    return name[: len(name) - len(typed_suffix)], kind
+            prefix = prefix.replace(RECORD_TYPE_TOKEN, "")
+            suffix = suffix.replace(RECORD_TYPE_TOKEN, "")
+        if not self.suffix:
+            return _drop_type(name[len(prefix):]) if name.startswith(prefix) else None
+        return _drop_type(name[: len(name) - len(suffix)]) if name.endswith(suffix) else None
+
+
+def _drop_type(name: str) -> tuple[str, str]:
+    """A leading `<type>-`, where <type> is everything before the name's first dash."""
+    head, dash, rest = name.partition("-")
+    for kind in MAPPED_TYPES:
+        if head == kind.lower():
+            # ExternalDNS trims "<type>-" only if present: a bare "a" stays "a", type A.
+            return (rest if dash else name), kind
+    return name, ""
