@@ -43,21 +43,37 @@ W_TWO = ep("w.goldentooth.net", "A", "10.0.0.2", set_id="two", weight="20")
 OLD_FORMAT_ONLY = ep("foo.goldentooth.net", "A", "10.0.0.1", owner=ME, missing_txt=True)
 
 
-def summary(result: plan.Plan) -> dict[str, list[str]]:
-    """Each list holds record sets as `name TYPE [set-id]`: what the plan touches."""
+Row = tuple[str, tuple[str, ...], int, tuple[tuple[str, str], ...], str | None]
+
+
+def full(e: Endpoint) -> Row:
+    """A record set as Route53 would hold it, plus the Service it is written for: an update
+    that carried the old targets, TTL or routing would not compare equal."""
+    return (e.describe(), e.targets, e.ttl, e.properties, e.label(endpoint.RESOURCE))
+
+
+def summary(result: plan.Plan) -> dict[str, list[Row]]:
+    """What the plan does, per kind of change; updates as the values they write."""
     return {
-        "create": [e.describe() for e in result.creates],
-        "update": [u.new.describe() for u in result.updates],
-        "delete": [e.describe() for e in result.deletes],
-        "repair": [e.describe() for e in result.repairs],
-        "skip": [s.endpoint.describe() for s in result.skipped],
+        "create": [full(e) for e in result.creates],
+        "update": [full(u.new) for u in result.updates],
+        "delete": [full(e) for e in result.deletes],
+        "repair": [full(e) for e in result.repairs],
+        "skip": [full(s.endpoint) for s in result.skipped],
     }
 
 
 def expect(create=(), update=(), delete=(), repair=(), skip=()):  # type: ignore[no-untyped-def]
-    return {"create": [e.describe() for e in create], "update": [e.describe() for e in update],
-            "delete": [e.describe() for e in delete], "repair": [e.describe() for e in repair],
-            "skip": [e.describe() for e in skip]}
+    return {"create": [full(e) for e in create], "update": [full(e) for e in update],
+            "delete": [full(e) for e in delete], "repair": [full(e) for e in repair],
+            "skip": [full(e) for e in skip]}
+
+
+def test_update_keeps_the_record_it_replaces_as_old() -> None:
+    result = plan.calculate([FOO_A_1_MINE], [FOO_A_2], policy="sync", owner_id=ME)
+
+    (update,) = result.updates
+    assert (full(update.old), full(update.new)) == (full(FOO_A_1_MINE), full(FOO_A_2))
 
 
 CASES = [
