@@ -1,8 +1,10 @@
 """The plan: what to change in one zone, decided from what is there and what is wanted.
 
 Pure: no boto3, no kubernetes, no clock. Record sets are compared per (name, SetIdentifier)
-and then per type (REFERENCE.md section 5). `current` carries the registry's labels
-(`owner`, `resource`, `txt-missing`); `desired` carries `resource`.
+and then per type, as ExternalDNS's plan does (docs/externaldns-txt-registry.md). `current`
+carries the registry's labels (`owner`, `resource`, `txt-missing`); `desired` carries
+`resource`. Where a (name, SetIdentifier) is wanted as CNAME and as another type, the CNAME
+is dropped (a CNAME cannot share its name; ExternalDNS keeps the A/AAAA too).
 
 Decision table, for one desired record set D and the current set C of the same key:
 
@@ -13,8 +15,10 @@ Decision table, for one desired record set D and the current set C of the same k
 | yes       | yes   | yes      | update (UPSERT)        | nothing     |
 | yes       | no    | -        | skip, reported         | skip        |
 
-(*) only when no record of any type is at the name, or every one there is ours; otherwise
-skipped and reported ("differs" also covers a changed `resource` label).
+(*) only when no record of any type is at the (name, SetIdentifier), or every one there is
+ours; otherwise skipped and reported ("differs" also covers a changed `resource` label).
+Records at the name with another SetIdentifier do not block: weighted sets of several owners
+share a name (Route53 itself refuses a set that mixes routing policies).
 
 A current set we own that no Service wants is deleted under `sync` only. A record we own
 whose new-format TXT is missing (owned through an old-format TXT) gets its TXT re-created.
@@ -26,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.endpoint import OWNER, RESOURCE, Endpoint, Key
+from reconciler.endpoint import CNAME, OWNER, RESOURCE, Endpoint, Key
 
 TXT_MISSING = "txt-missing"
 
@@ -67,12 +71,13 @@ def calculate(
 ) -> Plan:
     """Creates, updates, deletes and TXT repairs that bring `current` to `desired`."""
     have = {record.key: record for record in current}
-    at_name: dict[str, list[Endpoint]] = defaultdict(list)
+    at_row: dict[tuple[str, str], list[Endpoint]] = defaultdict(list)
     for record in have.values():
-        at_name[record.dnsname].append(record)
+        at_row[(record.dnsname, record.set_identifier)].append(record)
     want: dict[Key, Endpoint] = {}
     for record in desired:
         want.setdefault(record.key, record.with_labels(**{OWNER: owner_id}))
+    want = _without_conflicting_cnames(want)
 
     creates: list[Endpoint] = []
     updates: list[Update] = []
@@ -81,7 +86,8 @@ def calculate(
     for key, wanted in sorted(want.items()):
         existing = have.get(key)
         if existing is None:
-            blockers = [r for r in at_name[wanted.dnsname] if r.label(OWNER) != owner_id]
+            blockers = [r for r in at_row[(wanted.dnsname, wanted.set_identifier)]
+                        if r.label(OWNER) != owner_id]
             if blockers:
                 skipped.append(Skip(wanted, _taken(blockers[0])))
             else:
@@ -102,6 +108,16 @@ def calculate(
         deletes = [record for key, record in sorted(have.items())
                    if key not in want and record.label(OWNER) == owner_id]
     return Plan(tuple(creates), tuple(updates), tuple(deletes), tuple(repairs), tuple(skipped))
+
+
+def _without_conflicting_cnames(want: dict[Key, Endpoint]) -> dict[Key, Endpoint]:
+    """RFC 1034 3.6.2: a CNAME holds its name alone. Wanted together with another type at one
+    (name, SetIdentifier), the CNAME gives way, as in ExternalDNS's conflict resolver."""
+    types: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for name, kind, set_id in want:
+        types[(name, set_id)].add(kind)
+    return {key: record for key, record in want.items()
+            if not (key[1] == CNAME and len(types[(key[0], key[2])]) > 1)}
 
 
 def _taken(record: Endpoint) -> str:

@@ -86,8 +86,10 @@ class View:
 
 # ---- names ------------------------------------------------------------------------------
 
-def mapper(settings: RegistrySettings) -> txtname.Mapper:
-    return txtname.Mapper.of(settings.prefix, settings.suffix, settings.wildcard_replacement)
+def mapper(settings: RegistrySettings,
+           types: tuple[str, ...] = txtname.MAPPED_TYPES) -> txtname.Mapper:
+    return txtname.Mapper.of(settings.prefix, settings.suffix, settings.wildcard_replacement,
+                             types)
 
 
 def txt_name(dnsname: str, record_type: str, settings: RegistrySettings, *,
@@ -154,9 +156,11 @@ def decrypt(text: str, key: bytes) -> tuple[str, bytes] | None:
 
 # ---- read -------------------------------------------------------------------------------
 
-def read(records: Iterable[Endpoint], settings: RegistrySettings) -> View:
-    """The zone's managed record sets labelled with their ownership, as ExternalDNS reads it."""
-    names = mapper(settings)
+def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
+         mapped_types: tuple[str, ...] = txtname.MAPPED_TYPES) -> View:
+    """The zone's managed record sets labelled with their ownership, as ExternalDNS reads it
+    (`mapped_types`: the release's list of types its mapper knows)."""
+    names = mapper(settings, mapped_types)
     txts: dict[Key, Endpoint] = {}
     managed: list[Endpoint] = []
     mapped: dict[Key, Endpoint] = {}  # (record name, type or "", set id) -> its TXT

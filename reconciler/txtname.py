@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 RECORD_TYPE_TOKEN = "%{record_type}"
 
-# The types ExternalDNS's mapper recognises before a dash, in the order it tries them
-# (latest release; v0.14 knows only the first four, see the doc's "Versions" section).
+# The types ExternalDNS's mapper recognises before a dash, in the order it tries them: the
+# latest release's, and v0.14's. dnsgate reads with the latest's, which calls fewer records
+# owned (docs/externaldns-txt-registry.md, "Reading").
 MAPPED_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "PTR", "SRV", "NAPTR", "TXT", "DNAME", "TLSA")
+V0_14_MAPPED_TYPES = MAPPED_TYPES[:4]
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,13 @@ class Mapper:
     wildcard_replacement: str = ""
     lookup_replacement: str = ""
     """The replacement as given: the registry looks records up with it unchanged."""
+    types: tuple[str, ...] = MAPPED_TYPES
 
     @classmethod
-    def of(cls, prefix: str, suffix: str, wildcard_replacement: str) -> Mapper:
+    def of(cls, prefix: str, suffix: str, wildcard_replacement: str,
+           types: tuple[str, ...] = MAPPED_TYPES) -> Mapper:
         return cls(prefix.lower(), suffix.lower(), wildcard_replacement.lower(),
-                   wildcard_replacement)
+                   wildcard_replacement, types)
 
     @property
     def templated(self) -> bool:
@@ -92,7 +96,7 @@ class Mapper:
     def _drop_affix(self, name: str) -> tuple[str, str] | None:
         prefix, suffix = self.prefix, self.suffix
         if self.templated:
-            for kind in MAPPED_TYPES:
+            for kind in self.types:
                 typed_prefix = prefix.replace(RECORD_TYPE_TOKEN, kind.lower())
                 typed_suffix = suffix.replace(RECORD_TYPE_TOKEN, kind.lower())
                 if not suffix and name.startswith(typed_prefix):
@@ -102,15 +106,14 @@ class Mapper:
             prefix = prefix.replace(RECORD_TYPE_TOKEN, "")
             suffix = suffix.replace(RECORD_TYPE_TOKEN, "")
         if not self.suffix:
-            return _drop_type(name[len(prefix):]) if name.startswith(prefix) else None
-        return _drop_type(name[: len(name) - len(suffix)]) if name.endswith(suffix) else None
+            return self._drop_type(name[len(prefix):]) if name.startswith(prefix) else None
+        return self._drop_type(name[: len(name) - len(suffix)]) if name.endswith(suffix) else None
 
-
-def _drop_type(name: str) -> tuple[str, str]:
-    """A leading `<type>-`, where <type> is everything before the name's first dash."""
-    head, dash, rest = name.partition("-")
-    for kind in MAPPED_TYPES:
-        if head == kind.lower():
-            # ExternalDNS trims "<type>-" only if present: a bare "a" stays "a", type A.
-            return (rest if dash else name), kind
-    return name, ""
+    def _drop_type(self, name: str) -> tuple[str, str]:
+        """A leading `<type>-`, where <type> is everything before the name's first dash."""
+        head, dash, rest = name.partition("-")
+        for kind in self.types:
+            if head == kind.lower():
+                # ExternalDNS trims "<type>-" only if present: a bare "a" stays "a", type A.
+                return (rest if dash else name), kind
+        return name, ""

@@ -40,6 +40,9 @@ W_ONE = ep("w.goldentooth.net", "A", "10.0.0.1", set_id="one", weight="10")
 W_ONE_MINE = ep("w.goldentooth.net", "A", "10.0.0.1", set_id="one", weight="10", owner=ME)
 W_ONE_HEAVIER = ep("w.goldentooth.net", "A", "10.0.0.1", set_id="one", weight="20")
 W_TWO = ep("w.goldentooth.net", "A", "10.0.0.2", set_id="two", weight="20")
+W_TWO_OTHERS = ep("w.goldentooth.net", "A", "10.0.0.2", set_id="two", weight="20", owner=OTHER)
+FOO_CNAME = ep("foo.goldentooth.net", "CNAME", "lb.example.com")
+FOO_CNAME_MINE = ep("foo.goldentooth.net", "CNAME", "lb.example.com", owner=ME)
 OLD_FORMAT_ONLY = ep("foo.goldentooth.net", "A", "10.0.0.1", owner=ME, missing_txt=True)
 
 
@@ -98,6 +101,12 @@ CASES = [
      expect(create=[W_ONE, W_TWO])),
     ("weight_change_updates_one_set", [W_ONE_MINE], [W_ONE_HEAVIER, W_TWO], "sync",
      expect(create=[W_TWO], update=[W_ONE_HEAVIER])),
+    ("weighted_set_of_another_owner_does_not_block_ours", [W_TWO_OTHERS], [W_ONE], "sync",
+     expect(create=[W_ONE])),
+    ("cname_gives_way_to_another_type_wanted_at_its_name", [], [FOO_CNAME, FOO_A_1], "sync",
+     expect(create=[FOO_A_1])),
+    ("own_cname_deleted_when_another_type_is_wanted_too", [FOO_CNAME_MINE],
+     [FOO_CNAME, FOO_A_1], "sync", expect(create=[FOO_A_1], delete=[FOO_CNAME_MINE])),
     ("missing_txt_recreated_for_owned_record", [OLD_FORMAT_ONLY], [FOO_A_1], "sync",
      expect(repair=[FOO_A_1])),
     ("upsert_only_updates_but_never_deletes", [FOO_A_1_MINE, BAR_A_MINE], [FOO_A_2],

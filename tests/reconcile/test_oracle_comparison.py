@@ -1,0 +1,193 @@
+"""dnsgate's registry and plan against ExternalDNS's own (devstack/oracle), release by release.
+
+For each generated case (tests/reconcile/zones.py) both answer, and the answers are compared
+where it matters, in Route53's terms:
+
+1. reading: the owner and resource dnsgate reads for every record equal ExternalDNS's
+   (read with the release's own list of mapped types);
+2. outcome: applying each side's changes to the zone as Route53 would (a group lands whole or
+   not at all) leaves the same A/AAAA/CNAME record sets with the same owners.
+
+Differences the README lists under "Deliberate differences from ExternalDNS" are excused,
+each by its own rule below, for the records it concerns and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from devstack import oracle
+from reconciler import endpoint, registry, txtname
+from reconciler.endpoint import Endpoint, Key
+from tests.reconcile import zones
+from tests.reconcile.zones import Case
+
+EXAMPLES = 2000
+
+Row = tuple[str, str]  # (name, set identifier): ExternalDNS plans per row
+
+
+@pytest.fixture(scope="module", params=oracle.VERSIONS)
+def external_dns(request: pytest.FixtureRequest) -> Iterator[oracle.Oracle]:
+    with oracle.Oracle(request.param) as running:
+        yield running
+
+
+def mapped_types(version: str) -> tuple[str, ...]:
+    return txtname.V0_14_MAPPED_TYPES if version == oracle.SEED else txtname.MAPPED_TYPES
+
+
+def ownership(records: list[Endpoint] | tuple[Endpoint, ...]) -> dict[Key, tuple[str | None, ...]]:
+    return {r.key: (r.label(endpoint.OWNER), r.label(endpoint.RESOURCE)) for r in records
+            if r.record_type in endpoint.MANAGED_TYPES}
+
+
+def row(key: Key) -> Row:
+    return key[0], key[2]
+
+
+# ---- deliberate differences, each excusing the rows it concerns --------------------------
+
+def ambiguous_rows(records: Iterable[Endpoint], case: Case) -> set[Row]:
+    """A wildcard and a record named like its replacement share one TXT: dnsgate owns
+    neither, ExternalDNS both (before or after either side's changes)."""
+    names = registry.mapper(case.settings)
+    seen: dict[Key, set[Key]] = {}
+    for record in records:
+        if record.record_type in endpoint.MANAGED_TYPES:
+            lookup = (names.lookup_name(record.dnsname), record.record_type,
+                      record.set_identifier)
+            seen.setdefault(lookup, set()).add(record.key)
+    return {row(key) for keys in seen.values() if len(keys) > 1 for key in keys}
+
+
+def difference_rows(case: Case, version: str) -> set[Row]:
+    excused = ambiguous_rows([*case.zone, *case.desired], case)
+    if version == oracle.SEED:
+        # v0.14 reads `mx-foo` as an old-format TXT; dnsgate, as v0.23, as `foo` type MX.
+        latest = ownership(registry.read(case.zone, case.settings).endpoints)
+        seed = ownership(registry.read(case.zone, case.settings,
+                                       mapped_types=txtname.V0_14_MAPPED_TYPES).endpoints)
+        excused |= {row(key) for key in latest if latest[key] != seed[key]}
+    return excused
+
+
+def refused_rows(applied: zones.Applied, case: Case) -> set[Row]:
+    """ExternalDNS sends changes Route53 refuses: a TXT CREATE where that TXT is, a DELETE of
+    a TXT that is not there (or not with the value it regenerated), v0.14's old-format TXT
+    beside a CNAME. It then loses every change at that name (its AWS provider retries a
+    refused batch name by name); dnsgate writes TXTs against what it read and isolates a
+    refusal to the one record's group."""
+    return _rows_of((refusal.group for refusal in applied.refused), case)
+
+
+def colliding_rows(applied: zones.Applied, case: Case) -> set[Row]:
+    """A wanted record named like another's TXT (CNAME `a-team` and the TXT of A `team`)
+    cannot both be: whichever Route53 gets first stays, and the sides send them in another
+    order. And dnsgate leaves a TXT that is not its own where it is, so its group fails."""
+    return _rows_of((r.group for r in applied.refused
+                     if r.reason.endswith(("beside a CNAME", "mixing routing policies"))
+                     or (r.reason.startswith("CREATE of existing")
+                         and r.record.record_type == endpoint.TXT)), case)
+
+
+def _rows_of(groups: Iterable[list[zones.Action]], case: Case) -> set[Row]:
+    names = registry.mapper(case.settings)
+    rows: set[Row] = set()
+    for group in groups:
+        for _, record in group:
+            owned = names.record_of(record.dnsname) if record.record_type == endpoint.TXT else None
+            rows.add((owned[0] if owned else record.dnsname, record.set_identifier))
+    return rows
+
+
+def hijacked_rows(answer: dict[str, Any], case: Case) -> set[Row]:
+    """v0.14 also writes old-format TXTs, and an old-format TXT for `a-team` is where the
+    new-format TXT of `team` lives: read back, it claims `team`, which v0.14 never made.
+    dnsgate writes only the new format."""
+    names = registry.mapper(case.settings)
+    rows: set[Row] = set()
+    for raw in (answer.get("create") or []) + (answer.get("update_new") or []):
+        written_for = (raw.get("labels") or {}).get("ownedRecord")
+        if raw["type"] != endpoint.TXT or not written_for:
+            continue
+        read_as = names.record_of(raw["name"])
+        if read_as is not None and read_as[0] != written_for:
+            rows.add((read_as[0], raw.get("set_identifier") or ""))
+    return rows
+
+
+# ---- the comparison ----------------------------------------------------------------------
+
+def differences(case: Case, answer: dict[str, Any], version: str) -> list[str]:
+    if answer.get("error"):
+        return [f"ExternalDNS refused the case: {answer['error']}"]
+    excused = difference_rows(case, version)
+    found: list[str] = []
+
+    theirs = ownership([zones.from_json(raw) for raw in answer["current"] or ()])
+    ours = ownership(registry.read(case.zone, case.settings,
+                                   mapped_types=mapped_types(version)).endpoints)
+    for key in sorted(set(ours) | set(theirs)):
+        if row(key) not in excused and ours.get(key) != theirs.get(key):
+            found.append(f"reading {key}: dnsgate {ours.get(key)}, ExternalDNS {theirs.get(key)}")
+
+    ours_applied = zones.apply(case.zone, zones.dnsgate_groups(case))
+    theirs_applied = zones.apply(case.zone, zones.oracle_groups(answer))
+    excused |= refused_rows(theirs_applied, case) | colliding_rows(ours_applied, case)
+    excused |= hijacked_rows(answer, case)
+    excused |= ambiguous_rows([*ours_applied.zone.values(), *theirs_applied.zone.values()], case)
+    ours_final = {k: r for k, r in ours_applied.zone.items()
+                  if r.record_type in endpoint.MANAGED_TYPES}
+    theirs_final = {k: r for k, r in theirs_applied.zone.items()
+                    if r.record_type in endpoint.MANAGED_TYPES}
+    ours_owner = owners(ours_applied.zone.values(), case)
+    theirs_owner = owners(theirs_applied.zone.values(), case)
+    for key in sorted(set(ours_final) | set(theirs_final)):
+        if row(key) in excused:
+            continue
+        if ours_final.get(key) != theirs_final.get(key):
+            found.append(f"outcome {key}: dnsgate {describe(ours_final.get(key))}, "
+                         f"ExternalDNS {describe(theirs_final.get(key))}")
+        elif ours_owner.get(key) != theirs_owner.get(key):
+            found.append(f"owner of {key}: dnsgate {ours_owner.get(key)}, "
+                         f"ExternalDNS {theirs_owner.get(key)}")
+    if found:
+        found += [f"  dnsgate refused: {r.reason}" for r in ours_applied.refused]
+        found += [f"  ExternalDNS refused: {r.reason}" for r in theirs_applied.refused]
+    return found
+
+
+def owners(records: object, case: Case) -> dict[Key, str | None]:
+    view = registry.read(list(records), case.settings)  # type: ignore[call-overload]
+    return {r.key: r.label(endpoint.OWNER) for r in view.endpoints}
+
+
+def describe(record: Endpoint | None) -> str:
+    if record is None:
+        return "absent"
+    return f"{','.join(record.targets)} ttl {record.ttl} {dict(record.properties)}"
+
+
+def explain(case: Case) -> str:
+    lines = [f"settings: {case.settings}", f"policy: {case.policy}", "zone:"]
+    lines += [f"  {r.describe()} {r.targets} ttl={r.ttl} {dict(r.properties)}" for r in case.zone]
+    lines += ["desired:"]
+    lines += [f"  {r.describe()} {r.targets} ttl={r.ttl} {dict(r.labels)}" for r in case.desired]
+    return "\n".join(lines)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=zones.cases())
+def test_dnsgate_decides_as_external_dns(external_dns: oracle.Oracle, case: Case) -> None:
+    answer = external_dns.ask(zones.request(case))
+
+    found = differences(case, answer, external_dns.version)
+
+    assert not found, f"ExternalDNS {external_dns.version}:\n" + "\n".join(found) + (
+        "\n" + explain(case))
