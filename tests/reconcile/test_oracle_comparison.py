@@ -181,6 +181,7 @@ def explain(case: Case) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.timeout(1800)  # thousands of examples, on a busy 2-core machine
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(case=zones.cases())

@@ -30,6 +30,10 @@ AFFIXES = (("", ""), ("txt-", ""), ("_own.", ""), ("%{record_type}-", ""),
 TARGETS = {endpoint.A: ("10.4.11.1", "10.4.11.2"),
            endpoint.AAAA: ("2001:db8::1", "2001:db8::2"),
            endpoint.CNAME: ("lb1.example.org", "lb2.example.org")}
+# TXT names that are ownership names only under some affix, or look like one
+LOOK_ALIKE_TXTS = ("a-a-team", "txt-a-team", "txt-team", "_own.a-team", "_own.team", "team-own",
+                   "a-team-own", "a.team", "aaaa.team", "team-a", "cname-team-own", "a-wild",
+                   "a-*", "mx-team", "a-mx-team", "txt-txt-team", "-team")
 RESOURCES = ("service/web/team", "service/web/www", "service/other/team")
 POLICIES = ("sync", "upsert-only", "create-only")
 
@@ -42,36 +46,56 @@ class Case:
     policy: str
 
 
-names = st.sampled_from(FIRST_LABELS).map(lambda first: f"{first}.{ZONE}")
+# Strategies are built once: hypothesis validates each new strategy object it draws from,
+# which would cost more than the test itself.
+names = st.sampled_from([f"{first}.{ZONE}" for first in FIRST_LABELS])
+kinds = st.sampled_from(endpoint.MANAGED_TYPES)
+set_ids = st.sampled_from(("", "", "blue", "green"))
+weights = st.sampled_from(("10", "20"))
+ttls = st.sampled_from((60, 300))
+resources = st.sampled_from(RESOURCES)
+target_lists = {kind: st.lists(st.sampled_from(TARGETS[kind]), min_size=1,
+                               max_size=1 if kind == endpoint.CNAME else 2, unique=True)
+                for kind in endpoint.MANAGED_TYPES}
+affixes = st.sampled_from(AFFIXES)
+replacements = st.sampled_from(("", "wild"))
+owners = st.sampled_from((ME, ME, OTHER, None))
+ordinary_values = st.sampled_from(('"v=spf1 -all"', '"heritage=other,external-dns/owner=me"'))
+formats = st.sampled_from(("none", "new", "new", "old", "both"))
+stray_txts = st.lists(st.tuples(st.sampled_from(FIRST_LABELS), st.sampled_from(("A", "AAAA", ""))),
+                      max_size=3)
+look_alikes = st.lists(st.tuples(st.sampled_from(LOOK_ALIKE_TXTS), st.sampled_from(("", "blue"))),
+                       max_size=2)
+policies = st.sampled_from(POLICIES)
 
 
 @st.composite
 def records(draw: st.DrawFn, *, resource: bool = False) -> Endpoint:
-    kind = draw(st.sampled_from(endpoint.MANAGED_TYPES))
-    set_id = draw(st.sampled_from(("", "", "blue", "green")))
-    properties = {endpoint.WEIGHT: draw(st.sampled_from(("10", "20")))} if set_id else {}
-    targets = draw(st.lists(st.sampled_from(TARGETS[kind]), min_size=1,
-                            max_size=1 if kind == endpoint.CNAME else 2, unique=True))
-    labels = {endpoint.RESOURCE: draw(st.sampled_from(RESOURCES))} if resource else {}
-    return endpoint.make(draw(names), kind, targets, ttl=draw(st.sampled_from((60, 300))),
+    kind = draw(kinds)
+    set_id = draw(set_ids)
+    properties = {endpoint.WEIGHT: draw(weights)} if set_id else {}
+    labels = {endpoint.RESOURCE: draw(resources)} if resource else {}
+    return endpoint.make(draw(names), kind, draw(target_lists[kind]), ttl=draw(ttls),
                          set_identifier=set_id, properties=properties, labels=labels)
+
+
+zone_records = st.lists(records(), max_size=5)
+desired_records = st.lists(records(resource=True), max_size=5)
 
 
 @st.composite
 def settings(draw: st.DrawFn) -> RegistrySettings:
-    prefix, suffix = draw(st.sampled_from(AFFIXES))
+    prefix, suffix = draw(affixes)
     return RegistrySettings(
-        owner_id=ME, prefix=prefix, suffix=suffix,
-        wildcard_replacement=draw(st.sampled_from(("", "wild"))),
+        owner_id=ME, prefix=prefix, suffix=suffix, wildcard_replacement=draw(replacements),
         aes_key=AES_KEY if draw(st.integers(0, 9)) == 0 else None)
 
 
-@st.composite
 def txt_value(draw: st.DrawFn, settings: RegistrySettings) -> str:
-    owner = draw(st.sampled_from((ME, ME, OTHER, None)))
+    owner = draw(owners)
     if owner is None:
-        return draw(st.sampled_from(('"v=spf1 -all"', '"heritage=other,external-dns/owner=me"')))
-    labels = {endpoint.OWNER: owner, endpoint.RESOURCE: draw(st.sampled_from(RESOURCES))}
+        return draw(ordinary_values)
+    labels = {endpoint.OWNER: owner, endpoint.RESOURCE: draw(resources)}
     sealed = settings.aes_key is not None and draw(st.booleans())
     return registry.encode(labels, settings.aes_key if sealed else None)
 
@@ -80,31 +104,30 @@ def txt_value(draw: st.DrawFn, settings: RegistrySettings) -> str:
 def cases(draw: st.DrawFn) -> Case:
     chosen = draw(settings())
     zone: dict[Key, Endpoint] = {}
-    for record in draw(st.lists(records(), max_size=5)):
+    for record in draw(zone_records):
         zone[record.key] = record
-        formats = draw(st.sampled_from(("none", "new", "new", "old", "both")))
-        txt_names = {"new": [registry.txt_name(record.dnsname, record.record_type, chosen)],
-                     "old": [registry.txt_name(record.dnsname, "", chosen, new_format=False)],
-                     "both": [registry.txt_name(record.dnsname, record.record_type, chosen),
-                              registry.txt_name(record.dnsname, "", chosen, new_format=False)],
-                     "none": []}[formats]
+        new = registry.txt_name(record.dnsname, record.record_type, chosen)
+        old = registry.txt_name(record.dnsname, "", chosen, new_format=False)
+        txt_names = {"new": [new], "old": [old], "both": [new, old], "none": []}[draw(formats)]
         for name in txt_names:
-            txt = ownership_txt(name, draw(txt_value(chosen)), record)
+            txt = ownership_txt(name, txt_value(draw, chosen), record)
             zone[txt.key] = txt
     # TXTs at names that look like ownership names of names nobody has
-    for first in draw(st.lists(st.sampled_from(FIRST_LABELS), max_size=3)):
-        kind = draw(st.sampled_from(("A", "AAAA", "")))
+    for first, kind in draw(stray_txts):
         name = registry.txt_name(f"{first}.{ZONE}", kind, chosen, new_format=bool(kind))
-        txt = endpoint.make(name, endpoint.TXT, [draw(txt_value(chosen))])
+        txt = endpoint.make(name, endpoint.TXT, [txt_value(draw, chosen)])
+        zone.setdefault(txt.key, txt)
+    for first, set_id in draw(look_alikes):
+        txt = endpoint.make(f"{first}.{ZONE}", endpoint.TXT, [txt_value(draw, chosen)],
+                            set_identifier=set_id)
         zone.setdefault(txt.key, txt)
     # A valid zone: a CNAME holds its name alone (Route53 refuses anything beside it).
     cnames = {name for name, kind, _ in zone if kind == endpoint.CNAME}
     zone = {key: r for key, r in zone.items() if key[0] not in cnames or key[1] == endpoint.CNAME}
     desired: dict[Key, Endpoint] = {}
-    for record in draw(st.lists(records(resource=True), max_size=5)):
+    for record in draw(desired_records):
         desired.setdefault(record.key, record)
-    return Case(tuple(zone.values()), tuple(desired.values()), chosen,
-                draw(st.sampled_from(POLICIES)))
+    return Case(tuple(zone.values()), tuple(desired.values()), chosen, draw(policies))
 
 
 def ownership_txt(name: str, value: str, record: Endpoint) -> Endpoint:
