@@ -10,12 +10,21 @@ package every deployable builds on, with no import from it back into the deploya
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
 COMMANDS_GROUP = "dnsgate.commands"
+
+
+# Secrets a subcommand must never be given. The webhook shares the settings ConfigMap with
+# the reconciler, so a TXT encryption key found here came from that ConfigMap (or was put in
+# the webhook's pod): either way it is where it must not be.
+FORBIDDEN_ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "webhook": ("DNSGATE_TXT_ENCRYPT_AES_KEY",),
+}
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -43,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in FORBIDDEN_ENVIRONMENT.get(args.command, ()):
+        if name in os.environ:
+            print(f"dnsgate {args.command}: error: {name} is set in its environment; the TXT "
+                  "encryption key belongs in a Secret only the reconciler reads, never in the "
+                  "settings ConfigMap or the webhook's pod", file=sys.stderr)
+            return 2
     result: int = args._module.run(args)
     return result
 

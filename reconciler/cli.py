@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--txt-encrypt-enabled", action="store_true",
               help="encrypt ownership TXT values (needs --txt-encrypt-aes-key)")
     flags.add(parser, "--txt-encrypt-aes-key", default="",
-              help="AES-256-GCM key for TXT values: 32 bytes, raw or base64; enables encryption")
+              help="AES-256-GCM key for TXT values: 32 bytes, raw or base64 (from a Secret, "
+                   "never a ConfigMap; needs --txt-encrypt-enabled)")
+    flags.add(parser, "--txt-encrypt-aes-key-file", default="",
+              help="read the AES key from this file, e.g. a mounted Secret")
     flags.add(parser, "--aws-zone-type", default="",
               help='only zones of this type: public, private, or "" for both')
     flags.add(parser, "--zone-id-filter", action="append", metavar="ZONE_ID",

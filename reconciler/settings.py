@@ -92,9 +92,14 @@ def from_args(args: argparse.Namespace) -> Settings:
     if args.aws_zone_type not in ZONE_TYPES:
         raise ConfigError(f'--aws-zone-type "{args.aws_zone_type}" is not a zone type; use '
                           'public, private, or "" for both')
-    if args.txt_encrypt_enabled and not args.txt_encrypt_aes_key:
-        raise ConfigError("--txt-encrypt-enabled needs --txt-encrypt-aes-key (32 bytes, raw or "
-                          "base64)")
+    key_text = _aes_key_text(args)
+    if args.txt_encrypt_enabled and not key_text:
+        raise ConfigError("--txt-encrypt-enabled needs --txt-encrypt-aes-key or "
+                          "--txt-encrypt-aes-key-file (32 bytes, raw or base64)")
+    if key_text and not args.txt_encrypt_enabled:
+        raise ConfigError("an AES key is set (--txt-encrypt-aes-key or its file) but "
+                          "--txt-encrypt-enabled is not; set both to encrypt TXT values, or "
+                          "neither")
     if args.txt_owner_id == "":
         raise ConfigError('--txt-owner-id "" is empty; give the owner id your zone\'s TXT '
                           "records carry, e.g. external-dns-external-dns")
@@ -110,7 +115,7 @@ def from_args(args: argparse.Namespace) -> Settings:
             prefix=args.txt_prefix,
             suffix=args.txt_suffix,
             wildcard_replacement=args.txt_wildcard_replacement,
-            aes_key=aes_key(args.txt_encrypt_aes_key) if args.txt_encrypt_aes_key else None,
+            aes_key=aes_key(key_text) if key_text else None,
         ),
         route53=Route53Settings(
             domains=domains,
@@ -137,6 +142,23 @@ def _leader_election(args: argparse.Namespace) -> LeaderElectionSettings | None:
             retry_period=args.retry_period)
     except ValueError as exc:
         raise ConfigError(f"--lease-duration, --renew-deadline, --retry-period: {exc}") from exc
+
+
+def _aes_key_text(args: argparse.Namespace) -> str:
+    """The key from the flag (its environment variable filled from a Secret by
+    `secretKeyRef`) or from a file (a mounted Secret); giving both is refused."""
+    path = getattr(args, "txt_encrypt_aes_key_file", "")
+    if not path:
+        return str(args.txt_encrypt_aes_key)
+    if args.txt_encrypt_aes_key:
+        raise ConfigError("--txt-encrypt-aes-key and --txt-encrypt-aes-key-file are both set; "
+                          "give the key once")
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError as exc:
+        raise ConfigError(f'--txt-encrypt-aes-key-file "{path}" cannot be read '
+                          f"({exc.strerror}); mount the Secret holding the key there") from exc
 
 
 def aes_key(value: str) -> bytes:

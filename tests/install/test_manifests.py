@@ -120,6 +120,25 @@ def test_service_account_permissions(
     assert _can(kubectl, account, *request_) is allowed
 
 
+def test_txt_encryption_key_reaches_the_reconciler_alone_from_a_secret(kubectl) -> None:
+    rendered = [doc for doc in yaml.safe_load_all(kubectl("kustomize", str(MANIFESTS)).stdout)
+                if doc]
+    webhook = yaml.safe_dump([doc for doc in rendered
+                              if doc["metadata"]["name"] == "dnsgate-webhook"])
+    configmap = next(doc for doc in rendered if doc["kind"] == "ConfigMap")
+    reconciler = next(doc for doc in rendered if doc["metadata"]["name"] == "dnsgate-reconciler"
+                      and doc["kind"] == "Deployment")
+    (container,) = reconciler["spec"]["template"]["spec"]["containers"]
+    key = next(e for e in container["env"] if e["name"] == "DNSGATE_TXT_ENCRYPT_AES_KEY")
+
+    assert not any("AES" in name for name in configmap["data"])
+    assert key["valueFrom"]["secretKeyRef"] == {
+        "name": "dnsgate-txt-encryption", "key": "aes-key", "optional": True}
+    assert "Deployment" in webhook
+    assert "dnsgate-txt-encryption" not in webhook
+    assert "DNSGATE_TXT_ENCRYPT_AES_KEY" not in webhook
+
+
 def test_cert_manager_component_takes_over_the_certificate(kubectl) -> None:
     overlay = Path(__file__).parent / "overlays" / "cert-manager"
     rendered = [doc for doc in yaml.safe_load_all(kubectl("kustomize", str(overlay)).stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -53,8 +54,13 @@ def test_every_flag_also_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
     (["--policy", "delete-all"], '--policy "delete-all" is not a policy; use one of sync'),
     (["--aws-zone-type", "secret"], '--aws-zone-type "secret" is not a zone type'),
     (["--interval", "often"], '--interval "often" is not a positive duration'),
-    (["--txt-encrypt-aes-key", "short"], "neither 32 bytes nor base64 of 32 bytes"),
+    (["--txt-encrypt-enabled", "--txt-encrypt-aes-key", "short"],
+     "neither 32 bytes nor base64 of 32 bytes"),
     (["--txt-encrypt-enabled"], "--txt-encrypt-enabled needs --txt-encrypt-aes-key"),
+    (["--txt-encrypt-aes-key", "0123456789abcdef0123456789abcdef"],
+     "but --txt-encrypt-enabled is not; set both to encrypt TXT values, or neither"),
+    (["--txt-encrypt-enabled", "--txt-encrypt-aes-key-file", "/nonexistent/aes-key"],
+     '--txt-encrypt-aes-key-file "/nonexistent/aes-key" cannot be read'),
 ])
 def test_conflicting_or_bad_flags_fail_with_one_line(argv: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as caught:
@@ -74,6 +80,8 @@ def test_aes_key_raw_or_base64(value: str, key: bytes) -> None:
     (["--policy", "nope"], 'dnsgate reconcile: error: --policy "nope" is not a policy', 1),
     (["--txt-owner-id"], "dnsgate reconcile: error: argument --txt-owner-id: expected one "
                          "argument (see dnsgate reconcile --help)", 1),
+    (["--txt-encrypt-aes-key", "0123456789abcdef0123456789abcdef"],
+     "dnsgate reconcile: error: an AES key is set", 1),
     # Unknown flags are refused by the top-level parser (dnsgate/cli.py), in one line too.
     (["--no-such-flag"], "dnsgate: error: unrecognized arguments: --no-such-flag", 1),
 ])
@@ -85,3 +93,26 @@ def test_cli_exits_at_start_naming_the_flag(argv: list[str], line: str, lines: i
     assert result.stderr.splitlines()[-1].startswith(line)
     assert len(result.stderr.splitlines()) == lines
     assert result.stdout == ""
+
+
+def test_aes_key_read_from_a_mounted_secret_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    key_file = tmp_path / "aes-key"
+    key_file.write_text("0123456789abcdef0123456789abcdef\n")  # as `kubectl create secret` keeps it
+
+    parsed = parse("--txt-encrypt-enabled", "--txt-encrypt-aes-key-file", str(key_file))
+
+    assert parsed.registry.aes_key == b"0123456789abcdef0123456789abcdef"
+
+
+def test_webhook_refuses_to_start_holding_the_aes_key() -> None:
+    env = {**os.environ, "DNSGATE_TXT_ENCRYPT_AES_KEY": "0123456789abcdef0123456789abcdef"}
+    result = subprocess.run([sys.executable, "-m", "dnsgate", "webhook",
+                             "--domain-filter", "goldentooth.net", "--tls-cert-file", "tls.crt",
+                             "--tls-key-file", "tls.key"],
+                            capture_output=True, text=True, timeout=60, env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "dnsgate webhook: error: DNSGATE_TXT_ENCRYPT_AES_KEY is set in its environment; the "
+        "TXT encryption key belongs in a Secret only the reconciler reads, never in the "
+        "settings ConfigMap or the webhook's pod"]
