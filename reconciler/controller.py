@@ -211,7 +211,7 @@ class Controller:
         """(resource, reason) for each desired name that no managed zone holds."""
         zones = ", ".join(z.name for z in self.zones.zones) or "none"
         for e in desired.endpoints:
-            if _within(names, e.dnsname) and self.zones.zone_for(e.dnsname) is None:
+            if _within(names, e.dnsname) and not self.zones.zones_for(e.dnsname):
                 yield e.label(endpoint.RESOURCE) or "", (
                     f"no Route53 hosted zone dnsgate manages holds {e.dnsname} "
                     f"(managed zones: {zones})")
@@ -219,7 +219,7 @@ class Controller:
     def _wanted(self, desired: source.Desired, zone: Zone,
                 names: frozenset[str] | None) -> list[Endpoint]:
         return [e for e in desired.endpoints
-                if _within(names, e.dnsname) and self.zones.zone_for(e.dnsname) == zone]
+                if _within(names, e.dnsname) and zone in self.zones.zones_for(e.dnsname)]
 
     def _current(self, view: registry.View, names: frozenset[str] | None) -> list[Endpoint]:
         return [scoped for e in view.endpoints

@@ -189,3 +189,13 @@ def zone_for(name: str, zones: Sequence[Zone]) -> Zone | None:
     """The most specific zone that holds `name`, as Route53 resolves it."""
     holding = [z for z in zones if within(name, z.name)]
     return max(holding, key=lambda z: len(z.name)) if holding else None
+
+
+def zones_for(name: str, zones: Sequence[Zone]) -> tuple[Zone, ...]:
+    """Every zone a record for `name` is written to: each private zone that holds it and the
+    most specific public one, as ExternalDNS's AWS provider chooses (`suitableZones`, v0.14 to
+    v0.23). A split horizon (a public and a private zone of one name, `--aws-zone-type` empty)
+    so gets every record in both (docs/externaldns-txt-registry.md, "Zones")."""
+    holding = [z for z in zones if within(name, z.name)]
+    public = zone_for(name, [z for z in holding if not z.private])
+    return (*(z for z in holding if z.private), *((public,) if public else ()))

@@ -68,8 +68,8 @@ class ZoneCache:
     def records(self, zone: Zone) -> Iterable[Endpoint]:
         return self._records.get(zone.id, {}).values()
 
-    def zone_for(self, name: str) -> Zone | None:
-        return route53.zone_for(name, self.zones)
+    def zones_for(self, name: str) -> tuple[Zone, ...]:
+        return route53.zones_for(name, self.zones)
 
     def apply(self, zone: Zone, groups: Sequence[ChangeGroup],
               stop: threading.Event | None = None) -> Applied:

@@ -149,3 +149,25 @@ def test_zone_type_and_zone_id_filter_pick_the_zone_written(  # type: ignore[no-
 
     wait_for(lambda: ("split.goldentooth.net", "A", "") in zone_records(route53, target))
     assert zone_records(route53, other) == {}
+
+
+def test_split_horizon_public_and_private_zone_both_get_every_record(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, stack, route53, zone_id: str, reconciler,
+        kubectl) -> None:
+    from devstack import route53 as route53_server
+
+    private = route53_server.create_zone(stack.route53.url, "goldentooth.net", private=True)
+    reconciler()  # --aws-zone-type empty: both zones, as ExternalDNS writes both
+    metallb.create_service(kubeconfig, namespace, "inside",
+                           {ALPHA + "hostname": "inside.goldentooth.net"})
+    metallb.assign(kubeconfig, namespace, "inside", ["10.4.11.91"])
+    keys = {("inside.goldentooth.net", "A", ""), ("a-inside.goldentooth.net", "TXT", "")}
+
+    for zone in (zone_id, private):
+        records = wait_for(lambda z=zone: keys <= set(r := zone_records(route53, z)) and r)
+        assert values(records[("inside.goldentooth.net", "A", "")]) == ["10.4.11.91"]
+
+    kubectl("-n", namespace, "delete", "service", "inside")
+
+    for zone in (zone_id, private):
+        wait_for(lambda z=zone: not keys & set(zone_records(route53, z)))

@@ -171,3 +171,23 @@ def test_stop_finishes_the_batch_in_flight_and_sends_no_more() -> None:
 
     assert len(client.batches) == 1
     assert len(applied.landed) == 500 and applied.failed == ()
+
+
+PUBLIC = route53.Zone("Z1", "goldentooth.net", private=False)
+PRIVATE = route53.Zone("Z2", "goldentooth.net", private=True)
+SUB_PUBLIC = route53.Zone("Z3", "sub.goldentooth.net", private=False)
+SUB_PRIVATE = route53.Zone("Z4", "sub.goldentooth.net", private=True)
+OTHER = route53.Zone("Z5", "example.org", private=True)
+
+
+@pytest.mark.parametrize(("name", "zones", "expected"), [
+    ("www.goldentooth.net", [PUBLIC], [PUBLIC]),
+    ("www.goldentooth.net", [PUBLIC, PRIVATE], [PRIVATE, PUBLIC]),  # split horizon: both
+    ("www.sub.goldentooth.net", [PUBLIC, SUB_PUBLIC], [SUB_PUBLIC]),  # the nearest public
+    ("www.sub.goldentooth.net", [PUBLIC, PRIVATE, SUB_PUBLIC, SUB_PRIVATE],
+     [PRIVATE, SUB_PRIVATE, SUB_PUBLIC]),  # every private zone that holds it
+    ("www.goldentooth.net", [SUB_PUBLIC, OTHER], []),
+])
+def test_a_name_goes_to_every_private_zone_and_the_nearest_public_one(  # type: ignore[no-untyped-def]
+        name, zones, expected) -> None:
+    assert list(route53.zones_for(name, zones)) == expected
