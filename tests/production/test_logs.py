@@ -21,7 +21,7 @@ def test_json_log_has_one_line_per_change_and_no_secret(
 ) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
     reconciler = start_reconciler("--log-format=json", "--log-level=debug",
-                                  f"--txt-encrypt-aes-key={AES_KEY}")
+                                  "--txt-encrypt-enabled", f"--txt-encrypt-aes-key={AES_KEY}")
     services({"web": "web.goldentooth.net"})
     wait_for(lambda: ("a-web.goldentooth.net", "TXT") in zone(route53, zone_id), 20, "records")
     wait_for(lambda: '"action": "CREATE"' in reconciler.log(), 10, "the change lines")
