@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dnsgate import flags
+from dnsgate.errors import ConfigError
 
 HELP = "create, rotate and inject the webhook's serving certificate"
 
@@ -51,7 +52,7 @@ def _kubernetes() -> Any:
     try:
         kube.load_config()
     except kube.NoKubernetesAPI as exc:
-        raise SystemExit(f"dnsgate certs: {exc}") from exc
+        raise ConfigError(str(exc)) from exc
     return client
 
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from certs.stores import FileStore, SecretStore, Store
 
     if args.out_dir is None and args.secret is None:
-        raise SystemExit("dnsgate certs: give --out-dir, --secret or both")
+        raise ConfigError("give --out-dir, --secret or both: where to keep the certificate")
     configurations: list[tuple[inject.Kind, str]] = [
         *(("mutating", n) for n in [*args.webhook_config, *args.mutating_webhook_configuration]),
         *(("validating", n)
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         report = keeper.ensure(stores, wanted, configurations=configurations,
                                admission_api=admission_api)
     except inject.MissingConfiguration as exc:
-        raise SystemExit(f"dnsgate certs: {exc}") from exc
+        raise ConfigError(str(exc)) from exc
     for line in report.lines:
         print(line)
     return 0

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from dnsgate import flags
-from dnsgate.cli import OneLineErrors
+from dnsgate import errors, flags
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,12 +34,16 @@ def _say(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = OneLineErrors(
+    parser = flags.Parser(
         prog="python -m devstack",
         description="Run etcd, kube-apiserver and a Route53 server locally, for tests and demos.",
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    try:
+        args = parser.parse_args(argv)
+    except errors.ConfigError as exc:
+        return errors.report(exc)
+    return run(args)
 
 
 def run(args: argparse.Namespace) -> int:

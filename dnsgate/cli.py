@@ -5,6 +5,9 @@ Subcommands are declared in pyproject.toml as entry points of the group `dnsgate
 `run(args) -> int`, and imports its heavy dependencies (Flask, boto3, the kubernetes client)
 inside `run`, so `dnsgate --help` stays fast. Discovering them this way keeps `dnsgate` the
 package every deployable builds on, with no import from it back into the deployables.
+
+Whatever the subcommand, a configuration problem (a flag, a variable, a setting, found
+while parsing or while `run` starts) ends the process the same way: `errors.report`.
 """
 
 from __future__ import annotations
@@ -13,52 +16,67 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from importlib import metadata
-from typing import NoReturn
+
+from dnsgate import errors, externaldns, flags
 
 COMMANDS_GROUP = "dnsgate.commands"
-
 
 # Secrets a subcommand must never be given. The webhook shares the settings ConfigMap with
 # the reconciler, so a TXT encryption key found here came from that ConfigMap (or was put in
 # the webhook's pod): either way it is where it must not be.
 FORBIDDEN_ENVIRONMENT: dict[str, tuple[str, ...]] = {
-    "webhook": ("DNSGATE_TXT_ENCRYPT_AES_KEY",),
+    "webhook": ("DNSGATE_TXT_ENCRYPT_AES_KEY", "EXTERNAL_DNS_TXT_ENCRYPT_AES_KEY"),
 }
 
 
-class OneLineErrors(argparse.ArgumentParser):
-    """A bad flag fails at start with one clear line, not argparse's usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+def version() -> str:
+    return f"dnsgate {metadata.version('dnsgate')}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrors(
-        prog="dnsgate",
-        description="Stable Route53 names for Kubernetes Services.",
-    )
+def build_parser() -> flags.Parser:
+    parser = flags.Parser(prog="dnsgate", description="Stable Route53 names for Kubernetes "
+                                                      "Services.")
+    parser.add_argument("--version", action="version", version=version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=OneLineErrors)
+                                parser_class=flags.Parser)
     for entry in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         module = entry.load()
         sub_parser = sub.add_parser(entry.name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub_parser)
         sub_parser.set_defaults(_module=module)
+    # The commands share one ConfigMap: a variable is known if any of them reads it.
+    commands = list(sub.choices.values())
+    for name, command in sub.choices.items():
+        command.check_environment = partial(_check_environment, commands, name)
     return parser
 
 
+def _check_environment(commands: list[flags.Parser], name: str, args: argparse.Namespace) -> None:
+    flags.check_environment(commands, externaldns.refusal)
+    for variable in FORBIDDEN_ENVIRONMENT.get(name, ()):
+        if variable in os.environ:
+            raise errors.ConfigError(
+                f"{variable} is set in its environment; the TXT encryption key belongs in a "
+                "Secret only the reconciler reads, never in the settings ConfigMap or the "
+                "webhook's pod")
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line and environment, parsed and checked; `errors.ConfigError` if not."""
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    for name in FORBIDDEN_ENVIRONMENT.get(args.command, ()):
-        if name in os.environ:
-            print(f"dnsgate {args.command}: error: {name} is set in its environment; the TXT "
-                  "encryption key belongs in a Secret only the reconciler reads, never in the "
-                  "settings ConfigMap or the webhook's pod", file=sys.stderr)
-            return 2
-    result: int = args._module.run(args)
+    try:
+        args = parse(argv)
+    except errors.ConfigError as exc:
+        return errors.report(exc)
+    try:
+        result: int = args._module.run(args)
+    except errors.ConfigError as exc:
+        return errors.report(exc, f"dnsgate {args.command}")
     return result
 
 

@@ -2,7 +2,8 @@
 
 - `ConfigError` (fatal): bad flags or settings, no Kubernetes API configuration, AWS
   credentials missing or refused; no retry helps, so `dnsgate reconcile` exits with its
-  one-line message (status 2), at start or at the first Route53 call that meets them.
+  one-line message (status 2), at start or at the first Route53 call that meets them, as
+  every dnsgate command does (`dnsgate.errors`).
 - `TransientError`: Route53 throttling, a 5xx, a dropped connection; the call is retried on
   the shared backoff (`dnsgate.backoff`). When that runs out, a failed listing fails the
   sync (the loop goes on and resyncs sooner) and failed changes wait for their retry as
@@ -18,12 +19,14 @@ reporter, which each retry or log them and never stop the loop.
 
 from __future__ import annotations
 
+from dnsgate import errors
+
 
 class ReconcileError(Exception):
     """Base of every error the reconciler raises on purpose."""
 
 
-class ConfigError(ReconcileError):
+class ConfigError(ReconcileError, errors.ConfigError):
     """Settings that cannot work; the message is the one line the user sees."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnsgate import flags, logs
+from dnsgate.errors import ConfigError
 
 HELP = "serve the admission webhook over TLS"
 
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    flags.add(parser, "--domain-filter", action="append", required=True,
+    flags.add(parser, "--domain-filter", action="append", required=True, external_dns=True,
               help="manage only names in this domain (dot boundary; repeatable)")
-    flags.add(parser, "--exclude-domains", action="append",
+    flags.add(parser, "--exclude-domains", action="append", external_dns=True,
               help="never manage names in this domain (repeatable)")
     flags.add(parser, "--tls-cert-file", required=True, type=Path,
               help="PEM serving certificate; re-read for every new connection")
@@ -80,26 +81,27 @@ def run(args: argparse.Namespace) -> int:
     from webhook.settings import AdmissionSettings, ServingSettings
 
     if not 1 <= args.default_ttl <= 2**31 - 1:
-        raise SystemExit(f"--default-ttl {args.default_ttl}: use 1 to 2147483647 seconds")
+        raise ConfigError(f"--default-ttl {args.default_ttl} is out of range; use 1 to "
+                          "2147483647 seconds")
     if not args.certificate_check_interval > 0:
-        raise SystemExit(f"--certificate-check-interval {args.certificate_check_interval}: "
-                         "use a number of seconds above 0")
+        raise ConfigError(f"--certificate-check-interval {args.certificate_check_interval}: "
+                          "use a number of seconds above 0")
     try:
         api_client = watch.api_client()
     except Exception as exc:  # ConfigException, or a malformed kubeconfig
-        raise SystemExit(f"dnsgate webhook: cannot reach the Kubernetes API to watch "
-                         f"Services: {exc}") from exc
+        raise ConfigError(f"cannot reach the Kubernetes API to watch Services: {exc}") from exc
     logs.setup(args.log_level, args.log_format)
     renewer = None
     if args.certificate_secret:
         renewer = _keep_certificate(args, api_client)
     elif args.webhook_config:
-        raise SystemExit("dnsgate webhook: --webhook-config needs --certificate-secret (the "
-                         "CA it injects is the one kept in that Secret)")
-    for path in (args.tls_cert_file, args.tls_key_file):
+        raise ConfigError("--webhook-config needs --certificate-secret (the CA it injects is "
+                          "the one kept in that Secret)")
+    for flag, path in (("--tls-cert-file", args.tls_cert_file),
+                       ("--tls-key-file", args.tls_key_file)):
         if not path.is_file():
-            raise SystemExit(f"{path}: no such file; give --certificate-secret, or run "
-                             "`dnsgate certs --out-dir ...` first")
+            raise ConfigError(f"{flag} {path}: no such file; give --certificate-secret, or run "
+                              "`dnsgate certs --out-dir ...` first")
     admission = AdmissionSettings(
         domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
         default_ttl=args.default_ttl,
@@ -144,11 +146,11 @@ def _keep_certificate(args: argparse.Namespace, api_client: Any) -> CertificateR
     except ApiException as exc:
         hint = (" (the webhook's ServiceAccount needs the rights in "
                 "manifests/base/rbac-webhook.yaml)" if exc.status == 403 else "")
-        raise SystemExit(f"dnsgate webhook: --certificate-secret: cannot keep the serving "
-                         f"certificate in {where}: {exc.status} {exc.reason}{hint}") from exc
+        raise ConfigError(f"--certificate-secret: cannot keep the serving certificate in "
+                          f"{where}: {exc.status} {exc.reason}{hint}") from exc
     except StoreConflict as exc:
-        raise SystemExit(f"dnsgate webhook: --certificate-secret: {exc}, three times in a "
-                         f"row; is something else rewriting {where}?") from exc
+        raise ConfigError(f"--certificate-secret: {exc}, three times in a row; is something "
+                          f"else rewriting {where}?") from exc
     for line in report.lines:
         log.info(line)
     return certificate.CertificateRenewer(settings, watch.api_client)

@@ -215,6 +215,7 @@ def test_certs_names_a_missing_configuration(stack, tmp_path: Path) -> None:
         [sys.executable, "-m", "dnsgate", *certs_args(tmp_path), "--webhook-config", "nope"],
         capture_output=True, text=True, timeout=60, check=False)
 
-    assert result.returncode != 0
-    assert ("dnsgate certs: MutatingWebhookConfiguration nope does not exist; apply "
-            "manifests/base/webhook-configurations.yaml first") in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "dnsgate certs: error: MutatingWebhookConfiguration nope does not exist; apply "
+        "manifests/base/webhook-configurations.yaml first"]

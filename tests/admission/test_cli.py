@@ -2,7 +2,7 @@
 
 import pytest
 
-from dnsgate.cli import build_parser
+from dnsgate.cli import parse
 
 
 def test_webhook_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -12,7 +12,7 @@ def test_webhook_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("DNSGATE_TLS_KEY_FILE", "/tls/tls.key")
     monkeypatch.setenv("DNSGATE_DEFAULT_TTL", "120")
 
-    args = build_parser().parse_args(["webhook", "--port", "9443"])
+    args = parse(["webhook", "--port", "9443"])
 
     assert args.domain_filter == ["goldentooth.net", "example.org"]
     assert args.exclude_domains == ["lab.goldentooth.net"]
@@ -23,7 +23,7 @@ def test_webhook_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
 def test_command_line_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DNSGATE_DOMAIN_FILTER", "example.org")
 
-    args = build_parser().parse_args([
+    args = parse([
         "webhook", "--domain-filter", "goldentooth.net", "--tls-cert-file", "c",
         "--tls-key-file", "k"])
 
@@ -35,7 +35,7 @@ def test_certs_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DNSGATE_WEBHOOK_CONFIG", "dnsgate")
     monkeypatch.setenv("DNSGATE_IP", "127.0.0.1,::1")
 
-    args = build_parser().parse_args(["certs"])
+    args = parse(["certs"])
 
     assert (args.secret, args.webhook_config, args.ip) == (
         "dnsgate-webhook-tls", ["dnsgate"], ["127.0.0.1", "::1"])
