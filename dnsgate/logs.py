@@ -21,10 +21,18 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _SECRET_WORDS = ("key", "secret", "token", "password", "credential")
 
 
+# ExternalDNS's levels (logrus's) -> Python's: trace is debug, and a process that logs at
+# fatal or panic stops, so for a running dnsgate those levels mean "errors only".
+LEVELS = {"trace": "DEBUG", "debug": "DEBUG", "info": "INFO", "warning": "WARNING",
+          "error": "ERROR", "fatal": "ERROR", "panic": "ERROR"}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    flags.add(parser, "--log-level", default="info",
-              choices=("debug", "info", "warning", "error"), help="least severe level logged")
+    flags.add(parser, "--log-level", default="info", choices=tuple(LEVELS), external_dns=True,
+              help="least severe level logged: debug, info, warning or error (ExternalDNS's "
+                   "trace is debug; fatal and panic are error)")
     flags.add(parser, "--log-format", default="text", choices=("text", "json"),
+              external_dns=True,
               help="text for people, json (one object per line) for log pipelines")
 
 
@@ -58,7 +66,7 @@ def setup(level: str = "info", fmt: str = "text") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(LEVELS[level])
     # The kubernetes client and botocore log request bodies and headers at debug level.
     for noisy in ("urllib3", "botocore", "kubernetes"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))

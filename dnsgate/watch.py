@@ -154,13 +154,17 @@ class ServiceStore:
 
 
 class KubernetesServices:
-    """ServiceAPI over the kubernetes client, scoped to one namespace or all."""
+    """ServiceAPI over the kubernetes client, scoped to one namespace or all, and to the
+    Services a label selector matches (applied by the API server) or all."""
 
-    def __init__(self, core: Any, namespace: str = "") -> None:
+    def __init__(self, core: Any, namespace: str = "", label_selector: str = "") -> None:
         self._core = core
         self._namespace = namespace
+        self._label_selector = label_selector
 
     def _call(self, **kwargs: Any) -> Any:
+        if self._label_selector:
+            kwargs["label_selector"] = self._label_selector
         if self._namespace:
             return self._core.list_namespaced_service(self._namespace, **kwargs)
         return self._core.list_service_for_all_namespaces(**kwargs)

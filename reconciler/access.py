@@ -10,7 +10,9 @@ from typing import Any
 
 from reconciler import credentials
 from reconciler.doctor import AWS
+from reconciler.errors import ConfigError
 from reconciler.rights import Right
+from reconciler.settings import AWSSettings, KubernetesSettings
 
 TIMEOUT = 10.0  # seconds per review: a black-holed apiserver must not hold the start up
 
@@ -56,20 +58,25 @@ class KubernetesAccess:
         return bool(status.allowed), str(status.reason or status.evaluation_error or "")
 
 
-def connect() -> KubernetesAccess:
-    """The same API the reconciler reaches: in-cluster account, else KUBECONFIG."""
+def connect(kubernetes: KubernetesSettings | None = None) -> KubernetesAccess:
+    """The same API the reconciler reaches: --kubeconfig, else the in-cluster account, else
+    KUBECONFIG; --server replacing the API server's URL."""
     from dnsgate import kube
 
-    kube.load_config()
+    kubernetes = kubernetes or KubernetesSettings()
+    kube.load_config(kubernetes.kubeconfig, kubernetes.server)
     return KubernetesAccess()
 
 
-def aws(environ: Mapping[str, str] = os.environ) -> AWS:
-    """A Route53 client from boto3's chain, and which credentials it found, or why none."""
-    import boto3
+def aws(settings: AWSSettings | None = None, environ: Mapping[str, str] = os.environ) -> AWS:
+    """A Route53 client from boto3's chain (with --aws-profile and --aws-region), and which
+    credentials it found, or why none."""
     from botocore.exceptions import BotoCoreError
 
-    session = boto3.session.Session()
+    try:
+        session = credentials.session(settings)
+    except ConfigError as exc:
+        return AWS(None, str(exc))
     try:
         found = session.get_credentials()
         key = found.access_key if found is not None else ""
@@ -80,7 +87,7 @@ def aws(environ: Mapping[str, str] = os.environ) -> AWS:
     source = f"access key {mask(key)} from {found.method}"
     if found.method == "shared-credentials-file":
         source += f" {credentials.watched_files(environ)[0]}"
-    return AWS(credentials.route53_client(), source)
+    return AWS(credentials.route53_client(settings), source)
 
 
 def mask(key: str) -> str:

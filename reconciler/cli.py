@@ -1,5 +1,6 @@
-"""`dnsgate reconcile`: flags (ExternalDNS's names; each also from DNSGATE_* env), and the
-wiring of watch -> controller -> Route53. Heavy imports happen inside `run`."""
+"""`dnsgate reconcile`: flags (ExternalDNS's names and meanings, also read from DNSGATE_* and
+EXTERNAL_DNS_* env), and the wiring of watch -> controller -> Route53. Heavy imports happen
+inside `run`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from dnsgate import flags, logs
+from dnsgate import cli, externaldns, flags, logs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,37 +29,89 @@ HELP = "keep Route53 in sync with annotated Services"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    flags.add(parser, "--domain-filter", action="append", metavar="DOMAIN",
-              help="manage only names in these domains (repeatable; empty: every zone)")
-    flags.add(parser, "--exclude-domains", action="append", metavar="DOMAIN",
-              help="never manage names in these subdomains (repeatable)")
-    flags.add(parser, "--txt-owner-id", default="default",
-              help="owner id written to and required in ownership TXT records")
-    flags.add(parser, "--txt-prefix", default="", help="prefix for ownership TXT names")
-    flags.add(parser, "--txt-suffix", default="",
-              help="suffix for the first label of ownership TXT names")
-    flags.add(parser, "--txt-wildcard-replacement", default="",
-              help="label that replaces a leading '*' in ownership TXT names")
-    flags.add(parser, "--txt-encrypt-enabled", action="store_true",
-              help="encrypt ownership TXT values (needs --txt-encrypt-aes-key)")
-    flags.add(parser, "--txt-encrypt-aes-key", default="",
-              help="AES-256-GCM key for TXT values: 32 bytes, raw or base64 (from a Secret, "
-                   "never a ConfigMap; needs --txt-encrypt-enabled)")
+    """ExternalDNS's flags where dnsgate does the same (`external_dns=True`: also read from
+    EXTERNAL_DNS_<FLAG>), then dnsgate's own. Every other ExternalDNS flag is refused by name,
+    with the reason `dnsgate.externaldns` gives (docs/flags.md)."""
+    if isinstance(parser, flags.Parser):
+        parser.explain_unknown = externaldns.refusal
+    parser.add_argument("--version", action="version", version=cli.version())
+
+    def add(flag: str, **kwargs: Any) -> None:
+        flags.add(parser, flag, external_dns=True, **kwargs)
+
+    # What to read, where to write, and how to keep ownership: each one implementation.
+    add("--source", action="append", default=["service"], metavar="SOURCE",
+        help="resources to publish records for: service (repeatable)")
+    add("--provider", default="aws", help="DNS provider: aws (Route53)")
+    add("--registry", default="txt", help="ownership registry: txt")
+    # Kubernetes
+    add("--kubeconfig", default="",
+        help="kubeconfig file (default: the pod's service account, else KUBECONFIG or "
+             "~/.kube/config)")
+    add("--server", default="", help="Kubernetes API server URL, overriding the kubeconfig's")
+    add("--namespace", default="", help="watch only this namespace (default all)")
+    add("--label-filter", default="",
+        help="watch only Services matching this label selector (default all)")
+    add("--annotation-prefix", default="",
+        help="accepted as external-dns.kubernetes.io/ or external-dns.alpha.kubernetes.io/: "
+             "dnsgate reads both")
+    add("--enable-legacy-annotation-prefix", action="store_true", default=True,
+        help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
+    # Which names and zones
+    add("--domain-filter", action="append", metavar="DOMAIN",
+        help="manage only names in these domains (repeatable; empty: every zone)")
+    add("--exclude-domains", action="append", metavar="DOMAIN",
+        help="never manage names in these subdomains (repeatable)")
+    add("--aws-zone-type", default="", help='only zones of this type: public, private, or "" '
+                                            "for both")
+    add("--zone-id-filter", action="append", metavar="ZONE_ID",
+        help="only these hosted zone ids (repeatable)")
+    # Ownership
+    add("--txt-owner-id", default="default",
+        help="owner id written to and required in ownership TXT records")
+    add("--txt-prefix", default="", help="prefix for ownership TXT names")
+    add("--txt-suffix", default="", help="suffix for the first label of ownership TXT names")
+    add("--txt-wildcard-replacement", default="",
+        help="label that replaces a leading '*' in ownership TXT names")
+    add("--txt-encrypt-enabled", action="store_true",
+        help="encrypt ownership TXT values (needs --txt-encrypt-aes-key)")
+    add("--txt-encrypt-aes-key", default="",
+        help="AES-256-GCM key for TXT values: 32 bytes, raw or base64 (from a Secret, never a "
+             "ConfigMap; needs --txt-encrypt-enabled)")
     flags.add(parser, "--txt-encrypt-aes-key-file", default="",
               help="read the AES key from this file, e.g. a mounted Secret")
-    flags.add(parser, "--aws-zone-type", default="",
-              help='only zones of this type: public, private, or "" for both')
-    flags.add(parser, "--zone-id-filter", action="append", metavar="ZONE_ID",
-              help="only these hosted zone ids (repeatable)")
-    flags.add(parser, "--policy", default="sync",
-              help="sync (create, update, delete), upsert-only (no deletes) or create-only")
-    flags.add(parser, "--interval", default="15m",
-              help="full resync period, which repairs drift made outside Kubernetes: seconds "
-                   "or a Go duration (Service changes are applied as they happen)")
-    flags.add(parser, "--once", action="store_true", help="sync once, then exit (0: all landed)")
-    flags.add(parser, "--dry-run", action="store_true",
-              help="print the planned changes as a table and change nothing")
-    flags.add(parser, "--namespace", default="", help="watch only this namespace (default all)")
+    add("--policy", default="sync",
+        help="sync (create, update, delete), upsert-only (no deletes) or create-only")
+    # AWS and Route53
+    add("--aws-region", default="",
+        help="AWS region to sign Route53 calls for (default: boto3's chain, AWS_REGION)")
+    add("--aws-profile", action="append", metavar="PROFILE",
+        help="AWS profile to use (default: boto3's chain, AWS_PROFILE); one only")
+    add("--aws-batch-change-size", type=int, default=1000,
+        help="most changes per Route53 call (1 to 1000; an UPSERT counts twice)")
+    add("--aws-batch-change-size-values", type=int, default=1000,
+        help="most record values per Route53 call (1 to 1000; an UPSERT counts twice)")
+    add("--aws-batch-change-size-bytes", type=int, default=32000,
+        help="most characters of record values per Route53 call (1 to 32000; UPSERT twice)")
+    add("--aws-batch-change-interval", default="0s",
+        help="pause between two Route53 change calls: seconds or a Go duration (default 0s: "
+             "calls are already paced to 5 per second)")
+    add("--aws-api-retries", type=int, default=5,
+        help="retries of a throttled or failed Route53 call, with backoff")
+    add("--aws-prefer-cname", action="store_true", default=True,
+        help="accepted as true: a hostname target is always written as a CNAME")
+    # The loop
+    add("--interval", default="15m",
+        help="full resync period, which repairs drift made outside Kubernetes: seconds "
+             "or a Go duration (Service changes are applied as they happen)")
+    add("--events", action="store_true", default=True,
+        help="always on: dnsgate applies Service changes as they happen")
+    add("--once", action="store_true", help="sync once, then exit (0: all landed)")
+    add("--dry-run", action="store_true",
+        help="print the planned changes as a table and change nothing")
+    add("--metrics-address", default="",
+        help="serve /healthz, /readyz and /metrics at [HOST]:PORT, e.g. :7979 (default: off)")
+    # dnsgate's own
     flags.add(parser, "--health-port", type=int, default=0,
               help="serve /healthz, /readyz and /metrics on this port (0: off)")
     flags.add(parser, "--leader-election-namespace", default="",
@@ -76,19 +130,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reconciler import settings as settings_module
-    from reconciler.errors import ConfigError
 
     logs.setup(args.log_level, args.log_format)
-    try:
-        settings = settings_module.from_args(args)
-    except ConfigError as exc:
-        print(f"dnsgate reconcile: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        return _serve(settings)
-    except ConfigError as exc:
-        print(f"dnsgate reconcile: error: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_module.from_args(args)  # a ConfigError is the one error line, exit 2
+    if not args.events:
+        logging.getLogger("dnsgate.reconcile").info(
+            "--events=false has no effect: dnsgate applies Service changes as they happen")
+    return _serve(settings)
 
 
 def _serve(settings: Settings) -> int:
@@ -105,15 +153,18 @@ def _serve(settings: Settings) -> int:
     from reconciler.status import KubernetesReporter, Reporters
 
     try:
-        kube.load_config()
+        kube.load_config(settings.kubernetes.kubeconfig, settings.kubernetes.server)
     except kube.NoKubernetesAPI as exc:
         raise ConfigError(f"no Kubernetes API: {exc}") from exc
-    checkup = Checkup(lambda: doctor.examine(settings, access.connect, access.aws))
+    checkup = Checkup(lambda: doctor.examine(
+        settings, partial(access.connect, settings.kubernetes), partial(access.aws, settings.aws)))
     checkup.run()  # every check in the log before the first sync; failures do not stop it
-    route53 = credentials.FollowingClient()  # a rotated credentials file needs no restart
+    # A rotated credentials file needs no restart.
+    route53 = credentials.FollowingClient(partial(credentials.route53_client, settings.aws))
     core = client.CoreV1Api()
-    api = CountingServiceAPI(watch.KubernetesServices(core, settings.source.namespace),
-                             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc)
+    api = CountingServiceAPI(
+        watch.KubernetesServices(core, settings.source.namespace, settings.source.label_filter),
+        metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc)
     controller: Controller
     store = watch.ServiceStore(api, lambda keys: controller.notify(keys))
     reporter: Reporter = LogReporter()
@@ -125,7 +176,8 @@ def _serve(settings: Settings) -> int:
         metrics.LEADER.set(1)  # no election: this replica is the writer
     controller = Controller(
         settings.controller, settings.source, settings.registry,
-        Provider(route53, settings.route53), store, reporter,
+        Provider(route53, settings.route53, attempts=settings.route53.api_retries + 1), store,
+        reporter,
         gate=elector, out=sys.stdout)
     log = logging.getLogger("dnsgate.reconcile")
     try:
@@ -155,7 +207,7 @@ def _serve(settings: Settings) -> int:
         log.info("stopped")
         return 0
     except ConfigError:
-        raise  # `run` prints it as the one error line, exit 2
+        raise  # dnsgate.cli.main prints it as the one error line, exit 2
     except ReconcileError as exc:
         log.error("%s", exc)
         return 1
@@ -198,4 +250,5 @@ def _health(settings: Settings, store: ServiceStore, controller: Controller,
                            else f"last successful sync {age:.0f}s ago")
         return True, "ok"
 
-    return HealthServer(settings.health_port, alive=alive, ready=ready)
+    return HealthServer(settings.health_port, alive=alive, ready=ready,
+                        address=settings.health_address)

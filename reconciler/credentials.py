@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from reconciler.errors import ConfigError
 from reconciler.route53 import Route53Client
+from reconciler.settings import AWSSettings
 
 log = logging.getLogger("dnsgate.reconcile")
 
@@ -47,14 +49,25 @@ def fingerprint(paths: tuple[Path, ...]) -> str:
     return digest.hexdigest()
 
 
-def route53_client() -> Route53Client:
+def session(aws: AWSSettings | None = None) -> Any:
+    """A boto3 session with --aws-profile and --aws-region, the rest from boto3's chain."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    aws = aws or AWSSettings()
+    try:
+        return boto3.session.Session(profile_name=aws.profile, region_name=aws.region)
+    except ProfileNotFound as exc:
+        raise ConfigError(f'--aws-profile "{aws.profile}": {exc}; profiles come from '
+                          "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE") from exc
+
+
+def route53_client(aws: AWSSettings | None = None) -> Route53Client:
     """A boto3 Route53 client from the usual chain. botocore's retries are off:
     `throttle.call` retries with our backoff and counts every call."""
-    import boto3
     from botocore.config import Config
 
-    client = boto3.session.Session().client(
-        "route53", config=Config(retries={"total_max_attempts": 1}))
+    client = session(aws).client("route53", config=Config(retries={"total_max_attempts": 1}))
     return cast(Route53Client, client)
 
 

@@ -4,7 +4,8 @@ Through boto3 behind `Route53Client`, a Protocol of the three calls used, so reg
 credentials and endpoint come from boto3's normal chain (AWS_SHARED_CREDENTIALS_FILE,
 AWS_ENDPOINT_URL_ROUTE_53). Zones are chosen by domain filter, zone type and zone id
 filter. Record sets are listed 300 per page (Route53's maximum). Changes are packed by
-`batching.pack`; a batch Route53 refuses is bisected so one bad change never blocks the
+`batching.pack` within the batch limits of `Route53Settings`, with its batch interval between
+two change calls; a batch Route53 refuses is bisected so one bad change never blocks the
 rest: good groups land, the bad group is returned as failed.
 """
 
@@ -109,8 +110,13 @@ class Provider:
         landed: list[ChangeGroup] = []
         failed: list[Failed] = []
         calls = 0
-        pending = [list(b) for b in batching.pack(groups)]
+        s = self.settings
+        pending = [list(b) for b in batching.pack(
+            groups, max_changes=s.batch_changes, max_chars=s.batch_chars,
+            max_values=s.batch_values)]
         while pending:
+            if calls and s.batch_interval:
+                self.sleep(s.batch_interval)
             if stop is not None and stop.is_set():
                 break  # SIGTERM: the batch in flight has finished; leave the rest
             batch = pending.pop(0)

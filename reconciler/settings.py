@@ -1,9 +1,10 @@
-"""The reconciler's settings: parsed once from flags (or DNSGATE_* env) into grouped frozen
-dataclasses, each stage handed only its own slice.
+"""The reconciler's settings: parsed once from flags (or DNSGATE_* and EXTERNAL_DNS_* env)
+into grouped frozen dataclasses, each stage handed only its own slice.
 
 Flag names are ExternalDNS's where the meaning is the same, so a Deployment's args carry
-over. Bad or conflicting values raise `ConfigError` with one line naming the flag, the value
-and what would be valid.
+over; what dnsgate does with each ExternalDNS flag is `dnsgate.externaldns` (docs/flags.md).
+Bad or conflicting values raise `ConfigError` with one line naming the flag, the value and
+what would be valid.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dnsgate import annotations as dns_annotations
+from dnsgate import externaldns
 from dnsgate.domains import DomainFilter
+from reconciler import batching
 from reconciler.errors import ConfigError
 from reconciler.leader import LeaderElectionSettings
 
@@ -27,10 +30,33 @@ ZONE_TYPES = ("", "public", "private")
 
 
 @dataclass(frozen=True)
+class KubernetesSettings:
+    """How to reach the Kubernetes API (ExternalDNS's --kubeconfig and --server)."""
+
+    kubeconfig: str = ""
+    """Empty: the pod's service account, else KUBECONFIG or ~/.kube/config."""
+    server: str = ""
+    """Empty: the API server the kubeconfig or the pod names."""
+
+
+@dataclass(frozen=True)
+class AWSSettings:
+    """How to reach AWS; credentials and the endpoint come from boto3's own chain."""
+
+    region: str | None = None
+    """None: boto3's chain (AWS_REGION, AWS_DEFAULT_REGION, the profile). Route53 is global:
+    the region picks only the partition (aws, aws-cn, aws-us-gov) and so its endpoint."""
+    profile: str | None = None
+    """None: boto3's chain (AWS_PROFILE, else the default profile)."""
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     domains: DomainFilter
     namespace: str = ""
     """Namespace to watch; empty watches all (ExternalDNS's --namespace default)."""
+    label_filter: str = ""
+    """A label selector the API server applies to the Service watch; empty selects all."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,16 @@ class Route53Settings:
     zone_ids: tuple[str, ...] = ()
     requests_per_second: float = 5.0
     """Route53's documented limit: 5 requests/second per account, shared by all calls."""
+    batch_changes: int = batching.MAX_CHANGES
+    batch_values: int = batching.MAX_VALUES
+    batch_chars: int = batching.MAX_VALUE_CHARS
+    """Per ChangeResourceRecordSets call: Route53's own limits unless lowered."""
+    batch_interval: float = 0.0
+    """Seconds between two change calls. ExternalDNS waits 1 s; dnsgate's calls are already
+    spaced by `requests_per_second`, so it adds nothing unless asked."""
+    api_retries: int = 5
+    """Retries of a throttled or failed call (6 attempts, up to 10 s apart with backoff:
+    enough to ride out a throttling burst before the sync is retried as a whole)."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +114,14 @@ class Settings:
     """None: no election, this replica always writes (ExternalDNS's only mode)."""
     health_port: int = 0
     """0: no /healthz, /readyz, /metrics server."""
+    health_address: str = "0.0.0.0"
+    """The interface it listens on (all, unless --metrics-address names one)."""
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    aws: AWSSettings = AWSSettings()
 
 
 def from_args(args: argparse.Namespace) -> Settings:
+    _check_supported_values(args)
     domains = DomainFilter.of(args.domain_filter, args.exclude_domains)
     if args.txt_prefix and args.txt_suffix:
         raise ConfigError(
@@ -106,10 +147,19 @@ def from_args(args: argparse.Namespace) -> Settings:
     if not 0 <= args.health_port <= 65535:
         raise ConfigError(f"--health-port {args.health_port} is not a port; use 1 to 65535, "
                           "or 0 for none")
+    health_address, health_port = _health_address(args.metrics_address, args.health_port)
+    if len(args.aws_profile) > 1:
+        raise ConfigError(f"--aws-profile {', '.join(args.aws_profile)}: dnsgate writes to "
+                          "one AWS account; give one profile")
     return Settings(
         leader_election=_leader_election(args),
-        health_port=args.health_port,
-        source=SourceSettings(domains=domains, namespace=args.namespace),
+        health_port=health_port,
+        health_address=health_address,
+        kubernetes=KubernetesSettings(kubeconfig=args.kubeconfig, server=args.server),
+        aws=AWSSettings(region=args.aws_region or None,
+                        profile=args.aws_profile[0] if args.aws_profile else None),
+        source=SourceSettings(domains=domains, namespace=args.namespace,
+                              label_filter=args.label_filter),
         registry=RegistrySettings(
             owner_id=args.txt_owner_id,
             prefix=args.txt_prefix,
@@ -121,10 +171,20 @@ def from_args(args: argparse.Namespace) -> Settings:
             domains=domains,
             zone_type=args.aws_zone_type,
             zone_ids=tuple(z.rsplit("/", 1)[-1] for z in args.zone_id_filter),
+            batch_changes=_limit("--aws-batch-change-size", args.aws_batch_change_size,
+                                 batching.MAX_CHANGES, "changes"),
+            batch_values=_limit("--aws-batch-change-size-values",
+                                args.aws_batch_change_size_values, batching.MAX_VALUES,
+                                "record values"),
+            batch_chars=_limit("--aws-batch-change-size-bytes", args.aws_batch_change_size_bytes,
+                               batching.MAX_VALUE_CHARS, "characters of record values"),
+            batch_interval=duration_seconds("--aws-batch-change-interval",
+                                            args.aws_batch_change_interval, allow_zero=True),
+            api_retries=_retries(args.aws_api_retries),
         ),
         controller=ControllerSettings(
             policy=args.policy,
-            interval=interval_seconds(args.interval),
+            interval=duration_seconds("--interval", args.interval),
             once=args.once,
             dry_run=args.dry_run,
         ),
@@ -175,11 +235,61 @@ def aes_key(value: str) -> bytes:
     return decoded
 
 
-def interval_seconds(value: str) -> float:
+def duration_seconds(flag: str, value: str, *, allow_zero: bool = False) -> float:
+    """Seconds ("60") or a Go duration ("1m", "30s"), as ExternalDNS's duration flags."""
     text = str(value).strip()
     seconds = float(text) if text.replace(".", "", 1).isdigit() else (
         dns_annotations.go_duration_seconds(text))
-    if seconds is None or seconds <= 0:
-        raise ConfigError(f'--interval "{value}" is not a positive duration; use seconds '
-                          '("60") or a Go duration ("1m", "30s")')
+    if seconds is None or seconds < 0 or (seconds == 0 and not allow_zero):
+        kind = "duration" if allow_zero else "positive duration"
+        raise ConfigError(f'{flag} "{value}" is not a {kind}; use seconds ("60") or a Go '
+                          'duration ("1m", "30s")')
     return seconds
+
+
+def _check_supported_values(args: argparse.Namespace) -> None:
+    """--source, --provider, --registry and the like: only the values dnsgate implements."""
+    chosen = {
+        "source": tuple(args.source),
+        "provider": (args.provider,),
+        "registry": (args.registry,),
+        "annotation-prefix": (args.annotation_prefix,) if args.annotation_prefix else (),
+        "enable-legacy-annotation-prefix": (str(args.enable_legacy_annotation_prefix).lower(),),
+        "aws-prefer-cname": (str(args.aws_prefer_cname).lower(),),
+    }
+    for name, values in chosen.items():
+        message = externaldns.unsupported_value(name, values)
+        if message:
+            raise ConfigError(message)
+
+
+def _health_address(metrics_address: str, health_port: int) -> tuple[str, int]:
+    """ExternalDNS's --metrics-address ([HOST]:PORT) or dnsgate's --health-port."""
+    if not metrics_address:
+        return "0.0.0.0", health_port
+    host, colon, port = metrics_address.rpartition(":")
+    if not colon or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f'--metrics-address "{metrics_address}" is not [HOST]:PORT; use '
+                          'e.g. ":7979" (every interface) or "127.0.0.1:7979"')
+    if health_port and health_port != int(port):
+        raise ConfigError(f'--metrics-address "{metrics_address}" and --health-port '
+                          f"{health_port} name two ports for one server; give one of them")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _limit(flag: str, value: int, route53_limit: int, unit: str) -> int:
+    if not 1 <= value <= route53_limit:
+        raise ConfigError(f"{flag} {value}: Route53 takes 1 to {route53_limit} {unit} per "
+                          "call (an UPSERT counts twice); use a value in that range")
+    return value
+
+
+def _retries(value: int) -> int:
+    if value < 0:
+        raise ConfigError(f"--aws-api-retries {value} is negative; use 0 (no retry) or more")
+    return value
+
+
+def interval_seconds(value: str) -> float:
+    """--interval in seconds (the benchmarks read intervals the way the flag does)."""
+    return duration_seconds("--interval", value)

@@ -1,5 +1,6 @@
 """The README documents what the code does: every flag of every subcommand, with its
-environment variable, and the two commands it starts with."""
+environment variable, and the two commands it starts with. docs/flags.md says what becomes
+of each ExternalDNS flag."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ def _subcommand_flags() -> list[tuple[str, str]]:
     found = []
     for name, sub_parser in sub.choices.items():
         for action in sub_parser._actions:
-            for option in action.option_strings:
+            # A boolean's `--no-` form is documented once for all of them.
+            for option in action.option_strings[:1] + [
+                    o for o in action.option_strings[1:] if not o.startswith("--no-")]:
                 if option.startswith("--") and option != "--help":
                     found.append((name, option))
     return found
@@ -61,7 +64,12 @@ def test_every_flag_is_documented_with_its_environment_variable(
     body = section[1].split("\n### ", 1)[0]
     row = next((line for line in body.splitlines() if line.startswith(f"| `{option}` |")), None)
     assert row is not None, f"dnsgate {command} {option} is not in the README"
-    assert f"`{flags.env_name(option)}`" in row
+    assert f"`{flags.env_name(option)}`" in row or option == "--version"
+    parser = next(a for a in cli.build_parser()._actions
+                  if isinstance(a, argparse._SubParsersAction)).choices[command]
+    for setting in flags.settings(parser):
+        if setting.flag == option:
+            assert all(f"`{variable}`" in row for variable in setting.variables), row
 
 
 def _documented_flags() -> list[tuple[str, str]]:

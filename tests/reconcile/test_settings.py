@@ -14,7 +14,7 @@ from reconciler.errors import ConfigError
 
 
 def parse(*argv: str) -> settings.Settings:
-    return settings.from_args(cli.build_parser().parse_args(["reconcile", *argv]))
+    return settings.from_args(cli.parse(["reconcile", *argv]))
 
 
 def test_flags_become_grouped_settings() -> None:
@@ -82,8 +82,8 @@ def test_aes_key_raw_or_base64(value: str, key: bytes) -> None:
                          "argument (see dnsgate reconcile --help)", 1),
     (["--txt-encrypt-aes-key", "0123456789abcdef0123456789abcdef"],
      "dnsgate reconcile: error: an AES key is set", 1),
-    # Unknown flags are refused by the top-level parser (dnsgate/cli.py), in one line too.
-    (["--no-such-flag"], "dnsgate: error: unrecognized arguments: --no-such-flag", 1),
+    (["--no-such-flag"], "dnsgate reconcile: error: --no-such-flag is not a flag of dnsgate "
+                         "reconcile", 1),
 ])
 def test_cli_exits_at_start_naming_the_flag(argv: list[str], line: str, lines: int) -> None:
     result = subprocess.run([sys.executable, "-m", "dnsgate", "reconcile", *argv],
@@ -93,6 +93,130 @@ def test_cli_exits_at_start_naming_the_flag(argv: list[str], line: str, lines: i
     assert result.stderr.splitlines()[-1].startswith(line)
     assert len(result.stderr.splitlines()) == lines
     assert result.stdout == ""
+
+
+SEED_ARGS = ["--source=service", "--domain-filter=goldentooth.net", "--provider=aws",
+             "--aws-zone-type=public", "--registry=txt",
+             "--txt-owner-id=external-dns-external-dns", "--log-level=debug",
+             "--aws-region=us-east-1"]
+"""The seed's ExternalDNS v0.14.2 Deployment args, exactly."""
+
+
+def test_the_seeds_external_dns_args_carry_over() -> None:
+    args = cli.parse(["reconcile", *SEED_ARGS])
+    s = settings.from_args(args)
+
+    assert s.source.domains.include == ("goldentooth.net",)
+    assert (s.registry.owner_id, s.route53.zone_type) == ("external-dns-external-dns", "public")
+    assert (s.aws.region, args.log_level) == ("us-east-1", "debug")
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--metrics-address=:7979"], ("0.0.0.0", 7979)),
+    (["--metrics-address=127.0.0.1:9100"], ("127.0.0.1", 9100)),
+    (["--metrics-address=127.0.0.1:9100", "--health-port=9100"], ("127.0.0.1", 9100)),
+    (["--health-port=8080"], ("0.0.0.0", 8080)),
+])
+def test_metrics_address_serves_the_health_server_there(
+        argv: list[str], expected: tuple[str, int]) -> None:
+    s = parse(*argv)
+
+    assert (s.health_address, s.health_port) == expected
+
+
+@pytest.mark.parametrize(("argv", "field", "value"), [
+    (["--aws-batch-change-size=250"], "batch_changes", 250),
+    (["--aws-batch-change-size-values=500"], "batch_values", 500),
+    (["--aws-batch-change-size-bytes=16000"], "batch_chars", 16000),
+    (["--aws-batch-change-interval=1s"], "batch_interval", 1.0),
+    (["--aws-batch-change-interval=1m30s"], "batch_interval", 90.0),
+    (["--aws-api-retries=3"], "api_retries", 3),
+    ([], "batch_changes", 1000),
+    ([], "batch_interval", 0.0),
+])
+def test_aws_batch_flags_set_the_route53_slice(argv: list[str], field: str, value: object) -> None:
+    assert getattr(parse(*argv).route53, field) == value
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--kubeconfig=/etc/k.yaml", "--server=https://10.0.0.1:6443"],
+     ("/etc/k.yaml", "https://10.0.0.1:6443")),
+    ([], ("", "")),
+])
+def test_kubeconfig_and_server_set_the_kubernetes_slice(
+        argv: list[str], expected: tuple[str, str]) -> None:
+    s = parse(*argv)
+
+    assert (s.kubernetes.kubeconfig, s.kubernetes.server) == expected
+
+
+def test_label_filter_and_aws_profile() -> None:
+    s = parse("--label-filter=dns=public", "--aws-profile=route53")
+
+    assert (s.source.label_filter, s.aws.profile, s.aws.region) == ("dns=public", "route53", None)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--events"], ["--events=false"], ["--no-events"], ["--annotation-prefix",
+                                                        "external-dns.kubernetes.io/"],
+    ["--enable-legacy-annotation-prefix"], ["--aws-prefer-cname"], ["--log-level=trace"],
+    ["--log-level=fatal"], ["--source=service", "--source=service"],
+])
+def test_mapped_flags_are_accepted(argv: list[str]) -> None:
+    parse(*argv)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--metrics-address=7979"], '--metrics-address "7979" is not [HOST]:PORT'),
+    (["--metrics-address=:7979", "--health-port=8080"],
+     '--metrics-address ":7979" and --health-port 8080 name two ports for one server'),
+    (["--aws-batch-change-size=0"], "--aws-batch-change-size 0: Route53 takes 1 to 1000 changes"),
+    (["--aws-batch-change-size=1001"], "--aws-batch-change-size 1001: Route53 takes 1 to 1000"),
+    (["--aws-batch-change-size-bytes=32001"], "--aws-batch-change-size-bytes 32001: Route53 "
+                                              "takes 1 to 32000 characters"),
+    (["--aws-batch-change-interval=soon"], '--aws-batch-change-interval "soon" is not a '
+                                           "duration"),
+    (["--aws-api-retries=-1"], "--aws-api-retries -1 is negative"),
+    (["--aws-profile=a", "--aws-profile=b"], "--aws-profile a, b: dnsgate writes to one AWS "
+                                             "account"),
+    (["--source=ingress"], '--source "ingress" is not implemented by dnsgate; supported: '
+                           "service"),
+    (["--source=service", "--source=node"], '--source "node" is not implemented by dnsgate'),
+    (["--provider=google"], '--provider "google" is not implemented by dnsgate; supported: aws'),
+    (["--registry=dynamodb"], '--registry "dynamodb" is not implemented by dnsgate; supported: '
+                              "txt"),
+    (["--no-aws-prefer-cname"], '--aws-prefer-cname "false" is not implemented by dnsgate; '
+                                "supported: true"),
+    (["--annotation-prefix=example.com/"], '--annotation-prefix "example.com/" is not '
+                                           "implemented by dnsgate"),
+])
+def test_values_dnsgate_cannot_honour_are_refused(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse(*argv)
+
+    assert str(refused.value).startswith(message)
+
+
+def test_aws_region_and_profile_reach_the_route53_client(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from reconciler import route53
+
+    config = tmp_path / "config"
+    config.write_text("[profile china]\nregion = cn-north-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ROUTE_53"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "cn-north-1")
+
+    # Route53 is global: the region picks the partition, and so the endpoint.
+    def endpoint(aws: settings.AWSSettings) -> str:
+        return route53.connect(aws).meta.endpoint_url  # type: ignore[attr-defined,no-any-return]
+
+    assert endpoint(settings.AWSSettings()) == "https://route53.amazonaws.com.cn"
+    assert endpoint(settings.AWSSettings(region="us-east-1")) == "https://route53.amazonaws.com"
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert endpoint(settings.AWSSettings(profile="china")) == "https://route53.amazonaws.com.cn"
+    with pytest.raises(ConfigError, match='--aws-profile "nope"'):
+        route53.connect(settings.AWSSettings(profile="nope"))
 
 
 def test_aes_key_read_from_a_mounted_secret_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
