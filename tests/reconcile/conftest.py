@@ -27,6 +27,11 @@ from reconciler.route53 import Provider
 
 OWNER = "external-dns-external-dns"
 ALPHA = "external-dns.alpha.kubernetes.io/"
+SEED_ARGS = ("--source=service", "--domain-filter=goldentooth.net", "--provider=aws",
+             "--aws-zone-type=public", "--registry=txt",
+             "--txt-owner-id=external-dns-external-dns", "--log-level=debug",
+             "--aws-region=us-east-1")
+"""The seed's ExternalDNS v0.14.2 Deployment args, exactly."""
 
 
 class CountingClient:

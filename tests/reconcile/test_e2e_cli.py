@@ -1,5 +1,6 @@
-"""`dnsgate reconcile` as users run it: a subprocess configured by flags and DNSGATE_* env,
-finding the apiserver and Route53 through KUBECONFIG and AWS_ENDPOINT_URL_ROUTE_53."""
+"""`dnsgate reconcile` as users run it: a subprocess configured by flags and DNSGATE_* env
+(or the seed's ExternalDNS args and EXTERNAL_DNS_* env), finding the apiserver and Route53
+through KUBECONFIG and AWS_ENDPOINT_URL_ROUTE_53."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from devstack import metallb
-from tests.reconcile.conftest import ALPHA, OWNER, values, wait_for, zone_records
+from devstack.controlplane import free_port
+from tests.reconcile.conftest import ALPHA, OWNER, SEED_ARGS, values, wait_for, zone_records
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +120,127 @@ def test_credentials_come_from_boto3_chain_shared_file(
         "dnsgate reconcile: error: no usable AWS credentials")
     assert with_file.returncode == 0, with_file.stderr
     assert ("httpbin.goldentooth.net", "A", "") in zone_records(route53, zone_id)
+
+
+def seed_credentials(tmp_path: Path) -> dict[str, str]:
+    """The environment as the seed's Deployment has it: the credentials file named by
+    AWS_SHARED_CREDENTIALS_FILE and nothing else from AWS (no keys, no region: the seed
+    passes --aws-region); the Route53 endpoint is the test's."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = seed\naws_secret_access_key = seed\n")
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")
+            or k == "AWS_ENDPOINT_URL_ROUTE_53"}
+    return {**kept, "AWS_SHARED_CREDENTIALS_FILE": str(credentials), "HOME": str(tmp_path),
+            "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def records_with(route53, zone_id: str, key: tuple[str, str, str]):  # type: ignore[no-untyped-def]
+    found = zone_records(route53, zone_id)
+    return found if key in found else None
+
+
+def test_the_seeds_external_dns_args_publish_and_delete_the_seeds_records(
+        kubeconfig: Path, kubectl, namespace: str, route53, zone_id: str,
+        tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "dnsgate", "reconcile", *SEED_ARGS],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=seed_credentials(tmp_path))
+    try:
+        metallb.create_service(kubeconfig, namespace, "httpbin", HTTPBIN)
+        metallb.assign(kubeconfig, namespace, "httpbin", ["10.4.11.1"])
+        records = wait_for(lambda: records_with(
+            route53, zone_id, ("a-httpbin.goldentooth.net", "TXT", "")), timeout=30)
+        kubectl("-n", namespace, "delete", "service", "httpbin")
+        wait_for(lambda: not zone_records(route53, zone_id), timeout=30)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert records[("httpbin.goldentooth.net", "A", "")]["TTL"] == 60
+    assert values(records[("httpbin.goldentooth.net", "A", "")]) == ["10.4.11.1"]
+    assert values(records[("a-httpbin.goldentooth.net", "TXT", "")]) == [
+        '"heritage=external-dns,external-dns/owner=external-dns-external-dns,'
+        f'external-dns/resource=service/{namespace}/httpbin"']
+    assert f"Service {namespace}/httpbin synced" in stderr
+
+
+def test_an_external_dns_deployments_environment_carries_over(
+        httpbin: str, route53, zone_id: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "dnsgate", "reconcile"], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "EXTERNAL_DNS_SOURCE": "service",
+                         "EXTERNAL_DNS_PROVIDER": "aws", "EXTERNAL_DNS_REGISTRY": "txt",
+                         "EXTERNAL_DNS_DOMAIN_FILTER": "goldentooth.net",
+                         "EXTERNAL_DNS_TXT_OWNER_ID": OWNER, "EXTERNAL_DNS_NAMESPACE": httpbin,
+                         "EXTERNAL_DNS_EVENTS": "1", "EXTERNAL_DNS_ONCE": "true"})
+
+    assert result.returncode == 0, result.stderr
+    assert values(zone_records(route53, zone_id)[("a-httpbin.goldentooth.net", "TXT", "")]) == [
+        f'"heritage=external-dns,external-dns/owner={OWNER},'
+        f'external-dns/resource=service/{httpbin}/httpbin"']
+
+
+@pytest.mark.parametrize(("environment", "line"), [
+    ({"DNSGATE_DOMAIN_FILTERS": "goldentooth.net"},
+     "dnsgate reconcile: error: DNSGATE_DOMAIN_FILTERS is not a dnsgate setting; did you mean "
+     "DNSGATE_DOMAIN_FILTER (--domain-filter)?"),
+    ({"DNSGATE_ONCE": "ture"}, 'dnsgate reconcile: error: DNSGATE_ONCE="ture" is not a boolean'),
+])
+def test_a_misspelt_setting_stops_the_reconciler_before_it_touches_route53(
+        httpbin: str, route53, zone_id: str, environment: dict[str, str], line: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "dnsgate", "reconcile", "--namespace", httpbin,
+         "--txt-owner-id", OWNER], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **environment})
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.splitlines()[0]]
+    assert result.stderr.startswith(line)
+    assert zone_records(route53, zone_id) == {}
+
+
+def test_label_filter_publishes_only_the_matching_services(
+        httpbin: str, kubeconfig: Path, kubectl, route53, zone_id: str) -> None:
+    metallb.create_service(kubeconfig, httpbin, "labelled",
+                           {ALPHA + "hostname": "labelled.goldentooth.net"})
+    metallb.assign(kubeconfig, httpbin, "labelled", ["10.4.11.2"])
+    kubectl("-n", httpbin, "label", "service", "labelled", "dns=public")
+
+    result = reconcile(httpbin, "--once", "--txt-owner-id", OWNER, "--label-filter=dns=public")
+
+    assert result.returncode == 0, result.stderr
+    names = {name for name, _, _ in zone_records(route53, zone_id)}
+    assert names == {"labelled.goldentooth.net", "a-labelled.goldentooth.net"}
+
+
+def test_metrics_address_serves_health_and_metrics_there(httpbin: str, route53,
+                                                         zone_id: str) -> None:
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dnsgate", "reconcile", "--namespace", httpbin,
+         "--domain-filter", "goldentooth.net", "--txt-owner-id", OWNER,
+         f"--metrics-address=127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def get(path: str) -> tuple[int, str] | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+                    return r.status, r.read().decode()
+            except OSError:
+                return None
+
+        ready = wait_for(lambda: (lambda answer: answer if answer and answer[0] == 200
+                                  else None)(get("/readyz")), timeout=30)
+        metrics = get("/metrics")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+    assert ready == (200, "ok\n")
+    assert metrics is not None and "dnsgate_reconciler_last_sync_timestamp_seconds" in metrics[1]

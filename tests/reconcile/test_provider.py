@@ -98,6 +98,46 @@ def test_batches_stay_within_route53_limits(groups, expected_sizes) -> None:  # 
     assert [len(b) for b in batching.pack(groups)] == expected_sizes
 
 
+def multi(i: int, count: int, action: str = "CREATE") -> ChangeGroup:
+    """A record with `count` values and its TXT: count + 1 values, 2 changes."""
+    name = f"m{i}.goldentooth.net"
+    record = endpoint.make(name, "A", [f"10.0.{n // 250}.{n % 250}" for n in range(count)])
+    txt = endpoint.make(f"a-{name}", "TXT", ['"heritage=external-dns"'])
+    return ChangeGroup(f"service/ns/m{i}", name,
+                       (Change(action, record), Change(action, txt)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("groups", "limits", "expected_sizes"), [
+    # Route53 counts record values too: 4 groups of 300 A values (+ TXT) are 1204 values.
+    ([multi(i, 300) for i in range(4)], {}, [3, 1]),
+    ([multi(i, 300, "UPSERT") for i in range(4)], {}, [1, 1, 1, 1]),
+    # Limits lowered as ExternalDNS's --aws-batch-change-size(-values, -bytes) lower them.
+    ([group(i) for i in range(10)], {"max_changes": 4}, [2, 2, 2, 2, 2]),
+    ([group(i) for i in range(10)], {"max_values": 6}, [3, 3, 3, 1]),
+    ([group(i) for i in range(10)], {"max_chars": 100}, [3, 3, 3, 1]),
+    # A group larger than a lowered limit still travels whole, alone.
+    ([group(i) for i in range(3)], {"max_changes": 1}, [1, 1, 1]),
+])
+def test_batches_stay_within_route53_and_user_limits(  # type: ignore[no-untyped-def]
+        groups, limits, expected_sizes) -> None:
+    assert [len(b) for b in batching.pack(groups, **limits)] == expected_sizes
+
+
+def test_batch_settings_shape_the_calls_and_pause_between_them() -> None:
+    client = FakeRoute53()
+    slept: list[float] = []
+    p = route53.Provider(
+        client, Route53Settings(DomainFilter.of(["goldentooth.net"]), batch_changes=4,
+                                batch_interval=1.5),
+        backoff=throttle.Backoff(attempts=1), limiter=throttle.RateLimiter(1e6),
+        sleep=slept.append)
+
+    applied = p.apply(ZONE, [group(i) for i in range(5)])
+
+    assert [len(b) for b in client.batches] == [4, 4, 2]
+    assert (applied.calls, slept) == (3, [1.5, 1.5])
+
+
 def test_group_is_never_split_across_batches() -> None:
     batches = batching.pack([group(i) for i in range(501)])
 

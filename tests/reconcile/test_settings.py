@@ -11,6 +11,7 @@ import pytest
 from dnsgate import cli
 from reconciler import settings
 from reconciler.errors import ConfigError
+from tests.reconcile.conftest import SEED_ARGS
 
 
 def parse(*argv: str) -> settings.Settings:
@@ -93,13 +94,6 @@ def test_cli_exits_at_start_naming_the_flag(argv: list[str], line: str, lines: i
     assert result.stderr.splitlines()[-1].startswith(line)
     assert len(result.stderr.splitlines()) == lines
     assert result.stdout == ""
-
-
-SEED_ARGS = ["--source=service", "--domain-filter=goldentooth.net", "--provider=aws",
-             "--aws-zone-type=public", "--registry=txt",
-             "--txt-owner-id=external-dns-external-dns", "--log-level=debug",
-             "--aws-region=us-east-1"]
-"""The seed's ExternalDNS v0.14.2 Deployment args, exactly."""
 
 
 def test_the_seeds_external_dns_args_carry_over() -> None:

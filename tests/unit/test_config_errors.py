@@ -1,0 +1,60 @@
+"""Every dnsgate command refuses a bad configuration the same way: exit code 2 and one line,
+`dnsgate <command>: error: ...`, whether argparse, the environment, the settings or the
+start-up (a kubeconfig, a file, a missing choice) found the problem."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CASES = [
+    # (argv, extra environment, the line)
+    (["nope"], {}, "dnsgate: error: argument COMMAND: invalid choice: 'nope'"),
+    (["reconcile", "--txt-owner-id"], {},
+     "dnsgate reconcile: error: argument --txt-owner-id: expected one argument"),
+    (["reconcile", "--policy", "nope"], {},
+     'dnsgate reconcile: error: --policy "nope" is not a policy'),
+    (["reconcile", "--google-project=dnsgate"], {},
+     "dnsgate reconcile: error: --google-project is an ExternalDNS flag that dnsgate does not "
+     "implement"),
+    (["reconcile"], {"DNSGATE_ONCE": "ture"},
+     'dnsgate reconcile: error: DNSGATE_ONCE="ture" is not a boolean'),
+    (["reconcile"], {"DNSGATE_DOMAIN_FILTERS": "goldentooth.net"},
+     "dnsgate reconcile: error: DNSGATE_DOMAIN_FILTERS is not a dnsgate setting; did you mean "
+     "DNSGATE_DOMAIN_FILTER (--domain-filter)?"),
+    (["reconcile", "--once", "--kubeconfig", "/nonexistent/kubeconfig"], {},
+     "dnsgate reconcile: error: no Kubernetes API: --kubeconfig /nonexistent/kubeconfig is not "
+     "a usable kubeconfig"),
+    (["webhook"], {},
+     "dnsgate webhook: error: --domain-filter is required; give it, or set "
+     "DNSGATE_DOMAIN_FILTER or EXTERNAL_DNS_DOMAIN_FILTER"),
+    (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=/nonexistent/tls.crt",
+      "--tls-key-file=/nonexistent/tls.key"], {},
+     "dnsgate webhook: error: --tls-cert-file /nonexistent/tls.crt: no such file"),
+    (["webhook"], {"DNSGATE_DOMAIN_FILTER": "goldentooth.net", "DNSGATE_TLS_CERT_FILE": "c",
+                   "DNSGATE_TLS_KEY_FILE": "k", "DNSGATE_DEFAULT_TTL": "0"},
+     "dnsgate webhook: error: --default-ttl 0 is out of range; use 1 to 2147483647 seconds"),
+    (["certs"], {}, "dnsgate certs: error: give --out-dir, --secret or both"),
+    (["certs", "--validity-days=a year"], {},
+     "dnsgate certs: error: argument --validity-days: invalid int value: 'a year'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "environment", "line"), CASES,
+                         ids=[" ".join(c[0]) + "".join(f" {k}" for k in c[1]) for c in CASES])
+def test_every_command_refuses_bad_configuration_in_one_line_with_exit_2(
+        argv: list[str], environment: dict[str, str], line: str, tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DNSGATE_", "EXTERNAL_DNS_", "KUBERNETES_SERVICE"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "dnsgate", *argv], capture_output=True, text=True, timeout=60,
+        env={**clean, "KUBECONFIG": str(tmp_path / "none"), **environment}, check=False)
+
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(line), result.stderr
+    assert result.stdout == ""
