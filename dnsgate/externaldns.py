@@ -79,7 +79,7 @@ _FLAGS = (
     Flag("kube-api-burst", _R, "dnsgate makes one list and one watch of Services; there is no "
                                "client-side rate to set"),
     # The Service source
-    Flag("source", _I, "service only (more may come; see SUPPORTED_VALUES)"),
+    Flag("source", _I, "service only"),
     Flag("namespace", _I, ""),
     Flag("label-filter", _I, "a label selector, applied by the API server to the Service watch"),
     Flag("annotation-filter", _R, "dnsgate selects Services by --namespace and --label-filter"),
@@ -139,7 +139,8 @@ _FLAGS = (
                                 "AWS_ROLE_ARN, which boto3 assumes itself"),
     Flag("aws-assume-role-external-id", _R, "use a profile with role_arn and external_id "
                                             "(--aws-profile), which boto3 assumes itself"),
-    Flag("aws-batch-change-size", _I, "an UPSERT counts as two changes, as Route53 counts it"),
+    Flag("aws-batch-change-size", _I, "an UPSERT counts as two changes (ExternalDNS counts "
+                                      "one), so a batch is never larger than asked"),
     Flag("aws-batch-change-size-bytes", _I, ""),
     Flag("aws-batch-change-size-values", _I, ""),
     Flag("aws-batch-change-interval", _I, "default 0s: every Route53 call is already paced "
