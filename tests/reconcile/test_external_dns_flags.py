@@ -24,6 +24,8 @@ SAMPLES = {"domain-filter": "goldentooth.net", "exclude-domains": "lab.goldentoo
            "namespace": "httpbin", "label-filter": "dns=public", "txt-prefix": "txt-",
            "txt-wildcard-replacement": "any", "txt-encrypt-aes-key": "0" * 32,
            "metrics-address": ":7979", "annotation-prefix": "external-dns.kubernetes.io/"}
+# Flags that work only with another (as in ExternalDNS).
+COMPANIONS = {"txt-encrypt-enabled": ["--txt-encrypt-aes-key=" + "0" * 32]}
 
 
 @pytest.fixture(scope="module", params=oracle.VERSIONS)
@@ -108,6 +110,7 @@ def test_every_flag_is_accepted_mapped_or_refused_by_name(
             value = SAMPLES.get(name) or (",".join(default) if isinstance(default, list)
                                           else str(default))
             argv = [option] if boolean else [f"{option}={value}"]
+            argv += COMPANIONS.get(name, [])
             try:
                 settings.from_args(parser.parse_args(["reconcile", *argv]))
             except ConfigError as exc:
