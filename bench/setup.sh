@@ -20,7 +20,8 @@ set -euo pipefail
 
 CACHE="${DNSGATE_CACHE:-$HOME/.cache/dnsgate}"
 OHA_VERSION="${OHA_VERSION:-1.16.0}"
-EXTERNAL_DNS_VERSIONS="${EXTERNAL_DNS_VERSIONS:-v0.23.0 v0.14.2}"
+# Not EXTERNAL_DNS_*: dnsgate refuses an EXTERNAL_DNS_ variable that names no flag.
+BENCH_EXTERNAL_DNS_VERSIONS="${BENCH_EXTERNAL_DNS_VERSIONS:-v0.23.0 v0.14.2}"
 SKIP_OHA="${SKIP_OHA:-}"
 
 log() { printf 'bench/setup: %s\n' "$*" >&2; }
@@ -83,7 +84,7 @@ install_external_dns() {
 
 status=0
 [[ -n "$SKIP_OHA" ]] || install_oha || status=1
-for version in $EXTERNAL_DNS_VERSIONS; do
+for version in $BENCH_EXTERNAL_DNS_VERSIONS; do
     install_external_dns "$version" || status=1
 done
 exit $status
