@@ -176,8 +176,7 @@ def _serve(settings: Settings) -> int:
         metrics.LEADER.set(1)  # no election: this replica is the writer
     controller = Controller(
         settings.controller, settings.source, settings.registry,
-        Provider(route53, settings.route53, attempts=settings.route53.api_retries + 1), store,
-        reporter,
+        Provider(route53, settings.route53), store, reporter,
         gate=elector, out=sys.stdout)
     log = logging.getLogger("dnsgate.reconcile")
     try:

@@ -67,16 +67,19 @@ class Provider:
     client: Route53Client
     settings: Route53Settings
     backoff: Backoff = throttle.CALL_BACKOFF
-    attempts: int = throttle.ATTEMPTS
+    attempts: int | None = None
+    """Tries per call; None: one more than the settings' api_retries."""
     limiter: throttle.RateLimiter | None = None
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         if self.limiter is None:
             self.limiter = throttle.RateLimiter(self.settings.requests_per_second)
+        if self.attempts is None:
+            self.attempts = self.settings.api_retries + 1
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        assert self.limiter is not None
+        assert self.limiter is not None and self.attempts is not None
         return throttle.call(fn, self.limiter, self.backoff, self.attempts, self.sleep)
 
     def zones(self) -> tuple[Zone, ...]:

@@ -86,8 +86,8 @@ class Route53Settings:
     """Seconds between two change calls. ExternalDNS waits 1 s; dnsgate's calls are already
     spaced by `requests_per_second`, so it adds nothing unless asked."""
     api_retries: int = 5
-    """Retries of a throttled or failed call (6 attempts, up to 10 s apart with backoff:
-    enough to ride out a throttling burst before the sync is retried as a whole)."""
+    """Retries of a throttled or failed call: 5 makes six tries, the last 3 to 6 s after the
+    first with reconciler/throttle.py's backoff (ExternalDNS's --aws-api-retries: 3)."""
 
 
 @dataclass(frozen=True)

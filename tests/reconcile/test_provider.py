@@ -129,13 +129,25 @@ def test_batch_settings_shape_the_calls_and_pause_between_them() -> None:
     p = route53.Provider(
         client, Route53Settings(DomainFilter.of(["goldentooth.net"]), batch_changes=4,
                                 batch_interval=1.5),
-        backoff=throttle.Backoff(attempts=1), limiter=throttle.RateLimiter(1e6),
-        sleep=slept.append)
+        attempts=1, limiter=throttle.RateLimiter(1e6), sleep=slept.append)
 
     applied = p.apply(ZONE, [group(i) for i in range(5)])
 
     assert [len(b) for b in client.batches] == [4, 4, 2]
     assert (applied.calls, slept) == (3, [1.5, 1.5])
+
+
+@pytest.mark.parametrize(("retries", "calls"), [(0, 1), (2, 3), (5, 6)])
+def test_api_retries_set_the_tries_of_a_throttled_call(retries: int, calls: int) -> None:
+    client = FakeRoute53(throttle_first=10)
+    p = route53.Provider(
+        client, Route53Settings(DomainFilter.of(["goldentooth.net"]), api_retries=retries),
+        backoff=Backoff(base=0.0, cap=0.0), limiter=throttle.RateLimiter(1e6),
+        sleep=lambda _: None)
+
+    with pytest.raises(TransientError, match="Throttling"):
+        p.apply(ZONE, [group(1)])
+    assert len(client.batches) == calls
 
 
 def test_group_is_never_split_across_batches() -> None:

@@ -11,6 +11,14 @@ from pathlib import Path
 
 import pytest
 
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+"""
+
 CASES = [
     # (argv, extra environment, the line)
     (["nope"], {}, "dnsgate: error: argument COMMAND: invalid choice: 'nope'"),
@@ -34,7 +42,10 @@ CASES = [
      "DNSGATE_DOMAIN_FILTER or EXTERNAL_DNS_DOMAIN_FILTER"),
     (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=/nonexistent/tls.crt",
       "--tls-key-file=/nonexistent/tls.key"], {},
-     "dnsgate webhook: error: --tls-cert-file /nonexistent/tls.crt: no such file"),
+     "dnsgate webhook: error: cannot reach the Kubernetes API to watch Services"),
+    (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=c", "--tls-key-file=k",
+      "--webhook-config=dnsgate"], {"KUBECONFIG": "SELF"},
+     "dnsgate webhook: error: --webhook-config needs --certificate-secret"),
     (["webhook"], {"DNSGATE_DOMAIN_FILTER": "goldentooth.net", "DNSGATE_TLS_CERT_FILE": "c",
                    "DNSGATE_TLS_KEY_FILE": "k", "DNSGATE_DEFAULT_TTL": "0"},
      "dnsgate webhook: error: --default-ttl 0 is out of range; use 1 to 2147483647 seconds"),
@@ -50,6 +61,10 @@ def test_every_command_refuses_bad_configuration_in_one_line_with_exit_2(
         argv: list[str], environment: dict[str, str], line: str, tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DNSGATE_", "EXTERNAL_DNS_", "KUBERNETES_SERVICE"))}
+    if environment.get("KUBECONFIG") == "SELF":  # a kubeconfig that loads; nothing is called
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(KUBECONFIG)
+        environment = {**environment, "KUBECONFIG": str(kubeconfig)}
     result = subprocess.run(
         [sys.executable, "-m", "dnsgate", *argv], capture_output=True, text=True, timeout=60,
         env={**clean, "KUBECONFIG": str(tmp_path / "none"), **environment}, check=False)
