@@ -416,7 +416,8 @@ def test_webhook_without_rights_to_its_secret_exits_saying_which(
         supervisor.stop_all()
 
     log = replica.child.log.read_text()
-    assert code == 1
-    assert ("--certificate-secret: cannot keep the serving certificate in Secret "
+    assert code == 2  # a configuration error, as every command reports one
+    assert ("dnsgate webhook: error: --certificate-secret: cannot keep the serving "
+            "certificate in Secret "
             "dnsgate/dnsgate-webhook-tls: 403 Forbidden (the webhook's ServiceAccount needs "
             "the rights in manifests/base/rbac-webhook.yaml)") in log
