@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from reconciler import cli as reconcile_cli
 
@@ -21,13 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler import access, doctor
     from reconciler import settings as settings_module
-    from reconciler.errors import ConfigError
 
-    try:
-        settings = settings_module.from_args(args)
-    except ConfigError as exc:
-        print(f"dnsgate doctor: error: {exc}", file=sys.stderr)
-        return 2
-    report = doctor.examine(settings, access.connect, access.aws)
+    settings = settings_module.from_args(args)  # a ConfigError is the one error line, exit 2
+    report = doctor.examine(settings, partial(access.connect, settings.kubernetes),
+                            partial(access.aws, settings.aws))
     sys.stdout.write(report.render())
     return 0 if report.ok else 1

@@ -35,18 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from reconciler import settings as settings_module
     from reconciler.errors import ConfigError, ReconcileError
 
-    try:
-        settings = settings_module.from_args(args)
-    except ConfigError as exc:
-        print(f"dnsgate iam-policy: error: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_module.from_args(args)  # a ConfigError is the one error line, exit 2
     domains = settings.route53.domains.include
     zone_ids: list[str] = list(settings.route53.zone_ids)
     if not zone_ids and args.offline:
         if not domains:
-            print("dnsgate iam-policy: error: --offline needs --domain-filter or "
-                  "--zone-id-filter to know which zones to name", file=sys.stderr)
-            return 2
+            raise ConfigError("--offline needs --domain-filter or --zone-id-filter to know "
+                              "which zones to name")
         zone_ids = [iam.placeholder(d) for d in domains]
         print(f"dnsgate iam-policy: replace {', '.join(zone_ids)} with the hosted zone ids "
               "(aws route53 list-hosted-zones)", file=sys.stderr)
@@ -69,4 +64,4 @@ def run(args: argparse.Namespace) -> int:
 def _zones(settings: Settings) -> tuple[Zone, ...]:
     from reconciler import credentials, route53
 
-    return route53.Provider(credentials.route53_client(), settings.route53).zones()
+    return route53.Provider(credentials.route53_client(settings.aws), settings.route53).zones()

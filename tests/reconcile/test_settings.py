@@ -192,7 +192,7 @@ def test_values_dnsgate_cannot_honour_are_refused(argv: list[str], message: str)
 
 
 def test_aws_region_and_profile_reach_the_route53_client(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from reconciler import route53
+    from reconciler import credentials
 
     config = tmp_path / "config"
     config.write_text("[profile china]\nregion = cn-north-1\n")
@@ -203,14 +203,14 @@ def test_aws_region_and_profile_reach_the_route53_client(tmp_path, monkeypatch) 
 
     # Route53 is global: the region picks the partition, and so the endpoint.
     def endpoint(aws: settings.AWSSettings) -> str:
-        return route53.connect(aws).meta.endpoint_url  # type: ignore[attr-defined,no-any-return]
+        return credentials.route53_client(aws).meta.endpoint_url  # type: ignore[attr-defined,no-any-return]
 
     assert endpoint(settings.AWSSettings()) == "https://route53.amazonaws.com.cn"
     assert endpoint(settings.AWSSettings(region="us-east-1")) == "https://route53.amazonaws.com"
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     assert endpoint(settings.AWSSettings(profile="china")) == "https://route53.amazonaws.com.cn"
     with pytest.raises(ConfigError, match='--aws-profile "nope"'):
-        route53.connect(settings.AWSSettings(profile="nope"))
+        credentials.route53_client(settings.AWSSettings(profile="nope"))
 
 
 def test_aes_key_read_from_a_mounted_secret_file(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -50,6 +50,13 @@ CASES = [
                    "DNSGATE_TLS_KEY_FILE": "k", "DNSGATE_DEFAULT_TTL": "0"},
      "dnsgate webhook: error: --default-ttl 0 is out of range; use 1 to 2147483647 seconds"),
     (["certs"], {}, "dnsgate certs: error: give --out-dir, --secret or both"),
+    (["doctor", "--policy", "nope"], {},
+     'dnsgate doctor: error: --policy "nope" is not a policy'),
+    (["doctor", "--source=ingress"], {},
+     'dnsgate doctor: error: --source "ingress" is not implemented by dnsgate; supported: '
+     "service"),
+    (["iam-policy", "--offline"], {},
+     "dnsgate iam-policy: error: --offline needs --domain-filter or --zone-id-filter"),
     (["certs", "--validity-days=a year"], {},
      "dnsgate certs: error: argument --validity-days: invalid int value: 'a year'"),
 ]

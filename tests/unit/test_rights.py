@@ -4,12 +4,12 @@ manifests/base/rbac-reconciler.yaml, and each configuration needs the ones it us
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 import yaml
 
+from dnsgate import flags
 from reconciler import cli, rights
 from reconciler import settings as settings_module
 
@@ -40,7 +40,7 @@ def test_the_role_names_in_remedies_are_the_manifests() -> None:
 
 
 def settings(*args: str) -> settings_module.Settings:
-    parser = argparse.ArgumentParser()
+    parser = flags.Parser()  # applies defaults and the environment, as the dnsgate command
     cli.add_arguments(parser)
     return settings_module.from_args(parser.parse_args(["--domain-filter=example.org", *args]))
 
