@@ -24,8 +24,9 @@ SAMPLES = {"domain-filter": "goldentooth.net", "exclude-domains": "lab.goldentoo
            "namespace": "httpbin", "label-filter": "dns=public", "txt-prefix": "txt-",
            "txt-wildcard-replacement": "any", "txt-encrypt-aes-key": "0" * 32,
            "metrics-address": ":7979", "annotation-prefix": "external-dns.kubernetes.io/"}
-# Flags that work only with another (as in ExternalDNS).
-COMPANIONS = {"txt-encrypt-enabled": ["--txt-encrypt-aes-key=" + "0" * 32]}
+# Flags that work only with another: encryption with its key, and a key only to encrypt.
+COMPANIONS = {"txt-encrypt-enabled": ["--txt-encrypt-aes-key=" + "0" * 32],
+              "txt-encrypt-aes-key": ["--txt-encrypt-enabled"]}
 
 
 @pytest.fixture(scope="module", params=oracle.VERSIONS)
