@@ -10,6 +10,11 @@ the reconciler would refuse, nor the other way round.
 Parsing follows ExternalDNS (docs/annotations.md): hostnames have every space removed and
 one trailing dot trimmed, then are split on commas; a TTL is integer seconds (Go's ParseInt)
 or a Go duration (time.ParseDuration), truncated to whole seconds, within 1..2147483647.
+
+Every value dnsgate acts on has a size cap (`VALUE_MAX`, `HOSTNAMES_MAX`, `TARGETS_MAX`; the
+reasons are in docs/annotations.md, "Size limits"), checked before anything else reads it,
+and every check after that is linear in the value: an object's annotations may hold 256 KiB,
+and both the webhook and the reconciler parse every Service's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from dnsgate import durations, hostnames, txtname
 from dnsgate.domains import DomainFilter, normalize
 
 ALPHA_PREFIX = "external-dns.alpha.kubernetes.io/"
@@ -55,17 +61,29 @@ TTL_MIN = 1
 TTL_MAX = 2**31 - 1  # ExternalDNS: math.MaxInt32
 WEIGHT_MAX = 255  # Route53's limit
 SET_IDENTIFIER_MAX = 128  # Route53's limit
-HOSTNAME_MAX = 253
-LABEL_MAX = 63
 FAILOVER_VALUES = ("PRIMARY", "SECONDARY")
 
-_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+# Size caps, in characters of the value as written (docs/annotations.md, "Size limits").
+HOSTNAMES_MAX = 100  # names per Service: each is a record set and a TXT in one zone
+TARGETS_MAX = 100  # values per record set: an UPSERT of 100 IPv6 fits Route53's 32,000
+LIST_ENTRY_MAX = hostnames.HOSTNAME_MAX + 3  # a full name, a trailing dot, a comma, a space
+VALUE_MAX = {
+    HOSTNAME: HOSTNAMES_MAX * LIST_ENTRY_MAX,
+    TTL: 32,  # "2147483647" is 10 characters, "596523h14m7s" 12
+    TARGET: TARGETS_MAX * LIST_ENTRY_MAX,
+    SET_IDENTIFIER: SET_IDENTIFIER_MAX,
+    AWS_WEIGHT: 3,
+    AWS_FAILOVER: len("SECONDARY"),
+    AWS_HEALTH_CHECK_ID: 36,  # a UUID
+    AWS_EVALUATE_TARGET_HEALTH: len("false"),
+}
+SHOWN_MAX = 256  # characters of a value quoted in a message; a full hostname fits
+
+# Record types a name may get from a load balancer whose addresses are not known yet.
+ANY_RECORD_TYPE = ("A", "AAAA", "CNAME")
+
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt, base 10
-_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
-                 "m": 60.0, "h": 3600.0}
-_GO_DURATION_MAX_SECONDS = (2**63 - 1) / 1e9
 
 TTL_EXPECTED = (
     f'whole seconds ("60") or a Go duration ("10m", "1h30m") from {TTL_MIN}s to {TTL_MAX}s'
@@ -82,7 +100,12 @@ class Problem:
     rule: str  # short id, e.g. "hostname-domain", for metrics and tests
 
     def __str__(self) -> str:
-        return f'{self.annotation}: "{self.value}" {self.reason}'
+        return f'{self.annotation}: "{shown(self.value)}" {self.reason}'
+
+
+def shown(value: str) -> str:
+    """`value` as a message quotes it: cut after SHOWN_MAX characters."""
+    return value if len(value) <= SHOWN_MAX else value[:SHOWN_MAX] + "..."
 
 
 @dataclass(frozen=True)
@@ -97,16 +120,19 @@ class DNSAnnotations:
     aws_weight: int | None = None
     aws_failover: str | None = None
     aws_health_check_id: str | None = None
-    aws_evaluate_target_health: bool | None = None
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """`dns` is set only when there is a hostname and no problem at all."""
+    """`dns` is set only when there is a hostname and no problem at all. `hostnames` and
+    `set_identifier` are the valid parts even when something else is wrong, so a review can
+    report a name taken by another Service beside the other problems."""
 
     dns: DNSAnnotations | None
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()
+    hostnames: tuple[str, ...] = ()
+    set_identifier: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,8 +159,13 @@ def has_dns_annotations(annotations: Mapping[str, str] | None) -> bool:
     return bool(annotations) and any(k.startswith(PREFIXES) for k in annotations or {})
 
 
-def parse(annotations: Mapping[str, str] | None, domains: DomainFilter) -> Parsed:
-    """Validate every DNS annotation of one object and collect all problems at once."""
+def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
+          txt: txtname.Naming = txtname.DEFAULT) -> Parsed:
+    """Validate every DNS annotation of one object and collect all problems at once.
+
+    `txt` is the registry's TXT naming (`--txt-prefix`, `--txt-suffix`,
+    `--txt-wildcard-replacement`): a hostname whose ownership TXT name would be too long for
+    DNS is refused, since dnsgate never publishes a record without its TXT."""
     annotations = annotations or {}
     problems: list[Problem] = []
     warnings: list[str] = []
@@ -144,13 +175,17 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter) -> Parse
         if len(values) == 2 and values[0].value != values[1].value:
             problems.append(Problem(
                 values[1].key, values[1].value,
-                f'differs from {values[0].key}: "{values[0].value}"; set one value under '
-                "one prefix, or the same value under both",
+                f'differs from {values[0].key}: "{shown(values[0].value)}"; set one value '
+                "under one prefix, or the same value under both",
                 "prefix-conflict",
             ))
         if values:
             raw[key] = values[0]
     warnings += _unknown_key_warnings(annotations)
+    for key, found in list(raw.items()):
+        if key in VALUE_MAX and len(found.value) > VALUE_MAX[key]:
+            problems.append(_too_long(found, VALUE_MAX[key]))
+            del raw[key]  # never parsed: its size alone is the answer
 
     hostname = raw.get(HOSTNAME)
     if hostname is None:
@@ -166,13 +201,14 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter) -> Parse
     if TARGET in raw:
         targets, target_problems = parse_targets(raw[TARGET])
         problems += target_problems
+    names, txt_problems = _publishable(hostname, names, targets, txt)
+    problems += txt_problems
     set_identifier = _field(raw.get(SET_IDENTIFIER), _parse_set_identifier, problems, "set-id")
     weight = _field(raw.get(AWS_WEIGHT), _parse_weight, problems, "weight")
     failover = _field(raw.get(AWS_FAILOVER), _parse_failover, problems, "failover")
     health = _field(raw.get(AWS_HEALTH_CHECK_ID), _parse_health_check, problems, "health-check")
-    evaluate = _field(
-        raw.get(AWS_EVALUATE_TARGET_HEALTH), _parse_bool, problems, "evaluate-target-health"
-    )
+    _field(raw.get(AWS_EVALUATE_TARGET_HEALTH), _refuse_evaluate_target_health, problems,
+           "evaluate-target-health")
     for key in (AWS_WEIGHT, AWS_FAILOVER):
         if key in raw and SET_IDENTIFIER not in raw:
             problems.append(Problem(
@@ -190,17 +226,25 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter) -> Parse
             "routing-policy-conflict",
         ))
     if problems:
-        return Parsed(None, tuple(problems), tuple(warnings))
+        return Parsed(None, tuple(problems), tuple(warnings), names, set_identifier)
     prefix = hostname.key[: -len(HOSTNAME)]
     return Parsed(
         DNSAnnotations(
             prefix=prefix, hostnames=names, ttl=ttl, targets=targets,
             set_identifier=set_identifier, aws_weight=weight, aws_failover=failover,
-            aws_health_check_id=health, aws_evaluate_target_health=evaluate,
+            aws_health_check_id=health,
         ),
         (),
         tuple(warnings),
+        names,
+        set_identifier,
     )
+
+
+def _too_long(raw: Raw, limit: int) -> Problem:
+    return Problem(raw.key, raw.value,
+                   f"is {len(raw.value)} characters long; this annotation takes at most "
+                   f"{limit}", "value-too-long")
 
 
 _T = TypeVar("_T")
@@ -232,13 +276,19 @@ def parse_hostnames(raw: Raw, domains: DomainFilter) -> tuple[tuple[str, ...], l
                                 "is empty; give one or more comma-separated hostnames",
                                 "hostname-empty"))
         return (), problems
-    for entry in _split(raw.value):
+    entries = _split(raw.value)
+    if len(entries) > HOSTNAMES_MAX:
+        problems.append(Problem(raw.key, raw.value,
+                                f"has {len(entries)} hostnames; one Service may ask for at "
+                                f"most {HOSTNAMES_MAX}", "value-too-long"))
+        return (), problems
+    for entry in entries:
         if not entry:
             problems.append(Problem(
                 raw.key, raw.value,
                 "has an empty entry; remove the doubled or trailing comma", "hostname-empty"))
             continue
-        reason, rule = hostname_error(entry), "hostname-syntax"
+        reason, rule = hostnames.error(entry), "hostname-syntax"
         if reason is None:
             reason, rule = domains.rejection(entry), "hostname-domain"
         if reason is not None:
@@ -248,95 +298,59 @@ def parse_hostnames(raw: Raw, domains: DomainFilter) -> tuple[tuple[str, ...], l
     return tuple(names), problems
 
 
-def hostname_error(entry: str, *, allow_wildcard: bool = True) -> str | None:
-    """Why `entry` is not a valid DNS hostname, or None when it is."""
-    example = "a bare name such as app.goldentooth.net"
-    if "://" in entry:
-        return f"has a URL scheme; give {example}"
+def _publishable(raw: Raw, names: tuple[str, ...], targets: tuple[str, ...],
+                 txt: txtname.Naming) -> tuple[tuple[str, ...], list[Problem]]:
+    """The names whose ownership TXT can exist, and a problem for each other one. Without a
+    target annotation the record type is the load balancer's to decide, so every type's TXT
+    name must fit."""
+    types = tuple(dict.fromkeys(_record_type(t) for t in targets)) or ANY_RECORD_TYPE
+    kept: list[str] = []
+    problems: list[Problem] = []
+    for name in names:
+        reason = hostnames.txt_name_error(name, types, txt)
+        if reason is None:
+            kept.append(name)
+        else:
+            problems.append(Problem(raw.key, name, reason, "hostname-txt-too-long"))
+    return tuple(kept), problems
+
+
+def _record_type(target: str) -> str:
     try:
-        ipaddress.ip_address(entry[:-1] if entry.endswith(".") else entry)
+        address = ipaddress.ip_address(target)
     except ValueError:
-        pass
-    else:
-        return f"is an IP address, not a hostname; give {example}"
-    if "/" in entry:
-        return f"has a path; give {example}"
-    if ":" in entry:
-        return f"has a port; give {example}"
-    if entry.endswith(".."):
-        return "ends in more than one dot; one trailing dot at most"
-    name = entry[:-1] if entry.endswith(".") else entry
-    if len(name) > HOSTNAME_MAX:
-        return f"is {len(name)} characters long; a DNS name has at most {HOSTNAME_MAX}"
-    labels = name.lower().split(".")
-    if len(labels) < 2:
-        return f"is not a fully qualified name; give {example}"
-    for index, label in enumerate(labels):
-        if label == "*" and index == 0 and allow_wildcard:
-            continue
-        if not label:
-            return "has an empty label (two dots in a row, or a leading dot)"
-        if "*" in label:
-            return ('has a "*" that is not the whole first label; only a leading "*." '
-                    "wildcard is allowed")
-        if len(label) > LABEL_MAX:
-            return (f'has a label of {len(label)} characters ("{label[:20]}..."); '
-                    f"a label has at most {LABEL_MAX}")
-        if not _LABEL.fullmatch(label):
-            if label.startswith("-") or label.endswith("-"):
-                return f'has a label "{label}" that starts or ends with a hyphen'
-            return (f'has a label "{label}" with characters other than letters, digits '
-                    "and inner hyphens")
-    if labels[-1].isdigit():
-        # RFC 3696 section 2: a top-level domain is never all-numeric, so "10.0.0.256"
-        # is a mistyped address rather than a name.
-        return f"has an all-numeric last label; give {example}"
-    return None
+        return "CNAME"
+    return "A" if address.version == 4 else "AAAA"
 
 
 def parse_ttl(value: str) -> int:
     """Seconds, as ExternalDNS reads the ttl annotation; ValueError with what would be valid."""
     text = value.strip()
-    seconds: float
+    seconds: int
     # Length first: Python refuses int() of more than 4300 digits, Go's ParseInt of 20.
     if _INTEGER.fullmatch(text) and len(text) <= 20 and abs(int(text)) < 2**63:
         seconds = int(text)
     else:
-        parsed = go_duration_seconds(text)
-        if parsed is None:
+        nanoseconds = durations.go_nanoseconds(text)
+        if nanoseconds is None:
             raise ValueError(f"is not a valid TTL; use {TTL_EXPECTED}")
-        seconds = int(parsed)  # Go: int64(d.Seconds()) truncates toward zero
+        # Go: int64(d.Seconds()) truncates toward zero
+        seconds = abs(nanoseconds) // 10**9 * (-1 if nanoseconds < 0 else 1)
     if not TTL_MIN <= seconds <= TTL_MAX:
         raise ValueError(f"is out of range; use {TTL_EXPECTED}")
-    return int(seconds)
-
-
-def go_duration_seconds(text: str) -> float | None:
-    """time.ParseDuration's grammar: `[-+]?(number unit)+` or "0"; None if invalid."""
-    sign = 1.0
-    if text[:1] in "+-" and text:
-        sign = -1.0 if text[0] == "-" else 1.0
-        text = text[1:]
-    if text == "0":
-        return 0.0
-    if not text:
-        return None
-    total, position = 0.0, 0
-    for match in _DURATION_PART.finditer(text):
-        number = match.group(1)
-        if match.start() != position or number in ("", "."):
-            return None
-        total += float(number) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    if position != len(text) or total > _GO_DURATION_MAX_SECONDS:
-        return None
-    return sign * total
+    return seconds
 
 
 def parse_targets(raw: Raw) -> tuple[tuple[str, ...], list[Problem]]:
     targets: list[str] = []
     problems: list[Problem] = []
-    for entry in _split(raw.value):
+    entries = _split(raw.value)
+    if len(entries) > TARGETS_MAX:
+        problems.append(Problem(raw.key, raw.value,
+                                f"has {len(entries)} targets; a record set takes at most "
+                                f"{TARGETS_MAX} here", "value-too-long"))
+        return (), problems
+    for entry in entries:
         if not entry:
             problems.append(Problem(raw.key, raw.value, "has an empty entry; remove the "
                                     "doubled or trailing comma", "target-empty"))
@@ -346,7 +360,7 @@ def parse_targets(raw: Raw) -> tuple[tuple[str, ...], list[Problem]]:
             continue
         except ValueError:
             pass
-        reason = hostname_error(entry, allow_wildcard=False)
+        reason = hostnames.error(entry, allow_wildcard=False)
         if reason is not None:
             problems.append(Problem(
                 raw.key, entry,
@@ -384,10 +398,12 @@ def _parse_health_check(value: str) -> str:
     return value.lower()
 
 
-def _parse_bool(value: str) -> bool:
-    if value not in ("true", "false"):
-        raise ValueError('must be "true" or "false"')
-    return value == "true"
+def _refuse_evaluate_target_health(value: str) -> None:
+    # Route53 evaluates target health only for alias records, and dnsgate publishes A, AAAA
+    # and CNAME records, never aliases: accepting the annotation would promise nothing.
+    raise ValueError("has no effect: Route53 evaluates target health only for alias records, "
+                     "and dnsgate publishes A, AAAA and CNAME records, never aliases; remove "
+                     "it (a health check works through aws-health-check-id)")
 
 
 def _unknown_key_warnings(annotations: Mapping[str, str]) -> list[str]:
@@ -397,9 +413,12 @@ def _unknown_key_warnings(annotations: Mapping[str, str]) -> list[str]:
         for prefix in PREFIXES:
             if full_key.startswith(prefix) and full_key[len(prefix):] not in known:
                 key = full_key[len(prefix):]
-                close = difflib.get_close_matches(key, DNSGATE_KEYS, n=1, cutoff=0.6)
+                # A Kubernetes key name has at most 63 characters; a longer one gets no hint
+                # (difflib's cost grows with the length).
+                close = difflib.get_close_matches(key, DNSGATE_KEYS, n=1, cutoff=0.6) if len(
+                    key) <= 63 else []
                 # Only the key: with the prefix repeated, the line outgrows the 120 characters
                 # advised for an admission warning, and the webhook would cut the hint off.
                 hint = f"; did you mean {close[0]}?" if close else ""
-                warnings.append(f"{full_key} is not an annotation dnsgate knows{hint}")
+                warnings.append(f"{shown(full_key)} is not an annotation dnsgate knows{hint}")
     return warnings

@@ -1,27 +1,84 @@
-"""Who may have a hostname: the rule behind the webhook's hijack check and the
+"""Who may have a hostname: the one rule behind the webhook's hijack check and the
 reconciler's tie-break, so both settle a contested name the same way.
 
-Two Services conflict over a name unless both carry set-identifiers and those differ:
-weighted or failover routing across Services is how Route53 shares a name on purpose
-(ExternalDNS itself merges or flips between such Services: docs/annotations.md). Among conflicting
-Services the earliest created keeps the name (ties broken by `namespace/name`), so the
-Service that held it first is never displaced by a newcomer.
+Which Services claim names: only a Service the reconciler would publish (`would_publish`:
+type LoadBalancer) whose DNS annotations parse without a problem. `of_service` is the one
+function that turns a Service into its claims, for the webhook's index, its review and the
+reconciler's source alike.
+
+Two claims conflict unless both carry set-identifiers and those differ: weighted or failover
+routing across Services is how Route53 shares a name on purpose (docs/annotations.md). Among
+conflicting claims:
+1. the holder keeps the name: the Service that the name's ownership TXT record names in its
+   `resource` label (its record is live, and it is dnsgate's under our owner id);
+2. between claims of which none holds the name (newcomers), the earliest created Service
+   wins, ties broken by `namespace/name`.
+So a live record never moves to an older Service that asks for the name later.
+
+How each side learns the holder. The reconciler reads it from Route53 (the TXT registry) at
+every sync. The webhook cannot read Route53; it reads what the reconciler reports on each
+Service: the condition `dnsgate.io/DNSNamesHeld` (status True, message the comma-separated
+names whose TXT names this Service), written by the reconciler after every sync in which it
+changes. kube-apiserver never lets a Service's own spec write carry a status, so a user
+needs `services/status` rights to forge it. The windows this leaves are described in the
+README ("Who gets a contested name"): they can make the webhook refuse a holder re-adding a
+name, or admit a claim that then loses, but the reconciler decides from Route53 itself and
+never hands a live record to a Service that does not hold it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from dnsgate import annotations as dns_annotations
+from dnsgate import hostnames
+from dnsgate.watch import service_key
+
+HELD_CONDITION = "dnsgate.io/DNSNamesHeld"
+HELD_REASON = "OwnershipRecordsNameThisService"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Claim:
-    """A Service's claim on one hostname. Ordered by seniority: the smallest wins."""
+    """A Service's claim on one hostname; `holds` when the name's ownership TXT names it."""
 
     created: str  # metadata.creationTimestamp (RFC 3339 sorts as text)
     service: str  # "namespace/name"
     hostname: str
     set_identifier: str | None = None
+    holds: bool = False
+
+    @property
+    def precedence(self) -> tuple[bool, bool, str, str]:
+        """Sort key: the holder first, then the earliest created (an object not yet stored
+        has no creation time and counts as the newest), then by name."""
+        return (not self.holds, not self.created, self.created, self.service)
+
+
+def would_publish(service: Mapping[str, Any]) -> bool:
+    """Whether the reconciler publishes records for this kind of Service at all."""
+    return bool((service.get("spec") or {}).get("type") == "LoadBalancer")
+
+
+def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
+               held: Collection[str] = ()) -> tuple[Claim, ...]:
+    """The claims `service` makes: none unless it would be published and its annotations
+    (`parsed`, parsed once by the caller) have no problem. `held`: names it holds."""
+    if parsed.dns is None or not would_publish(service):
+        return ()
+    return requested(service, parsed, held)
+
+
+def requested(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
+              held: Collection[str] = ()) -> tuple[Claim, ...]:
+    """The claims `service` asks for with every hostname that is valid on its own, whatever
+    else is wrong: what a review checks, to list a taken name beside the other problems."""
+    created = str((service.get("metadata") or {}).get("creationTimestamp") or "")
+    key = service_key(service)
+    return tuple(Claim(created, key, name, parsed.set_identifier, name in held)
+                 for name in parsed.hostnames)
 
 
 def conflicts(a: Claim, b: Claim) -> bool:
@@ -36,18 +93,49 @@ def conflicts(a: Claim, b: Claim) -> bool:
 
 
 def rivals(claim: Claim, others: Iterable[Claim]) -> list[Claim]:
-    """The other claims that `claim` conflicts with, most senior first."""
-    return sorted(other for other in others if conflicts(claim, other))
+    """The other claims that `claim` conflicts with, the one that would keep the name first."""
+    return sorted((other for other in others if conflicts(claim, other)),
+                  key=lambda c: c.precedence)
+
+
+def keeper(claim: Claim, others: Iterable[Claim]) -> Claim:
+    """The claim that keeps `claim.hostname` when `claim` joins `others`."""
+    return min([claim, *rivals(claim, others)], key=lambda c: c.precedence)
 
 
 def winners(claims: Iterable[Claim]) -> tuple[list[Claim], list[tuple[Claim, Claim]]]:
     """Split claims into those that keep their name and (loser, winner) pairs."""
+    by_name: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_name.setdefault(claim.hostname, []).append(claim)
     kept: list[Claim] = []
     lost: list[tuple[Claim, Claim]] = []
-    for claim in sorted(claims):
-        holder = next((k for k in kept if conflicts(claim, k)), None)
-        if holder is None:
-            kept.append(claim)
-        else:
-            lost.append((claim, holder))
+    for contenders in by_name.values():
+        name_kept: list[Claim] = []
+        for claim in sorted(contenders, key=lambda c: c.precedence):
+            holder = next((k for k in name_kept if conflicts(claim, k)), None)
+            if holder is None:
+                name_kept.append(claim)
+            else:
+                lost.append((claim, holder))
+        kept += name_kept
     return kept, lost
+
+
+# ---- the holder, as the reconciler reports it on the Service --------------------------
+
+def held_names(service: Mapping[str, Any]) -> frozenset[str]:
+    """The names the reconciler last reported this Service as holding."""
+    for condition in (service.get("status") or {}).get("conditions") or ():
+        if isinstance(condition, Mapping) and condition.get("type") == HELD_CONDITION:
+            if condition.get("status") != "True":
+                return frozenset()
+            message = str(condition.get("message") or "")
+            names = message.split(",")[: dns_annotations.HOSTNAMES_MAX]
+            return frozenset(name for name in names if hostnames.error(name) is None)
+    return frozenset()
+
+
+def held_message(names: Iterable[str]) -> str:
+    """The condition's message for these names: sorted, comma-separated."""
+    return ",".join(sorted(set(names)))

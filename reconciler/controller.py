@@ -166,17 +166,22 @@ class Controller:
     def sync(self, scope: Scope) -> bool:
         """Run the pipeline once over `scope`; True when every change in it landed. Steps:
 
-        1. desired: the record sets the Services ask for (`source.desired`);
-        2. registry view: per zone, its cached record sets read through the TXT registry
-           (`registry.read`), as far as this reconciler may touch them;
-        3. plan: what brings the view to the desired sets under the policy (`plan.calculate`);
+        1. registry view: per zone, its cached record sets read through the TXT registry
+           (`registry.read`), which also says who holds each name (`source.holders`);
+        2. desired: the record sets the Services ask for, a contested name going to its
+           holder (`source.desired`);
+        3. plan: what brings the view to the desired sets under the policy (`plan.calculate`),
+           as far as this reconciler may touch them;
         4. changes: the plan as Route53 changes, each with its TXTs (`registry.changes`);
         5. apply: batched and bisected through the zone cache, which keeps what landed
            (`ZoneCache.apply`), or printed (--dry-run); a refused name waits for its retry;
-        6. report: each Service's outcome (`report.outcomes`), the records we own by type.
+        6. report: each Service's outcome and the names it now holds (`report.outcomes`),
+           the records we own by type.
         """
         self.zones.ensure_fresh()
-        desired = source.desired(self.services.snapshot(), self.source_settings.domains)  # 1
+        views = {zone.id: self._view(zone) for zone in self.zones.zones}  # 1
+        desired = source.desired(self.services.snapshot(), self.source_settings.domains,  # 2
+                                 naming=self.registry_settings, holders=self._holders(views))
         names = scope.resolve(desired, self._held)
         failed: dict[str, str] = {}
         _keep_first(failed, self._unzoned(desired, names))
@@ -185,7 +190,7 @@ class Controller:
         owned: Counter[str] = Counter()
         present: list[tuple[str, str]] = []  # for ExternalDNS's record gauges
         for zone in self.zones.zones:
-            view = registry.read(self.zones.records(zone), self.registry_settings)  # 2
+            view = views[zone.id]
             owned.update(_owned_by_type(view.endpoints, self.registry_settings.owner_id))
             present += ((e.dnsname, e.record_type) for e in view.endpoints)
             planned = plan.calculate(self._current(view, names),  # 3
@@ -196,15 +201,26 @@ class Controller:
                                   for s in planned.skipped))
             groups = registry.changes(planned, view, self.registry_settings)  # 4
             refused += self._apply(zone, groups)  # 5
+            if groups and not self.settings.dry_run:
+                views[zone.id] = self._view(zone)  # what landed is in the cache now
         metrics.external_dns_sync(refused=bool(refused))
         if names is None:
             metrics.external_dns_records(present, ((e.dnsname, e.record_type)
                                                    for e in desired.endpoints))
         self._retry_later(refused, names)
         _keep_first(failed, ((f.group.resource, f.message) for f in refused))
-        self._report(desired, scope, names, failed, skipped, owned)  # 6
+        holds = source.held_by_service(self._holders(views))
+        self._report(desired, scope, names, failed, skipped, owned, holds)  # 6
         self.syncs += 1
         return not failed
+
+    def _view(self, zone: Zone) -> registry.View:
+        return registry.read(self.zones.records(zone), self.registry_settings)
+
+    def _holders(self, views: Mapping[str, registry.View]) -> dict[str, frozenset[str]]:
+        """hostname -> the Services its ownership TXTs name: who holds each name."""
+        return source.holders((e for view in views.values() for e in view.endpoints),
+                              self.registry_settings.owner_id)
 
     def _unzoned(self, desired: source.Desired,
                  names: frozenset[str] | None) -> Iterable[tuple[str, str]]:
@@ -265,14 +281,14 @@ class Controller:
 
     def _report(self, desired: source.Desired, scope: Scope, names: frozenset[str] | None,
                 failed: Mapping[str, str], skipped: Mapping[str, str],
-                owned: Counter[str]) -> None:
+                owned: Counter[str], holds: Mapping[str, tuple[str, ...]]) -> None:
         held = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
         for gone in self._held.keys() - held.keys():
             self.reporter.forget(gone)  # deleted: its memory would otherwise only grow
         self._held = held
         for outcome in report.outcomes(desired, names=names, touched=scope.services,
                                        failed=failed, skipped=skipped,
-                                       dry_run=self.settings.dry_run):
+                                       dry_run=self.settings.dry_run, held=holds):
             self.reporter.report(outcome)
         for record_type in {"A", "AAAA", "CNAME", "TXT"} | set(owned):
             metrics.RECORDS.labels(record_type).set(owned[record_type])

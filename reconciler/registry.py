@@ -38,7 +38,8 @@ from typing import Literal
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from reconciler import endpoint, plan, txtname
+from dnsgate import txtname
+from reconciler import endpoint, plan
 from reconciler.endpoint import Endpoint, Key
 from reconciler.settings import RegistrySettings
 

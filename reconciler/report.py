@@ -23,9 +23,14 @@ log = logging.getLogger("dnsgate.reconcile")
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one Service fared. `status` None: nothing to say about its records (it asks for
+    none), only `held` to report. `held`: the names whose ownership TXT names it after the
+    sync, which the webhook reads to know a name's holder (dnsgate.claims)."""
+
     service: str  # "namespace/name"
-    status: Status
+    status: Status | None
     message: str = ""
+    held: tuple[str, ...] = ()
 
 
 class Reporter(Protocol):
@@ -56,10 +61,13 @@ class LogReporter:
         self._lock = threading.Lock()
 
     def report(self, outcome: Outcome) -> None:
+        if outcome.status is None:
+            return
         with self._lock:
             previous = self.latest.get(outcome.service)
             self.latest[outcome.service] = outcome
-        if previous == outcome:
+        if previous is not None and (previous.status, previous.message) == (
+                outcome.status, outcome.message):
             return
         level = logging.INFO if outcome.status == "synced" else logging.WARNING
         suffix = f": {outcome.message}" if outcome.message else ""
@@ -72,12 +80,15 @@ class LogReporter:
 
 def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[str],
              failed: Mapping[str, str], skipped: Mapping[str, str],
-             dry_run: bool) -> list[Outcome]:
+             dry_run: bool, held: Mapping[str, tuple[str, ...]] | None = None) -> list[Outcome]:
     """Each Service's outcome of one sync, for the Services it covered (`names` None: all).
 
-    `failed` and `skipped` map `service/<ns>/<name>` to the reason. Precedence: invalid
-    annotations, then a lost claim or a name held by someone else, then a refused change.
+    `failed` and `skipped` map `service/<ns>/<name>` to the reason; `held` maps
+    `<ns>/<name>` to the names it holds. Precedence: invalid annotations, then a lost claim or
+    a name held by someone else, then a refused change. A covered Service with nothing else
+    to report still gets an outcome with status None, so that a stale held list is cleared.
     """
+    held = held or {}
     lost = {c.service: c for c in desired.conflicts}
     found: list[Outcome] = []
     for result in desired.services:
@@ -85,16 +96,20 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
         if names is not None and result.service not in touched and not mine & names:
             continue
         resource = f"service/{result.service}"
+        holds = held.get(result.service, ())
         if result.problems:
-            found.append(Outcome(result.service, "invalid", "; ".join(result.problems)))
+            found.append(Outcome(result.service, "invalid", "; ".join(result.problems), holds))
         elif result.service in lost:
             c = lost[result.service]
+            why = "its ownership record names it" if c.holds else "it is the senior Service"
             found.append(Outcome(result.service, "conflict",
-                                 f"{c.hostname} is held by the senior Service {c.holder}"))
+                                 f"{c.hostname} is held by Service {c.holder}: {why}", holds))
         elif resource in skipped:
-            found.append(Outcome(result.service, "conflict", skipped[resource]))
+            found.append(Outcome(result.service, "conflict", skipped[resource], holds))
         elif resource in failed:
-            found.append(Outcome(result.service, "failed", failed[resource]))
+            found.append(Outcome(result.service, "failed", failed[resource], holds))
         elif result.endpoints and not dry_run:
-            found.append(Outcome(result.service, "synced"))
+            found.append(Outcome(result.service, "synced", held=holds))
+        else:
+            found.append(Outcome(result.service, None, held=holds))
     return found

@@ -17,8 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from dnsgate import annotations as dns_annotations
-from dnsgate import externaldns
+from dnsgate import durations, externaldns, txtname
 from dnsgate.domains import DomainFilter
 from reconciler import batching
 from reconciler.errors import ConfigError
@@ -123,10 +122,9 @@ class Settings:
 def from_args(args: argparse.Namespace) -> Settings:
     _check_supported_values(args)
     domains = DomainFilter.of(args.domain_filter, args.exclude_domains)
-    if args.txt_prefix and args.txt_suffix:
-        raise ConfigError(
-            f'--txt-prefix "{args.txt_prefix}" and --txt-suffix "{args.txt_suffix}" are '
-            "mutually exclusive (ExternalDNS accepts one TXT affix); give only one")
+    affix_error = txtname.affix_error(args.txt_prefix, args.txt_suffix)
+    if affix_error:
+        raise ConfigError(affix_error)
     if args.policy not in POLICIES:
         raise ConfigError(f'--policy "{args.policy}" is not a policy; use one of '
                           f"{', '.join(POLICIES)}")
@@ -239,7 +237,7 @@ def duration_seconds(flag: str, value: str, *, allow_zero: bool = False) -> floa
     """Seconds ("60") or a Go duration ("1m", "30s"), as ExternalDNS's duration flags."""
     text = str(value).strip()
     seconds = float(text) if text.replace(".", "", 1).isdigit() else (
-        dns_annotations.go_duration_seconds(text))
+        durations.go_seconds(text))
     if seconds is None or seconds < 0 or (seconds == 0 and not allow_zero):
         kind = "duration" if allow_zero else "positive duration"
         raise ConfigError(f'{flag} "{value}" is not a {kind}; use seconds ("60") or a Go '

@@ -1,25 +1,31 @@
 """Desired record sets from Services (docs/annotations.md), decided purely from the
 Service objects; `dnsgate.watch` keeps those objects current.
 
-Only type LoadBalancer Services produce records. Targets come from the target annotation,
-else `spec.externalIPs`, else `status.loadBalancer.ingress` (IPv4 -> A, IPv6 -> AAAA,
-hostname -> CNAME). Annotations go through `dnsgate.annotations.parse`, the rules the webhook
-enforces: a Service with any problem produces no records at all and is reported, never
-half-applied. Services contesting a name are settled by `dnsgate.claims.winners`.
+Only Services that `dnsgate.claims.would_publish` (type LoadBalancer) produce records.
+Targets come from the target annotation, else `spec.externalIPs`, else
+`status.loadBalancer.ingress` (IPv4 -> A, IPv6 -> AAAA, hostname -> CNAME). Annotations go
+through `dnsgate.annotations.parse`, the rules the webhook enforces, with the registry's TXT
+naming: a Service with any problem produces no records at all and is reported, never
+half-applied. Every Service in every namespace is held to the same claim rules, also those
+the webhook never sees (its own namespace, kube-system): claims come from
+`dnsgate.claims.of_service`, and contested names are settled by `dnsgate.claims.winners`,
+which gives a name to the Service its ownership TXT already names (`holders`).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import claims
+from dnsgate import claims, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import Service, service_key
 from reconciler import endpoint
 from reconciler.endpoint import Endpoint
+
+SERVICE_RESOURCE = "service/"  # the resource label's kind for a Service (docs/annotations.md)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Conflict:
     service: str
     hostname: str
     holder: str
+    holds: bool = False  # the holder keeps it because its ownership TXT names it
 
 
 @dataclass(frozen=True)
@@ -47,19 +54,30 @@ class Desired:
     conflicts: tuple[Conflict, ...]
 
 
-def records(service: Service, domains: DomainFilter) -> ServiceRecords:
+Holders = Mapping[str, frozenset[str]]  # hostname -> "namespace/name" of its TXT's resource
+
+
+def records(service: Service, domains: DomainFilter,
+            naming: txtname.Naming = txtname.DEFAULT) -> ServiceRecords:
+    """What one Service asks for (its claims aside)."""
+    return _read(service, domains, naming)[0]
+
+
+def _read(service: Service, domains: DomainFilter, naming: txtname.Naming
+          ) -> tuple[ServiceRecords, dns_annotations.Parsed | None]:
+    """The Service's records, and its annotations parsed (once) when it would publish."""
     meta = service.get("metadata", {})
     key, created = service_key(service), str(meta.get("creationTimestamp", ""))
-    spec = service.get("spec", {})
-    if spec.get("type") != "LoadBalancer" or not dns_annotations.has_dns_annotations(
+    if not claims.would_publish(service) or not dns_annotations.has_dns_annotations(
             meta.get("annotations")):
-        return ServiceRecords(key, created)
-    parsed = dns_annotations.parse(meta.get("annotations"), domains)
+        return ServiceRecords(key, created), None
+    parsed = dns_annotations.parse(meta.get("annotations"), domains, naming)
     if parsed.problems:
-        return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems))
+        return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems)), parsed
     dns = parsed.dns
     if dns is None:
-        return ServiceRecords(key, created)
+        return ServiceRecords(key, created), parsed
+    spec = service.get("spec", {})
     targets = dns.targets or tuple(spec.get("externalIPs") or ()) or tuple(
         entry.get("ip") or entry.get("hostname") or ""
         for entry in (service.get("status", {}).get("loadBalancer", {}).get("ingress") or ()))
@@ -70,7 +88,7 @@ def records(service: Service, domains: DomainFilter) -> ServiceRecords:
     if len(by_type.get(endpoint.CNAME, ())) > 1:
         return ServiceRecords(key, created, problems=(
             f"status.loadBalancer.ingress has hostnames {', '.join(by_type[endpoint.CNAME])}: "
-            "a CNAME holds exactly one target; set the target annotation to one of them",))
+            "a CNAME holds exactly one target; set the target annotation to one of them",)), parsed
     properties: dict[str, str] = {}
     if dns.set_identifier is not None:
         routing: dict[str, object] = {endpoint.WEIGHT: dns.aws_weight,
@@ -82,22 +100,53 @@ def records(service: Service, domains: DomainFilter) -> ServiceRecords:
                       set_identifier=dns.set_identifier, properties=properties,
                       labels={endpoint.RESOURCE: f"service/{key}"})
         for hostname in dns.hostnames for record_type, values in sorted(by_type.items()))
-    return ServiceRecords(key, created, made, set_identifier=dns.set_identifier)
+    return ServiceRecords(key, created, made, set_identifier=dns.set_identifier), parsed
 
 
-def desired(services: Iterable[Service], domains: DomainFilter) -> Desired:
-    """Every Service's records, with contested names given to the senior Service."""
-    results = tuple(sorted((records(s, domains) for s in services), key=lambda r: r.service))
-    wanted = [
-        claims.Claim(r.created, r.service, hostname, r.set_identifier)
-        for r in results for hostname in sorted({e.dnsname for e in r.endpoints})
-    ]
+def desired(services: Iterable[Service], domains: DomainFilter, *,
+            naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None
+            ) -> Desired:
+    """Every Service's records, each contested name given to its holder, else to the senior
+    Service (`dnsgate.claims`). `holders` come from the registry (`holders` below)."""
+    holders = holders or {}
+    results: list[ServiceRecords] = []
+    wanted: list[claims.Claim] = []
+    for service in services:
+        result, parsed = _read(service, domains, naming)
+        results.append(result)
+        if parsed is not None:
+            held = [name for name in parsed.hostnames
+                    if result.service in holders.get(name, frozenset())]
+            wanted += claims.of_service(service, parsed, held)
+    results.sort(key=lambda r: r.service)
     _, lost = claims.winners(wanted)
-    losers = {(loser.service, loser.hostname): holder.service for loser, holder in lost}
+    losers = {(loser.service, loser.hostname): holder for loser, holder in lost}
     kept = tuple(
         e for r in results for e in r.endpoints if (r.service, e.dnsname) not in losers)
-    conflicts = tuple(Conflict(s, h, holder) for (s, h), holder in sorted(losers.items()))
-    return Desired(kept, results, conflicts)
+    conflicts = tuple(Conflict(s, h, holder.service, holder.holds)
+                      for (s, h), holder in sorted(losers.items()))
+    return Desired(kept, tuple(results), conflicts)
+
+
+def holders(records: Iterable[Endpoint], owner_id: str) -> dict[str, frozenset[str]]:
+    """hostname -> the Services named in its ownership TXTs under `owner_id`, from records
+    read through the registry (`registry.read`)."""
+    found: dict[str, set[str]] = {}
+    for record in records:
+        labels = dict(record.labels)
+        resource = labels.get(endpoint.RESOURCE) or ""
+        if labels.get(endpoint.OWNER) == owner_id and resource.startswith(SERVICE_RESOURCE):
+            found.setdefault(record.dnsname, set()).add(resource[len(SERVICE_RESOURCE):])
+    return {name: frozenset(services) for name, services in found.items()}
+
+
+def held_by_service(found: Holders) -> dict[str, tuple[str, ...]]:
+    """"namespace/name" -> the names it holds, sorted: what is reported on each Service."""
+    by_service: dict[str, set[str]] = {}
+    for name, services in found.items():
+        for service in services:
+            by_service.setdefault(service, set()).add(name)
+    return {service: tuple(sorted(names)) for service, names in by_service.items()}
 
 
 def _typed(target: str) -> tuple[str, str]:

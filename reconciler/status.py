@@ -6,10 +6,13 @@ writes, for each Service whose outcome changes:
   the Route53 error; Warning `DNSOwnershipConflict` naming the foreign owner; Warning
   `DNSInvalidAnnotations` with the problems), seen in `kubectl describe service`;
 - the condition, written by server-side apply on the status subresource with its own field
-  manager. Service conditions are a list keyed by `type`, so the apply owns only our entry and
-  never touches `status.loadBalancer`, which belongs to the load-balancer controller.
+  manager. Service conditions are a list keyed by `type`, so the apply owns only our entries
+  and never touches `status.loadBalancer`, which belongs to the load-balancer controller;
+- in the same apply, `dnsgate.io/DNSNamesHeld` listing the names whose ownership TXT names
+  the Service, which is how the webhook learns who holds a name (dnsgate/claims.py). When the
+  Service holds nothing the apply leaves it out, and server-side apply removes it.
 Both are deduplicated: nothing is written while the outcome stays the same, and after a
-restart the condition already on the Service counts as written, so a steady state writes
+restart the conditions already on the Service count as written, so a steady state writes
 nothing at all.
 """
 
@@ -19,8 +22,10 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from dnsgate import claims
 from reconciler.report import Outcome, Reporter
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,7 @@ Lookup = Callable[[str], dict[str, Any] | None]
 
 def condition_for(outcome: Outcome, generation: int | None,
                   previous: dict[str, Any] | None, now: dt.datetime) -> dict[str, Any]:
+    assert outcome.status is not None, "only an outcome with a status has a condition"
     status, reason, _ = _MEANING[outcome.status]
     transition = (previous or {}).get("lastTransitionTime")
     if previous is None or previous.get("status") != status or not transition:
@@ -59,16 +65,39 @@ def condition_for(outcome: Outcome, generation: int | None,
     return condition
 
 
-def current_condition(service: dict[str, Any]) -> dict[str, Any] | None:
+def held_condition(names: tuple[str, ...], previous: dict[str, Any] | None,
+                   now: dt.datetime) -> dict[str, Any] | None:
+    """The held-names condition, or None when the Service holds no name."""
+    if not names:
+        return None
+    transition = (previous or {}).get("lastTransitionTime")
+    if previous is None or previous.get("status") != "True" or not transition:
+        transition = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"type": claims.HELD_CONDITION, "status": "True", "reason": claims.HELD_REASON,
+            "message": claims.held_message(names), "lastTransitionTime": transition}
+
+
+def current_condition(service: dict[str, Any], kind: str = CONDITION_TYPE
+                      ) -> dict[str, Any] | None:
     for condition in (service.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == CONDITION_TYPE:
+        if condition.get("type") == kind:
             return dict(condition)
     return None
 
 
-def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+def _same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     keys = ("status", "reason", "message", "observedGeneration")
-    return a is not None and all(a.get(k) == b.get(k) for k in keys)
+    if a is None or b is None:
+        return a is b
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """Our two conditions as last written (or found) on one Service."""
+
+    ready: dict[str, Any] | None
+    held: dict[str, Any] | None
 
 
 class KubernetesReporter:
@@ -79,7 +108,7 @@ class KubernetesReporter:
         self.core = core  # kubernetes.client.CoreV1Api
         self.lookup = lookup  # the watch cache: "ns/name" -> Service JSON
         self.clock = clock
-        self._written: dict[str, dict[str, Any]] = {}
+        self._written: dict[str, _Written] = {}
         self._lock = threading.Lock()
         self.writes = 0  # condition patches + events, for tests and metrics
 
@@ -89,30 +118,38 @@ class KubernetesReporter:
             return  # deleted meanwhile: nothing to report on
         metadata = service.get("metadata") or {}
         with self._lock:
-            previous = self._written.get(outcome.service) or current_condition(service)
-        condition = condition_for(outcome, metadata.get("generation"), previous, self.clock())
-        if _same(previous, condition):
+            before = self._written.get(outcome.service) or _Written(
+                current_condition(service), current_condition(service, claims.HELD_CONDITION))
+        now = self.clock()
+        ready = before.ready
+        if outcome.status is not None:
+            ready = condition_for(outcome, metadata.get("generation"), before.ready, now)
+        held = held_condition(outcome.held, before.held, now)
+        if _same(before.ready, ready) and _same(before.held, held):
             return
         try:
-            self._apply_condition(metadata, condition)
-            self._event(metadata, outcome, condition)
+            self._apply_conditions(metadata, [c for c in (ready, held) if c is not None])
+            if ready is not None and outcome.status is not None and not _same(before.ready,
+                                                                               ready):
+                self._event(metadata, outcome, ready)
         except Exception as exc:  # reporting must never stop DNS work
-            log.warning("could not report %s on Service %s: %s", condition["reason"],
+            log.warning("could not report %s on Service %s: %s", outcome.status or "held names",
                         outcome.service, exc)
             return
         with self._lock:
-            self._written[outcome.service] = condition
+            self._written[outcome.service] = _Written(ready, held)
 
     def forget(self, service: str) -> None:
         with self._lock:
             self._written.pop(service, None)
 
-    def _apply_condition(self, metadata: dict[str, Any], condition: dict[str, Any]) -> None:
+    def _apply_conditions(self, metadata: dict[str, Any],
+                          conditions: list[dict[str, Any]]) -> None:
         body = {
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": metadata["name"], "namespace": metadata["namespace"]},
-            "status": {"conditions": [condition]},
+            "status": {"conditions": conditions},
         }
         self.core.patch_namespaced_service_status(
             metadata["name"], metadata["namespace"], body,
@@ -125,6 +162,7 @@ class KubernetesReporter:
                condition: dict[str, Any]) -> None:
         from kubernetes import client
 
+        assert outcome.status is not None, "only an outcome with a status has an event"
         _, reason, event_type = _MEANING[outcome.status]
         now = self.clock()
         event = client.CoreV1Event(

@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--host", default="0.0.0.0", help="address to listen on")
     flags.add(parser, "--default-ttl", type=int, default=60,
               help="seconds; the ttl annotation added to Services that set none")
+    flags.add(parser, "--txt-prefix", default="",
+              help="the reconciler's --txt-prefix: ownership TXT names must fit DNS")
+    flags.add(parser, "--txt-suffix", default="",
+              help="the reconciler's --txt-suffix: ownership TXT names must fit DNS")
+    flags.add(parser, "--txt-wildcard-replacement", default="",
+              help="the reconciler's --txt-wildcard-replacement")
     flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
     flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
     logs.add_arguments(parser)
@@ -75,11 +81,15 @@ def _metrics_directory() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _metrics_directory()
+    from dnsgate import txtname
     from dnsgate.domains import DomainFilter
     from webhook import watch
     from webhook.server import WebhookServer
     from webhook.settings import AdmissionSettings, ServingSettings
 
+    affix_error = txtname.affix_error(args.txt_prefix, args.txt_suffix)
+    if affix_error:
+        raise SystemExit(f"dnsgate webhook: {affix_error}")
     if not 1 <= args.default_ttl <= 2**31 - 1:
         raise ConfigError(f"--default-ttl {args.default_ttl} is out of range; use 1 to "
                           "2147483647 seconds")
@@ -105,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     admission = AdmissionSettings(
         domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
         default_ttl=args.default_ttl,
+        txt=txtname.TXTNaming(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),
     )
     serving = ServingSettings(
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,

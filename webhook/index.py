@@ -2,8 +2,9 @@
 
 Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services in every namespace);
 read by the review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
-Only Services whose annotations parse without a problem hold claims, as only those get
-records from the reconciler. One index lives in each gunicorn worker.
+A Service holds claims exactly when the reconciler would publish it (`dnsgate.claims.of_service`:
+type LoadBalancer, annotations without a problem), each marked with whether the reconciler
+reports it as the name's holder. One index lives in each gunicorn worker.
 """
 
 
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from dnsgate import annotations
+from dnsgate import annotations, claims, txtname
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
@@ -23,24 +24,22 @@ class ClaimLookup(Protocol):
     def wait_synced(self, timeout: float) -> bool: ...
 
 
-def claims_of(service: Mapping[str, Any], domains: DomainFilter) -> tuple[Claim, ...]:
-    """The hostnames `service` holds: none unless its annotations parse cleanly."""
-    metadata = service.get("metadata") or {}
-    parsed = annotations.parse(metadata.get("annotations"), domains)
-    if parsed.dns is None:
+def claims_of(service: Mapping[str, Any], domains: DomainFilter,
+              txt: txtname.Naming = txtname.DEFAULT) -> tuple[Claim, ...]:
+    """The claims `service` makes, as the reconciler would count them."""
+    notes = (service.get("metadata") or {}).get("annotations")
+    if not claims.would_publish(service) or not annotations.has_dns_annotations(notes):
         return ()
-    created = str(metadata.get("creationTimestamp") or "")
-    return tuple(
-        Claim(created, service_key(service), name, parsed.dns.set_identifier)
-        for name in parsed.dns.hostnames
-    )
+    parsed = annotations.parse(notes, domains, txt)
+    return claims.of_service(service, parsed, claims.held_names(service))
 
 
 class ClaimIndex:
     """Thread-safe hostname -> claims map; `synced` once the first full list is in."""
 
-    def __init__(self, domains: DomainFilter) -> None:
+    def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT) -> None:
         self._domains = domains
+        self._txt = txt
         self._lock = threading.Lock()
         self._by_service: dict[str, tuple[Claim, ...]] = {}
         self._by_name: dict[str, tuple[Claim, ...]] = {}
@@ -49,17 +48,17 @@ class ClaimIndex:
     def replace(self, services: Iterable[Mapping[str, Any]]) -> None:
         """A full list: forget everything else (a re-list after 410 Gone drops deletions
         the watch never delivered)."""
-        fresh = {service_key(s): claims_of(s, self._domains) for s in services}
+        fresh = {service_key(s): claims_of(s, self._domains, self._txt) for s in services}
         with self._lock:
-            self._by_service = {key: claims for key, claims in fresh.items() if claims}
+            self._by_service = {key: made for key, made in fresh.items() if made}
             self._rebuild()
         self._synced.set()
 
     def upsert(self, service: Mapping[str, Any]) -> None:
-        claims = claims_of(service, self._domains)
+        made = claims_of(service, self._domains, self._txt)
         with self._lock:
-            if claims:
-                self._by_service[service_key(service)] = claims
+            if made:
+                self._by_service[service_key(service)] = made
             else:
                 self._by_service.pop(service_key(service), None)
             self._rebuild()
@@ -74,10 +73,11 @@ class ClaimIndex:
         # Rebuilt whole on each change: an admission webhook's index holds the annotated
         # Services of one cluster (thousands), and a rebuild is a dict pass of microseconds.
         by_name: dict[str, list[Claim]] = {}
-        for claims in self._by_service.values():
-            for claim in claims:
+        for made_claims in self._by_service.values():
+            for claim in made_claims:
                 by_name.setdefault(claim.hostname, []).append(claim)
-        self._by_name = {name: tuple(sorted(c)) for name, c in by_name.items()}
+        self._by_name = {name: tuple(sorted(c, key=lambda claim: claim.precedence))
+                         for name, c in by_name.items()}
 
     def claims_on(self, hostname: str) -> tuple[Claim, ...]:
         return self._by_name.get(hostname, ())

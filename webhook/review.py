@@ -7,9 +7,17 @@ Neither does I/O: the cluster's claims come in through `index.ClaimLookup`, sett
 else is allowed untouched. Dry-run requests get the same verdict (there are no side effects
 to skip: sideEffects None).
 
-Conflicts on UPDATE: a name the Service already had before this request (oldObject) is
-never refused, only warned about, so that a Service which held a contested name before the
-webhook existed can still be edited; only names the request newly adds are refused.
+Claims follow `dnsgate.claims`, the rule the reconciler applies too: only a Service it would
+publish (type LoadBalancer) claims names, and a contested name stays with its holder (the
+Service its ownership record names), else with the senior Service. At the door the webhook is
+stricter than that tie-break: a name another Service claims is refused, unless this Service
+holds it. One exception keeps old contests editable: on UPDATE, a name the Service already
+claimed validly before (its oldObject would have been counted as a claim: published type,
+annotations without a problem) is only warned about, naming who keeps the record. An old
+object whose annotations had a problem claimed nothing, so it cannot carry a name past the
+check.
+
+Each object's annotations are parsed once per review: the object's and the oldObject's.
 """
 
 
@@ -112,69 +120,91 @@ def validate(
     current = _annotations(obj)
     if not annotations.has_dns_annotations(current):
         return ALLOW
-    parsed = annotations.parse(current, settings.domains)
+    parsed = annotations.parse(current, settings.domains, settings.txt)
     problems = list(parsed.problems)
     warnings = list(parsed.warnings)
     hostname = annotations.find(current, annotations.HOSTNAME)
     if hostname is not None:
-        service_type = (obj.get("spec") or {}).get("type") or "ClusterIP"
-        if service_type != "LoadBalancer":
+        if not claims.would_publish(obj):
+            service_type = (obj.get("spec") or {}).get("type") or "ClusterIP"
             warnings.append(f"{hostname.key}: ignored on type {service_type}; only "
                             "LoadBalancer Services get records")
-        conflict_problems, conflict_warnings = _conflicts(request, obj, settings, lookup)
-        problems += conflict_problems
-        warnings += conflict_warnings
+        else:
+            conflict_problems, conflict_warnings = _conflicts(
+                request, obj, parsed, hostname, settings, lookup)
+            problems += conflict_problems
+            warnings += conflict_warnings
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
 
 
-def _claims(obj: Mapping[str, Any] | None, service: str, settings: AdmissionSettings
-            ) -> tuple[annotations.Raw | None, list[Claim]]:
-    """The claims the object makes with every hostname that is valid on its own."""
-    found = _annotations(obj)
-    raw = annotations.find(found, annotations.HOSTNAME)
-    if raw is None:
-        return None, []
-    names, _ = annotations.parse_hostnames(raw, settings.domains)
-    set_id = annotations.find(found, annotations.SET_IDENTIFIER)
-    return raw, [Claim("", service, name, set_id.value if set_id else None) for name in names]
+def _with_key(obj: Mapping[str, Any], request: payloads.AdmissionRequest) -> dict[str, Any]:
+    """The object with the namespace and name it is stored under (a CREATE with
+    generateName, or a manifest without a namespace, carries them only in the request)."""
+    metadata = dict(obj.get("metadata") or {})
+    metadata["namespace"] = request.get("namespace") or metadata.get("namespace") or ""
+    metadata["name"] = metadata.get("name") or request.get("name") or ""
+    return {**obj, "metadata": metadata}
+
+
+def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
+                ) -> dict[str, Claim]:
+    """The claims the object made before this request, counted as the index counts them."""
+    old = request.get("oldObject")
+    if request["operation"] != "UPDATE" or not old:
+        return {}
+    old = _with_key(old, request)
+    notes = _annotations(old)
+    if not annotations.has_dns_annotations(notes):
+        return {}
+    parsed = annotations.parse(notes, settings.domains, settings.txt)
+    return {claim.hostname: claim
+            for claim in claims.of_service(old, parsed, claims.held_names(old))}
 
 
 def _conflicts(
     request: payloads.AdmissionRequest,
     obj: Mapping[str, Any],
+    parsed: annotations.Parsed,
+    raw: annotations.Raw,
     settings: AdmissionSettings,
     lookup: ClaimLookup,
 ) -> tuple[list[Problem], list[str]]:
-    metadata = obj.get("metadata") or {}
-    namespace = request.get("namespace") or metadata.get("namespace") or ""
-    service = f"{namespace}/{metadata.get('name') or request.get('name') or ''}"
-    raw, new_claims = _claims(obj, service, settings)
-    if raw is None or not new_claims:
+    service = _with_key(obj, request)
+    # The object's status is the stored one: kube-apiserver drops a status sent with a
+    # Service's own create or update, so `held` is what the reconciler last reported.
+    new_claims = claims.requested(service, parsed, claims.held_names(service))
+    if not new_claims:
         return [], []
     if not lookup.wait_synced(settings.sync_wait):
         return [Problem(raw.key, raw.value,
                         "cannot be checked against other Services yet: dnsgate is still "
                         "loading the cluster's Services; retry in a few seconds",
                         NOT_SYNCED)], []
-    _, old_claims = _claims(request.get("oldObject"), service, settings)
-    old_by_name = {claim.hostname: claim for claim in old_claims}
+    old_claims = _old_claims(request, settings)
     problems: list[Problem] = []
     warnings: list[str] = []
     for claim in new_claims:
         rivals = claims.rivals(claim, lookup.claims_on(claim.hostname))
         if not rivals:
             continue
-        holder = rivals[0].service
-        old = old_by_name.get(claim.hostname)
-        if old is not None and any(claims.conflicts(old, rival) for rival in rivals):
-            warnings.append(f"{claim.hostname} is also claimed by Service {holder}; "
-                            "the older claim keeps the record")
+        kept_by = claims.keeper(claim, rivals)
+        if claim.hostname in old_claims or (kept_by is claim and claim.holds):
+            warnings.append(_contest_warning(claim, rivals[0], kept_by))
             continue
         problems.append(Problem(
             raw.key, claim.hostname,
-            f"is already claimed by Service {holder}; choose another hostname, or give "
-            f"both Services different {annotations.SET_IDENTIFIER} annotations to share "
+            f"is already claimed by Service {rivals[0].service}; choose another hostname, or "
+            f"give both Services different {annotations.SET_IDENTIFIER} annotations to share "
             "it through Route53 weighted or failover routing",
             CLAIMED,
         ))
     return problems, warnings
+
+
+def _contest_warning(claim: Claim, rival: Claim, kept_by: Claim) -> str:
+    why = "it holds it" if kept_by.holds else "it is the senior claim"
+    if kept_by is claim:
+        return (f"{claim.hostname} is also claimed by Service {rival.service}; this Service "
+                f"keeps the record: {why}")
+    return (f"{claim.hostname} is also claimed by Service {rival.service}, which keeps the "
+            f"record: {why}")

@@ -78,7 +78,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        index = ClaimIndex(self.admission.domains)
+        index = ClaimIndex(self.admission.domains, self.admission.txt)
         self.watcher = ServiceWatcher(index)
         return create_app(self.admission, index, cert_file=self.serving.cert_file)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnsgate import txtname
 from dnsgate.domains import DomainFilter
 
 # kube-apiserver caps a request body at 3 MiB; an AdmissionReview carries the object and its
@@ -21,6 +22,9 @@ class AdmissionSettings:
     """What decides a verdict."""
 
     domains: DomainFilter
+    # The reconciler's TXT naming (same flags, same ConfigMap): a hostname whose ownership
+    # TXT name would be too long is refused here, where the user still sees it.
+    txt: txtname.TXTNaming = txtname.DEFAULT
     # Seconds; ExternalDNS's own default for an unset TTL is 300 on Route53. 60 keeps a
     # moved LoadBalancer IP visible within a minute, at 5x the queries of 300.
     default_ttl: int = 60

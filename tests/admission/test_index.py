@@ -2,6 +2,9 @@
 
 from typing import Any
 
+import pytest
+
+from dnsgate import claims, txtname
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from webhook.index import ClaimIndex
@@ -12,9 +15,13 @@ NAME = "httpbin.goldentooth.net"
 
 
 def service(namespace: str, annotations: dict[str, str] | None,
-            created: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
+            created: str = "2024-01-01T00:00:00Z", service_type: str = "LoadBalancer",
+            held: str | None = None) -> dict[str, Any]:
+    conditions = [{"type": claims.HELD_CONDITION, "status": "True", "message": held}
+                  ] if held else []
     return {"metadata": {"namespace": namespace, "name": "httpbin",
-                         "creationTimestamp": created, "annotations": annotations}}
+                         "creationTimestamp": created, "annotations": annotations},
+            "spec": {"type": service_type}, "status": {"conditions": conditions}}
 
 
 def test_index_is_not_synced_before_the_first_list() -> None:
@@ -62,3 +69,31 @@ def test_relist_forgets_services_deleted_while_the_watch_was_gone() -> None:
 
     assert index.claims_on(NAME) == ()
     assert len(index.claims_on("api.goldentooth.net")) == 1
+
+
+@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort", "ExternalName", ""])
+def test_a_service_that_is_never_published_holds_no_name(service_type: str) -> None:
+    index = ClaimIndex(DOMAINS)
+    index.replace([service("squat", {A + "hostname": f"www.goldentooth.net,*.goldentooth.net,"
+                                                     "goldentooth.net"},
+                           service_type=service_type)])
+
+    assert [index.claims_on(n) for n in ("www.goldentooth.net", "*.goldentooth.net",
+                                         "goldentooth.net")] == [(), (), ()]
+
+
+def test_the_holder_reported_by_the_reconciler_is_marked_and_listed_first() -> None:
+    index = ClaimIndex(DOMAINS)
+    index.replace([service("old", {A + "hostname": NAME}),
+                   service("live", {A + "hostname": NAME}, created="2025-01-01T00:00:00Z",
+                           held=NAME)])
+
+    assert [(c.service, c.holds) for c in index.claims_on(NAME)] == [
+        ("live/httpbin", True), ("old/httpbin", False)]
+
+
+def test_a_name_whose_txt_name_cannot_exist_is_not_claimed() -> None:
+    index = ClaimIndex(DOMAINS, txtname.TXTNaming(prefix="x" * 10))
+    index.replace([service("a", {A + "hostname": f"{'a' * 50}.goldentooth.net"})])
+
+    assert index.claims_on(f"{'a' * 50}.goldentooth.net") == ()

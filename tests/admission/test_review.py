@@ -10,11 +10,12 @@ from typing import Any
 import jsonpatch
 import pytest
 
+from dnsgate import claims, txtname
 from dnsgate.claims import Claim
 from tests.admission.conftest import HOSTNAME, SETTINGS, FakeLookup, admission_review
 from webhook import review
 from webhook.app import create_app
-from webhook.settings import MAX_BODY_BYTES
+from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
 
 A = "external-dns.alpha.kubernetes.io/"
 S = "external-dns.kubernetes.io/"
@@ -23,14 +24,16 @@ HELD = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME)
 HELD_BLUE = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME, "blue")
 
 
-def post(path: str, body: Any, lookup: FakeLookup | None = None) -> Any:
-    client = create_app(SETTINGS, lookup or FakeLookup()).test_client()
+def post(path: str, body: Any, lookup: FakeLookup | None = None,
+         settings: AdmissionSettings = SETTINGS) -> Any:
+    client = create_app(settings, lookup or FakeLookup()).test_client()
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     return client.post(path, data=data, content_type="application/json")
 
 
-def response_of(path: str, body: Any, lookup: FakeLookup | None = None) -> dict[str, Any]:
-    reply = post(path, body, lookup)
+def response_of(path: str, body: Any, lookup: FakeLookup | None = None,
+                settings: AdmissionSettings = SETTINGS) -> dict[str, Any]:
+    reply = post(path, body, lookup, settings)
     assert reply.status_code == 200, reply.json
     assert reply.json["apiVersion"] == "admission.k8s.io/v1"
     assert reply.json["kind"] == "AdmissionReview"
@@ -105,8 +108,110 @@ def test_update_keeps_a_name_it_already_had_with_a_warning() -> None:
         f'{HOSTNAME}: "new.goldentooth.net" is already claimed by Service web/new; choose '
         "another hostname, or give both Services different set-identifier annotations to "
         "share it through Route53 weighted or failover routing")
-    assert result["warnings"] == [f"{NAME} is also claimed by Service web/httpbin; the older "
-                                  "claim keeps the record"]
+    assert result["warnings"] == [f"{NAME} is also claimed by Service web/httpbin, which keeps "
+                                  "the record: it is the senior claim"]
+
+
+CLAIMED = (f'{HOSTNAME}: "{NAME}" is already claimed by Service web/httpbin; choose another '
+           "hostname, or give both Services different set-identifier annotations to share it "
+           "through Route53 weighted or failover routing")
+
+
+@pytest.mark.parametrize(("old_annotations", "old_type"), [
+    ({HOSTNAME: NAME, A + "ttl": "soon"}, "LoadBalancer"),
+    ({HOSTNAME: NAME, A + "aws-weight": "1"}, "LoadBalancer"),
+    ({HOSTNAME: f"{NAME},bad_name.goldentooth.net"}, "LoadBalancer"),
+    ({HOSTNAME: NAME}, "ClusterIP"),
+], ids=["old-ttl-invalid", "old-weight-without-set-id", "old-hostname-list-invalid",
+        "old-type-never-published"])
+def test_an_update_cannot_carry_a_claimed_name_in_through_an_old_object_that_claimed_nothing(
+    old_annotations: dict[str, str], old_type: str
+) -> None:
+    body = admission_review({HOSTNAME: NAME, A + "ttl": "60"}, operation="UPDATE",
+                            namespace="late", old_annotations=old_annotations)
+    body["request"]["oldObject"]["spec"]["type"] = old_type
+
+    result = response_of("/validate", body, FakeLookup((HELD,)))
+
+    assert result["allowed"] is False
+    assert result["status"]["message"] == CLAIMED
+
+
+def with_status(body: dict[str, Any], held: str) -> dict[str, Any]:
+    condition = {"type": claims.HELD_CONDITION, "status": "True", "message": held}
+    for side in ("object", "oldObject"):
+        if body["request"].get(side):
+            body["request"][side]["status"] = {"conditions": [condition]}
+    return body
+
+
+def test_the_holder_may_ask_for_its_name_again_while_a_newcomer_claims_it() -> None:
+    newcomer = Claim("2026-01-01T00:00:00Z", "web/httpbin", NAME)
+    body = with_status(admission_review({HOSTNAME: NAME}, operation="UPDATE",
+                                        namespace="live", old_annotations={"team": "x"}), NAME)
+
+    result = response_of("/validate", body, FakeLookup((newcomer,)))
+
+    assert result["allowed"] is True
+    assert result["warnings"] == [f"{NAME} is also claimed by Service web/httpbin; this Service "
+                                  "keeps the record: it holds it"]
+
+
+def test_an_older_service_cannot_take_a_name_from_its_holder() -> None:
+    holder = Claim("2026-01-01T00:00:00Z", "web/httpbin", NAME, holds=True)
+    body = admission_review({HOSTNAME: NAME}, operation="UPDATE", namespace="old",
+                            old_annotations={"team": "x"})
+    body["request"]["object"]["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
+
+    result = response_of("/validate", body, FakeLookup((holder,)))
+
+    assert result["allowed"] is False
+    assert result["status"]["message"] == CLAIMED
+
+
+def test_a_contested_name_kept_from_before_is_warned_naming_its_holder() -> None:
+    holder = Claim("2026-01-01T00:00:00Z", "web/httpbin", NAME, holds=True)
+    body = admission_review({HOSTNAME: NAME, "team": "y"}, operation="UPDATE", namespace="old",
+                            old_annotations={HOSTNAME: NAME})
+    body["request"]["object"]["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
+
+    result = response_of("/validate", body, FakeLookup((holder,)))
+
+    assert result["allowed"] is True
+    assert result["warnings"] == [f"{NAME} is also claimed by Service web/httpbin, which keeps "
+                                  "the record: it holds it"]
+
+
+@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort"])
+def test_a_service_never_published_is_not_held_to_claims_it_does_not_make(
+    service_type: str
+) -> None:
+    body = admission_review({HOSTNAME: NAME}, namespace="squat", service_type=service_type)
+
+    result = response_of("/validate", body, FakeLookup((HELD,)))
+
+    assert result["allowed"] is True
+    assert result["warnings"] == [f"{HOSTNAME}: ignored on type {service_type}; only "
+                                  "LoadBalancer Services get records"]
+
+
+@pytest.mark.parametrize(("settings", "name", "txt"), [
+    (SETTINGS, f"{'a' * 63}.goldentooth.net", f"cname-{'a' * 63}.goldentooth.net"),
+    (AdmissionSettings(SETTINGS.domains, txt=txtname.TXTNaming(prefix="dnsgate-"),
+                       sync_wait=0.0),
+     f"{'a' * 50}.goldentooth.net", f"dnsgate-cname-{'a' * 50}.goldentooth.net"),
+], ids=["type-prefix", "txt-prefix-flag"])
+def test_a_name_whose_ownership_txt_cannot_exist_is_refused_naming_it(
+    settings: AdmissionSettings, name: str, txt: str
+) -> None:
+    result = response_of("/validate", admission_review({HOSTNAME: name}), settings=settings)
+
+    label = txt.split(".")[0]
+    assert result["allowed"] is False
+    assert result["status"]["message"] == (
+        f'{HOSTNAME}: "{name}" needs the ownership TXT record "{txt}", whose label '
+        f'"{label[:20]}..." is {len(label)} characters long; a label has at most 63; shorten '
+        "the hostname")
 
 
 def test_unrelated_edit_of_a_contested_service_is_admitted() -> None:

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from devstack import oracle
-from reconciler import endpoint, registry, txtname
+from dnsgate import txtname
+from reconciler import endpoint, registry
 from reconciler.endpoint import Endpoint, Key
 from tests.reconcile import zones
 from tests.reconcile.zones import Case

@@ -3,7 +3,7 @@ dnsgate never DELETEs or UPSERTs a record set, or an ownership TXT, that is not 
 owner id under ExternalDNS's mapping.
 
 "Owned under ExternalDNS's mapping" is computed here, from docs/externaldns-txt-registry.md,
-by code that shares nothing with reconciler/txtname.py or reconciler/registry.py, for both
+by code that shares nothing with dnsgate/txtname.py or reconciler/registry.py, for both
 releases' lists of types; a change is allowed only if both call the record ours.
 """
 

@@ -8,6 +8,7 @@ import pytest
 
 from dnsgate.domains import DomainFilter
 from reconciler import endpoint, source
+from reconciler.settings import RegistrySettings
 
 ALPHA = "external-dns.alpha.kubernetes.io/"
 STABLE = "external-dns.kubernetes.io/"
@@ -120,3 +121,65 @@ def test_services_with_distinct_set_identifiers_share_a_name() -> None:
 
     assert sorted(e.set_identifier for e in desired.endpoints) == ["blue", "green"]
     assert desired.conflicts == ()
+
+
+def test_the_holder_keeps_its_name_against_an_older_service_that_asks_later() -> None:
+    old = service("old", HOST, ingress=[{"ip": "10.0.0.1"}], created="2020-01-01T00:00:00Z",
+                  namespace="kube-system")
+    live = service("live", HOST, ingress=[{"ip": "10.0.0.2"}], created="2026-02-01T00:00:00Z")
+
+    desired = source.desired([old, live], DOMAINS,
+                             holders={"web.goldentooth.net": frozenset({"apps/live"})})
+
+    assert [e.targets for e in desired.endpoints] == [("10.0.0.2",)]
+    assert desired.conflicts == (
+        source.Conflict("kube-system/old", "web.goldentooth.net", "apps/live", holds=True),)
+
+
+def test_a_service_without_an_address_yet_still_claims_its_name() -> None:
+    pending = service("pending", HOST, created="2026-01-01T00:00:00Z")
+    later = service("later", HOST, ingress=[{"ip": "10.0.0.2"}], created="2026-02-01T00:00:00Z")
+
+    desired = source.desired([pending, later], DOMAINS)
+
+    assert desired.endpoints == ()
+    assert desired.conflicts == (
+        source.Conflict("apps/later", "web.goldentooth.net", "apps/pending"),)
+
+
+def test_a_cluster_ip_service_claims_nothing() -> None:
+    squat = service("squat", HOST, kind="ClusterIP", created="2020-01-01T00:00:00Z")
+    real = service("real", HOST, ingress=[{"ip": "10.0.0.2"}])
+
+    desired = source.desired([squat, real], DOMAINS)
+
+    assert [e.targets for e in desired.endpoints] == [("10.0.0.2",)]
+    assert desired.conflicts == ()
+
+
+def test_a_name_whose_txt_name_cannot_exist_makes_no_records() -> None:
+    long_name = service(annotations={ALPHA + "hostname": f"{'a' * 55}.goldentooth.net"},
+                        ingress=[{"ip": "10.4.11.1"}])
+
+    assert source.records(long_name, DOMAINS).endpoints != ()
+    result = source.records(long_name, DOMAINS, RegistrySettings(prefix="owner-"))
+
+    assert result.endpoints == ()
+    assert "needs the ownership TXT record" in result.problems[0]
+
+
+def test_holders_are_read_from_ownership_labels_of_our_owner_only() -> None:
+    records = [
+        endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"],
+                      labels={endpoint.OWNER: "me", endpoint.RESOURCE: "service/apps/web"}),
+        endpoint.make("b.goldentooth.net", "A", ["10.0.0.1"],
+                      labels={endpoint.OWNER: "other", endpoint.RESOURCE: "service/apps/x"}),
+        endpoint.make("c.goldentooth.net", "A", ["10.0.0.1"],
+                      labels={endpoint.OWNER: "me", endpoint.RESOURCE: "ingress/apps/y"}),
+        endpoint.make("d.goldentooth.net", "A", ["10.0.0.1"]),
+    ]
+
+    found = source.holders(records, "me")
+
+    assert found == {"a.goldentooth.net": frozenset({"apps/web"})}
+    assert source.held_by_service(found) == {"apps/web": ("a.goldentooth.net",)}

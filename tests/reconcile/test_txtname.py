@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.txtname import Mapper
+from dnsgate.txtname import Mapper
 
 PLAIN = Mapper()
 PREFIX = Mapper.of("txt-", "", "")

@@ -1,13 +1,14 @@
 """The annotation rules, table-driven: each row is (annotations, verdict, messages).
 
 `messages` are the exact lines a user reads (`str(Problem)`); an empty tuple means the
-annotations are accepted. Rows cover every rule with its edges: label and name lengths,
-wildcards, trailing dots, case, both prefixes, every TTL form, routing-policy pairings.
+annotations are accepted. Rows cover every rule with its edges: label and name lengths (of the
+name and of the ownership TXT name beside it), wildcards, trailing dots, case, IDN, both
+prefixes, every TTL form, routing-policy pairings, and the size cap of every value.
 """
 
 import pytest
 
-from dnsgate import annotations
+from dnsgate import annotations, durations, txtname
 from dnsgate.annotations import DNSAnnotations, Raw
 
 A = "external-dns.alpha.kubernetes.io/"
@@ -16,11 +17,17 @@ H = A + "hostname"
 NAME = "httpbin.goldentooth.net"
 EXAMPLE = "a bare name such as app.goldentooth.net"
 TTL_HELP = ('whole seconds ("60") or a Go duration ("10m", "1h30m") from 1s to 2147483647s')
+LABEL_57 = "a" * 57  # + "cname-": a 63-character TXT label
+LABEL_58 = "a" * 58
+LABEL_61 = "a" * 61  # + "a-": a 63-character TXT label
+LABEL_62 = "a" * 62
 LABEL_63 = "a" * 63
 LABEL_64 = "a" * 64
 # 253 characters: labels of 61, 61, 61 and 51 characters, then ".goldentooth.net".
 NAME_253 = ".".join(["b" * 61] * 3 + ["b" * 51, "goldentooth.net"])
 NAME_254 = "c" + NAME_253
+NAME_247 = NAME_253[6:]  # + "cname-": a 253-character TXT name
+NAME_251 = NAME_253[2:]  # + "a-": a 253-character TXT name
 assert len(NAME_253) == 253 and len(NAME_254) == 254
 UUID = "12345678-1234-1234-1234-123456789abc"
 
@@ -30,10 +37,29 @@ def host(value: str, **others: str) -> dict[str, str]:
 
 
 def bad(value: str, reason: str, key: str = H) -> str:
-    return f'{key}: "{value}" {reason}'
+    quoted = value if len(value) <= 256 else value[:256] + "..."  # messages cut long values
+    return f'{key}: "{quoted}" {reason}'
 
 
 OUTSIDE = "is outside the managed domains (goldentooth.net)"
+UNICODE = ("has characters outside ASCII; DNS names are written in ASCII; write an "
+           "internationalised name in its ASCII form")
+
+
+def txt_label(txt: str) -> str:
+    label = max(txt.split("."), key=len)
+    return (f'needs the ownership TXT record "{txt}", whose label "{label[:20]}..." is '
+            f"{len(label)} characters long; a label has at most 63; shorten the hostname")
+
+
+def txt_long(txt: str) -> str:
+    return (f'needs the ownership TXT record "{txt}", which is {len(txt)} characters long; a '
+            "DNS name has at most 253; shorten the hostname")
+
+
+def too_long(value: str, limit: int, key: str) -> str:
+    return (f'{key}: "{value[:256]}..." is {len(value)} characters long; this annotation '
+            f"takes at most {limit}")
 HOSTNAME_CASES = [
     ("plain", host(NAME), ()),
     ("upper-case", host("HTTPBIN.GoldenTooth.NET"), ()),
@@ -56,12 +82,23 @@ HOSTNAME_CASES = [
     ("double-wildcard", host("*.*.goldentooth.net"),
      (bad("*.*.goldentooth.net", 'has a "*" that is not the whole first label; only a '
           'leading "*." wildcard is allowed'),)),
-    ("label-63", host(f"{LABEL_63}.goldentooth.net"), ()),
+    ("label-57", host(f"{LABEL_57}.goldentooth.net"), ()),
+    ("label-58-txt-label-64", host(f"{LABEL_58}.goldentooth.net"),
+     (bad(f"{LABEL_58}.goldentooth.net", txt_label(f"cname-{LABEL_58}.goldentooth.net")),)),
+    ("label-61-ipv4-target", host(f"{LABEL_61}.goldentooth.net", target="10.4.11.1"), ()),
+    ("label-62-ipv4-target", host(f"{LABEL_62}.goldentooth.net", target="10.4.11.1"),
+     (bad(f"{LABEL_62}.goldentooth.net", txt_label(f"a-{LABEL_62}.goldentooth.net")),)),
+    ("label-63-txt-label-65-and-more", host(f"{LABEL_63}.goldentooth.net"),
+     (bad(f"{LABEL_63}.goldentooth.net", txt_label(f"cname-{LABEL_63}.goldentooth.net")),)),
     ("label-64", host(f"{LABEL_64}.goldentooth.net"),
      (bad(f"{LABEL_64}.goldentooth.net",
           f'has a label of 64 characters ("{"a" * 20}..."); a label has at most 63'),)),
-    ("name-253", host(NAME_253), ()),
-    ("name-253-with-trailing-dot", host(NAME_253 + "."), ()),
+    ("name-247", host(NAME_247), ()),
+    ("name-251-ipv4-target", host(NAME_251, target="10.4.11.1"), ()),
+    ("name-253-txt-name-259", host(NAME_253),
+     (bad(NAME_253, txt_long(f"cname-{NAME_253}")),)),
+    ("name-253-with-trailing-dot", host(NAME_253 + "."),
+     (bad(NAME_253, txt_long(f"cname-{NAME_253}")),)),
     ("name-254", host(NAME_254),
      (bad(NAME_254, "is 254 characters long; a DNS name has at most 253"),)),
     ("outside-domain", host("httpbin.example.com"), (bad("httpbin.example.com", OUTSIDE),)),
@@ -104,17 +141,59 @@ HOSTNAME_CASES = [
      (bad("api-.goldentooth.net", 'has a label "api-" that starts or ends with a hyphen'),)),
     ("inner-hyphen", host("my-api.goldentooth.net"), ()),
     ("punycode", host("xn--bcher-kva.goldentooth.net"), ()),
+    ("punycode-upper-case", host("XN--BCHER-KVA.goldentooth.net"), ()),
+    ("punycode-look-alike", host("xn--pple-43d.goldentooth.net"), ()),
+    ("punycode-invalid", host("xn--zz.goldentooth.net"),
+     (bad("xn--zz.goldentooth.net", 'has a label "xn--zz" that starts with "xn--" but is not '
+          "the punycode of an internationalised label; write the name's ASCII form as an "
+          "IDNA tool gives it"),)),
+    ("punycode-of-ascii", host("xn--abc-.goldentooth.net"),
+     (bad("xn--abc-.goldentooth.net", 'has a label "xn--abc-" that starts or ends with a '
+          "hyphen"),)),
+    ("punycode-of-ascii-inner", host("xn--abc-a.goldentooth.net"),
+     (bad("xn--abc-a.goldentooth.net", 'has a label "xn--abc-a" that starts with "xn--" but '
+          "is not the punycode of an internationalised label; write the name's ASCII form "
+          "as an IDNA tool gives it"),)),
     ("underscore", host("my_api.goldentooth.net"),
      (bad("my_api.goldentooth.net", 'has a label "my_api" with characters other than '
           "letters, digits and inner hyphens"),)),
     ("unicode", host("bücher.goldentooth.net"),
-     (bad("bücher.goldentooth.net", 'has a label "bücher" with characters other than '
-          "letters, digits and inner hyphens"),)),
+     (bad("bücher.goldentooth.net", UNICODE + ' ("xn--bcher-kva.goldentooth.net")'),)),
+    ("mixed-script-look-alike", host("\u0430pple.goldentooth.net"),
+     (bad("\u0430pple.goldentooth.net", UNICODE + ' ("xn--pple-43d.goldentooth.net")'),)),
+    ("ideographic-full-stop", host("app\u3002goldentooth.net"),
+     (bad("app\u3002goldentooth.net", UNICODE + ' ("app.goldentooth.net")'),)),
+    ("lone-surrogate", host("a\ud800b.goldentooth.net"),
+     (bad("a\ud800b.goldentooth.net", "has characters outside ASCII; DNS names are written "
+          f"in ASCII; give {EXAMPLE}"),)),
+    ("emoji", host("\U0001f4a9.goldentooth.net"),
+     (bad("\U0001f4a9.goldentooth.net", UNICODE + ' ("xn--ls8h.goldentooth.net")'),)),
     ("every-problem-listed", host("httpbin.example.com,a_b.goldentooth.net", ttl="0"),
      (bad("httpbin.example.com", OUTSIDE),
       bad("a_b.goldentooth.net", 'has a label "a_b" with characters other than letters, '
           "digits and inner hyphens"),
       bad("0", f"is out of range; use {TTL_HELP}", A + "ttl"))),
+]
+
+NAMES_100 = ",".join(f"n{i}.goldentooth.net" for i in range(100))
+NAMES_101 = ",".join(f"n{i}.goldentooth.net" for i in range(101))
+HUGE = " " * 25_601 + NAME
+TARGETS_100 = ",".join(f"10.4.{i // 250}.{i % 250}" for i in range(100))
+TARGETS_101 = ",".join(f"10.4.{i // 250}.{i % 250}" for i in range(101))
+SIZE_CASES = [
+    ("hostnames-100", host(NAMES_100), ()),
+    ("hostnames-101", host(NAMES_101),
+     (bad(NAMES_101, "has 101 hostnames; one Service may ask for at most 100"),)),
+    ("hostname-value-too-long", host(HUGE), (too_long(HUGE, 25_600, H),)),
+    ("hostname-at-the-object-limit", host("a" * 256 * 1024),
+     (too_long("a" * 256 * 1024, 25_600, H),)),
+    ("unknown-key-at-the-object-limit", {H: NAME, A + "internal-hostname": "x" * 256 * 1024},
+     ()),
+    ("prefixes-differ-at-the-limit", {H: NAME, A + "ttl": "6" * 256 * 1024,
+                                      S + "ttl": "60"},
+     (f'{S}ttl: "60" differs from {A}ttl: "{"6" * 256}..."; set one value under one prefix, '
+      "or the same value under both",
+      too_long("6" * 256 * 1024, 32, A + "ttl"))),
 ]
 
 T = A + "ttl"
@@ -136,7 +215,11 @@ TTL_CASES = [
         ("1d", (bad("1d", f"is not a valid TTL; use {TTL_HELP}", T),)),
         ("h", (bad("h", f"is not a valid TTL; use {TTL_HELP}", T),)),
         ("", (bad("", f"is not a valid TTL; use {TTL_HELP}", T),)),
-        ("9" * 5000, (bad("9" * 5000, f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("9" * 32, (bad("9" * 32, f"is not a valid TTL; use {TTL_HELP}", T),)),
+        ("0" * 30 + "1m", ()),
+        ("9" * 33, (f'{T}: "{"9" * 33}" is 33 characters long; this annotation takes at '
+                    "most 32",)),
+        ("9" * 10_000, (too_long("9" * 10_000, 32, T),)),
         ("99999999999h", (bad("99999999999h", f"is not a valid TTL; use {TTL_HELP}", T),)),
     ]
 ]
@@ -152,7 +235,7 @@ ROUTING_CASES = [
     ("weight-negative", host(NAME, set_identifier="blue", aws_weight="-1"),
      (bad("-1", "is not a valid weight; use a whole number from 0 to 255", W),)),
     ("weight-huge", host(NAME, set_identifier="blue", aws_weight="9" * 5000),
-     (bad("9" * 5000, "is not a valid weight; use a whole number from 0 to 255", W),)),
+     (too_long("9" * 5000, 3, W),)),
     ("weight-without-set-identifier", host(NAME, aws_weight="10"),
      (bad("10", "needs a set-identifier annotation: Route53 routing policies apply only to "
           "record sets with a SetIdentifier (add external-dns.alpha.kubernetes.io/"
@@ -170,15 +253,22 @@ ROUTING_CASES = [
                                  aws_failover="PRIMARY"),
      (bad("PRIMARY", f"cannot be combined with {W}: a Route53 record set has one routing "
           "policy (weighted or failover)", F),)),
+    ("set-identifier-128", host(NAME, set_identifier="s" * 128), ()),
     ("set-identifier-129", host(NAME, set_identifier="s" * 129),
-     (bad("s" * 129, "must be 1 to 128 characters without surrounding spaces (Route53 "
+     (bad("s" * 129, "is 129 characters long; this annotation takes at most 128",
+          A + "set-identifier"),)),
+    ("set-identifier-padded", host(NAME, set_identifier=" blue"),
+     (bad(" blue", "must be 1 to 128 characters without surrounding spaces (Route53 "
           "SetIdentifier)", A + "set-identifier"),)),
     ("health-check-uuid", host(NAME, aws_health_check_id=UUID), ()),
     ("health-check-not-uuid", host(NAME, aws_health_check_id="hc-1"),
      (bad("hc-1", "is not a Route53 health check id; use its UUID, e.g. "
           "12345678-1234-1234-1234-123456789012", A + "aws-health-check-id"),)),
-    ("evaluate-target-health-yes", host(NAME, aws_evaluate_target_health="yes"),
-     (bad("yes", 'must be "true" or "false"', A + "aws-evaluate-target-health"),)),
+    ("evaluate-target-health", host(NAME, aws_evaluate_target_health="true"),
+     (bad("true", "has no effect: Route53 evaluates target health only for alias records, "
+          "and dnsgate publishes A, AAAA and CNAME records, never aliases; remove it (a "
+          "health check works through aws-health-check-id)",
+          A + "aws-evaluate-target-health"),)),
 ]
 
 TG = A + "target"
@@ -195,6 +285,11 @@ TARGET_CASES = [
           'that is not the whole first label', TG),)),
     ("target-empty-entry", host(NAME, target="10.4.11.1,"),
      (bad("10.4.11.1,", "has an empty entry; remove the doubled or trailing comma", TG),)),
+    ("targets-100", host(NAME, target=TARGETS_100), ()),
+    ("targets-101", host(NAME, target=TARGETS_101),
+     (bad(TARGETS_101, "has 101 targets; a record set takes at most 100 here", TG),)),
+    ("target-value-too-long", host(NAME, target="1" * 25_601),
+     (too_long("1" * 25_601, 25_600, TG),)),
 ]
 
 PREFIX_CASES = [
@@ -212,7 +307,8 @@ PREFIX_CASES = [
     ("no-dns-annotations", {"app": "httpbin"}, ()),
 ]
 
-ALL_CASES = HOSTNAME_CASES + TTL_CASES + ROUTING_CASES + TARGET_CASES + PREFIX_CASES
+ALL_CASES = (HOSTNAME_CASES + SIZE_CASES + TTL_CASES + ROUTING_CASES + TARGET_CASES
+             + PREFIX_CASES)
 
 
 def test_table_has_at_least_sixty_cases() -> None:
@@ -247,13 +343,13 @@ def test_accepted_annotations_are_normalised(domains) -> None:
         S + "hostname": " HTTPBIN.goldentooth.net., api.goldentooth.net ,httpbin.goldentooth.net",
         S + "ttl": "1h30m", S + "target": "LB.Example.com.,10.4.11.1",
         S + "set-identifier": "blue", S + "aws-weight": "10",
-        S + "aws-health-check-id": UUID.upper(), S + "aws-evaluate-target-health": "true",
+        S + "aws-health-check-id": UUID.upper(),
     }, domains)
 
     assert parsed.dns == DNSAnnotations(
         prefix=S, hostnames=(NAME, "api.goldentooth.net"), ttl=5400,
         targets=("lb.example.com", "10.4.11.1"), set_identifier="blue", aws_weight=10,
-        aws_health_check_id=UUID, aws_evaluate_target_health=True,
+        aws_health_check_id=UUID,
     )
 
 
@@ -281,3 +377,37 @@ def test_find_prefers_the_alpha_prefix() -> None:
     found = annotations.find({S + "ttl": "300", A + "ttl": "60"}, "ttl")
 
     assert found == Raw(A + "ttl", "60")
+
+
+@pytest.mark.parametrize(("naming", "name", "txt"), [
+    (txtname.TXTNaming(prefix="owner-"), f"{LABEL_57}.goldentooth.net",
+     f"owner-cname-{LABEL_57}.goldentooth.net"),
+    (txtname.TXTNaming(prefix="%{record_type}-owner."), NAME_247,
+     f"cname-owner.{NAME_247}"),
+    (txtname.TXTNaming(suffix="-owner"), f"{LABEL_57}.goldentooth.net",
+     f"cname-{LABEL_57}-owner.goldentooth.net"),
+    (txtname.TXTNaming(wildcard_replacement="w" * 60), "*.goldentooth.net",
+     f"cname-{'w' * 60}.goldentooth.net"),
+], ids=["prefix", "templated-prefix-with-a-dot", "suffix", "wildcard-replacement"])
+def test_txt_naming_settings_lengthen_the_txt_name_that_must_fit(
+    naming: txtname.TXTNaming, name: str, txt: str, domains
+) -> None:
+    parsed = annotations.parse({H: name}, domains, naming)
+
+    expected = txt_long(txt) if len(txt) > 253 else txt_label(txt)
+    assert [str(p) for p in parsed.problems] == [bad(name, expected)]
+    assert annotations.parse({H: name}, domains).ok  # fits without the setting
+
+
+@pytest.mark.parametrize(("text", "nanoseconds"), [
+    ("0", 0), ("+0", 0), ("-0", 0), ("1ns", 1), ("1us", 1000), ("1µs", 1000), ("1μs", 1000),
+    ("1.5ms", 1_500_000), (".5s", 500_000_000), ("1.s", 10**9), ("1h30m", 5400 * 10**9),
+    ("-1m", -60 * 10**9), ("2562047h", 2562047 * 3600 * 10**9),
+    ("0" * 50 + "1s", 10**9), ("1." + "0" * 50 + "1s", 10**9),
+    ("9223372036854775807ns", 2**63 - 1), ("-9223372036854775808ns", -(2**63)),
+    ("9223372036854775808ns", None), ("2562048h", None), ("1", None), ("", None), ("-", None),
+    (".", None), (".s", None), ("1x", None), ("1hh", None), ("1 h", None), ("s", None),
+    ("1e3s", None), ("\u0661s", None), ("9" * 10_000, None), ("1" * 100_000 + "s", None),
+])
+def test_durations_read_as_go_reads_them(text: str, nanoseconds: int | None) -> None:
+    assert durations.go_nanoseconds(text) == nanoseconds

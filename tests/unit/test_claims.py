@@ -1,8 +1,13 @@
-"""The hostname conflict rule and seniority, shared by the webhook and the reconciler."""
+"""The claim rule shared by the webhook and the reconciler: who claims names at all, when two
+claims conflict, and who keeps a contested name (its holder, else the senior newcomer)."""
 
 import pytest
 
-from dnsgate.claims import Claim, conflicts, rivals, winners
+from dnsgate import annotations
+from dnsgate.claims import Claim, conflicts, held_names, of_service, rivals, winners
+from dnsgate.domains import DomainFilter
+
+DOMAINS = DomainFilter.of(["goldentooth.net"])
 
 OLD = "2024-01-01T00:00:00Z"
 NEW = "2025-06-01T00:00:00Z"
@@ -44,3 +49,75 @@ def test_rivals_lists_the_most_senior_first() -> None:
               Claim(OLD, "c/httpbin", NAME)]
 
     assert [r.service for r in rivals(mine, others)] == ["a/httpbin", "b/httpbin"]
+
+
+HOLDER = Claim(NEW, "b/live", NAME, holds=True)
+
+
+@pytest.mark.parametrize(("claims", "keeper"), [
+    ([Claim(OLD, "a/older", NAME), HOLDER], "b/live"),
+    ([HOLDER, Claim(OLD, "a/older", NAME), Claim(OLD, "c/oldest", NAME)], "b/live"),
+    ([Claim(NEW, "a/newer", NAME), Claim(OLD, "z/older", NAME)], "z/older"),
+    ([Claim(OLD, "b/x", NAME), Claim(OLD, "a/x", NAME)], "a/x"),
+], ids=["holder-beats-an-older-newcomer", "holder-beats-every-newcomer",
+        "senior-newcomer-wins", "tie-broken-by-name"])
+def test_the_holder_keeps_the_name_and_seniority_decides_between_newcomers(
+    claims: list[Claim], keeper: str
+) -> None:
+    kept, lost = winners(claims)
+
+    assert [c.service for c in kept] == [keeper]
+    assert {holder.service for _, holder in lost} == {keeper}
+    assert rivals(Claim(OLD, "q/probe", NAME), claims)[0].service == keeper
+
+
+def test_winners_settle_each_name_apart() -> None:
+    claims = [Claim(OLD, f"ns/s{i}", f"s{i % 50}.goldentooth.net") for i in range(200)]
+
+    kept, lost = winners(claims)
+
+    senior = {min(f"ns/s{k + 50 * j}" for j in range(4)) for k in range(50)}  # ties: by name
+    assert {c.service for c in kept} == senior
+    assert len(lost) == 150 and all(w.hostname == loser.hostname for loser, w in lost)
+
+
+def service(service_type: str | None, annotations: dict[str, str],
+            conditions: list[dict[str, str]] | None = None) -> dict[str, object]:
+    return {"metadata": {"namespace": "web", "name": "httpbin", "creationTimestamp": OLD,
+                         "annotations": annotations},
+            "spec": {"type": service_type} if service_type else {},
+            "status": {"conditions": conditions or []}}
+
+
+H = "external-dns.alpha.kubernetes.io/hostname"
+HELD = {"type": "dnsgate.io/DNSNamesHeld", "status": "True",
+        "message": f"{NAME},api.goldentooth.net"}
+
+
+@pytest.mark.parametrize(("obj", "expected"), [
+    (service("LoadBalancer", {H: NAME}), [Claim(OLD, "web/httpbin", NAME)]),
+    (service("LoadBalancer", {H: NAME}, [HELD]), [Claim(OLD, "web/httpbin", NAME, holds=True)]),
+    (service("ClusterIP", {H: NAME}), []),
+    (service(None, {H: NAME}), []),
+    (service("NodePort", {H: "*.goldentooth.net"}), []),
+    (service("LoadBalancer", {H: NAME, "external-dns.alpha.kubernetes.io/ttl": "soon"}), []),
+], ids=["load-balancer", "holder", "cluster-ip", "no-type", "node-port", "bad-annotation"])
+def test_only_a_service_that_would_be_published_claims_names(
+    obj: dict[str, object], expected: list[Claim]
+) -> None:
+    parsed = annotations.parse(obj["metadata"]["annotations"], DOMAINS)  # type: ignore[index]
+
+    assert list(of_service(obj, parsed, held_names(obj))) == expected
+
+
+@pytest.mark.parametrize(("conditions", "held"), [
+    ([HELD], {NAME, "api.goldentooth.net"}),
+    ([{**HELD, "status": "False"}], set()),
+    ([{**HELD, "message": "a.goldentooth.net,not a name,,b_c.x"}], {"a.goldentooth.net"}),
+    ([{**HELD, "type": "dnsgate.io/DNSReady"}], set()),
+    ([], set()),
+], ids=["listed", "status-false", "malformed-entries-dropped", "other-condition", "none"])
+def test_held_names_are_read_from_the_reconcilers_condition(
+    conditions: list[dict[str, str]], held: set[str]
+) -> None:
+    assert held_names(service("LoadBalancer", {}, conditions)) == held

@@ -7,11 +7,16 @@ by dropping `--txt-prefix` or `--txt-suffix` (with `%{record_type}` standing for
 turn) and then a leading `<type>-`. So `a-team.example.com` always means `team.example.com`
 type A, never the old-format TXT of a record named `a-team.example.com`. The type is "" when
 no type prefix is found: an old-format TXT, which any record type but AAAA may own.
+
+Shared by the reconciler's registry, which writes and reads these names, and the webhook,
+which refuses a hostname whose TXT name could not exist in DNS (`dnsgate.hostnames`); both
+take `--txt-prefix`, `--txt-suffix` and `--txt-wildcard-replacement` from the same settings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 RECORD_TYPE_TOKEN = "%{record_type}"
 
@@ -20,6 +25,39 @@ RECORD_TYPE_TOKEN = "%{record_type}"
 # owned (docs/externaldns-txt-registry.md, "Reading").
 MAPPED_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "PTR", "SRV", "NAPTR", "TXT", "DNAME", "TLSA")
 V0_14_MAPPED_TYPES = MAPPED_TYPES[:4]
+
+
+class Naming(Protocol):
+    """The settings that shape a TXT name; the reconciler's `RegistrySettings` is one."""
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def suffix(self) -> str: ...
+
+    @property
+    def wildcard_replacement(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TXTNaming:
+    """The naming settings alone, for the webhook, which needs nothing else of the registry."""
+
+    prefix: str = ""
+    suffix: str = ""
+    wildcard_replacement: str = ""
+
+
+DEFAULT = TXTNaming()  # ExternalDNS's defaults: no prefix, suffix or replacement
+
+
+def affix_error(prefix: str, suffix: str) -> str | None:
+    """The one-line refusal of a prefix and a suffix together, for both deployables."""
+    if prefix and suffix:
+        return (f'--txt-prefix "{prefix}" and --txt-suffix "{suffix}" are mutually exclusive '
+                "(ExternalDNS accepts one TXT affix); give only one")
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,6 +77,10 @@ class Mapper:
            types: tuple[str, ...] = MAPPED_TYPES) -> Mapper:
         return cls(prefix.lower(), suffix.lower(), wildcard_replacement.lower(),
                    wildcard_replacement, types)
+
+    @classmethod
+    def named(cls, naming: Naming) -> Mapper:
+        return cls.of(naming.prefix, naming.suffix, naming.wildcard_replacement)
 
     @property
     def templated(self) -> bool:
