@@ -61,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="the reconciler's --txt-wildcard-replacement")
     flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
     flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
+    flags.add(parser, "--request-timeout", type=float, default=10.0,
+              help="seconds a connection may take for its TLS handshake, request and answer "
+                   "before it is closed (slow clients must not hold threads)")
     logs.add_arguments(parser)
 
 
@@ -90,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     affix_error = txtname.affix_error(args.txt_prefix, args.txt_suffix)
     if affix_error:
         raise SystemExit(f"dnsgate webhook: {affix_error}")
+    if not args.request_timeout > 0:
+        raise SystemExit(f"--request-timeout {args.request_timeout}: use a number of seconds "
+                         "above 0")
     if not 1 <= args.default_ttl <= 2**31 - 1:
         raise ConfigError(f"--default-ttl {args.default_ttl} is out of range; use 1 to "
                           "2147483647 seconds")
@@ -120,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     serving = ServingSettings(
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,
         port=args.port, workers=args.workers, threads=args.threads,
+        request_timeout=args.request_timeout,
     )
     WebhookServer(admission, serving, renewer=renewer).run()
     return 0

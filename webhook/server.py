@@ -1,7 +1,10 @@
 """gunicorn serving the app over TLS, configured in code rather than a config file.
 
 - gthread workers with keep-alive: kube-apiserver reuses its connections to a webhook, and
-  gunicorn's sync worker would close each one after a response.
+  gunicorn's sync worker would close each one after a response. The worker is
+  `webhook.worker.DeadlineWorker`, which gives each connection `request_timeout` seconds in
+  a thread for its handshake, request and answer: gunicorn itself has no read timeout, and a
+  client sending one byte would hold a thread for good.
 - TLS 1.2 at least, set in gunicorn's `ssl_context` hook. gunicorn calls the hook for every
   accepted connection and its default factory re-reads `certfile`/`keyfile` each time, so a
   renewed certificate (a Secret volume updated in place) is served without a restart.
@@ -27,6 +30,7 @@ from webhook.certificate import CertificateRenewer
 from webhook.index import ClaimIndex
 from webhook.settings import AdmissionSettings, ServingSettings
 from webhook.watch import ServiceWatcher
+from webhook.worker import with_timeout
 
 
 def tls_context(config: Any, default_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
@@ -62,7 +66,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
             "certfile": str(self.serving.cert_file),
             "keyfile": str(self.serving.key_file),
             "ssl_context": tls_context,
-            "worker_class": "gthread",
+            "worker_class": with_timeout(self.serving.request_timeout),
             "workers": self.serving.workers,
             "threads": self.serving.threads,
             "keepalive": self.serving.keepalive,

@@ -49,3 +49,7 @@ class ServingSettings:
     keepalive: int = 75
     # Seconds before gunicorn restarts a silent worker; a review takes milliseconds.
     timeout: int = 30
+    # Seconds one connection may hold a worker thread for a TLS handshake, a request and its
+    # answer, after which it is cut. Twice the WebhookConfigurations' timeoutSeconds (5): an
+    # answer later than that reaches an apiserver that has already given up.
+    request_timeout: float = 10.0

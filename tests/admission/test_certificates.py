@@ -2,12 +2,14 @@
 webhook: a renewed certificate is served to new connections without a restart."""
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import socket
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from certs import pki
 from devstack import webhook as devstack_webhook
 from devstack.processes import Supervisor
 from tests.admission.conftest import certs_args, dnsgate, start_webhook
+from webhook import server
 
 pytestmark = pytest.mark.e2e
 
@@ -91,23 +94,92 @@ def test_renewed_certificate_is_served_without_a_restart(stack, tmp_path: Path) 
         supervisor.stop_all()
 
 
-@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated")
-@pytest.mark.parametrize(("version", "accepted"), [
-    (ssl.TLSVersion.TLSv1_1, False), (ssl.TLSVersion.TLSv1_2, True),
-    (ssl.TLSVersion.TLSv1_3, True),
-], ids=["tls1.1", "tls1.2", "tls1.3"])
-def test_tls_below_1_2_is_refused(webhook, version: ssl.TLSVersion, accepted: bool) -> None:
+OLD_VERSIONS = [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1]
+pytestmark_tls = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1.* is deprecated")
+
+
+def client_speaking(version: ssl.TLSVersion, ca_file: Path) -> ssl.SSLContext:
+    """A client that offers exactly `version`; OpenSSL's security level 0 lets it offer TLS
+    1.0 and 1.1 at all (level 1 and up refuse them on the client side already)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.load_verify_locations(str(webhook.ca_file))
+    context.load_verify_locations(str(ca_file))
     context.minimum_version = context.maximum_version = version
-    context.set_ciphers("ALL:@SECLEVEL=0")  # let this client offer TLS 1.1 at all
-    with socket.create_connection(("127.0.0.1", webhook.port), timeout=5) as raw:
-        if accepted:
-            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                assert tls.version() == version.name.replace("v1_", "v1.")
-        else:
-            with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):
-                context.wrap_socket(raw, server_hostname="127.0.0.1")
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    return context
+
+
+def permissive_server_context(cert_dir: Path) -> ssl.SSLContext:
+    """A server context that accepts TLS 1.0 and up: what the webhook must not be."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_dir / "tls.crt"), str(cert_dir / "tls.key"))
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    return context
+
+
+@contextlib.contextmanager
+def tls_server(context: ssl.SSLContext) -> Iterator[tuple[str, int]]:
+    """A loopback server that completes TLS handshakes with `context`, then hangs up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            with contextlib.suppress(OSError), context.wrap_socket(raw, server_side=True):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+def handshake(context: ssl.SSLContext, address: tuple[str, int]) -> str | None:
+    with socket.create_connection(address, timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        return tls.version()
+
+
+@pytestmark_tls
+@pytest.mark.parametrize("version", OLD_VERSIONS, ids=["tls1.0", "tls1.1"])
+def test_tls_below_1_2_is_refused_though_the_client_can_speak_it(
+    webhook, version: ssl.TLSVersion
+) -> None:
+    client = client_speaking(version, webhook.ca_file)
+    with tls_server(permissive_server_context(webhook.cert_dir)) as permissive:
+        spoken = handshake(client, permissive)
+
+    with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):
+        handshake(client, ("127.0.0.1", webhook.port))
+    assert spoken == version.name.replace("v1_", "v1.")  # the client can; the webhook not
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3],
+                         ids=["tls1.2", "tls1.3"])
+def test_tls_1_2_and_later_are_served(webhook, version: ssl.TLSVersion) -> None:
+    client = client_speaking(version, webhook.ca_file)
+
+    assert handshake(client, ("127.0.0.1", webhook.port)) == version.name.replace("v1_", "v1.")
+
+
+@pytestmark_tls
+@pytest.mark.parametrize("version", OLD_VERSIONS, ids=["tls1.0", "tls1.1"])
+def test_tls_context_hook_raises_the_minimum_whatever_the_factory_allows(
+    webhook, version: ssl.TLSVersion
+) -> None:
+    served = server.tls_context(None, lambda: permissive_server_context(webhook.cert_dir))
+
+    with tls_server(served) as address, pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):
+        handshake(client_speaking(version, webhook.ca_file), address)
+    assert served.minimum_version == ssl.TLSVersion.TLSv1_2
 
 
 @pytest.fixture
