@@ -74,7 +74,7 @@ def test_relist_forgets_services_deleted_while_the_watch_was_gone() -> None:
 @pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort", "ExternalName", ""])
 def test_a_service_that_is_never_published_holds_no_name(service_type: str) -> None:
     index = ClaimIndex(DOMAINS)
-    index.replace([service("squat", {A + "hostname": f"www.goldentooth.net,*.goldentooth.net,"
+    index.replace([service("squat", {A + "hostname": "www.goldentooth.net,*.goldentooth.net,"
                                                      "goldentooth.net"},
                            service_type=service_type)])
 

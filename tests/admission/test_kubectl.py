@@ -1,6 +1,7 @@
 """What a user sees at `kubectl apply`, with the webhook registered in the real apiserver
 through the shipped WebhookConfigurations (url + caBundle injected by `dnsgate certs`)."""
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -203,3 +204,124 @@ def test_deleting_the_claimant_frees_its_name(
         time.sleep(0.1)
 
     assert taken.returncode == 0, taken.stderr
+
+
+@contextlib.contextmanager
+def webhook_bypassed(kubectl, namespace: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Leave `namespace` out of both webhooks for a while, as a cluster was before dnsgate's
+    webhook was installed: what is applied meanwhile is stored unchecked."""
+    path = "/webhooks/0/namespaceSelector/matchExpressions/0/values"
+    shipped = ["dnsgate", "kube-system"]
+
+    def select(values: list[str]) -> None:
+        for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+            kubectl("patch", kind, "dnsgate", "--type=json", "-p",
+                    json.dumps([{"op": "replace", "path": path, "value": values}]))
+
+    probe = manifest(namespace, {HOSTNAME: "probe.example.com"}, name="probe")
+
+    def refused() -> bool:
+        result = kubectl("apply", "--dry-run=server", "-f", "-", input=probe, check=False)
+        return "denied the request" in result.stderr
+
+    select([*shipped, namespace])
+    try:
+        _wait(lambda: not refused(), "the webhook to let the namespace through")
+        yield
+    finally:
+        select(shipped)
+        _wait(refused, "the webhook to check the namespace again")
+
+
+def _wait(check, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _index_has_seen(kubectl, namespace: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the webhook's index holds a claim made after everything applied so far
+    (one watch delivers events in order)."""
+    marker = f"marker-{namespace}"[:63].rstrip("-") + ".goldentooth.net"
+    kubectl("apply", "-f", "-", input=manifest(namespace, {HOSTNAME: marker}, name="marker"))
+    _refused_eventually(kubectl, manifest(namespace, {HOSTNAME: marker}, name="marker-probe"))
+
+
+@pytest.mark.parametrize("name", ["www.goldentooth.net", "*.goldentooth.net", "goldentooth.net"],
+                         ids=["www", "wildcard", "apex"])
+def test_a_service_that_is_never_published_cannot_squat_a_name(
+    kubectl, namespace: str, other_namespace: str, name: str
+) -> None:
+    squat = kubectl("apply", "-f", "-", input=manifest(namespace, {HOSTNAME: name},
+                                                       name="squat", service_type="ClusterIP"))
+    _index_has_seen(kubectl, namespace)
+
+    published = kubectl("apply", "-f", "-", input=manifest(other_namespace, {HOSTNAME: name}),
+                        check=False)
+
+    assert "ignored on type ClusterIP" in squat.stderr
+    assert published.returncode == 0, published.stderr
+
+
+def test_a_service_turned_load_balancer_cannot_bring_a_claimed_name(
+    kubectl, namespace: str, other_namespace: str
+) -> None:
+    claimed = {HOSTNAME: "turned.goldentooth.net"}
+    kubectl("apply", "-f", "-", input=manifest(other_namespace, claimed))
+    kubectl("apply", "-f", "-", input=manifest(namespace, claimed, service_type="ClusterIP"))
+    _index_has_seen(kubectl, other_namespace)
+
+    turned = kubectl("apply", "-f", "-", input=manifest(namespace, claimed), check=False)
+
+    assert turned.returncode != 0
+    assert (f'{VALIDATE}{HOSTNAME}: "turned.goldentooth.net" is already claimed by Service '
+            f"{other_namespace}/httpbin") in turned.stderr
+
+
+def test_an_update_cannot_add_a_claimed_name_past_an_old_invalid_annotation(
+    kubectl, namespace: str, other_namespace: str
+) -> None:
+    name = "taken.goldentooth.net"
+    kubectl("apply", "-f", "-", input=manifest(other_namespace, {HOSTNAME: name}))
+    with webhook_bypassed(kubectl, namespace):
+        kubectl("apply", "-f", "-", input=manifest(namespace, {HOSTNAME: name, A + "ttl": "soon"}))
+    _index_has_seen(kubectl, other_namespace)
+
+    fixed = kubectl("apply", "-f", "-", check=False,
+                    input=manifest(namespace, {HOSTNAME: name, A + "ttl": "60"}))
+
+    assert fixed.returncode != 0
+    assert (f'{VALIDATE}{HOSTNAME}: "{name}" is already claimed by Service '
+            f"{other_namespace}/httpbin") in fixed.stderr
+    assert annotations_of(kubectl, namespace)[A + "ttl"] == "soon"
+
+
+LONG_LABEL = "a" * 63 + ".goldentooth.net"
+NAME_253 = ".".join(["b" * 61] * 3 + ["b" * 51, "goldentooth.net"])
+
+
+@pytest.mark.parametrize(("annotations", "message"), [
+    ({HOSTNAME: "httpbin.goldentooth.net", A + "ttl": "9" * 10_000},
+     f'{A}ttl: "{"9" * 256}..." is 10000 characters long; this annotation takes at most 32'),
+    ({HOSTNAME: ",".join(f"n{i}.goldentooth.net" for i in range(101))},
+     "has 101 hostnames; one Service may ask for at most 100"),
+    ({HOSTNAME: LONG_LABEL},
+     f'{HOSTNAME}: "{LONG_LABEL}" needs the ownership TXT record "cname-{LONG_LABEL}", whose '
+     'label "cname-aaaaaaaaaaaaaa..." is 69 characters long; a label has at most 63; shorten '
+     "the hostname"),
+    ({HOSTNAME: NAME_253},
+     f'{HOSTNAME}: "{NAME_253}" needs the ownership TXT record "cname-{NAME_253}", which is '
+     "259 characters long; a DNS name has at most 253; shorten the hostname"),
+    ({HOSTNAME: "httpbin.goldentooth.net", A + "aws-evaluate-target-health": "true"},
+     f'{A}aws-evaluate-target-health: "true" has no effect: Route53 evaluates target health '
+     "only for alias records"),
+], ids=["ttl-of-10000-digits", "101-hostnames", "txt-label-65-and-more", "txt-name-259",
+        "evaluate-target-health"])
+def test_what_cannot_be_published_is_refused_naming_the_limit(
+    kubectl, namespace: str, annotations: dict[str, str], message: str
+) -> None:
+    result = kubectl("apply", "-f", "-", input=manifest(namespace, annotations), check=False)
+
+    assert result.returncode != 0
+    assert VALIDATE in result.stderr and message in result.stderr

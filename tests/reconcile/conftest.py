@@ -24,6 +24,7 @@ from reconciler import settings as settings_module
 from reconciler.controller import Controller
 from reconciler.report import LogReporter
 from reconciler.route53 import Provider
+from reconciler.status import KubernetesReporter, Reporters
 
 OWNER = "external-dns-external-dns"
 ALPHA = "external-dns.alpha.kubernetes.io/"
@@ -108,11 +109,15 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
 
     def start(*, owner: str = OWNER, policy: str = "sync", interval: float = 60.0,
               coalesce: float = 0.1, client_: Any = None, zone_type: str = "",
-              zone_ids: tuple[str, ...] = (), **registry: Any) -> Running:
+              zone_ids: tuple[str, ...] = (), all_namespaces: bool = False,
+              report_status: bool = False, **registry: Any) -> Running:
+        """`all_namespaces`: watch every namespace, as an installed reconciler does.
+        `report_status`: also write Events and conditions on the Services."""
         config.load_kube_config()
+        watched = "" if all_namespaces else namespace
         settings = settings_module.Settings(
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
-                                                  namespace),
+                                                  watched),
             registry=settings_module.RegistrySettings(owner_id=owner, **registry),
             route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"]),
                                                     zone_type=zone_type, zone_ids=zone_ids),
@@ -122,10 +127,13 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
         counting = CountingClient(client_ or route53)
         reporter = LogReporter()
         controller: Controller
-        store = ServiceStore(KubernetesServices(client.CoreV1Api(), namespace),
+        store = ServiceStore(KubernetesServices(client.CoreV1Api(), watched),
                              lambda keys: controller.notify(keys))
+        reporting: Any = reporter
+        if report_status:
+            reporting = Reporters(reporter, KubernetesReporter(client.CoreV1Api(), store.get))
         controller = Controller(settings.controller, settings.source, settings.registry,
-                                Provider(counting, settings.route53), store, reporter)
+                                Provider(counting, settings.route53), store, reporting)
         store.relist()
         threading.Thread(target=store.run, args=(controller.stop,), daemon=True).start()
         running = Running(controller, counting, reporter, store, threading.Thread())
