@@ -17,13 +17,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import admission, cold_start, controllers, memory, rig, steady_state, sync_latency
+from bench import (
+    admission,
+    cold_start,
+    controllers,
+    hostile,
+    memory,
+    rig,
+    steady_state,
+    sync_latency,
+)
 from bench.cluster import Cluster
 from bench.scale import SCALES
 from bench.table import Table
 
 SCENARIOS = {
     "admission": admission.run,
+    "hostile": hostile.run,
     "sync": sync_latency.run,
     "cold": cold_start.run,
     "steady": steady_state.run,

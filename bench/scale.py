@@ -19,6 +19,7 @@ class Scale:
     steady_services: int
     steady_seconds: int  # quiet period over which calls are counted
     memory_services: int
+    hostile_rounds: int  # times every case of the hostile admission corpus is sent
     timeout: float  # seconds any one wait may take before the scenario reports a miss
 
 
@@ -26,11 +27,12 @@ FULL = Scale(
     name="full", admission_rate=500, admission_seconds=30, admission_max_seconds=15,
     admission_creates=1000, sync_services=200, sync_changes=200, sync_changes_external_dns=20,
     cold_services=2000, steady_services=2000, steady_seconds=600, memory_services=5000,
-    timeout=300.0,
+    hostile_rounds=20, timeout=300.0,
 )
 SMOKE = Scale(
     name="smoke", admission_rate=50, admission_seconds=2, admission_max_seconds=2,
     admission_creates=5, sync_services=3, sync_changes=3, sync_changes_external_dns=2,
-    cold_services=5, steady_services=3, steady_seconds=3, memory_services=5, timeout=60.0,
+    cold_services=5, steady_services=3, steady_seconds=3, memory_services=5, hostile_rounds=1,
+    timeout=60.0,
 )
 SCALES = {scale.name: scale for scale in (FULL, SMOKE)}

@@ -95,7 +95,8 @@ def parse(body: bytes) -> AdmissionRequest:
 
 
 def _check_object(obj: Mapping[str, Any], where: str) -> None:
-    """The parts of an object `review` reads: metadata strings and annotations, spec.type."""
+    """The parts of an object `review` reads: metadata strings and annotations, spec.type,
+    status.conditions (where the reconciler reports the names a Service holds)."""
     metadata = obj.get("metadata")
     if metadata is not None:
         if not isinstance(metadata, dict):
@@ -111,6 +112,12 @@ def _check_object(obj: Mapping[str, Any], where: str) -> None:
     spec = obj.get("spec")
     if spec is not None and not (isinstance(spec, dict) and isinstance(spec.get("type", ""), str)):
         raise BadReview(f"{where}.spec is not an object with a string type")
+    status = obj.get("status")
+    if status is not None:
+        conditions = status.get("conditions") if isinstance(status, dict) else None
+        if not isinstance(status, dict) or not (conditions is None or (
+                isinstance(conditions, list) and all(isinstance(c, dict) for c in conditions))):
+            raise BadReview(f"{where}.status is not an object with a list of conditions")
 
 
 def _mapping(parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ TITLES = (
     "Admission latency at a fixed", "Admission maximum throughput",
     "Admission as kube-apiserver sees it", "Sync latency",
     "Cold start: controller started against", "Cold start, live:", "Steady state", "Memory with",
+    "Hostile admission corpus",
 )
 
 

@@ -1,0 +1,160 @@
+"""A hostile admission corpus: AdmissionReview bodies an attacker or a careless tool could
+send, for the test that asserts every verdict (tests/admission/test_hostile.py) and for the
+benchmark that times the slowest answer (`python -m bench hostile`).
+
+Every annotation dnsgate reads at the 256 KiB object-annotation limit, deep JSON, wrong types
+where strings go, and internationalised and look-alike hostnames. The bodies are built here
+once; what each should get is the test's to say.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dnsgate import annotations as dns_annotations
+
+DOMAIN = "goldentooth.net"
+A = dns_annotations.ALPHA_PREFIX
+S = dns_annotations.STABLE_PREFIX
+HOSTNAME = A + dns_annotations.HOSTNAME
+NAME = f"httpbin.{DOMAIN}"
+OBJECT_LIMIT = 256 * 1024  # bytes of all annotations of one object (docs/admission-review.md)
+CLAIMED = f"apple.{DOMAIN}"  # the test creates a Service holding it before sending the corpus
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    body: bytes
+
+
+def review(notes: Mapping[str, Any] | None, *, operation: str = "CREATE",
+           old: Mapping[str, Any] | None = None, service_type: Any = "LoadBalancer",
+           namespace: str = "hostile", **extra: Any) -> dict[str, Any]:
+    """A Service review as kube-apiserver sends it; `extra` replaces parts of the object."""
+    def service(given: Mapping[str, Any] | None) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"name": "svc", "namespace": namespace,
+                                    "creationTimestamp": "2026-01-01T00:00:00Z"}
+        if given is not None:
+            metadata["annotations"] = dict(given)
+        return {"apiVersion": "v1", "kind": "Service", "metadata": metadata,
+                "spec": {"type": service_type, "ports": [{"port": 80}]}}
+
+    obj = service(notes)
+    for path, value in extra.items():
+        section, _, field = path.partition("__")
+        if field:
+            obj.setdefault(section, {})[field] = value
+        else:
+            obj[section] = value
+    request = {
+        "uid": "00000000-0000-4000-8000-000000000001",
+        "kind": {"group": "", "version": "v1", "kind": "Service"},
+        "resource": {"group": "", "version": "v1", "resource": "services"},
+        "namespace": namespace, "name": "svc", "operation": operation, "object": obj,
+        "oldObject": service(old) if operation == "UPDATE" else None, "dryRun": False,
+        "userInfo": {"username": "mallory"},
+    }
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+
+
+def at_limit(key: str, filler: str = "9", room: int = 1024) -> str:
+    """A value that brings the object's annotations to the 256 KiB limit, `room` left."""
+    size = OBJECT_LIMIT - len(key) - room
+    return (filler * size)[:size]
+
+
+def nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = {"x": [value]}
+    return value
+
+
+def _bodies() -> dict[str, Any]:
+    bodies: dict[str, Any] = {}
+    # every key dnsgate reads, alone at the object limit (the hostname one without others)
+    for key in dns_annotations.DNSGATE_KEYS:
+        notes = {} if key == dns_annotations.HOSTNAME else {HOSTNAME: NAME}
+        bodies[f"{key}-at-the-object-limit"] = review({**notes, A + key: at_limit(A + key)})
+    bodies["stable-hostname-at-the-object-limit"] = review(
+        {S + "hostname": at_limit(S + "hostname", "a.")})
+    bodies["every-key-at-32KiB"] = review(
+        {A + key: "9" * 32 * 1024 for key in dns_annotations.DNSGATE_KEYS})
+    bodies["hostname-of-commas-at-the-limit"] = review({HOSTNAME: at_limit(HOSTNAME, ",")})
+    bodies["hostname-of-spaces-at-the-limit"] = review(
+        {HOSTNAME: at_limit(HOSTNAME, " ")[:-len(NAME)] + NAME})
+    bodies["100-names-of-247-characters"] = review({HOSTNAME: ",".join(
+        f"n{i:03d}{'b' * 53}.{'c' * 61}.{'c' * 61}.{'d' * 49}.{DOMAIN}" for i in range(100))})
+    bodies["101-hostnames"] = review(
+        {HOSTNAME: ",".join(f"n{i}.{DOMAIN}" for i in range(101))})
+    bodies["100-unicode-names"] = review(
+        {HOSTNAME: ",".join(f"n{i}-\u0430pple.{DOMAIN}" for i in range(100))})
+    bodies["ttl-of-10000-digits"] = review({HOSTNAME: NAME, A + "ttl": "9" * 10_000})
+    bodies["ttl-leading-zeros"] = review({HOSTNAME: NAME, A + "ttl": "0" * 30 + "1m"})
+    bodies["internal-hostname-at-the-object-limit"] = review(
+        {HOSTNAME: NAME, A + "internal-hostname": at_limit(A + "internal-hostname")})
+    bodies["other-annotation-at-the-object-limit"] = review(
+        {HOSTNAME: NAME, "team.example.com/notes": at_limit("team.example.com/notes", "x")})
+    bodies["unknown-key-name-at-the-object-limit"] = review(
+        {HOSTNAME: NAME, A + at_limit(A, "k"): "1"})
+    bodies["prefixes-differ-at-the-limit"] = review(
+        {HOSTNAME: NAME, A + "ttl": at_limit(A + "ttl", room=2048), S + "ttl": "60"})
+    bodies["update-old-and-new-at-the-limit"] = review(
+        {HOSTNAME: at_limit(HOSTNAME, "a.")}, operation="UPDATE",
+        old={HOSTNAME: at_limit(HOSTNAME, "b.")})
+    # deep JSON
+    bodies["spec-nested-300-deep"] = review({HOSTNAME: NAME}, spec__x=nested(300))
+    bodies["status-nested-300-deep"] = review({HOSTNAME: NAME}, status={"x": nested(300)})
+    # wrong types where strings go
+    for name, value in (("number", 60), ("list", [NAME]), ("null", None), ("object", {})):
+        bodies[f"annotation-value-{name}"] = review({HOSTNAME: value})
+    bodies["spec-type-number"] = review({HOSTNAME: NAME}, service_type=1)
+    bodies["spec-type-null"] = review({HOSTNAME: NAME}, service_type=None)
+    bodies["metadata-name-list"] = review({HOSTNAME: NAME}, metadata__name=["svc"])
+    bodies["creation-timestamp-number"] = review({HOSTNAME: NAME},
+                                                 metadata__creationTimestamp=1)
+    bodies["status-string"] = review({HOSTNAME: NAME}, status="Ready")
+    bodies["conditions-number"] = review({HOSTNAME: NAME}, status={"conditions": 5})
+    bodies["conditions-of-strings"] = review({HOSTNAME: NAME}, status={"conditions": ["x"]})
+    bodies["held-condition-message-number"] = review({HOSTNAME: NAME}, status={"conditions": [
+        {"type": "dnsgate.io/DNSNamesHeld", "status": "True", "message": 7}]})
+    bodies["annotations-list"] = review(None, metadata__annotations=[HOSTNAME])
+    # internationalised and look-alike hostnames
+    for name, host in (
+            ("punycode", f"xn--bcher-kva.{DOMAIN}"),
+            ("punycode-upper-case", f"XN--BCHER-KVA.{DOMAIN.upper()}"),
+            ("punycode-invalid", f"xn--zz.{DOMAIN}"),
+            ("punycode-look-alike-of-a-claimed-name", f"xn--pple-43d.{DOMAIN}"),
+            ("claimed-name-upper-case-trailing-dot", CLAIMED.upper() + "."),
+            ("mixed-script-look-alike", f"\u0430pple.{DOMAIN}"),
+            ("fullwidth-letters", f"\uff41pple.{DOMAIN}"),
+            ("ideographic-full-stop", f"apple\u3002{DOMAIN}"),
+            ("zero-width-joiner", f"ap\u200dple.{DOMAIN}"),
+            ("right-to-left-override", f"\u202eelppa.{DOMAIN}"),
+            ("lone-surrogate", f"a\ud800b.{DOMAIN}"),
+            ("null-character", f"a\u0000b.{DOMAIN}"),
+            ("emoji", f"\U0001f4a9.{DOMAIN}"),
+            ("trailing-dot", f"{NAME}."),
+            ("two-trailing-dots", f"{NAME}.."),
+            ("empty-label", f"a..{DOMAIN}"),
+            ("leading-dot", f".{DOMAIN}"),
+            ("only-dots", "..."),
+            ("wildcard-of-a-look-alike", f"*.xn--pple-43d.{DOMAIN}"),
+    ):
+        bodies[f"hostname-{name}"] = review({HOSTNAME: host})
+    return bodies
+
+
+def cases() -> list[Case]:
+    """Every case, its body encoded as kube-apiserver would send it (lone surrogates
+    escaped, so they reach the server as the JSON text `\\ud800`)."""
+    return [Case(name, json.dumps(body).encode()) for name, body in _bodies().items()]
+
+
+def deep_body(depth: int = 100_000) -> Case:
+    """A body nested deeper than any JSON parser recurses: refused before it is a review."""
+    return Case("body-nested-100000-deep", b'{"a":' * depth + b"1" + b"}" * depth)

@@ -1,0 +1,186 @@
+"""The hostile admission corpus (devstack/hostile.py) against the running gunicorn server over
+TLS: every review gets a verdict or a 4xx naming what is wrong, never a 5xx, and the verdicts
+and messages are the ones below. How long the slowest takes is measured by
+`python -m bench hostile`, not here."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from devstack import hostile
+from devstack.hostile import CLAIMED, HOSTNAME, A, S
+from tests.admission.conftest import RunningWebhook
+from tests.admission.test_kubectl import manifest
+
+pytestmark = pytest.mark.e2e
+
+TOO_LONG = "characters long; this annotation takes at most"
+NOT_ASCII = "has characters outside ASCII; DNS names are written in ASCII"
+
+
+@dataclass(frozen=True)
+class Expected:
+    status: int = 200  # HTTP
+    allowed: bool | None = None
+    lines: tuple[str, ...] = ()  # each problem line starts with one of these, in order
+    contains: tuple[str, ...] = ()  # fragments of the message (or of the 4xx error)
+    warnings: tuple[str, ...] = ()  # fragments, one per warning, in order
+    code: int = 400  # status.code of a denial
+
+
+def refused(*contains: str, lines: tuple[str, ...] = (), code: int = 400) -> Expected:
+    return Expected(allowed=False, contains=contains, lines=lines, code=code)
+
+
+def admitted(*warnings: str) -> Expected:
+    return Expected(allowed=True, warnings=warnings)
+
+
+def bad_request(error: str) -> Expected:
+    return Expected(status=400, contains=(error,))
+
+
+CAPS = {"hostname": 25_600, "ttl": 32, "target": 25_600, "set-identifier": 128,
+        "aws-weight": 3, "aws-failover": 9, "aws-health-check-id": 36,
+        "aws-evaluate-target-health": 5}
+SIZE = {key: len(hostile.at_limit(A + key)) for key in CAPS}
+ANNOTATIONS_NOT_STRINGS = "request.object.metadata.annotations is not a map of strings"
+STATUS = "request.object.status is not an object with a list of conditions"
+
+EXPECTED = {
+    **{f"{key}-at-the-object-limit": refused(
+        f"{SIZE[key]} {TOO_LONG} {cap}", lines=(f'{A}{key}: "{"9" * 256}..."',))
+       for key, cap in CAPS.items()},
+    "stable-hostname-at-the-object-limit": refused(f"{TOO_LONG} 25600",
+                                                   lines=(f'{S}hostname: "a.a.',)),
+    "every-key-at-32KiB": refused(lines=tuple(f"{A}{key}: " for key in CAPS)),
+    "hostname-of-commas-at-the-limit": refused(f"{TOO_LONG} 25600"),
+    "hostname-of-spaces-at-the-limit": refused(f"{TOO_LONG} 25600"),
+    "100-names-of-247-characters": admitted(),
+    "101-hostnames": refused("has 101 hostnames; one Service may ask for at most 100"),
+    "100-unicode-names": refused(NOT_ASCII, lines=(f"{HOSTNAME}: ",) * 100),
+    "ttl-of-10000-digits": refused(f"is 10000 {TOO_LONG} 32", lines=(f"{A}ttl: ",)),
+    "ttl-leading-zeros": admitted(),
+    "internal-hostname-at-the-object-limit": admitted(),
+    "other-annotation-at-the-object-limit": admitted(),
+    "unknown-key-name-at-the-object-limit": admitted(f"{A}kkkkkkkk"),
+    "prefixes-differ-at-the-limit": refused(
+        f'differs from {A}ttl: "{"9" * 256}..."', f"{TOO_LONG} 32",
+        lines=(f'{S}ttl: "60" differs', f"{A}ttl: ")),
+    "update-old-and-new-at-the-limit": refused(f"{TOO_LONG} 25600"),
+    "spec-nested-300-deep": admitted(),
+    "status-nested-300-deep": admitted(),
+    "annotation-value-number": bad_request(ANNOTATIONS_NOT_STRINGS),
+    "annotation-value-list": bad_request(ANNOTATIONS_NOT_STRINGS),
+    "annotation-value-null": bad_request(ANNOTATIONS_NOT_STRINGS),
+    "annotation-value-object": bad_request(ANNOTATIONS_NOT_STRINGS),
+    "annotations-list": bad_request(ANNOTATIONS_NOT_STRINGS),
+    "spec-type-number": bad_request("request.object.spec is not an object with a string type"),
+    "spec-type-null": bad_request("request.object.spec is not an object with a string type"),
+    "metadata-name-list": bad_request("request.object.metadata.name is not a string"),
+    "creation-timestamp-number": bad_request(
+        "request.object.metadata.creationTimestamp is not a string"),
+    "status-string": bad_request(STATUS),
+    "conditions-number": bad_request(STATUS),
+    "conditions-of-strings": bad_request(STATUS),
+    "held-condition-message-number": admitted(),
+    "hostname-punycode": admitted(),
+    "hostname-punycode-upper-case": admitted(),
+    "hostname-punycode-invalid": refused('has a label "xn--zz" that starts with "xn--" but is '
+                                        "not the punycode of an internationalised label"),
+    "hostname-punycode-look-alike-of-a-claimed-name": admitted(),
+    "hostname-claimed-name-upper-case-trailing-dot": refused(
+        f'"{CLAIMED}" is already claimed by Service ', code=403),
+    "hostname-mixed-script-look-alike": refused(
+        f'{NOT_ASCII}; write an internationalised name in its ASCII form '
+        f'("xn--pple-43d.goldentooth.net")'),
+    "hostname-fullwidth-letters": refused(f'{NOT_ASCII}; write an internationalised name in '
+                                          'its ASCII form ("apple.goldentooth.net")'),
+    "hostname-ideographic-full-stop": refused(f'{NOT_ASCII}; write an internationalised name '
+                                              'in its ASCII form ("apple.goldentooth.net")'),
+    "hostname-zero-width-joiner": refused(f'{NOT_ASCII}; write an internationalised name in '
+                                          'its ASCII form ("apple.goldentooth.net")'),
+    "hostname-right-to-left-override": refused(f"{NOT_ASCII}; give a bare name"),
+    "hostname-lone-surrogate": refused(f"{NOT_ASCII}; give a bare name"),
+    "hostname-null-character": refused("with characters other than letters, digits and inner "
+                                       "hyphens"),
+    "hostname-emoji": refused(f'{NOT_ASCII}; write an internationalised name in its ASCII '
+                              'form ("xn--ls8h.goldentooth.net")'),
+    "hostname-trailing-dot": admitted(),
+    "hostname-two-trailing-dots": refused("ends in more than one dot"),
+    "hostname-empty-label": refused("has an empty label"),
+    "hostname-leading-dot": refused("has an empty label"),
+    "hostname-only-dots": refused("ends in more than one dot"),
+    "hostname-wildcard-of-a-look-alike": admitted(),
+    "body-nested-100000-deep": bad_request("body is not JSON"),
+}
+CASES = [*hostile.cases(), hostile.deep_body()]
+
+
+def test_every_case_has_an_expected_verdict() -> None:
+    assert sorted(case.id for case in CASES) == sorted(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def session(webhook: RunningWebhook) -> Iterator[requests.Session]:
+    with requests.Session() as client:
+        client.trust_env = False
+        client.verify = str(webhook.ca_file)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def claimant(kubectl, webhook: RunningWebhook,  # type: ignore[no-untyped-def]
+             session: requests.Session) -> Iterator[str]:
+    """A Service holding CLAIMED, in the index of every webhook worker before the corpus."""
+    namespace = "hostile-claimant"
+    kubectl("create", "namespace", namespace, check=False)
+    kubectl("apply", "-f", "-", input=manifest(namespace, {HOSTNAME: CLAIMED}, name="apple"))
+    body = next(c.body for c in CASES if c.id == "hostname-claimed-name-upper-case-trailing-dot")
+    for _ in range(100):  # each worker has its own index; any of them may answer
+        replies = [session.post(webhook.url("/validate"), data=body, timeout=10).json()
+                   for _ in range(8)]
+        if all(not r["response"]["allowed"] for r in replies):
+            break
+    else:
+        raise AssertionError("the webhook's workers never saw the claimant")
+    yield f"{namespace}/apple"
+    kubectl("delete", "services", "--all", "-n", namespace, "--wait=true", check=False)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_hostile_review_gets_its_verdict(
+    session: requests.Session, webhook: RunningWebhook, claimant: str, case: hostile.Case
+) -> None:
+    expected = EXPECTED[case.id]
+
+    for path in ("/validate", "/mutate"):
+        reply = session.post(webhook.url(path), data=case.body, timeout=30,
+                             headers={"Content-Type": "application/json"})
+        assert reply.status_code < 500, reply.text
+        assert reply.status_code == expected.status, reply.text[:500]
+
+    if expected.status != 200:
+        assert all(fragment in reply.json()["error"] for fragment in expected.contains)
+        return
+    reply = session.post(webhook.url("/validate"), data=case.body, timeout=30)
+    response = reply.json()["response"]
+    message = response.get("status", {}).get("message", "")
+    assert response["allowed"] is expected.allowed, message[:2000]
+    if not expected.allowed:
+        assert response["status"]["code"] == expected.code
+        assert all(fragment in message for fragment in expected.contains), message[:2000]
+        if expected.lines:
+            lines = message.split("\n")
+            assert len(lines) == len(expected.lines)
+            assert all(line.startswith(start)
+                       for line, start in zip(lines, expected.lines, strict=True))
+        assert len(message) < 64 * 1024  # bounded, whatever the input's size
+    warnings = response.get("warnings", [])
+    assert all(len(w) <= 120 for w in warnings)
+    assert len(warnings) == len(expected.warnings), warnings
+    assert all(fragment in w for fragment, w in zip(expected.warnings, warnings, strict=True))
+    assert json.loads(case.body)  # the body itself was valid JSON
