@@ -11,11 +11,16 @@ twice.
 
 from __future__ import annotations
 
+import re
+
 # Nanoseconds per unit (Go spells microseconds three ways).
 UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6,
          "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 MAX = 2**63  # Go's Duration is an int64 of nanoseconds; -2**63 is its minimum
 _DIGITS_MAX = 19  # significant digits of an int64
+# Each run is matched once from where the last one ended, never backtracked: linear.
+_DIGITS = re.compile(r"[0-9]*")
+_UNIT = re.compile(r"[^0-9.]*")
 
 
 def go_seconds(text: str) -> float | None:
@@ -41,10 +46,9 @@ def go_nanoseconds(text: str) -> int | None:
             fraction, position = _digits(text, position + 1)
         if not whole and not fraction:
             return None
-        start = position
-        while position < len(text) and text[position] != "." and not _digit(text[position]):
-            position += 1
-        unit = UNITS.get(text[start:position])
+        match = _UNIT.match(text, position)
+        assert match is not None  # `*` matches the empty string
+        unit, position = UNITS.get(match.group()), match.end()
         significant = whole.lstrip("0")
         if unit is None or len(significant) > _DIGITS_MAX:
             return None
@@ -59,13 +63,8 @@ def go_nanoseconds(text: str) -> int | None:
     return -total if negative else total
 
 
-def _digit(character: str) -> bool:
-    return "0" <= character <= "9"
-
-
 def _digits(text: str, position: int) -> tuple[str, int]:
     """The run of ASCII digits at `position`, and where it ends."""
-    end = position
-    while end < len(text) and _digit(text[end]):
-        end += 1
-    return text[position:end], end
+    match = _DIGITS.match(text, position)
+    assert match is not None  # `*` matches the empty string
+    return match.group(), match.end()
