@@ -1,6 +1,6 @@
 """What a DNS name must be for dnsgate to publish it: syntax, lengths, and the length of the
 ownership TXT name that must exist beside it (docs/annotations.md, "Hostnames" and
-"Size limits").
+"Ownership TXT names").
 
 A name is ASCII letters, digits and inner hyphens in labels of 1 to 63 characters, at most 253
 characters in all (RFC 1035 section 2.3.4), with at most a leading `*.` wildcard. An

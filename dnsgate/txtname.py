@@ -9,8 +9,9 @@ type A, never the old-format TXT of a record named `a-team.example.com`. The typ
 no type prefix is found: an old-format TXT, which any record type but AAAA may own.
 
 Shared by the reconciler's registry, which writes and reads these names, and the webhook,
-which refuses a hostname whose TXT name could not exist in DNS (`dnsgate.hostnames`); both
-take `--txt-prefix`, `--txt-suffix` and `--txt-wildcard-replacement` from the same settings.
+which refuses a hostname whose TXT name could not exist in DNS (`dnsgate.hostnames`;
+docs/annotations.md, "Ownership TXT names", says what the affixes cost in length); both take
+`--txt-prefix`, `--txt-suffix` and `--txt-wildcard-replacement` from the same settings.
 """
 
 from __future__ import annotations
