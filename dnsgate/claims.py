@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import hostnames
+from dnsgate import hostnames, txtname, values
+from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
 
 HELD_CONDITION = "dnsgate.io/DNSNamesHeld"
@@ -60,6 +61,25 @@ class Claim:
 def would_publish(service: Mapping[str, Any]) -> bool:
     """Whether the reconciler publishes records for this kind of Service at all."""
     return bool((service.get("spec") or {}).get("type") == "LoadBalancer")
+
+
+def addresses(service: Mapping[str, Any]) -> tuple[str, ...]:
+    """The Service's own addresses, which its records point at unless a target annotation
+    says otherwise: `spec.externalIPs`, else the load balancer's ingress IPs and hostnames."""
+    spec = service.get("spec") or {}
+    external = tuple(str(ip) for ip in spec.get("externalIPs") or () if ip)
+    if external:
+        return external
+    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
+    return tuple(str(entry.get("ip") or entry.get("hostname")) for entry in ingress
+                 if isinstance(entry, Mapping) and (entry.get("ip") or entry.get("hostname")))
+
+
+def parse(service: Mapping[str, Any], domains: DomainFilter,
+          txt: txtname.Naming = txtname.DEFAULT) -> dns_annotations.Parsed:
+    """The Service's DNS annotations parsed once, with its addresses for the TXT-name check."""
+    notes = (service.get("metadata") or {}).get("annotations")
+    return dns_annotations.parse(notes, domains, txt, addresses(service))
 
 
 def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
@@ -131,7 +151,7 @@ def held_names(service: Mapping[str, Any]) -> frozenset[str]:
             if condition.get("status") != "True":
                 return frozenset()
             message = str(condition.get("message") or "")
-            names = message.split(",")[: dns_annotations.HOSTNAMES_MAX]
+            names = message.split(",")[: values.HOSTNAMES_MAX]
             return frozenset(name for name in names if hostnames.error(name) is None)
     return frozenset()
 

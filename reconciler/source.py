@@ -71,16 +71,13 @@ def _read(service: Service, domains: DomainFilter, naming: txtname.Naming
     if not claims.would_publish(service) or not dns_annotations.has_dns_annotations(
             meta.get("annotations")):
         return ServiceRecords(key, created), None
-    parsed = dns_annotations.parse(meta.get("annotations"), domains, naming)
+    parsed = claims.parse(service, domains, naming)
     if parsed.problems:
         return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems)), parsed
     dns = parsed.dns
     if dns is None:
         return ServiceRecords(key, created), parsed
-    spec = service.get("spec", {})
-    targets = dns.targets or tuple(spec.get("externalIPs") or ()) or tuple(
-        entry.get("ip") or entry.get("hostname") or ""
-        for entry in (service.get("status", {}).get("loadBalancer", {}).get("ingress") or ()))
+    targets = dns.targets or claims.addresses(service)
     by_type: dict[str, list[str]] = {}
     for target in filter(None, targets):
         record_type, value = _typed(target)

@@ -30,8 +30,8 @@ def claims_of(service: Mapping[str, Any], domains: DomainFilter,
     notes = (service.get("metadata") or {}).get("annotations")
     if not claims.would_publish(service) or not annotations.has_dns_annotations(notes):
         return ()
-    parsed = annotations.parse(notes, domains, txt)
-    return claims.of_service(service, parsed, claims.held_names(service))
+    return claims.of_service(service, claims.parse(service, domains, txt),
+                             claims.held_names(service))
 
 
 class ClaimIndex:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations, claims
-from dnsgate.annotations import Problem
 from dnsgate.claims import Claim
+from dnsgate.values import Problem, Raw
 from webhook import patch, payloads
 from webhook.index import ClaimLookup
 from webhook.settings import AdmissionSettings
@@ -120,7 +120,7 @@ def validate(
     current = _annotations(obj)
     if not annotations.has_dns_annotations(current):
         return ALLOW
-    parsed = annotations.parse(current, settings.domains, settings.txt)
+    parsed = claims.parse(obj, settings.domains, settings.txt)
     problems = list(parsed.problems)
     warnings = list(parsed.warnings)
     hostname = annotations.find(current, annotations.HOSTNAME)
@@ -153,10 +153,9 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
     if request["operation"] != "UPDATE" or not old:
         return {}
     old = _with_key(old, request)
-    notes = _annotations(old)
-    if not annotations.has_dns_annotations(notes):
+    if not annotations.has_dns_annotations(_annotations(old)):
         return {}
-    parsed = annotations.parse(notes, settings.domains, settings.txt)
+    parsed = claims.parse(old, settings.domains, settings.txt)
     return {claim.hostname: claim
             for claim in claims.of_service(old, parsed, claims.held_names(old))}
 
@@ -165,7 +164,7 @@ def _conflicts(
     request: payloads.AdmissionRequest,
     obj: Mapping[str, Any],
     parsed: annotations.Parsed,
-    raw: annotations.Raw,
+    raw: Raw,
     settings: AdmissionSettings,
     lookup: ClaimLookup,
 ) -> tuple[list[Problem], list[str]]:

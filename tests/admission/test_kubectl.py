@@ -313,11 +313,7 @@ NAME_253 = ".".join(["b" * 61] * 3 + ["b" * 51, "goldentooth.net"])
     ({HOSTNAME: NAME_253},
      f'{HOSTNAME}: "{NAME_253}" needs the ownership TXT record "cname-{NAME_253}", which is '
      "259 characters long; a DNS name has at most 253; shorten the hostname"),
-    ({HOSTNAME: "httpbin.goldentooth.net", A + "aws-evaluate-target-health": "true"},
-     f'{A}aws-evaluate-target-health: "true" has no effect: Route53 evaluates target health '
-     "only for alias records"),
-], ids=["ttl-of-10000-digits", "101-hostnames", "txt-label-65-and-more", "txt-name-259",
-        "evaluate-target-health"])
+], ids=["ttl-of-10000-digits", "101-hostnames", "txt-label-65-and-more", "txt-name-259"])
 def test_what_cannot_be_published_is_refused_naming_the_limit(
     kubectl, namespace: str, annotations: dict[str, str], message: str
 ) -> None:
@@ -325,3 +321,13 @@ def test_what_cannot_be_published_is_refused_naming_the_limit(
 
     assert result.returncode != 0
     assert VALIDATE in result.stderr and message in result.stderr
+
+
+def test_an_annotation_dnsgate_cannot_apply_is_admitted_with_a_warning_saying_so(
+    kubectl, namespace: str
+) -> None:
+    result = kubectl("apply", "-f", "-", input=manifest(namespace, {
+        HOSTNAME: "httpbin.goldentooth.net", A + "aws-evaluate-target-health": "true"}))
+
+    assert (f"Warning: {A}aws-evaluate-target-health has no effect: dnsgate publishes no alias "
+            "records\n") in result.stderr

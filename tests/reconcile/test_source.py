@@ -157,15 +157,26 @@ def test_a_cluster_ip_service_claims_nothing() -> None:
     assert desired.conflicts == ()
 
 
-def test_a_name_whose_txt_name_cannot_exist_makes_no_records() -> None:
-    long_name = service(annotations={ALPHA + "hostname": f"{'a' * 55}.goldentooth.net"},
-                        ingress=[{"ip": "10.4.11.1"}])
+@pytest.mark.parametrize(("label", "ingress", "published"), [
+    (55, {"ip": "10.4.11.1"}, True),  # owner-a- + 55 = 63
+    (56, {"ip": "10.4.11.1"}, False),
+    (52, {"ip": "2001:db8::1"}, True),  # owner-aaaa- + 52 = 63
+    (53, {"ip": "2001:db8::1"}, False),
+    (51, {"hostname": "lb.example.com"}, True),  # owner-cname- + 51 = 63
+    (52, {"hostname": "lb.example.com"}, False),
+], ids=["a-fits", "a-too-long", "aaaa-fits", "aaaa-too-long", "cname-fits", "cname-too-long"])
+def test_the_txt_name_must_fit_for_the_type_the_record_gets(
+    label: int, ingress: dict[str, str], published: bool
+) -> None:
+    svc = service(annotations={ALPHA + "hostname": f"{'a' * label}.goldentooth.net"},
+                  ingress=[ingress])
 
-    assert source.records(long_name, DOMAINS).endpoints != ()
-    result = source.records(long_name, DOMAINS, RegistrySettings(prefix="owner-"))
+    result = source.records(svc, DOMAINS, RegistrySettings(prefix="owner-"))
 
-    assert result.endpoints == ()
-    assert "needs the ownership TXT record" in result.problems[0]
+    assert bool(result.endpoints) is published
+    assert bool(result.problems) is not published
+    if not published:
+        assert "needs the ownership TXT record \"owner-" in result.problems[0]
 
 
 def test_holders_are_read_from_ownership_labels_of_our_owner_only() -> None:

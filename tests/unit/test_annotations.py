@@ -8,7 +8,7 @@ prefixes, every TTL form, routing-policy pairings, and the size cap of every val
 
 import pytest
 
-from dnsgate import annotations, durations, txtname
+from dnsgate import annotations, durations, txtname, values
 from dnsgate.annotations import DNSAnnotations, Raw
 
 A = "external-dns.alpha.kubernetes.io/"
@@ -264,11 +264,7 @@ ROUTING_CASES = [
     ("health-check-not-uuid", host(NAME, aws_health_check_id="hc-1"),
      (bad("hc-1", "is not a Route53 health check id; use its UUID, e.g. "
           "12345678-1234-1234-1234-123456789012", A + "aws-health-check-id"),)),
-    ("evaluate-target-health", host(NAME, aws_evaluate_target_health="true"),
-     (bad("true", "has no effect: Route53 evaluates target health only for alias records, "
-          "and dnsgate publishes A, AAAA and CNAME records, never aliases; remove it (a "
-          "health check works through aws-health-check-id)",
-          A + "aws-evaluate-target-health"),)),
+    ("evaluate-target-health", host(NAME, aws_evaluate_target_health="true"), ()),
 ]
 
 TG = A + "target"
@@ -331,11 +327,11 @@ def test_verdict_and_messages(given: dict[str, str], messages: tuple[str, ...], 
     ("1500ms", 1), ("1h0m1s", 3601), ("2147483647", 2147483647), ("2562047h", 9223369200),
 ])
 def test_ttl_forms_read_as_seconds(value: str, seconds: int) -> None:
-    if seconds > annotations.TTL_MAX:
+    if seconds > values.TTL_MAX:
         with pytest.raises(ValueError, match="out of range"):
-            annotations.parse_ttl(value)
+            values.ttl(value)
     else:
-        assert annotations.parse_ttl(value) == seconds
+        assert values.ttl(value) == seconds
 
 
 def test_accepted_annotations_are_normalised(domains) -> None:
@@ -358,7 +354,12 @@ def test_accepted_annotations_are_normalised(domains) -> None:
      f"{A}hostnme is not an annotation dnsgate knows; did you mean hostname?"),
     ({A + "ttl": "60"}, f"{A}ttl has no effect without a hostname annotation"),
     ({S + "frobnicate": "1", H: NAME}, f"{S}frobnicate is not an annotation dnsgate knows"),
-], ids=["typo-suggests-key", "ttl-without-hostname", "unknown-key"])
+    ({H: NAME, A + "aws-evaluate-target-health": "true"},
+     f"{A}aws-evaluate-target-health has no effect: dnsgate publishes no alias records"),
+    ({H: NAME, A + "aws-health-check-id": UUID},
+     f"{A}aws-health-check-id has no effect without a set-identifier"),
+], ids=["typo-suggests-key", "ttl-without-hostname", "unknown-key", "evaluate-target-health",
+        "health-check-without-set-identifier"])
 def test_legal_but_useless_input_warns(given: dict[str, str], warning: str, domains) -> None:
     parsed = annotations.parse(given, domains)
 
@@ -411,3 +412,16 @@ def test_txt_naming_settings_lengthen_the_txt_name_that_must_fit(
 ])
 def test_durations_read_as_go_reads_them(text: str, nanoseconds: int | None) -> None:
     assert durations.go_nanoseconds(text) == nanoseconds
+
+
+@pytest.mark.parametrize(("addresses", "ok"), [
+    ((), False), (("10.4.11.1",), True), (("2001:db8::1",), True),
+    (("lb.example.com",), False), (("10.4.11.1", "lb.example.com"), False),
+], ids=["unknown-yet", "ipv4", "ipv6", "hostname", "ipv4-and-hostname"])
+def test_the_txt_name_must_fit_for_the_types_the_addresses_give(
+    addresses: tuple[str, ...], ok: bool, domains
+) -> None:
+    parsed = annotations.parse({H: f"{LABEL_58}.goldentooth.net"}, domains, txtname.DEFAULT,
+                               addresses)
+
+    assert parsed.ok is ok
