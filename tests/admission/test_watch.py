@@ -18,7 +18,7 @@ def service(namespace: str, hostname: str, version: str) -> dict[str, Any]:
     return {"kind": "Service", "apiVersion": "v1", "metadata": {
         "namespace": namespace, "name": "httpbin", "resourceVersion": version,
         "creationTimestamp": "2024-01-01T00:00:00Z",
-        "annotations": {A + "hostname": hostname}}}
+        "annotations": {A + "hostname": hostname}}, "spec": {"type": "LoadBalancer"}}
 
 
 class ScriptedServices:
