@@ -358,3 +358,31 @@ def test_verdict_carries_the_rule_of_each_problem() -> None:
     verdict = review.validate(request, SETTINGS, FakeLookup())
 
     assert verdict.rules == ("hostname-domain", "ttl")
+
+
+@pytest.mark.parametrize(("operation", "old", "parses", "allowed"), [
+    ("CREATE", None, 1, False), ("UPDATE", {HOSTNAME: NAME}, 2, True),
+    ("UPDATE", {"team": "x"}, 1, False),
+], ids=["create", "update", "update-from-no-dns-annotations"])
+def test_each_object_is_parsed_once_per_review(
+    monkeypatch: pytest.MonkeyPatch, operation: str, old: dict[str, str] | None, parses: int,
+    allowed: bool
+) -> None:
+    from dnsgate import annotations, values
+
+    calls: list[str] = []
+    for module, name in ((annotations, "parse"), (values, "hostnames")):
+        real = getattr(module, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    body = admission_review({HOSTNAME: NAME, A + "ttl": "60"}, operation=operation,
+                            old_annotations=old)
+
+    verdict = review.validate(body["request"], SETTINGS, FakeLookup((HELD,)))
+
+    assert calls == ["parse", "hostnames"] * parses
+    assert verdict.allowed is allowed

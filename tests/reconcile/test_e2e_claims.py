@@ -78,9 +78,9 @@ def test_an_older_service_the_webhook_never_sees_cannot_take_a_live_name(  # typ
     ({ALPHA + "ttl": "9" * 20_000},
      f'{ALPHA}ttl: "{"9" * 256}..." is 20000 characters long; this annotation takes at '
      "most 32"),
-    ({ALPHA + "hostname": "x" * 58 + ".goldentooth.net"},
-     f'{ALPHA}hostname: "{"x" * 58}.goldentooth.net" needs the ownership TXT record '
-     f'"cname-{"x" * 58}.goldentooth.net", whose label "cname-xxxxxxxxxxxxxx..." is 64 '
+    ({ALPHA + "hostname": "x" * 62 + ".goldentooth.net"},  # an A record: a- + 62 = 64
+     f'{ALPHA}hostname: "{"x" * 62}.goldentooth.net" needs the ownership TXT record '
+     f'"a-{"x" * 62}.goldentooth.net", whose label "a-xxxxxxxxxxxxxxxxxx..." is 64 '
      "characters long; a label has at most 63; shorten the hostname"),
 ], ids=["ttl-of-20000-digits", "txt-label-too-long"])
 def test_a_service_the_webhook_never_sees_is_held_to_the_same_annotation_rules(  # type: ignore[no-untyped-def]

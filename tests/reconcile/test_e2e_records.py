@@ -90,7 +90,8 @@ def test_two_services_claiming_one_name_senior_keeps_it_junior_reported(
         "10.4.11.51"]
     second = running.outcome(f"{namespace}/second")
     assert (second.status, second.message) == (
-        "conflict", f"shared.goldentooth.net is held by the senior Service {namespace}/first")
+        "conflict",
+        f"shared.goldentooth.net is held by Service {namespace}/first: it is the senior Service")
 
 
 def test_encrypted_ownership_round_trips_through_route53(
