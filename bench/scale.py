@@ -27,7 +27,7 @@ FULL = Scale(
     name="full", admission_rate=500, admission_seconds=30, admission_max_seconds=15,
     admission_creates=1000, sync_services=200, sync_changes=200, sync_changes_external_dns=20,
     cold_services=2000, steady_services=2000, steady_seconds=600, memory_services=5000,
-    hostile_rounds=20, timeout=300.0,
+    hostile_rounds=50, timeout=300.0,
 )
 SMOKE = Scale(
     name="smoke", admission_rate=50, admission_seconds=2, admission_max_seconds=2,
