@@ -92,10 +92,10 @@ def run(args: argparse.Namespace) -> int:
 
     affix_error = txtname.affix_error(args.txt_prefix, args.txt_suffix)
     if affix_error:
-        raise SystemExit(f"dnsgate webhook: {affix_error}")
+        raise ConfigError(affix_error)
     if not args.request_timeout > 0:
-        raise SystemExit(f"--request-timeout {args.request_timeout}: use a number of seconds "
-                         "above 0")
+        raise ConfigError(f"--request-timeout {args.request_timeout}: use a number of seconds "
+                          "above 0")
     if not 1 <= args.default_ttl <= 2**31 - 1:
         raise ConfigError(f"--default-ttl {args.default_ttl} is out of range; use 1 to "
                           "2147483647 seconds")
