@@ -7,6 +7,10 @@ plans every name; between resyncs a Service event plans just the names that Serv
 holds, against the cache, which follows every change that lands. So with nothing changing
 there is no ChangeResourceRecordSets call and one zone listing per `--interval`. A group
 Route53 refuses fails only its name, tried again on its backoff (`retry.RetrySchedule`).
+
+Only a resync costs what exists. A Service event costs what it touches: its own records are
+recomputed and the names it touches re-settled (`desired.DesiredState`), and only the
+record sets at those names are read from the cache (`ZoneCache.at`) and planned.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -22,12 +26,13 @@ from dnsgate.backoff import Backoff
 from dnsgate.watch import Service
 from reconciler import endpoint, metrics, plan, registry, report, source, table
 from reconciler.agenda import Agenda, Work
+from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
 from reconciler.errors import ConfigError, ReconcileError
 from reconciler.registry import ChangeGroup
 from reconciler.report import AlwaysWrite, Reporter, WriteGate
 from reconciler.retry import RetrySchedule
-from reconciler.route53 import Failed, Zone
+from reconciler.route53 import Applied, Failed, Zone
 from reconciler.settings import ControllerSettings, RegistrySettings, SourceSettings
 from reconciler.zones import Route53, ZoneCache
 
@@ -41,6 +46,9 @@ RETRY_BASE = 1.0
 class Services(Protocol):
     def snapshot(self) -> list[Service]: ...
 
+    def get(self, key: str) -> Service | None:
+        """The Service "namespace/name" as last seen; None once deleted."""
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -50,15 +58,6 @@ class Scope:
     names: frozenset[str] | None
     """None: every name."""
     services: frozenset[str] = frozenset()
-
-    def resolve(self, desired: source.Desired,
-                held: Mapping[str, set[str]]) -> frozenset[str] | None:
-        """The names in scope (None: all of them)."""
-        if self.names is None:
-            return None
-        now = (e.dnsname for r in desired.services if r.service in self.services
-               for e in r.endpoints)
-        return self.names.union(now, *(held.get(s, ()) for s in self.services))
 
 
 EVERY_NAME = Scope(None)
@@ -79,10 +78,12 @@ class Controller:
         backoff = Backoff(base=RETRY_BASE, cap=settings.interval)
         self.agenda = Agenda(settings.interval, settings.coalesce, backoff)
         self.retries = RetrySchedule(backoff)
-        self.zones = ZoneCache(provider)
+        anchor, self._anchor_of = registry.anchors(registry_settings)
+        self.zones = ZoneCache(provider, anchor)
         self.stop = self.agenda.stopped
+        self.desired = DesiredState(source_settings.domains, registry_settings)
         self.syncs = 0  # completed syncs, full or incremental (for tests)
-        self._held: dict[str, set[str]] = {}  # Service -> names it held at the last sync
+        self._owned: Counter[str] = Counter()  # records we own, by type (a metric)
         self._succeeded_at: float | None = None
 
     # ---- from other threads: each one hands the agenda a deadline ------------------------
@@ -166,76 +167,126 @@ class Controller:
     def sync(self, scope: Scope) -> bool:
         """Run the pipeline once over `scope`; True when every change in it landed. Steps:
 
-        1. registry view: per zone, its cached record sets read through the TXT registry
-           (`registry.read`), which also says who holds each name (`source.holders`);
-        2. desired: the record sets the Services ask for, a contested name going to its
-           holder (`source.desired`);
+        1. desired: the record sets the Services ask for, a contested name going to its
+           holder (`desired.DesiredState`): at a resync all recomputed, with the holders
+           every zone's registry view names (`source.holders`); else the changed Services'
+           alone;
+        2. registry view: per zone, its cached record sets (at the names in scope) read
+           through the TXT registry (`registry.read`);
         3. plan: what brings the view to the desired sets under the policy (`plan.calculate`),
            as far as this reconciler may touch them;
         4. changes: the plan as Route53 changes, each with its TXTs (`registry.changes`);
         5. apply: batched and bisected through the zone cache, which keeps what landed
            (`ZoneCache.apply`), or printed (--dry-run); a refused name waits for its retry;
+           the names that changed are read back for their new holders;
         6. report: each Service's outcome and the names it now holds (`report.outcomes`),
            the records we own by type.
         """
         self.zones.ensure_fresh()
-        views = {zone.id: self._view(zone) for zone in self.zones.zones}  # 1
-        desired = source.desired(self.services.snapshot(), self.source_settings.domains,  # 2
-                                 naming=self.registry_settings, holders=self._holders(views))
-        names = scope.resolve(desired, self._held)
+        views = self._whole_views(scope)
+        desired, names = self._desired(scope, views)  # 1
         failed: dict[str, str] = {}
-        _keep_first(failed, self._unzoned(desired, names))
+        _keep_first(failed, self._unzoned(desired))
         skipped: dict[str, str] = {}
         refused: list[Failed] = []
-        owned: Counter[str] = Counter()
+        wanted = self._by_zone(desired.endpoints)
         present: list[tuple[str, str]] = []  # for ExternalDNS's record gauges
-        for zone in self.zones.zones:
-            view = views[zone.id]
-            owned.update(_owned_by_type(view.endpoints, self.registry_settings.owner_id))
-            present += ((e.dnsname, e.record_type) for e in view.endpoints)
+        if names is None:
+            self._owned = Counter()  # counted afresh from every zone's view
+        for zone, at in self._zones_in(names):
+            view = views[zone.id] if at is None and views else self._read(zone, at)  # 2
+            if names is None:
+                self._owned.update(_owned_by_type(view.endpoints,
+                                                  self.registry_settings.owner_id))
+                present += ((e.dnsname, e.record_type) for e in view.endpoints)
             planned = plan.calculate(self._current(view, names),  # 3
-                                     self._wanted(desired, zone, names),
+                                     wanted.get(zone.id, []),
                                      policy=self.settings.policy,
                                      owner_id=self.registry_settings.owner_id)
             _keep_first(skipped, ((s.endpoint.label(endpoint.RESOURCE) or "", s.reason)
                                   for s in planned.skipped))
             groups = registry.changes(planned, view, self.registry_settings)  # 4
-            refused += self._apply(zone, groups)  # 5
-            if groups and not self.settings.dry_run:
-                views[zone.id] = self._view(zone)  # what landed is in the cache now
+            applied = self._apply(zone, groups)  # 5
+            self._owned.update(_owned_change(applied))
+            self._landed(zone, applied)
+            refused += applied.failed
         metrics.external_dns_sync(refused=bool(refused))
         if names is None:
             metrics.external_dns_records(present, ((e.dnsname, e.record_type)
                                                    for e in desired.endpoints))
         self._retry_later(refused, names)
         _keep_first(failed, ((f.group.resource, f.message) for f in refused))
-        holds = source.held_by_service(self._holders(views))
-        self._report(desired, scope, names, failed, skipped, owned, holds)  # 6
+        self._report(desired, scope, names, failed, skipped)  # 6
         self.syncs += 1
         return not failed
 
-    def _view(self, zone: Zone) -> registry.View:
-        return registry.read(self.zones.records(zone), self.registry_settings)
+    def _whole_views(self, scope: Scope) -> dict[str, registry.View] | None:
+        """Every zone read through the registry, when this sync needs them all: a resync,
+        or the first sync (which builds the desired state); else None."""
+        if scope.names is not None and self.desired.loaded:
+            return None
+        return {zone.id: self._read(zone, None) for zone in self.zones.zones}
 
-    def _holders(self, views: Mapping[str, registry.View]) -> dict[str, frozenset[str]]:
-        """hostname -> the Services its ownership TXTs name: who holds each name."""
-        return source.holders((e for view in views.values() for e in view.endpoints),
-                              self.registry_settings.owner_id)
+    def _desired(self, scope: Scope, views: Mapping[str, registry.View] | None
+                 ) -> tuple[source.Desired, frozenset[str] | None]:
+        """Step 1: the desired state over the scope, and the names in it (None: all)."""
+        if views is not None:
+            holders = source.holders((e for view in views.values() for e in view.endpoints),
+                                     self.registry_settings.owner_id)
+            for gone in self.desired.reset(self.services.snapshot(), holders):
+                self.reporter.forget(gone)  # deleted: its memory would otherwise only grow
+        if scope.names is None:
+            return self.desired.whole(), None
+        changed = self.desired.update({s: self.services.get(s) for s in scope.services})
+        for gone in changed.gone:
+            self.reporter.forget(gone)
+        names = scope.names | changed.names
+        return self.desired.scoped(names, scope.services), names
 
-    def _unzoned(self, desired: source.Desired,
-                 names: frozenset[str] | None) -> Iterable[tuple[str, str]]:
+    def _read(self, zone: Zone, names: Collection[str] | None) -> registry.View:
+        """The zone's cached record sets read through the registry: all of them, or those
+        read together with `names` (`registry.anchors`)."""
+        if names is None:
+            return registry.read(self.zones.records(zone), self.registry_settings)
+        return registry.read(self.zones.at(zone, {self._anchor_of(n) for n in names}),
+                             self.registry_settings)
+
+    def _landed(self, zone: Zone, applied: Applied) -> None:
+        """Who holds the names whose changes landed, read back from the cache."""
+        names = {group.dnsname for group in applied.landed}
+        if not names:
+            return
+        found = source.holders((e for e in self._read(zone, names).endpoints
+                                if e.dnsname in names), self.registry_settings.owner_id)
+        self.desired.hold({name: found.get(name, frozenset()) for name in names})
+
+    def _zones_in(self, names: frozenset[str] | None
+                  ) -> list[tuple[Zone, Collection[str] | None]]:
+        """Each zone with the names in scope it may hold (None: all its names)."""
+        if names is None:
+            return [(zone, None) for zone in self.zones.zones]
+        by_zone: dict[str, set[str]] = {}
+        for name in names:
+            for zone in self.zones.zones_for(name):
+                by_zone.setdefault(zone.id, set()).add(name)
+        return [(zone, by_zone[zone.id]) for zone in self.zones.zones if zone.id in by_zone]
+
+    def _by_zone(self, endpoints: Iterable[Endpoint]) -> dict[str, list[Endpoint]]:
+        """Desired record sets by the zones each is written to (`route53.zones_for`)."""
+        found: dict[str, list[Endpoint]] = {}
+        for e in endpoints:
+            for zone in self.zones.zones_for(e.dnsname):
+                found.setdefault(zone.id, []).append(e)
+        return found
+
+    def _unzoned(self, desired: source.Desired) -> Iterable[tuple[str, str]]:
         """(resource, reason) for each desired name that no managed zone holds."""
         zones = ", ".join(z.name for z in self.zones.zones) or "none"
         for e in desired.endpoints:
-            if _within(names, e.dnsname) and not self.zones.zones_for(e.dnsname):
+            if not self.zones.zones_for(e.dnsname):
                 yield e.label(endpoint.RESOURCE) or "", (
                     f"no Route53 hosted zone dnsgate manages holds {e.dnsname} "
                     f"(managed zones: {zones})")
-
-    def _wanted(self, desired: source.Desired, zone: Zone,
-                names: frozenset[str] | None) -> list[Endpoint]:
-        return [e for e in desired.endpoints
-                if _within(names, e.dnsname) and zone in self.zones.zones_for(e.dnsname)]
 
     def _current(self, view: registry.View, names: frozenset[str] | None) -> list[Endpoint]:
         return [scoped for e in view.endpoints
@@ -256,16 +307,16 @@ class Controller:
             return record.with_labels(**{endpoint.OWNER: f"{owner} ({resource})"})
         return record
 
-    def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...]) -> tuple[Failed, ...]:
-        """Step 5 for one zone; returns the groups Route53 refused."""
+    def _apply(self, zone: Zone, groups: tuple[ChangeGroup, ...]) -> Applied:
+        """Step 5 for one zone: what landed, and the groups Route53 refused."""
         if self.settings.dry_run:
             if self.out is not None:
                 self.out.write(f"zone {zone.name} ({zone.id}):\n")
                 self.out.write(table.render(groups, self.registry_settings.owner_id))
-            return ()
+            return Applied()
         if not groups or not self.gate.may_write():
-            return ()
-        return self.zones.apply(zone, groups, self.stop).failed
+            return Applied()
+        return self.zones.apply(zone, groups, self.stop)
 
     def _retry_later(self, refused: Sequence[Failed], names: frozenset[str] | None) -> None:
         changes: Counter[str] = Counter()
@@ -280,18 +331,19 @@ class Controller:
                         retry.attempts, retry.wait)
 
     def _report(self, desired: source.Desired, scope: Scope, names: frozenset[str] | None,
-                failed: Mapping[str, str], skipped: Mapping[str, str],
-                owned: Counter[str], holds: Mapping[str, tuple[str, ...]]) -> None:
-        held = {r.service: {e.dnsname for e in r.endpoints} for r in desired.services}
-        for gone in self._held.keys() - held.keys():
-            self.reporter.forget(gone)  # deleted: its memory would otherwise only grow
-        self._held = held
-        for outcome in report.outcomes(desired, names=names, touched=scope.services,
+                failed: Mapping[str, str], skipped: Mapping[str, str]) -> None:
+        covered = {r.service for r in desired.services}
+        held = self.desired.held(covered)
+        # An incremental sync's desired state holds just the Services it touched and those
+        # claiming a name in scope, records or not (one without an IP yet still wins or loses
+        # its name): each gets its outcome.
+        touched = scope.services if names is None else covered
+        for outcome in report.outcomes(desired, names=names, touched=touched,
                                        failed=failed, skipped=skipped,
-                                       dry_run=self.settings.dry_run, held=holds):
+                                       dry_run=self.settings.dry_run, held=held):
             self.reporter.report(outcome)
-        for record_type in {"A", "AAAA", "CNAME", "TXT"} | set(owned):
-            metrics.RECORDS.labels(record_type).set(owned[record_type])
+        for record_type in {"A", "AAAA", "CNAME", "TXT"} | set(self._owned):
+            metrics.RECORDS.labels(record_type).set(self._owned[record_type])
 
 
 def _within(names: frozenset[str] | None, name: str) -> bool:
@@ -310,4 +362,17 @@ def _owned_by_type(records: Iterable[Endpoint], owner_id: str) -> Counter[str]:
     owned = Counter(e.record_type for e in records if e.label(endpoint.OWNER) == owner_id)
     owned["TXT"] = sum(owned.values())
     return owned
+
+
+def _owned_change(applied: Applied) -> Counter[str]:
+    """How the records we own changed by what landed: each record we create is ours, each
+    we delete was (the plan deletes only ours), and each brings its ownership TXT along."""
+    change: Counter[str] = Counter()
+    for group in applied.landed:
+        for c in group.changes:
+            if c.record.record_type in endpoint.MANAGED_TYPES and c.action != "UPSERT":
+                step = 1 if c.action == "CREATE" else -1
+                change[c.record.record_type] += step
+                change["TXT"] += step
+    return change
 

@@ -31,7 +31,7 @@ import binascii
 import gzip
 import os
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -206,6 +206,31 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
             record = record.with_labels(**labels)
         labelled.append(record)
     return View(tuple(labelled), ownership, txts)
+
+
+# ---- reading part of a zone -------------------------------------------------------------
+
+Anchor = Callable[[Endpoint], str]
+
+
+def anchors(settings: RegistrySettings) -> tuple[Anchor, Callable[[str], str]]:
+    """How to read part of a zone as `read` reads all of it: (the anchor of a record set,
+    the anchor of a record name). A record's anchor is the name its ownership TXTs are looked
+    up by; a TXT's is the record name it stands for. Every record and TXT that `read`
+    consults for the records at a name shares that name's anchor, so reading all the record
+    sets of some anchors labels their records exactly as reading the whole zone would."""
+    names = mapper(settings)
+
+    def of_name(dnsname: str) -> str:
+        return names.lookup_name(dnsname).lower()
+
+    def of_record(record: Endpoint) -> str:
+        if record.record_type == endpoint.TXT:
+            stands_for = names.record_of(record.dnsname)
+            return stands_for[0] if stands_for is not None else record.dnsname
+        return of_name(record.dnsname)
+
+    return of_record, of_name
 
 
 def owned_txts(found: Ownership, settings: RegistrySettings) -> tuple[Endpoint, ...]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dnsgate import annotations as dns_annotations
 from dnsgate import claims, txtname
@@ -100,6 +100,14 @@ def _read(service: Service, domains: DomainFilter, naming: txtname.Naming
     return ServiceRecords(key, created, made, set_identifier=dns.set_identifier), parsed
 
 
+def read(service: Service, domains: DomainFilter, naming: txtname.Naming = txtname.DEFAULT
+         ) -> tuple[ServiceRecords, tuple[claims.Claim, ...]]:
+    """What one Service asks for, and the claims it makes (`dnsgate.claims.of_service`), none
+    of them marked as holding its name: who holds a name is Route53's to say (`holders`)."""
+    result, parsed = _read(service, domains, naming)
+    return result, (claims.of_service(service, parsed) if parsed is not None else ())
+
+
 def desired(services: Iterable[Service], domains: DomainFilter, *,
             naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None
             ) -> Desired:
@@ -109,12 +117,9 @@ def desired(services: Iterable[Service], domains: DomainFilter, *,
     results: list[ServiceRecords] = []
     wanted: list[claims.Claim] = []
     for service in services:
-        result, parsed = _read(service, domains, naming)
+        result, made = read(service, domains, naming)
         results.append(result)
-        if parsed is not None:
-            held = [name for name in parsed.hostnames
-                    if result.service in holders.get(name, frozenset())]
-            wanted += claims.of_service(service, parsed, held)
+        wanted += (holding(claim, holders) for claim in made)
     results.sort(key=lambda r: r.service)
     _, lost = claims.winners(wanted)
     losers = {(loser.service, loser.hostname): holder for loser, holder in lost}
@@ -123,6 +128,12 @@ def desired(services: Iterable[Service], domains: DomainFilter, *,
     conflicts = tuple(Conflict(s, h, holder.service, holder.holds)
                       for (s, h), holder in sorted(losers.items()))
     return Desired(kept, tuple(results), conflicts)
+
+
+def holding(claim: claims.Claim, holders: Holders) -> claims.Claim:
+    """The claim, marked as holding its name when the name's ownership TXT names it."""
+    holds = claim.service in holders.get(claim.hostname, frozenset())
+    return replace(claim, holds=True) if holds else claim
 
 
 def holders(records: Iterable[Endpoint], owner_id: str) -> dict[str, frozenset[str]]:

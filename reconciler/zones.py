@@ -3,7 +3,9 @@
 A resync re-lists every zone's record sets (`refresh`). Between resyncs the cache follows the
 changes that land, because they are applied through it (`apply`), so planning a Service event
 reads nothing from Route53. The zones themselves are listed once, when none is known yet: a
-hosted zone created later is found after a restart.
+hosted zone created later is found after a restart. Record sets are held by anchor
+(`registry.anchors`: a record with the ownership TXTs that may name it), so a Service event
+reads the few record sets at its names (`at`), whatever the zone's size.
 
 Whenever what Route53 holds is no longer certain (a change batch failed in flight and may
 have landed, a sync failed as a whole, another replica was writing while this one stood by)
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -38,13 +40,18 @@ class Route53(Protocol):
               stop: threading.Event | None = None) -> Applied: ...
 
 
-class ZoneCache:
-    """Zones and, per zone, its record sets by (name, type, set identifier)."""
+Anchored = dict[str, dict[Key, Endpoint]]  # anchor -> its record sets by key
 
-    def __init__(self, provider: Route53) -> None:
+
+class ZoneCache:
+    """Zones and, per zone, its record sets by anchor, then by (name, type, set identifier)."""
+
+    def __init__(self, provider: Route53, anchor: Callable[[Endpoint], str] = lambda r: r.dnsname
+                 ) -> None:
         self.provider = provider
+        self.anchor = anchor
         self.zones: tuple[Zone, ...] = ()
-        self._records: dict[str, dict[Key, Endpoint]] = {}
+        self._records: dict[str, Anchored] = {}
         self._fresh = False
 
     def refresh(self) -> None:
@@ -54,7 +61,7 @@ class ZoneCache:
             if not self.zones:
                 log.warning("no Route53 hosted zone matches the domain filter, zone type and "
                             "zone id filter: nothing will be written")
-        self._records = {z.id: {r.key: r for r in self.provider.records(z)} for z in self.zones}
+        self._records = {z.id: self._anchored(self.provider.records(z)) for z in self.zones}
         self._fresh = True
 
     def ensure_fresh(self) -> None:
@@ -66,7 +73,14 @@ class ZoneCache:
         self._fresh = False
 
     def records(self, zone: Zone) -> Iterable[Endpoint]:
-        return self._records.get(zone.id, {}).values()
+        """Every record set in the zone."""
+        for anchored in self._records.get(zone.id, {}).values():
+            yield from anchored.values()
+
+    def at(self, zone: Zone, anchors: Collection[str]) -> list[Endpoint]:
+        """The record sets of these anchors: what a Service event reads."""
+        cached = self._records.get(zone.id, {})
+        return [r for anchor in anchors for r in cached.get(anchor, {}).values()]
 
     def zones_for(self, name: str) -> tuple[Zone, ...]:
         return route53.zones_for(name, self.zones)
@@ -86,11 +100,22 @@ class ZoneCache:
         for group in applied.landed:
             _log_landed(group)
             for change in group.changes:
+                record = change.record
+                anchor = self.anchor(record)
                 if change.action == "DELETE":
-                    cache.pop(change.record.key, None)
+                    anchored = cache.get(anchor, {})
+                    anchored.pop(record.key, None)
+                    if not anchored:
+                        cache.pop(anchor, None)
                 else:  # as a listing would show it: ownership lives in the TXT alone
-                    cache[change.record.key] = replace(change.record, labels=())
+                    cache.setdefault(anchor, {})[record.key] = replace(record, labels=())
         return applied
+
+    def _anchored(self, records: Iterable[Endpoint]) -> Anchored:
+        found: Anchored = {}
+        for record in records:
+            found.setdefault(self.anchor(record), {})[record.key] = record
+        return found
 
 
 def _log_landed(group: ChangeGroup) -> None:

@@ -1,0 +1,139 @@
+"""What the Services ask for, kept current one Service at a time.
+
+A resync computes it whole from the watch's snapshot and the holders the registry read
+(`reset`). Between resyncs a Service event recomputes only that Service's records and
+claims (`source.read`) and re-settles only the names whose claims changed; a change that
+lands re-settles only its names with their new holders (`hold`). So an event costs what it
+touches, at any number of Services. `scoped` hands a sync the part it plans as a
+`source.Desired`; `whole` is the value `source.desired` computes from the same Services and
+holders (the property tests hold the two equal after any sequence of events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
+
+from dnsgate import claims, txtname
+from dnsgate.claimindex import ClaimIndex
+from dnsgate.domains import DomainFilter
+from dnsgate.watch import Service, service_key
+from reconciler import source
+from reconciler.source import Conflict, Holders, ServiceRecords
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a batch of Service events changed."""
+
+    names: frozenset[str]
+    """Every name the changed Services claimed before or claim now."""
+    gone: frozenset[str]
+    """Services deleted ("namespace/name")."""
+
+
+class DesiredState:
+    def __init__(self, domains: DomainFilter, naming: txtname.Naming = txtname.DEFAULT
+                 ) -> None:
+        self.domains = domains
+        self.naming = naming
+        self.loaded = False
+        self._records: dict[str, ServiceRecords] = {}
+        self._claims = ClaimIndex()
+        self._holders: dict[str, frozenset[str]] = {}  # name -> Services its TXTs name
+        self._held: dict[str, set[str]] = {}  # Service -> names whose TXTs name it
+        self._lost: dict[str, dict[str, claims.Claim]] = {}  # name -> loser -> keeper
+
+    def reset(self, services: Iterable[Service], holders: Holders) -> frozenset[str]:
+        """Recompute everything from every Service and who holds each name (a resync);
+        returns the Services gone since the last time."""
+        before = self._records.keys()
+        self._records, self._claims, self._lost = {}, ClaimIndex(), {}
+        self._holders, self._held = {}, {}
+        self._hold(holders)
+        for service in services:
+            self._put(service)
+        for name in self._claims.names():
+            self._settle(name)
+        self.loaded = True
+        return frozenset(before - self._records.keys())
+
+    def update(self, changed: Mapping[str, Service | None]) -> Changed:
+        """Take the new state of these Services ("namespace/name" -> object, or None once
+        deleted) and re-settle the names their claims touch."""
+        names: set[str] = set()
+        contested: set[str] = set()  # names whose claims changed: settled again
+        gone: set[str] = set()
+        for key, service in changed.items():
+            if service is None:
+                if self._records.pop(key, None) is not None:
+                    gone.add(key)
+                contested |= self._claims.remove(key)
+            else:
+                contested |= self._put(service)
+                names |= {c.hostname for c in self._claims.of(key)}
+        for name in contested:
+            self._settle(name)
+        return Changed(frozenset(names | contested), frozenset(gone))
+
+    def hold(self, holders: Holders) -> None:
+        """Who holds these names now (changes to them landed), re-settled with it."""
+        self._hold(holders)
+        for name in holders:
+            self._settle(name)
+
+    def held(self, services: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The names each of these Services holds, sorted (reported on the Service)."""
+        return {s: tuple(sorted(self._held[s])) for s in services if self._held.get(s)}
+
+    def scoped(self, names: Set[str], services: Set[str]) -> source.Desired:
+        """The desired state at `names`, with every Service that claims one of them or is
+        in `services`, and those Services' lost claims (all of them: a Service's outcome
+        names one, wherever it is)."""
+        involved = set(services) | {c.service for n in names for c in self._claims.on(n)}
+        results = sorted((self._records[s] for s in involved if s in self._records),
+                         key=lambda r: r.service)
+        endpoints = tuple(e for r in results for e in r.endpoints if e.dnsname in names
+                          and r.service not in self._lost.get(e.dnsname, {}))
+        return source.Desired(endpoints, tuple(results), self._conflicts(results))
+
+    def whole(self) -> source.Desired:
+        """Everything: what `source.desired` gives for the same Services and holders."""
+        results = sorted(self._records.values(), key=lambda r: r.service)
+        endpoints = tuple(e for r in results for e in r.endpoints
+                          if r.service not in self._lost.get(e.dnsname, {}))
+        return source.Desired(endpoints, tuple(results), self._conflicts(results))
+
+    # ---- internals --------------------------------------------------------------------
+
+    def _put(self, service: Service) -> set[str]:
+        records, made = source.read(service, self.domains, self.naming)
+        self._records[records.service] = records
+        return self._claims.put(service_key(service), made)
+
+    def _hold(self, holders: Holders) -> None:
+        for name, services in holders.items():
+            for service in self._holders.get(name, frozenset()) - services:
+                self._held[service].discard(name)
+                if not self._held[service]:
+                    del self._held[service]
+            for service in services:
+                self._held.setdefault(service, set()).add(name)
+            if services:
+                self._holders[name] = services
+            else:
+                self._holders.pop(name, None)
+
+    def _settle(self, name: str) -> None:
+        made = [source.holding(c, self._holders) for c in self._claims.on(name)]
+        lost = {loser.service: keeper for loser, keeper in claims.winners(made)[1]}
+        if lost:
+            self._lost[name] = lost
+        else:
+            self._lost.pop(name, None)
+
+    def _conflicts(self, results: Iterable[ServiceRecords]) -> tuple[Conflict, ...]:
+        found = [Conflict(r.service, c.hostname, keeper.service, keeper.holds)
+                 for r in results for c in self._claims.of(r.service)
+                 if (keeper := self._lost.get(c.hostname, {}).get(r.service)) is not None]
+        return tuple(sorted(found, key=lambda c: (c.service, c.hostname)))
