@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from dnsgate import annotations, claims, txtname
+from dnsgate import annotations, claimindex, claims, txtname
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
@@ -35,52 +35,40 @@ def claims_of(service: Mapping[str, Any], domains: DomainFilter,
 
 
 class ClaimIndex:
-    """Thread-safe hostname -> claims map; `synced` once the first full list is in."""
+    """Thread-safe hostname -> claims map (`dnsgate.claimindex`, the reconciler's too);
+    `synced` once the first full list is in. A Service event updates only that Service's
+    names, so it costs the same at 20,000 claims as at 20."""
 
     def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT) -> None:
         self._domains = domains
         self._txt = txt
         self._lock = threading.Lock()
-        self._by_service: dict[str, tuple[Claim, ...]] = {}
-        self._by_name: dict[str, tuple[Claim, ...]] = {}
+        self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
 
     def replace(self, services: Iterable[Mapping[str, Any]]) -> None:
         """A full list: forget everything else (a re-list after 410 Gone drops deletions
         the watch never delivered)."""
-        fresh = {service_key(s): claims_of(s, self._domains, self._txt) for s in services}
+        fresh = claimindex.ClaimIndex()
+        for service in services:
+            fresh.put(service_key(service), claims_of(service, self._domains, self._txt))
         with self._lock:
-            self._by_service = {key: made for key, made in fresh.items() if made}
-            self._rebuild()
+            self._index = fresh
         self._synced.set()
 
     def upsert(self, service: Mapping[str, Any]) -> None:
         made = claims_of(service, self._domains, self._txt)
         with self._lock:
-            if made:
-                self._by_service[service_key(service)] = made
-            else:
-                self._by_service.pop(service_key(service), None)
-            self._rebuild()
+            self._index.put(service_key(service), made)
 
     def delete(self, key: str) -> None:
         """Forget the Service "namespace/name"."""
         with self._lock:
-            self._by_service.pop(key, None)
-            self._rebuild()
-
-    def _rebuild(self) -> None:
-        # Rebuilt whole on each change: an admission webhook's index holds the annotated
-        # Services of one cluster (thousands), and a rebuild is a dict pass of microseconds.
-        by_name: dict[str, list[Claim]] = {}
-        for made_claims in self._by_service.values():
-            for claim in made_claims:
-                by_name.setdefault(claim.hostname, []).append(claim)
-        self._by_name = {name: tuple(sorted(c, key=lambda claim: claim.precedence))
-                         for name, c in by_name.items()}
+            self._index.remove(key)
 
     def claims_on(self, hostname: str) -> tuple[Claim, ...]:
-        return self._by_name.get(hostname, ())
+        with self._lock:
+            return self._index.on(hostname)
 
     def wait_synced(self, timeout: float) -> bool:
         return self._synced.wait(timeout)
