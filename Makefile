@@ -54,9 +54,12 @@ clean:
 	rm -rf $(VENV) .dnsgate-dev .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks (BENCHMARKS.md): builds oha and ExternalDNS once into ~/.cache/dnsgate, then
-# runs every scenario at full scale (about an hour on 2 cores). SCENARIOS= picks some.
+# runs every scenario at full scale. SCENARIOS= picks some, SCALES= the settings
+# (e.g. SCALES="5k 20k"); BENCHMARKS.md says how long each takes.
 bench-tools:
 	bench/setup.sh || echo "bench: a tool did not build; the tables say which and why"
 
+SCALES ?= full
+
 bench: install controlplane bench-tools
-	$(PY) -m bench $(SCENARIOS)
+	$(PY) -m bench $(SCENARIOS) --scale $(SCALES)

@@ -86,6 +86,16 @@ class Cluster:
             list(pool.map(one, enumerate(names, start)))
         return names
 
+    def count_services(self) -> int:
+        """Services in every namespace (what the webhook's index holds)."""
+        found, token = 0, None
+        while True:
+            page = self.core.list_service_for_all_namespaces(limit=500, _continue=token)
+            found += len(page.items)
+            token = page.metadata._continue
+            if not token:
+                return found
+
     def delete_all(self, namespace: str) -> None:
         names = [item.metadata.name for item in
                  self.core.list_namespaced_service(namespace).items]

@@ -1,5 +1,7 @@
-"""The bench scripts still run end to end and print their tables (smoke scale: seconds,
-dnsgate only, no oha or ExternalDNS needed). Nothing here is about speed."""
+"""The bench scripts still run end to end and print their tables, at both kinds of setting
+(`smoke`, and `smoke-sized`: the 5,000- and 20,000-Service settings' code path at 8
+Services), then write the summary and the plot from their results. Seconds long, dnsgate
+only, no oha or ExternalDNS needed. Nothing here is about speed."""
 
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# One bench run at both settings: a stack start, then every scenario twice (minutes on a
+# busy 2-core machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 TITLES = (
     "Admission latency at a fixed", "Admission maximum throughput",
     "Admission as kube-apiserver sees it", "Sync latency",
     "Cold start: controller started against", "Cold start, live:", "Steady state", "Memory with",
-    "Hostile admission corpus",
+    "Burst:", "Hostile admission corpus",
 )
+SCALES = ("smoke", "smoke-sized")
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +33,9 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     out = tmp_path_factory.mktemp("bench-out")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--scale", "smoke", "--no-external-dns",
+        [sys.executable, "-m", "bench", "--scale", *SCALES, "--no-external-dns",
          "--out", str(out), "--state", str(out / "state")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=840, check=False,
     )
     return result, out
 
@@ -46,9 +51,11 @@ def test_every_scenario_prints_its_table(
 ) -> None:
     result, out = smoke_run
     printed = [block for block in result.stdout.split("### ")[1:] if block.startswith(title)]
-    assert len(printed) == 1, f"no table titled {title!r} in:\n{result.stdout[-2000:]}"
-    rows = [line for line in printed[0].splitlines() if line.startswith("| ")][1:]
-    assert rows, f"table {title!r} has no rows"
+    assert len(printed) == len(SCALES), f"not one table titled {title!r} per scale in:\n" + (
+        result.stdout[-2000:])
+    for block in printed:
+        rows = [line for line in block.splitlines() if line.startswith("| ")][1:]
+        assert rows, f"table {title!r} has no rows"
     assert title in (out / "results.md").read_text()
 
 
@@ -62,3 +69,59 @@ def test_results_hold_measured_numbers(
     dnsgate = cold["raw"]["measured"]["dnsgate"]
     assert dnsgate["missing"] == 0 and dnsgate["seconds"] > 0
     assert dnsgate["counts"]["ChangeResourceRecordSets"] >= 1
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("scenario", ["admission", "hostile", "sync", "cold", "steady",
+                                      "memory"])
+def test_each_scenario_at_each_scale_has_its_own_results(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path], scenario: str, scale: str
+) -> None:
+    _, out = smoke_run
+    saved = json.loads((out / f"results-{scenario}-{scale}.json").read_text())
+    assert (saved["scenario"], saved["scale"]) == (scenario, scale)
+    assert saved["tables"]
+
+
+def test_burst_lands_every_record(smoke_run: tuple[subprocess.CompletedProcess[str], Path]
+                                  ) -> None:
+    _, out = smoke_run
+    saved = json.loads((out / "results-sync-smoke-sized.json").read_text())
+    sync = saved["tables"][0]["raw"]["measured"]["dnsgate"]
+    assert sync["burst"]["missing"] == 0 and sync["burst"]["change_calls"] >= 1
+    assert sync["cpu"] > 0 and len(sync["latencies"]) == 3
+
+
+def test_summary_states_the_latest_run_of_each_scenario(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path]
+) -> None:
+    _, out = smoke_run
+    summary = (out / "summary.md").read_text()
+    for scale in SCALES:
+        measured = json.loads((out / f"results-sync-{scale}.json").read_text())["measured"]
+        assert f"| sync | {scale} | {measured} | Sync latency" in summary
+
+
+def test_plot_is_drawn_from_both_sizes(smoke_run: tuple[subprocess.CompletedProcess[str], Path]
+                                       ) -> None:
+    from bench import plot
+
+    _, out = smoke_run
+    assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    latency, rss = plot.points(out)
+    assert [n for n, _, _ in latency["dnsgate"]] == [3, 8]  # Services per setting
+    assert [n for n, _ in rss["dnsgate"]] == [5, 8]
+
+
+def test_per_event_bench_runs_and_checks_its_records(tmp_path: Path) -> None:
+    """The in-process micro-benchmark, at a few Services (it asserts every burst record
+    landed before it prints)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.per_event", "--services", "40", "--claims", "40",
+         "--events", "3", "--burst", "10", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = json.loads((tmp_path / "results-per-event.json").read_text())
+    raw = saved["tables"][0]["raw"]["measured"]["reconciler-40"]
+    assert len(raw["single"]["cpu"]) == 3 and raw["calls"] >= 3
