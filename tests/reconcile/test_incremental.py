@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
-from reconciler import source
+from reconciler import endpoint, registry, source
 from reconciler.desired import DesiredState
+from reconciler.endpoint import Endpoint
+from reconciler.settings import RegistrySettings
 from tests.reconcile.fakes import MemoryRoute53
 from tests.reconcile.test_controller import controller
 from tests.reconcile.test_source import ALPHA, service
@@ -172,3 +174,47 @@ def test_a_service_event_reads_neither_every_service_nor_the_whole_zone() -> Non
 
     assert route53.records["Z1"]["web.goldentooth.net.", "A", ""]["ResourceRecords"] == [
         {"Value": "10.0.0.9"}]
+
+
+# ---- reading part of a zone: the anchors of some names label them as the whole zone does --
+
+ZONE_NAMES = ["web.ex.com", "*.ex.com", "wild.ex.com", "a-web.ex.com", "api.ex.com"]
+SETTINGS = [RegistrySettings(owner_id="me"), RegistrySettings(owner_id="me", prefix="txt-"),
+            RegistrySettings(owner_id="me", suffix="-%{record_type}"),
+            RegistrySettings(owner_id="me", wildcard_replacement="wild")]
+
+
+@st.composite
+def a_zone(draw: st.DrawFn) -> tuple[RegistrySettings, list[Endpoint]]:
+    settings = draw(st.sampled_from(SETTINGS))
+    found: dict[tuple[str, str, str], Endpoint] = {}
+    for name in draw(st.lists(st.sampled_from(ZONE_NAMES), unique=True, max_size=4)):
+        kind = draw(st.sampled_from(["A", "AAAA", "CNAME"]))
+        target = "lb.elb.example" if kind == "CNAME" else (
+            "10.0.0.1" if kind == "A" else "2001:db8::1")
+        record = endpoint.make(name, kind, [target])
+        found[record.key] = record
+        for new_format in draw(st.lists(st.booleans(), unique=True, max_size=2)):
+            owner = draw(st.sampled_from(["me", "other"]))
+            txt = endpoint.make(
+                registry.txt_name(name, kind, settings, new_format=new_format), "TXT",
+                [registry.encode({"owner": owner, "resource": "service/apps/web"})])
+            found[txt.key] = txt
+    return settings, list(found.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(zone=a_zone(), names=st.lists(st.sampled_from(ZONE_NAMES), min_size=1, max_size=2))
+def test_reading_the_anchors_of_some_names_labels_them_as_the_whole_zone(
+        zone: tuple[RegistrySettings, list[Endpoint]], names: list[str]) -> None:
+    settings, records = zone
+    anchor, anchor_of = registry.anchors(settings)
+    part = [r for r in records if anchor(r) in {anchor_of(n) for n in names}]
+
+    def labelled(view: registry.View) -> set[tuple[Endpoint, tuple[tuple[str, str], ...]]]:
+        return {(e, e.labels) for e in view.endpoints if e.dnsname in names}
+
+    whole, some = registry.read(records, settings), registry.read(part, settings)
+    assert labelled(some) == labelled(whole)
+    assert {k: v for k, v in some.ownership.items() if k[0] in names} == {
+        k: v for k, v in whole.ownership.items() if k[0] in names}
