@@ -29,6 +29,7 @@ from reconciler.agenda import Agenda, Work
 from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
 from reconciler.errors import ConfigError, ReconcileError
+from reconciler.owned import OwnedRecords
 from reconciler.registry import ChangeGroup
 from reconciler.report import AlwaysWrite, Reporter, WriteGate
 from reconciler.retry import RetrySchedule
@@ -83,7 +84,7 @@ class Controller:
         self.stop = self.agenda.stopped
         self.desired = DesiredState(source_settings.domains, registry_settings)
         self.syncs = 0  # completed syncs, full or incremental (for tests)
-        self._owned: Counter[str] = Counter()  # records we own, by type (a metric)
+        self.owned = OwnedRecords(registry_settings.owner_id)
         self._succeeded_at: float | None = None
 
     # ---- from other threads: each one hands the agenda a deadline ------------------------
@@ -189,15 +190,13 @@ class Controller:
         _keep_first(failed, self._unzoned(desired))
         skipped: dict[str, str] = {}
         refused: list[Failed] = []
-        wanted = self._by_zone(desired.endpoints)
+        wanted = self.zones.split(desired.endpoints)
         present: list[tuple[str, str]] = []  # for ExternalDNS's record gauges
-        if names is None:
-            self._owned = Counter()  # counted afresh from every zone's view
-        for zone, at in self._zones_in(names):
+        if views is not None:
+            self.owned.recount(view.endpoints for view in views.values())
+        for zone, at in self.zones.holding(names):
             view = views[zone.id] if at is None and views else self._read(zone, at)  # 2
             if names is None:
-                self._owned.update(_owned_by_type(view.endpoints,
-                                                  self.registry_settings.owner_id))
                 present += ((e.dnsname, e.record_type) for e in view.endpoints)
             planned = plan.calculate(self._current(view, names),  # 3
                                      wanted.get(zone.id, []),
@@ -207,7 +206,7 @@ class Controller:
                                   for s in planned.skipped))
             groups = registry.changes(planned, view, self.registry_settings)  # 4
             applied = self._apply(zone, groups)  # 5
-            self._owned.update(_owned_change(applied))
+            self.owned.follow(applied)
             self._landed(zone, applied)
             refused += applied.failed
         metrics.external_dns_sync(refused=bool(refused))
@@ -259,25 +258,6 @@ class Controller:
         found = source.holders((e for e in self._read(zone, names).endpoints
                                 if e.dnsname in names), self.registry_settings.owner_id)
         self.desired.hold({name: found.get(name, frozenset()) for name in names})
-
-    def _zones_in(self, names: frozenset[str] | None
-                  ) -> list[tuple[Zone, Collection[str] | None]]:
-        """Each zone with the names in scope it may hold (None: all its names)."""
-        if names is None:
-            return [(zone, None) for zone in self.zones.zones]
-        by_zone: dict[str, set[str]] = {}
-        for name in names:
-            for zone in self.zones.zones_for(name):
-                by_zone.setdefault(zone.id, set()).add(name)
-        return [(zone, by_zone[zone.id]) for zone in self.zones.zones if zone.id in by_zone]
-
-    def _by_zone(self, endpoints: Iterable[Endpoint]) -> dict[str, list[Endpoint]]:
-        """Desired record sets by the zones each is written to (`route53.zones_for`)."""
-        found: dict[str, list[Endpoint]] = {}
-        for e in endpoints:
-            for zone in self.zones.zones_for(e.dnsname):
-                found.setdefault(zone.id, []).append(e)
-        return found
 
     def _unzoned(self, desired: source.Desired) -> Iterable[tuple[str, str]]:
         """(resource, reason) for each desired name that no managed zone holds."""
@@ -342,8 +322,7 @@ class Controller:
                                        failed=failed, skipped=skipped,
                                        dry_run=self.settings.dry_run, held=held):
             self.reporter.report(outcome)
-        for record_type in {"A", "AAAA", "CNAME", "TXT"} | set(self._owned):
-            metrics.RECORDS.labels(record_type).set(self._owned[record_type])
+        self.owned.publish()
 
 
 def _within(names: frozenset[str] | None, name: str) -> bool:
@@ -354,25 +333,4 @@ def _keep_first(into: dict[str, str], pairs: Iterable[tuple[str, str]]) -> None:
     """Add each (resource, reason) unless the resource already has a reason."""
     for resource, reason in pairs:
         into.setdefault(resource, reason)
-
-
-def _owned_by_type(records: Iterable[Endpoint], owner_id: str) -> Counter[str]:
-    """Records our TXTs claim, by type, plus one TXT each (what dnsgate_reconciler_records
-    reports)."""
-    owned = Counter(e.record_type for e in records if e.label(endpoint.OWNER) == owner_id)
-    owned["TXT"] = sum(owned.values())
-    return owned
-
-
-def _owned_change(applied: Applied) -> Counter[str]:
-    """How the records we own changed by what landed: each record we create is ours, each
-    we delete was (the plan deletes only ours), and each brings its ownership TXT along."""
-    change: Counter[str] = Counter()
-    for group in applied.landed:
-        for c in group.changes:
-            if c.record.record_type in endpoint.MANAGED_TYPES and c.action != "UPSERT":
-                step = 1 if c.action == "CREATE" else -1
-                change[c.record.record_type] += step
-                change["TXT"] += step
-    return change
 

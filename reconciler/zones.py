@@ -85,6 +85,25 @@ class ZoneCache:
     def zones_for(self, name: str) -> tuple[Zone, ...]:
         return route53.zones_for(name, self.zones)
 
+    def holding(self, names: Collection[str] | None
+                ) -> list[tuple[Zone, Collection[str] | None]]:
+        """Each zone with the names it is written for among `names` (None: all its names)."""
+        if names is None:
+            return [(zone, None) for zone in self.zones]
+        by_zone: dict[str, set[str]] = {}
+        for name in names:
+            for zone in self.zones_for(name):
+                by_zone.setdefault(zone.id, set()).add(name)
+        return [(zone, by_zone[zone.id]) for zone in self.zones if zone.id in by_zone]
+
+    def split(self, records: Iterable[Endpoint]) -> dict[str, list[Endpoint]]:
+        """Record sets by the id of each zone they are written to (`route53.zones_for`)."""
+        found: dict[str, list[Endpoint]] = {}
+        for record in records:
+            for zone in self.zones_for(record.dnsname):
+                found.setdefault(zone.id, []).append(record)
+        return found
+
     def apply(self, zone: Zone, groups: Sequence[ChangeGroup],
               stop: threading.Event | None = None) -> Applied:
         """Send the groups through Route53; log, count and keep what landed. When Route53

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
-from reconciler import endpoint, registry, source
+from reconciler import endpoint, metrics, registry, source
 from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
 from reconciler.settings import RegistrySettings
@@ -218,3 +218,26 @@ def test_reading_the_anchors_of_some_names_labels_them_as_the_whole_zone(
     assert labelled(some) == labelled(whole)
     assert {k: v for k, v in some.ownership.items() if k[0] in names} == {
         k: v for k, v in whole.ownership.items() if k[0] in names}
+
+
+def test_owned_records_metric_follows_the_changes_that_land() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    web = service("web", {ALPHA + "hostname": "web.goldentooth.net"},
+                  ingress=[{"ip": "10.0.0.1"}])
+    api = service("api", {ALPHA + "hostname": "api.goldentooth.net"},
+                  ingress=[{"ip": "2001:db8::1"}])
+    store = Store({"apps/web": web, "apps/api": api})
+    ctl, _ = controller(route53, [])
+    ctl.services = store
+
+    def owned(record_type: str) -> float | None:
+        return metrics.REGISTRY.get_sample_value("dnsgate_reconciler_records",
+                                                 {"record_type": record_type})
+
+    assert ctl.run_once()
+    assert (owned("A"), owned("AAAA"), owned("TXT")) == (1, 1, 2)  # what landed counts
+    del store.services["apps/api"]
+    assert ctl.sync_services({"apps/api"})
+    assert (owned("A"), owned("AAAA"), owned("TXT")) == (1, 0, 1)
+    assert ctl.run_once()  # a resync counts the zone again, and agrees
+    assert (owned("A"), owned("AAAA"), owned("TXT")) == (1, 0, 1)
