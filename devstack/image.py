@@ -9,7 +9,7 @@ reached through a private mount namespace, so the scripts' `#!` lines name the i
 while the files live in a scratch directory. `devstack.pods` runs the deployables from it.
 
 What the Dockerfile's base image adds to the environment (PATH, LANG) is written down in
-docs/container-runtime.md; the base image's Python itself is the one this machine's
+docs/container-image.md; the base image's Python itself is the one this machine's
 virtualenvs are made with.
 """
 
@@ -29,7 +29,7 @@ from devstack.pods import linux, sandbox
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 CONSTRAINTS = ROOT / "constraints.txt"
-# The official python image's environment (docs/container-runtime.md).
+# The official python image's environment (docs/container-image.md).
 BASE_ENV = (("PATH", "/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
             ("LANG", "C.UTF-8"))
 FINAL_STAGE_INSTRUCTIONS = {"FROM", "COPY", "ENV", "USER", "ENTRYPOINT", "CMD", "WORKDIR",
@@ -169,9 +169,11 @@ class Image:
 
 
 def run(image: Image, args: tuple[str, ...], scratch: Path, *,
+        entrypoint: tuple[str, ...] | None = None,
         timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`docker run --rm --network none IMAGE ARGS...`: the entry point with `args` (or the
-    image's CMD when empty) as the image's user, on a read-only root; output captured."""
+    """`docker run --rm --network none --read-only [--entrypoint E] IMAGE ARGS...`: the entry
+    point with `args` (or the image's CMD when both are empty) as the image's user;
+    output captured."""
     uid, gid = image.user()
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / "root").mkdir(exist_ok=True)
@@ -179,7 +181,8 @@ def run(image: Image, args: tuple[str, ...], scratch: Path, *,
     env.setdefault("HOME", "/")  # no passwd entry for the image's user
     spec = sandbox.Spec(
         root=str(scratch / "root"), scratch=str(scratch / "overlay"),
-        argv=(*image.config.entrypoint, *(args or image.config.cmd)),
+        argv=(*(entrypoint or image.config.entrypoint),
+              *(args or (() if entrypoint else image.config.cmd))),
         env=tuple(env.items()), cwd=image.config.working_dir, uid=uid, gid=gid,
         hostname="dnsgate", read_only_root=True, no_new_privileges=True,
         drop_all_capabilities=True, image_mounts=image.mounts())

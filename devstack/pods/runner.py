@@ -4,8 +4,9 @@ It plays the controllers (pods from Deployments and Jobs, created through the ap
 that its admission (ServiceAccount, Pod Security) applies and names them), the kubelet
 (`devstack.pods.kubelet`: one sandboxed process per pod, probed as declared), the
 EndpointSlice controller (Services select ready pods, which is how kube-apiserver finds the
-webhook when started with --enable-aggregator-routing) and the root-CA publisher
-(`kube-root-ca.crt` in each namespace). What it cannot honour it refuses, naming the field.
+webhook when started with --enable-aggregator-routing; docs/kubelet.md) and the root-CA
+publisher (`kube-root-ca.crt` in each namespace). What it cannot honour it refuses, naming
+the field.
 
 Failures are loud: a Job that fails, a Deployment's container that exits or fails its
 liveness probe, a pod not ready in time; each message carries the end of the pod's log.
@@ -14,7 +15,9 @@ liveness probe, a pod not ready in time; each message carries the end of the pod
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -113,6 +116,7 @@ class PodRunner:
                                  f"{timeout:.0f}s; log:\n{pod.tail()}")
             time.sleep(0.2)
         self._forget(pod)
+        self._report(pod, exit_code=code)
         if code != 0:
             raise PodFailure(f"Job {namespace}/{name}: container exited with code {code} (a "
                              f"cluster would retry up to backoffLimit={job.backoff_limit} "
@@ -186,13 +190,25 @@ class PodRunner:
             pod.ready = ready
             self._report(pod)
 
-    def _report(self, pod: kubelet.RunningPod) -> None:
-        """The pod's status (as the kubelet reports it) and the EndpointSlices of the
-        Services that select it (as the EndpointSlice controller keeps them)."""
-        condition = {"type": "Ready", "status": "True" if pod.ready else "False"}
+    def _report(self, pod: kubelet.RunningPod, exit_code: int | None = None) -> None:
+        """The pod's status (as the kubelet reports it, so `kubectl get pods` reads right)
+        and the EndpointSlices of the Services that select it (as the EndpointSlice
+        controller keeps them)."""
+        ready = "True" if pod.ready else "False"
+        state: dict[str, Any] = {"running": {}}
+        phase = "Running"
+        if exit_code is not None:
+            state = {"terminated": {"exitCode": exit_code}}
+            phase = "Succeeded" if exit_code == 0 else "Failed"
+        container = pod.spec.container
         self.api.merge_patch(namespaced(pod.namespace, "pods", pod.name) + "/status", {
-            "status": {"phase": "Running", "podIP": pod.pod_ip, "podIPs": [{"ip": pod.pod_ip}],
-                       "conditions": [condition]}})
+            "status": {"phase": phase, "podIP": pod.pod_ip, "podIPs": [{"ip": pod.pod_ip}],
+                       "conditions": [{"type": "Ready", "status": ready},
+                                      {"type": "ContainersReady", "status": ready}],
+                       "containerStatuses": [{
+                           "name": container.name, "image": container.image, "imageID": "",
+                           "ready": pod.ready, "restartCount": 0, "started": True,
+                           "state": state}]}})
         with self.lock:
             endpoints = [controllers.Endpoint(
                 p.name, p.pod_ip, p.labels, dict(p.spec.container.ports), p.ready,
@@ -238,32 +254,43 @@ class PodRunner:
                                  f"{last}; log:\n{pod.tail()}")
             time.sleep(0.2)
 
-    def stop(self) -> list[Stopped]:
-        """SIGTERM every container, SIGKILL what outlives its grace period, delete the pods."""
+    def stop(self, grace_cap: float | None = None) -> list[Stopped]:
+        """SIGTERM every container, SIGKILL what outlives its terminationGracePeriodSeconds
+        (or `grace_cap`, when a test has no use for the wait), delete the pods.
+
+        As in a pod, the container's process is PID 1 of its namespace: a SIGTERM that
+        arrives before it has installed a handler is ignored, and only SIGKILL ends it."""
         self.stopping.set()
         with self.lock:
             pods = list(self.pods)
+        if pods:
+            self.progress(f"stopping {len(pods)} pods")
         for pod in pods:
             with contextlib.suppress(Exception):
                 self._report(pod)  # terminating: out of the EndpointSlices first
         for pod in pods:
             with contextlib.suppress(ProcessLookupError):
                 if pod.sandboxed.pid is not None:
-                    import os
-
                     os.kill(pod.sandboxed.pid, signal.SIGTERM)
+        sent = time.monotonic()
         results = []
         for pod in pods:
+            grace = pod.spec.grace_seconds if grace_cap is None else min(
+                grace_cap, pod.spec.grace_seconds)
             graceful = True
             try:
-                pod.sandboxed.helper.wait(pod.spec.grace_seconds)
-            except Exception:
+                pod.sandboxed.helper.wait(max(0.0, sent + grace - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 graceful = False
                 pod.sandboxed.kill()
             results.append(Stopped(pod.name, pod.sandboxed.exit_code(), graceful))
             self._forget(pod)
             with contextlib.suppress(Exception):
                 self.api.delete(namespaced(pod.namespace, "pods", pod.name), grace_seconds=0)
+        if pods:
+            self.progress("stopped: " + ", ".join(
+                f"{r.pod} exit {r.exit_code}{'' if r.graceful else ' (killed)'}"
+                for r in results))
         return results
 
 

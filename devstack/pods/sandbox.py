@@ -2,10 +2,11 @@
 mounts, the pod's user, and exec.
 
 `spawn` starts `python -m devstack.pods.sandbox` in new mount, network, UTS and PID
-namespaces. That helper (root, in the host's PID namespace) configures the pod's network
-end, waits for the caller's go, and forks the container's process, which is PID 1 of the new
-PID namespace, as in a pod: it assembles the root filesystem, chroots into it, becomes the
-pod's user and execs the container's command. Nothing it mounts is visible outside.
+namespaces. That helper (root, in the host's PID namespace) forks the container's process,
+which is PID 1 of the new PID namespace, as in a pod (with PID 1's signal rules:
+docs/kubelet.md). The child configures the pod's network end, waits for the caller's go,
+assembles the root filesystem, chroots into it, becomes the pod's user and execs the
+container's command. Nothing it mounts is visible outside.
 
 The root filesystem is a tmpfs holding the image: the host's /usr and /etc as overlays (so
 mount points can be made in them without touching the host), the usual merged-/usr symlinks,
@@ -236,7 +237,7 @@ def _mount(root: str, mount: Mount) -> None:
     if mount.source:
         linux.bind(mount.source, target, read_only=mount.read_only)
     else:
-        options = "mode=1777" + (f",size={mount.size_bytes}" if mount.size_bytes else "")
+        options = "mode=777" + (f",size={mount.size_bytes}" if mount.size_bytes else "")
         linux.mount("tmpfs", target, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
 
 
