@@ -2,9 +2,8 @@
 the EndpointSlices of the Services that select them. Pure functions over stored objects.
 
 Deployments become `replicas` pods (the ReplicaSet step folded in: one revision, nothing
-to roll), Jobs one pod run to completion, a CronJob a Job made from its jobTemplate on
-demand (as `kubectl create job --from=cronjob/NAME` does). Workload fields are read
-strictly, like pod specs (`devstack.pods.strict`).
+to roll), Jobs one pod run to completion. Workload fields are read strictly, like pod specs
+(`devstack.pods.strict`); other workload kinds are refused.
 """
 
 from __future__ import annotations
@@ -80,27 +79,6 @@ def read(obj: Mapping[str, Any]) -> Workload:
     fields.finish()
     return Workload(kind, metadata["namespace"], metadata["name"], metadata.get("uid", ""),
                     replicas, template, backoff)
-
-
-def job_from_cronjob(cronjob: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """The Job `kubectl create job NAME --from=cronjob/...` would create."""
-    metadata = cronjob["metadata"]
-    fields = Fields(cronjob["spec"], f"CronJob {metadata['namespace']}/{metadata['name']}: spec")
-    fields.not_emulated("schedule", "concurrencyPolicy", "startingDeadlineSeconds", "suspend",
-                        "successfulJobsHistoryLimit", "failedJobsHistoryLimit", "timeZone",
-                        why="the runner triggers the CronJob once, by hand")
-    job_template = fields.sub("jobTemplate")
-    if job_template is None:
-        raise Unsupported(f"{fields.path}.jobTemplate: missing")
-    job_metadata = job_template.value("metadata") or {}
-    spec = copy.deepcopy(job_template.value("spec"))
-    fields.finish()
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": name, "namespace": metadata["namespace"],
-                         "labels": job_metadata.get("labels", {}),
-                         "annotations": {"cronjob.kubernetes.io/instantiate": "manual",
-                                         **job_metadata.get("annotations", {})}},
-            "spec": spec}
 
 
 def template_hash(template: Mapping[str, Any]) -> str:

@@ -124,13 +124,6 @@ class PodRunner:
         self.progress(f"Job {namespace}/{name} completed")
         return pod.log.read_text(errors="replace")
 
-    def run_cronjob(self, namespace: str, name: str, timeout: float = 120.0) -> str:
-        cronjob = self.api.get(namespaced(namespace, "cronjobs", name, group="batch"))
-        job_name = f"{name}-manual-{int(time.time()) % 100000}"
-        self.api.create(namespaced(namespace, "jobs", group="batch"),
-                        controllers.job_from_cronjob(cronjob, job_name))
-        return self.run_job(namespace, job_name, timeout)
-
     def start_deployment(self, namespace: str, name: str) -> list[kubelet.RunningPod]:
         deployment = self.api.get(namespaced(namespace, "deployments", name, group="apps"))
         return self._start_pods(controllers.read(deployment))

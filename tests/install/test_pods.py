@@ -1,9 +1,9 @@
-"""The manifests really run: every workload of the kustomize base started as the kubelet
-would start it (devstack.pods), from the image the Dockerfile builds, with nothing but what
-the manifests give it (its ServiceAccount's token, its ConfigMap, its mounted Secrets); then
-the seed's story through those pods. A manifest broken in a way only a running pod notices
-(a missing RBAC rule, a misnamed variable, a wrong mount path or argument) fails the run,
-and the failure says which pod and why.
+"""The manifests really run: every workload of the kustomize base, and of the chart's
+default render, started as the kubelet would start it (devstack.pods), from the image the
+Dockerfile builds, with nothing but what the manifests give it (its ServiceAccount's token,
+its ConfigMap, its mounted Secrets); then the seed's story through those pods. A manifest
+broken in a way only a running pod notices (a missing RBAC rule, a misnamed variable, a
+wrong mount path or argument) fails the run, and the failure says which pod and why.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pytest
 
 from devstack.image import Image
 from devstack.pods.runner import PodFailure
-from tests.install import cluster
+from tests.install import cluster, rendering
+from tests.install.conftest import CHART
 
 pytestmark = pytest.mark.e2e
 
@@ -40,12 +41,9 @@ def _pid_environ(pid: int) -> dict[str, str]:
     return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
 
-def test_seed_story_runs_through_the_manifests_pods(image: Image, tmp_path: Path) -> None:
-    objects = cluster.render()
-    with cluster.install(objects, image, tmp_path) as install:
+def _run_and_tell_the_story(objects: Objects, image: Image, state: Path) -> None:
+    with cluster.install(objects, image, state) as install:
         install.runner.run_namespace(cluster.NAMESPACE)
-        for cronjob in [o for o in objects if o["kind"] == "CronJob"]:
-            install.runner.run_cronjob(cluster.NAMESPACE, cronjob["metadata"]["name"])
         cluster.seed_story(install)
 
         reconciler = next(p for p in install.runner.pods if "reconciler" in p.name)
@@ -59,6 +57,25 @@ def test_seed_story_runs_through_the_manifests_pods(image: Image, tmp_path: Path
         assert not {"KUBECONFIG", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & set(environ)
         stopped = install.runner.stop()
     assert [s for s in stopped if s.exit_code != 0 or not s.graceful] == []
+
+
+def test_seed_story_runs_through_the_manifests_pods(image: Image, tmp_path: Path) -> None:
+    _run_and_tell_the_story(cluster.render(), image, tmp_path)
+
+
+def test_seed_story_runs_through_the_charts_default_pods(
+    helm, image: Image, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """`helm install` with the defaults, after the README's namespace (with its Pod Security
+    label) and Secret; Route53 pointed at the relayed address through the chart's `env`."""
+    objects = rendering.helm_template(
+        helm, CHART, "--set", "env[0].name=AWS_ENDPOINT_URL_ROUTE_53",
+        "--set", f"env[0].value=http://{cluster.ROUTE53_OUTSIDE[0]}")
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": cluster.NAMESPACE,
+        "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
+    assert not [o for o in objects if o["kind"] == "Namespace"]
+    _run_and_tell_the_story([namespace, *objects], image, tmp_path)
 
 
 def _drop_rule(role: str, resource: str) -> Callable[[Objects], None]:

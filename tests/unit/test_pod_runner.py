@@ -205,6 +205,44 @@ def test_volume_files_are_laid_out_like_the_kubelets_atomic_writer(tmp_path: Pat
     assert (tmp_path / "dir" / "key").stat().st_mode & 0o777 == 0o600
 
 
+JOB: dict[str, Any] = {
+    "kind": "Job", "metadata": {"name": "certs", "namespace": "dnsgate", "uid": "j-1"},
+    "spec": {"backoffLimit": 6, "completions": 1, "parallelism": 1,
+             "completionMode": "NonIndexed", "suspend": False, "ttlSecondsAfterFinished": 60,
+             "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "j-1"}},
+             "manualSelector": False, "podReplacementPolicy": "TerminatingOrFailed",
+             "template": {"metadata": {"labels": {"app": "certs"}},
+                          "spec": POD["spec"]}},
+}
+
+
+def test_a_job_is_one_pod_named_after_it() -> None:
+    workload = controllers.read(copy.deepcopy(JOB))
+    assert (workload.kind, workload.replicas, workload.backoff_limit) == ("Job", 1, 6)
+    manifest = controllers.pod_manifest(workload)
+    assert manifest["metadata"]["generateName"] == "certs-"
+    assert manifest["metadata"]["labels"] == {"app": "certs", "job-name": "certs"}
+    assert manifest["spec"] == POD["spec"]
+
+
+@pytest.mark.parametrize(("kind", "change", "message"), [
+    ("Job", {"parallelism": 2}, "spec.parallelism: 2 is not implemented"),
+    ("Job", {"podFailurePolicy": {"rules": []}}, "spec.podFailurePolicy: not implemented"),
+    ("Deployment", {"paused": True}, "spec.paused: True is not implemented"),
+    ("Deployment", {"replicas": 2, "surge": 1}, "does not understand: Deployment dnsgate/x: "
+                                                 "spec.surge"),
+    ("StatefulSet", {}, "the runner runs Deployments and Jobs"),
+])
+def test_a_workload_field_the_runner_cannot_honour_fails(
+    kind: str, change: dict[str, Any], message: str
+) -> None:
+    workload = {"kind": kind, "metadata": {"name": "x", "namespace": "dnsgate"},
+                "spec": {"template": {"metadata": {}, "spec": {}}, **change}}
+    with pytest.raises(Unsupported) as refused:
+        controllers.read(workload)
+    assert message in str(refused.value)
+
+
 def test_a_service_reaches_its_ready_pods_on_the_named_container_port() -> None:
     service = {"metadata": {"name": "dnsgate-webhook", "namespace": "dnsgate"},
                "spec": {"selector": {"app": "webhook"},
