@@ -55,6 +55,16 @@ def _run_and_tell_the_story(objects: Objects, image: Image, state: Path) -> None
         assert environ["DNSGATE_LEADER_ELECTION_ID"] == reconciler.name
         assert environ["DNSGATE_DOMAIN_FILTER"] == "goldentooth.net"
         assert not {"KUBECONFIG", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & set(environ)
+        # Every DNSGATE_ variable a pod sees is one the install declares: dnsgate refuses
+        # unknown ones, and the kubelet's Service links for Services in the namespace
+        # (DNSGATE_WEBHOOK_SERVICE_HOST, ...) would be such variables.
+        settings = {key for o in objects if o["kind"] == "ConfigMap" for key in o["data"]}
+        for pod in install.runner.pods:
+            assert pod.sandboxed.pid is not None
+            declared = settings | {var.name for var in pod.spec.container.env}
+            undeclared = [name for name in _pid_environ(pod.sandboxed.pid)
+                          if name.startswith("DNSGATE_") and name not in declared]
+            assert undeclared == [], pod.name
         stopped = install.runner.stop()
     assert [s for s in stopped if s.exit_code != 0 or not s.graceful] == []
 
