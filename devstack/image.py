@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.pods import linux, sandbox
+from devstack.pods import linux, rootfs, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -152,13 +152,13 @@ class Image:
     config: ImageConfig
     venv: Path
 
-    def mounts(self) -> tuple[sandbox.Mount, ...]:
+    def mounts(self) -> tuple[rootfs.Mount, ...]:
         """The image's own directories in a sandbox: the virtualenv where the Dockerfile puts
         it, and the Python it was made with where the virtualenv expects it."""
         base = str(base_python(self.venv))
-        return (sandbox.Mount(target=self.config.venv_path, source=str(self.venv),
+        return (rootfs.Mount(target=self.config.venv_path, source=str(self.venv),
                               read_only=True),
-                sandbox.Mount(target=base, source=base, read_only=True))
+                rootfs.Mount(target=base, source=base, read_only=True))
 
     def user(self) -> tuple[int, int]:
         uid, _, gid = self.config.user.partition(":")

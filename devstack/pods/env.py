@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.pods.spec import Container, EnvVar
+from devstack.pods.container import Container, EnvVar
 
 
 class ContainerConfigError(RuntimeError):

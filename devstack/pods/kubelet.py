@@ -20,7 +20,7 @@ from typing import Any
 
 from devstack.image import Image
 from devstack.pods import env as podenv
-from devstack.pods import network, probes, sandbox, volumes
+from devstack.pods import network, probes, rootfs, sandbox, volumes
 from devstack.pods import spec as podspec
 from devstack.pods.api import Api, namespaced
 from devstack.pods.strict import Unsupported
@@ -133,7 +133,7 @@ class Kubelet:
 
     def _volumes(self, pod: Mapping[str, Any], spec: podspec.PodSpec,
                  identity: podenv.PodIdentity, directory: Path
-                 ) -> tuple[podenv.Objects, tuple[sandbox.Mount, ...]]:
+                 ) -> tuple[podenv.Objects, tuple[rootfs.Mount, ...]]:
         """Wait until every volume's source exists (ContainerCreating), then write them."""
         fs_user = next((v for v in (spec.container.run_as_user, spec.run_as_user)
                         if v is not None), None)
@@ -158,15 +158,15 @@ class Kubelet:
                 source = directory / "volumes" / volume.name
                 if not source.exists():
                     volumes.write(source, payloads[volume.name])
-                mounts.append(sandbox.Mount(mount.path, str(source), mount.read_only))
+                mounts.append(rootfs.Mount(mount.path, str(source), mount.read_only))
             elif volume.memory:
                 size = _bytes(volume.size_limit) if volume.size_limit else None
-                mounts.append(sandbox.Mount(mount.path, size_bytes=size))
+                mounts.append(rootfs.Mount(mount.path, size_bytes=size))
             else:  # an emptyDir on the node's disk, writable by every user
                 source = directory / "empty" / volume.name
                 source.mkdir(parents=True, exist_ok=True)
                 source.chmod(0o777)
-                mounts.append(sandbox.Mount(mount.path, str(source), mount.read_only))
+                mounts.append(rootfs.Mount(mount.path, str(source), mount.read_only))
         return objects, tuple(mounts)
 
     def start(self, pod: Mapping[str, Any], kind: str) -> RunningPod:
@@ -210,8 +210,8 @@ class Kubelet:
                 no_new_privileges=container.no_new_privileges,
                 drop_all_capabilities=container.drop_all_capabilities,
                 image_mounts=image.mounts(),
-                mounts=(*mounts, sandbox.Mount("/etc/hosts", str(directory / "hosts"), False),
-                        sandbox.Mount("/etc/hostname", str(directory / "hostname"), False)),
+                mounts=(*mounts, rootfs.Mount("/etc/hosts", str(directory / "hosts"), False),
+                        rootfs.Mount("/etc/hostname", str(directory / "hostname"), False)),
                 network=sandbox.Network(link.peer_interface, link.pod_cidr, link.host_ip,
                                         tuple(sorted({ip for ip, _ in routes})))))
             relays.extend(network.Relay(sandboxed.netns, listen, target)

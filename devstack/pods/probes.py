@@ -8,7 +8,7 @@ import http.client
 import ssl
 from dataclasses import dataclass
 
-from devstack.pods.spec import Probe
+from devstack.pods.container import Probe
 
 USER_AGENT = "kube-probe/1.36"
 

@@ -285,8 +285,3 @@ class PodRunner:
                 f"{r.pod} exit {r.exit_code}{'' if r.graceful else ' (killed)'}"
                 for r in results))
         return results
-
-
-def pod_summary(pods: list[kubelet.RunningPod]) -> dict[str, Any]:
-    return {pod.name: {"ip": pod.pod_ip, "ready": pod.ready, "failure": pod.failure}
-            for pod in pods}

@@ -8,12 +8,7 @@ docs/kubelet.md). The child configures the pod's network end, waits for the call
 assembles the root filesystem, chroots into it, becomes the pod's user and execs the
 container's command. Nothing it mounts is visible outside.
 
-The root filesystem is a tmpfs holding the image: the host's /usr and /etc as overlays (so
-mount points can be made in them without touching the host), the usual merged-/usr symlinks,
-and read-only binds of the image's directories (the virtualenv at /opt/dnsgate, the Python it
-was made with). Then come /proc (of the new PID namespace), a minimal /dev, a read-only /sys,
-and the pod's volumes and kubelet files. With `read_only_root` everything but the volumes,
-/dev and /proc is remounted read-only, as readOnlyRootFilesystem does.
+The root filesystem is `devstack.pods.rootfs`.
 """
 
 from __future__ import annotations
@@ -29,26 +24,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from devstack.pods import linux
-
-IMAGE_DIRS = ("/usr", "/etc")
-DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
-SKELETON = {"/tmp": 0o1777, "/run": 0o755, "/var": 0o755, "/var/tmp": 0o1777, "/opt": 0o755,
-            "/root": 0o755, "/home": 0o755, "/proc": 0o555, "/dev": 0o755, "/sys": 0o555}
-
-
-class SandboxError(RuntimeError):
-    """The sandbox could not be set up as asked."""
-
-
-@dataclass(frozen=True)
-class Mount:
-    """`source` (a host path) bound at `target`, or a tmpfs there when `source` is empty."""
-
-    target: str
-    source: str = ""
-    read_only: bool = False
-    size_bytes: int | None = None
+from devstack.pods import linux, rootfs
+from devstack.pods.rootfs import Mount, SandboxError
 
 
 @dataclass(frozen=True)
@@ -210,83 +187,12 @@ def _configure_network(network: Network) -> None:
     _ip("route", "add", "default", "via", network.gateway)
 
 
-def _mount_point(root: str, target: str, *, file: bool) -> str:
-    """Create `target` under `root` without following any symlink (which could lead out of
-    the root filesystem); an existing symlink on the way is an error."""
-    current = root
-    parts = [part for part in target.split("/") if part]
-    for index, part in enumerate(parts):
-        current = os.path.join(current, part)
-        last = index == len(parts) - 1
-        if os.path.islink(current):
-            raise SandboxError(f"mount path {target}: {current[len(root):]} is a symlink in "
-                               f"the image; the sandbox does not follow symlinks")
-        if os.path.exists(current):
-            continue
-        if last and file:
-            with open(current, "x"):
-                pass
-        else:
-            os.mkdir(current, 0o755)
-    return current
-
-
-def _mount(root: str, mount: Mount) -> None:
-    is_file = bool(mount.source) and os.path.isfile(mount.source)
-    target = _mount_point(root, mount.target, file=is_file)
-    if mount.source:
-        linux.bind(mount.source, target, read_only=mount.read_only)
-    else:
-        options = "mode=777" + (f",size={mount.size_bytes}" if mount.size_bytes else "")
-        linux.mount("tmpfs", target, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
-
-
-def _assemble_root(spec: Spec) -> None:
-    root = spec.root
-    linux.make_private("/")
-    linux.mount("tmpfs", root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "mode=755")
-    for path, mode in SKELETON.items():
-        os.makedirs(root + path, exist_ok=True)
-        os.chmod(root + path, mode)
-    for image_dir in IMAGE_DIRS:
-        upper = os.path.join(spec.scratch, image_dir.strip("/"), "upper")
-        work = os.path.join(spec.scratch, image_dir.strip("/"), "work")
-        os.makedirs(upper, exist_ok=True)
-        os.makedirs(work, exist_ok=True)
-        os.makedirs(root + image_dir, exist_ok=True)
-        linux.mount("overlay", root + image_dir, "overlay", 0,
-                    f"lowerdir={image_dir},upperdir={upper},workdir={work}")
-    for name in os.listdir("/"):
-        if os.path.islink("/" + name) and os.readlink("/" + name).startswith("usr/"):
-            os.symlink(os.readlink("/" + name), os.path.join(root, name))  # merged /usr
-    linux.mount("proc", root + "/proc", "proc",
-                linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
-    linux.mount("tmpfs", root + "/dev", "tmpfs", linux.MS_NOSUID, "mode=755")
-    for device in DEVICES:
-        open(f"{root}/dev/{device}", "x").close()
-        linux.bind(f"/dev/{device}", f"{root}/dev/{device}", read_only=False)
-    for name, link in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                       ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
-        os.symlink(link, f"{root}/dev/{name}")
-    os.mkdir(f"{root}/dev/shm")
-    linux.mount("shm", f"{root}/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
-                "mode=1777,size=67108864")
-    linux.bind("/sys", root + "/sys", read_only=True)
-    # Parents before children, as the kubelet orders a container's mounts.
-    for mount in sorted((*spec.image_mounts, *spec.mounts),
-                        key=lambda m: m.target.rstrip("/").count("/")):
-        _mount(root, mount)
-    if spec.read_only_root:
-        linux.remount_read_only(root)
-        for image_dir in IMAGE_DIRS:
-            linux.remount_read_only(root + image_dir)
-
-
 def _run_container(spec: Spec) -> None:
     """In the forked child, PID 1 of the new PID namespace; never returns."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     os.umask(0o022)
-    _assemble_root(spec)
+    rootfs.assemble(spec.root, spec.scratch, (*spec.image_mounts, *spec.mounts),
+                    read_only=spec.read_only_root)
     if "uts" in spec.namespaces:
         linux.sethostname(spec.hostname)
     os.chroot(spec.root)

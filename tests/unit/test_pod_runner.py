@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devstack import image
-from devstack.pods import controllers, env, spec, volumes
+from devstack.pods import container, controllers, env, spec, volumes
 from devstack.pods.strict import Unsupported
 
 CONTAINER: dict[str, Any] = {
@@ -58,8 +58,8 @@ def test_a_stored_pod_spec_is_read_into_what_the_runner_acts_on() -> None:
     assert read.container.args == ("reconcile", "--health-port=8080")
     assert read.container.port("http") == 8080
     assert read.container.readiness is not None
-    assert read.container.readiness.http == spec.HttpGet("/readyz", "http", "HTTP")
-    assert read.container.mounts == (spec.VolumeMount("aws", "/.aws", True),)
+    assert read.container.readiness.http == container.HttpGet("/readyz", "http", "HTTP")
+    assert read.container.mounts == (container.VolumeMount("aws", "/.aws", True),)
     assert (read.run_as_user, read.container.read_only_root) == (65532, True)
     assert read.container.no_new_privileges and read.container.drop_all_capabilities
 
