@@ -143,8 +143,10 @@ class PodRunner:
             with self.lock:
                 pods = [pod for pod in self.pods if pod.failure is None]
             for pod in pods:
-                with contextlib.suppress(Exception):
+                try:
                     self._tick(pod)
+                except Exception as exc:  # an API hiccup: said, and tried again next tick
+                    self.progress(f"{pod.describe()}: {type(exc).__name__}: {exc}")
 
     def _tick(self, pod: kubelet.RunningPod) -> None:
         code = pod.sandboxed.exit_code()
