@@ -78,6 +78,7 @@ class Container:
     mounts: tuple[VolumeMount, ...]
     readiness: Probe | None
     liveness: Probe | None
+    startup: Probe | None
     run_as_user: int | None
     run_as_group: int | None
     run_as_non_root: bool | None
@@ -163,7 +164,7 @@ def read(fields: Fields) -> Container:
         context.refuse("privileged", "privileged containers are not implemented")
         context.not_emulated("seccompProfile", why=NO_SECCOMP)
         context.refuse("procMount", "not implemented")
-    for other in ("lifecycle", "startupProbe", "stdin", "tty", "restartPolicy", "resizePolicy"):
+    for other in ("lifecycle", "stdin", "tty", "restartPolicy", "resizePolicy"):
         fields.refuse(other, "not implemented by the pod runner")
     fields.not_emulated("resources", why=NO_CGROUPS)
     fields.not_emulated("imagePullPolicy", why=NO_PULL)
@@ -190,6 +191,7 @@ def read(fields: Fields) -> Container:
         ports=tuple(ports), mounts=tuple(mounts),
         readiness=_probe(fields.sub("readinessProbe")),
         liveness=_probe(fields.sub("livenessProbe")),
+        startup=_probe(fields.sub("startupProbe")),
         run_as_user=user, run_as_group=group, run_as_non_root=non_root,
         read_only_root=read_only, no_new_privileges=escalation is False,
         drop_all_capabilities=drop_all)

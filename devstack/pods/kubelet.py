@@ -23,6 +23,7 @@ from devstack.pods import env as podenv
 from devstack.pods import network, probes, rootfs, sandbox, volumes
 from devstack.pods import spec as podspec
 from devstack.pods.api import Api, namespaced
+from devstack.pods.container import Probe
 from devstack.pods.strict import Unsupported
 
 Address = tuple[str, int]
@@ -56,10 +57,11 @@ class RunningPod:
     sandboxed: sandbox.Sandboxed
     relays: list[network.Relay]
     log: Path
+    startup: probes.Tracker | None
     readiness: probes.Tracker | None
     liveness: probes.Tracker | None
     started: float = field(default_factory=time.monotonic)
-    next_probe: float = 0.0
+    started_up: bool = False  # the startup probe has succeeded (or there is none)
     ready: bool = False
     failure: str | None = None
 
@@ -75,6 +77,10 @@ class RunningPod:
 
     def describe(self) -> str:
         return f"pod {self.namespace}/{self.name} ({self.kind})"
+
+
+def _tracker(probe: Probe | None) -> probes.Tracker | None:
+    return None if probe is None else probes.Tracker(probe)
 
 
 def _objects(api: Api, namespace: str) -> podenv.Objects:
@@ -227,5 +233,5 @@ class Kubelet:
         return RunningPod(
             name, namespace, metadata["uid"], kind, spec, metadata.get("labels") or {}, link,
             sandboxed, relays, log,
-            probes.Tracker(container.readiness) if container.readiness else None,
-            probes.Tracker(container.liveness) if container.liveness else None)
+            startup=_tracker(container.startup), readiness=_tracker(container.readiness),
+            liveness=_tracker(container.liveness))

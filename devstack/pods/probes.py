@@ -45,15 +45,22 @@ def probe_once(probe: Probe, pod_ip: str, port: int) -> Outcome:
 
 @dataclass
 class Tracker:
-    """Consecutive successes and failures against the probe's thresholds."""
+    """One probe of one container: when it is due (its own period, from the container's
+    start and initialDelaySeconds), and consecutive successes and failures against its
+    thresholds."""
 
     probe: Probe
     successes: int = 0
     failures: int = 0
     passing: bool = False
     last: Outcome | None = None
+    next_at: float = 0.0
 
-    def record(self, outcome: Outcome) -> None:
+    def due(self, now: float, started: float) -> bool:
+        return now - started >= self.probe.initial_delay and now >= self.next_at
+
+    def record(self, outcome: Outcome, now: float) -> None:
+        self.next_at = now + self.probe.period
         self.last = outcome
         if outcome.ok:
             self.successes, self.failures = self.successes + 1, 0
@@ -67,3 +74,6 @@ class Tracker:
     @property
     def failed(self) -> bool:
         return self.failures >= self.probe.failure_threshold
+
+    def describe_last(self) -> str:
+        return self.last.detail if self.last else "not probed yet"

@@ -149,6 +149,10 @@ class PodRunner:
                     self.progress(f"{pod.describe()}: {type(exc).__name__}: {exc}")
 
     def _tick(self, pod: kubelet.RunningPod) -> None:
+        """One turn of the kubelet's prober for `pod`, each probe on its own period: no
+        liveness or readiness probe before the startup probe has succeeded; a failed startup
+        or liveness probe, or an exit, is what a cluster would restart the container for,
+        and fails the run here."""
         code = pod.sandboxed.exit_code()
         if code is not None:
             if pod.kind == "Deployment" and not self.stopping.is_set():
@@ -157,28 +161,36 @@ class PodRunner:
                 self._set_ready(pod, False)
             return
         now = time.monotonic()
-        if now < pod.next_probe:
-            return
-        container = pod.spec.container
+        if not pod.started_up:
+            if pod.startup is None:
+                pod.started_up = True
+            elif pod.startup.due(now, pod.started):
+                self._probe(pod, pod.startup, now)
+                pod.started_up = pod.startup.passing
+                if pod.startup.failed:
+                    self._fail(pod, "startup", pod.startup)
+            if not pod.started_up:
+                return
         if pod.readiness is None:
             self._set_ready(pod, True)
-            pod.next_probe = now + 1
-        elif now - pod.started >= pod.readiness.probe.initial_delay:
-            pod.readiness.record(probes.probe_once(
-                pod.readiness.probe, pod.pod_ip, pod.port(pod.readiness.probe.http.port)))
+        elif pod.readiness.due(now, pod.started):
+            self._probe(pod, pod.readiness, now)
             self._set_ready(pod, pod.readiness.passing)
-            pod.next_probe = now + pod.readiness.probe.period
-        if pod.liveness is not None and container.liveness is not None and \
-                now - pod.started >= container.liveness.initial_delay:
-            pod.liveness.record(probes.probe_once(
-                container.liveness, pod.pod_ip, pod.port(container.liveness.http.port)))
+        if pod.liveness is not None and pod.liveness.due(now, pod.started):
+            self._probe(pod, pod.liveness, now)
             if pod.liveness.failed:
-                pod.failure = (f"{pod.describe()}: liveness probe failed "
-                               f"{pod.liveness.failures} times, last: "
-                               f"{pod.liveness.last.detail if pod.liveness.last else ''} "
-                               f"(a cluster would restart it); log:\n{pod.tail()}")
-                self._set_ready(pod, False)
-            pod.next_probe = min(pod.next_probe, now + container.liveness.period)
+                self._fail(pod, "liveness", pod.liveness)
+
+    @staticmethod
+    def _probe(pod: kubelet.RunningPod, tracker: probes.Tracker, now: float) -> None:
+        port = pod.port(tracker.probe.http.port)
+        tracker.record(probes.probe_once(tracker.probe, pod.pod_ip, port), now)
+
+    def _fail(self, pod: kubelet.RunningPod, kind: str, tracker: probes.Tracker) -> None:
+        pod.failure = (f"{pod.describe()}: {kind} probe failed {tracker.failures} times, "
+                       f"{tracker.probe.period}s apart, last: {tracker.describe_last()} (a "
+                       f"cluster would restart the container); log:\n{pod.tail()}")
+        self._set_ready(pod, False)
 
     def _set_ready(self, pod: kubelet.RunningPod, ready: bool) -> None:
         if ready != pod.ready:
@@ -243,7 +255,7 @@ class PodRunner:
                 return
             if time.monotonic() > deadline:
                 pod = waiting[0]
-                last = pod.readiness.last.detail if pod.readiness and pod.readiness.last else ""
+                last = pod.readiness.describe_last() if pod.readiness else ""
                 raise PodFailure(f"{pod.describe()} not ready after "
                                  f"{timeout or self.ready_timeout:.0f}s; readiness probe: "
                                  f"{last}; log:\n{pod.tail()}")

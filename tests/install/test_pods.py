@@ -126,7 +126,7 @@ def _add_field(deployment: str, key: str, value: Any) -> Callable[[Objects], Non
 
 @pytest.mark.parametrize(("mutate", "expected"), [
     pytest.param(_drop_rule("dnsgate-reconciler", "services"),
-                 ["dnsgate-reconciler", "not ready", "Service watch not established"],
+                 ["pod dnsgate/dnsgate-reconciler", "not ready", "forbidden"],
                  id="rbac-rule-removed"),
     pytest.param(_rename_setting("DNSGATE_DOMAIN_FILTER", "DNSGATE_DOMAIN_FILTERS"),
                  ["dnsgate-webhook", "exited with code 2", "--domain-filter"],

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devstack import image
-from devstack.pods import container, controllers, env, spec, volumes
+from devstack.pods import container, controllers, env, probes, spec, volumes
 from devstack.pods.strict import Unsupported
 
 CONTAINER: dict[str, Any] = {
@@ -241,6 +241,40 @@ def test_a_workload_field_the_runner_cannot_honour_fails(
     with pytest.raises(Unsupported) as refused:
         controllers.read(workload)
     assert message in str(refused.value)
+
+
+def _probed_at(tracker: probes.Tracker, outcome: probes.Outcome, until: int) -> list[int]:
+    """The seconds, from the container's start, at which the prober sends the probe."""
+    sent = []
+    for second in range(until):
+        if not tracker.failed and tracker.due(float(second), 0.0):
+            tracker.record(outcome, float(second))
+            sent.append(second)
+    return sent
+
+
+def test_a_liveness_probe_fails_on_its_own_period_and_threshold() -> None:
+    """Not on another probe's: the webhook's readiness period (5s) must not make its
+    liveness probe (10s, 3 failures) give up after 10 seconds instead of 20."""
+    liveness = probes.Tracker(container.Probe(container.HttpGet("/healthz", 8080, "HTTP"),
+                                              period=10, failure_threshold=3))
+    assert _probed_at(liveness, probes.Outcome(False, "refused"), 60) == [0, 10, 20]
+    assert liveness.failed and liveness.describe_last() == "refused"
+
+
+def test_a_probe_waits_for_its_initial_delay_and_needs_its_successes() -> None:
+    readiness = probes.Tracker(container.Probe(container.HttpGet("/readyz", 8080, "HTTP"),
+                                               initial_delay=5, period=2, success_threshold=2))
+    assert _probed_at(readiness, probes.Outcome(True, "200 ok"), 10) == [5, 7, 9]
+    assert readiness.passing and readiness.successes == 3
+
+
+def test_a_startup_probe_is_read_like_the_others() -> None:
+    read = spec.read(_changed(lambda p: p["spec"]["containers"][0].update(startupProbe={
+        "httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 2,
+        "failureThreshold": 60})))
+    assert read.container.startup == container.Probe(
+        container.HttpGet("/healthz", "http", "HTTP"), period=2, failure_threshold=60)
 
 
 def test_a_service_reaches_its_ready_pods_on_the_named_container_port() -> None:
