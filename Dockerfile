@@ -1,6 +1,7 @@
-# One slim, non-root image for both deployables: `dnsgate webhook`, `dnsgate reconcile`
-# (and `dnsgate certs` for the certificate Job). Dependencies are installed from the same
-# constraints.txt the tests run against, so the image runs the tested set.
+# One slim, non-root image for both deployables: `dnsgate webhook` and `dnsgate reconcile`.
+# Dependencies are installed from the same constraints.txt the tests run against, so the
+# image runs the tested set; every one of them has a wheel for linux/amd64 and linux/arm64,
+# so `docker buildx build --platform linux/amd64,linux/arm64` compiles nothing (README).
 # Base pinned to an exact Python patch release and Debian release.
 FROM python:3.11.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

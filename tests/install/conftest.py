@@ -1,9 +1,15 @@
-"""Fixtures for installing dnsgate's own manifests and chart into the test apiserver.
+"""Fixtures for installing dnsgate's own manifests and chart into the test apiserver, and
+its image.
 
 `helm` runs the helm that `make helm` builds, with a private Helm home; `helm_cluster` also
 points it at the test apiserver. `service_account_kubeconfig` writes a kubeconfig whose only
 credential is a ServiceAccount's own token (TokenRequest), so a process started with it has
 exactly the rights the manifests grant that account.
+
+`image` is built as the Dockerfile builds it, without a container engine: the wheel from
+this tree, installed with the runtime dependencies only (constraints.txt's versions, no dev
+extra) into a virtualenv made at the image's path (`devstack.image`). Built once per session,
+shared by the package tests and by the pods that run the manifests (tests/install/cluster.py).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from devstack import helm as helm_build
+from devstack import image as image_module
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -84,3 +91,24 @@ def service_account_kubeconfig(kubectl, namespace: str, account: str,  # type: i
     }
     path.write_text(json.dumps(config))
     return path
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
+                    str(ROOT)], check=True, timeout=300)
+    (built,) = out.glob("dnsgate-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def runtime_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The image's virtualenv: made at /opt/dnsgate (in a private mount namespace), kept in
+    a scratch directory."""
+    return image_module.build_venv(wheel, tmp_path_factory.mktemp("image") / "venv")
+
+
+@pytest.fixture(scope="session")
+def image(runtime_venv: Path) -> image_module.Image:
+    return image_module.Image(image_module.config(), runtime_venv)

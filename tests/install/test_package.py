@@ -1,42 +1,29 @@
 """What the wheel (and so the image, which installs it) ships: the product and nothing else.
 
-The wheel is built from this tree, installed into a new virtualenv with the runtime
-dependencies only (no dev extra, the versions constraints.txt pins, as the Dockerfile does),
-and every shipped module is imported there. A module that needs a dev-only package
-(moto, pytest) or the dev stack fails the import.
+The wheel is built from this tree and installed as the Dockerfile installs it (the `image`
+fixture: runtime dependencies only, the versions constraints.txt pins, a virtualenv at
+/opt/dnsgate), and every shipped module is imported there, inside the image as its user
+runs it. A module that needs a dev-only package (moto, pytest) or the dev stack fails the
+import. The same pinned dependencies must install from wheels on both architectures the
+image is built for.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devstack import image as image_module
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("dnsgate", "webhook", "reconciler", "certs")
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
-                    str(ROOT)], check=True, timeout=300)
-    (built,) = out.glob("dnsgate-*.whl")
-    return built
-
-
-@pytest.fixture(scope="module")
-def runtime_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    venv = tmp_path_factory.mktemp("runtime") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run([venv / "bin/python", "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", "-c", str(ROOT / "constraints.txt"),
-                    str(wheel)], check=True, timeout=600)
-    yield venv
+# The base image is Debian bookworm (glibc 2.36): manylinux wheels up to 2_36 install there.
+GLIBC_MINOR = 36
 
 
 def test_wheel_holds_only_the_shipped_packages(wheel: Path) -> None:
@@ -54,7 +41,9 @@ def test_wheel_declares_every_subcommand(wheel: Path) -> None:
         assert line in points
 
 
-def test_every_shipped_module_imports_with_runtime_dependencies_only(runtime_venv: Path) -> None:
+def test_every_shipped_module_imports_with_runtime_dependencies_only(
+    image: image_module.Image, tmp_path: Path
+) -> None:
     script = (
         "import importlib, pkgutil, sys\n"
         f"for top in {SHIPPED!r}:\n"
@@ -66,17 +55,52 @@ def test_every_shipped_module_imports_with_runtime_dependencies_only(runtime_ven
         "    assert importlib.util.find_spec(dev_only) is None, dev_only\n"
         "print('ok')\n"
     )
-    result = subprocess.run([runtime_venv / "bin/python", "-c", script], cwd="/",
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = image_module.run(image, ("-c", script), tmp_path, entrypoint=("python",))
+    assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == "ok"
 
 
-def test_installed_cli_offers_the_deployables_and_no_dev_stack(runtime_venv: Path) -> None:
-    result = subprocess.run([runtime_venv / "bin/dnsgate", "--help"], cwd="/",
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+def test_the_image_runs_its_command_as_its_user(image: image_module.Image,
+                                                 tmp_path: Path) -> None:
+    """`docker run IMAGE`: the entry point with the image's CMD (--help)."""
+    result = image_module.run(image, (), tmp_path)
+    assert result.returncode == 0, result.stdout
     listed = result.stdout.split("  COMMAND\n", 1)[1].split("\n\n")[0].splitlines()
     commands = {line.split()[0] for line in listed if line[4:5].strip()}
     assert {"certs", "reconcile", "webhook"} <= commands
     assert "dev" not in commands
+
+
+def test_the_image_has_no_writable_root_and_no_root_user(image: image_module.Image,
+                                                          tmp_path: Path) -> None:
+    script = ("import os, pathlib\n"
+              "try:\n    pathlib.Path('/opt/dnsgate/x').write_text('x')\n"
+              "except OSError as exc:\n    print(exc.strerror)\n"
+              "print(os.getuid(), os.getgid())\n")
+    result = image_module.run(image, ("-c", script), tmp_path, entrypoint=("python",))
+    assert result.stdout.split("\n")[:2] == ["Read-only file system", "65532 65532"]
+
+
+@pytest.mark.parametrize("machine", ["aarch64", "x86_64"])
+def test_every_runtime_dependency_installs_from_a_wheel_on(
+    machine: str, wheel: Path, tmp_path: Path
+) -> None:
+    """linux/arm64 (the seed's Raspberry Pis) and linux/amd64: pip resolves the wheel with
+    constraints.txt against PyPI for that platform, binary wheels only, so a pinned
+    dependency with no wheel for it (which the image build would have to compile) fails."""
+    platforms = [f"--platform=manylinux_2_{minor}_{machine}"
+                 for minor in range(17, GLIBC_MINOR + 1)]
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--disable-pip-version-check", "--only-binary=:all:", *platforms,
+         f"--platform=manylinux2014_{machine}", "--python-version=3.11", "--implementation=cp",
+         f"--target={tmp_path / 'target'}", f"--report={report}",
+         "-c", str(ROOT / "constraints.txt"), str(wheel)],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    files = {item["metadata"]["name"]: item["download_info"]["url"].rsplit("/", 1)[-1]
+             for item in json.loads(report.read_text())["install"]}
+    assert {"cryptography", "cffi", "gunicorn", "kubernetes", "boto3"} <= set(files)
+    assert {name: file for name, file in files.items()
+            if not file.endswith("-none-any.whl") and machine not in file} == {}
