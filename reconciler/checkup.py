@@ -60,6 +60,8 @@ class Checkup:
 
     def ready(self) -> tuple[bool, str]:
         """For /readyz: False with the failing checks, one per line."""
-        if self._report is None or self._report.ok:
+        if self._report is None:
+            return False, "start-up checks still running"
+        if self._report.ok:
             return True, "ok"
         return False, "\n".join(r.line() for r in self._report.failures)

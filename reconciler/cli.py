@@ -158,7 +158,6 @@ def _serve(settings: Settings) -> int:
         raise ConfigError(f"no Kubernetes API: {exc}") from exc
     checkup = Checkup(lambda: doctor.examine(
         settings, partial(access.connect, settings.kubernetes), partial(access.aws, settings.aws)))
-    checkup.run()  # every check in the log before the first sync; failures do not stop it
     # A rotated credentials file needs no restart.
     route53 = credentials.FollowingClient(partial(credentials.route53_client, settings.aws))
     core = client.CoreV1Api()
@@ -181,6 +180,7 @@ def _serve(settings: Settings) -> int:
     log = logging.getLogger("dnsgate.reconcile")
     try:
         if settings.controller.once:
+            checkup.run()  # every check in the log before the sync; failures do not stop it
             store.relist()
             ok = controller.run_once()
             log.info("sync %s", "complete" if ok else "finished with failures")
@@ -190,9 +190,12 @@ def _serve(settings: Settings) -> int:
         watcher = threading.Thread(target=store.run, args=(controller.stop,),
                                    name="watch-services", daemon=True)
         watcher.start()
-        checkup.start(controller.stop)
+        # Health first: the checks below may wait on an unreachable Route53, and a liveness
+        # probe must not kill a replica that is only waiting (it reports not ready instead).
         if settings.health_port:
             _health(settings, store, controller, elector, watcher, checkup).start()
+        checkup.run()  # every check in the log before the first sync; failures do not stop it
+        checkup.start(controller.stop)
         while not store.synced.wait(0.5):
             if controller.stop.is_set():
                 return 0
