@@ -19,6 +19,7 @@ import pytest
 
 from devstack import kubectl as kubectl_cli
 from devstack import route53 as route53_server
+from devstack.processes import Supervisor
 from devstack.stack import Stack
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
@@ -84,3 +85,11 @@ def zone_id(stack: Stack) -> str:
     assert stack.route53 is not None
     route53_server.reset(stack.route53.url)
     return route53_server.create_zone(stack.route53.url, route53_server.DEFAULT_ZONE)
+
+
+@pytest.fixture
+def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
+    """Processes a test starts, each stopped at its end (logs under the test's tmp_path)."""
+    running = Supervisor(tmp_path / "logs")
+    yield running
+    running.stop_all()

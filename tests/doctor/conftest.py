@@ -114,13 +114,6 @@ def service_account(stack, kubectl, namespace: str, tmp_path: Path  # type: igno
 
 
 @pytest.fixture
-def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
-    running = Supervisor(tmp_path / "logs")
-    yield running
-    running.stop_all()
-
-
-@pytest.fixture
 def start_reconciler(stack, supervisor: Supervisor, namespace: str  # type: ignore[no-untyped-def]
                      ) -> Callable[..., Reconciler]:
     """`dnsgate reconcile` for the test's namespace as a process, in the environment given."""

@@ -12,7 +12,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,13 +68,6 @@ class Reconciler:
             return int(exc.code), exc.read().decode()
         except OSError:
             return 0, ""
-
-
-@pytest.fixture
-def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
-    running = Supervisor(tmp_path / "logs")
-    yield running
-    running.stop_all()
 
 
 @pytest.fixture
