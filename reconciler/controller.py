@@ -192,6 +192,7 @@ class Controller:
         refused: list[Failed] = []
         wanted = self.zones.split(desired.endpoints)
         present: list[tuple[str, str]] = []  # for ExternalDNS's record gauges
+        landed = False
         if views is not None:
             self.owned.recount(view.endpoints for view in views.values())
         for zone, at in self.zones.holding(names):
@@ -208,6 +209,7 @@ class Controller:
             applied = self._apply(zone, groups)  # 5
             self.owned.follow(applied)
             self._landed(zone, applied)
+            landed = landed or bool(applied.landed)
             refused += applied.failed
         metrics.external_dns_sync(refused=bool(refused))
         if names is None:
@@ -215,6 +217,9 @@ class Controller:
                                                    for e in desired.endpoints))
         self._retry_later(refused, names)
         _keep_first(failed, ((f.group.resource, f.message) for f in refused))
+        if landed:  # report who holds each name now, as the next resync will read it
+            desired = (self.desired.whole() if names is None
+                       else self.desired.scoped(names, scope.services))
         self._report(desired, scope, names, failed, skipped)  # 6
         self.syncs += 1
         return not failed

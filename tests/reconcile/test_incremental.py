@@ -123,6 +123,11 @@ WEB = {ALPHA + "hostname": "web.goldentooth.net"}
 @given(initial=EVENTS, events=EVENTS)
 # Found by the search: a Service without an IP still loses its name, and is told so.
 @example(initial=[], events=[("apps/b", service("b", WEB)), ("apps/a", service("a", WEB))])
+# Found by the search: a junior Service that loses to a senior one whose record then lands is
+# told the reason a resync will give (the ownership record), not the one before it landed.
+@example(initial=[], events=[
+    ("apps/a", service("a", WEB, created="2026-01-02T00:00:00Z")),
+    ("apps/b", service("b", WEB, created="2026-01-01T00:00:00Z", ingress=[{"ip": "10.0.0.1"}]))])
 def test_syncing_each_event_leaves_nothing_for_a_full_resync_to_change(
         initial: list[tuple[str, dict[str, Any] | None]],
         events: list[tuple[str, dict[str, Any] | None]]) -> None:
