@@ -91,7 +91,10 @@ def test_two_services_claiming_one_name_senior_keeps_it_junior_reported(
     second = running.outcome(f"{namespace}/second")
     assert (second.status, second.message) == (
         "conflict",
-        f"shared.goldentooth.net is held by Service {namespace}/first: it is the senior Service")
+        # first won as the senior Service; once its record landed, the record names it,
+        # which is what every later sync reads and reports.
+        f"shared.goldentooth.net is held by Service {namespace}/first: "
+        "its ownership record names it")
 
 
 def test_encrypted_ownership_round_trips_through_route53(
