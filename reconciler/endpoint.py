@@ -2,9 +2,13 @@
 
 An `Endpoint` is a Route53 record set without Route53's spelling: a normalised name (lower
 case, no trailing dot), a type, sorted targets, a TTL, a SetIdentifier and the routing
-properties (weight, failover, health check) as sorted `(key, value)` pairs. Labels carry what
-the TXT registry knows about it: `owner` and `resource` (`service/<ns>/<name>`), as in
+properties (weight, failover, health check, ...) as sorted `(key, value)` pairs. Labels carry
+what the TXT registry knows about it: `owner` and `resource` (`service/<ns>/<name>`), as in
 ExternalDNS's endpoint labels.
+
+An ALIAS record set (docs/route53-alias.md) is an A or AAAA Endpoint with the property
+`alias=true`, its one target the alias target's DNS name, TTL 300 and the property
+`aws/evaluate-target-health`; the target's hosted zone is worked out when it is written.
 """
 
 from __future__ import annotations
@@ -20,6 +24,15 @@ WEIGHT = "aws/weight"
 FAILOVER = "aws/failover"
 HEALTH_CHECK_ID = "aws/health-check-id"
 EVALUATE_TARGET_HEALTH = "aws/evaluate-target-health"
+REGION = "aws/region"
+GEO_CONTINENT = "aws/geolocation-continent-code"
+GEO_COUNTRY = "aws/geolocation-country-code"
+GEO_SUBDIVISION = "aws/geolocation-subdivision-code"
+MULTI_VALUE_ANSWER = "aws/multi-value-answer"  # present means on; its value is always ""
+ALIAS = "alias"
+# Properties of the record alone: its ownership TXT carries every other one (routing and
+# health check), as ExternalDNS's TXT registry copies them.
+ALIAS_ONLY = (ALIAS, EVALUATE_TARGET_HEALTH)
 
 A, AAAA, CNAME, TXT = "A", "AAAA", "CNAME", "TXT"
 MANAGED_TYPES = (A, AAAA, CNAME)
@@ -63,9 +76,18 @@ class Endpoint:
             and self.properties == other.properties
         )
 
+    @property
+    def alias(self) -> bool:
+        return self.record_type in (A, AAAA) and dict(self.properties).get(ALIAS) == "true"
+
     def describe(self) -> str:
         routing = f" [{self.set_identifier}]" if self.set_identifier else ""
         return f"{self.dnsname} {self.record_type}{routing}"
+
+
+def txt_properties(properties: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The properties an ownership TXT shares with its record: all but the alias ones."""
+    return tuple(pair for pair in properties if pair[0] not in ALIAS_ONLY)
 
 
 def make(

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from dnsgate.backoff import Backoff
 from dnsgate.domains import normalize, within
-from reconciler import batching, endpoint, throttle
+from reconciler import alias, batching, endpoint, throttle
 from reconciler.endpoint import Endpoint
 from reconciler.errors import RecordRejected
 from reconciler.registry import Change, ChangeGroup
@@ -30,8 +30,11 @@ from reconciler.settings import Route53Settings
 PAGE_SIZE = "300"  # ListResourceRecordSets' maximum page
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
-_PROPERTY_FIELDS = {endpoint.WEIGHT: "Weight", endpoint.FAILOVER: "Failover",
-                    endpoint.HEALTH_CHECK_ID: "HealthCheckId"}
+# Route53 fields of the routing properties that are plain strings.
+_STRING_FIELDS = {endpoint.REGION: "Region", endpoint.FAILOVER: "Failover",
+                  endpoint.HEALTH_CHECK_ID: "HealthCheckId"}
+_GEO_FIELDS = {endpoint.GEO_CONTINENT: "ContinentCode", endpoint.GEO_COUNTRY: "CountryCode",
+               endpoint.GEO_SUBDIVISION: "SubdivisionCode"}
 
 
 class Route53Client(Protocol):
@@ -128,7 +131,7 @@ class Provider:
                 self._call(partial(
                     self.client.change_resource_record_sets, HostedZoneId=zone.id,
                     ChangeBatch={"Comment": "dnsgate", "Changes": [
-                        to_change(c) for g in batch for c in g.changes]}))
+                        to_change(c, zone.id) for g in batch for c in g.changes]}))
             except RecordRejected as exc:
                 if len(batch) == 1:
                     failed.append(Failed(batch[0], str(exc)))
@@ -164,33 +167,73 @@ def decode_name(name: str) -> str:
 
 
 def to_endpoint(raw: dict[str, Any]) -> Endpoint:
-    properties = {key: str(raw[field_name]) for key, field_name in _PROPERTY_FIELDS.items()
-                  if field_name in raw}
+    """A listed record set as an Endpoint, read as ExternalDNS reads it
+    (docs/route53-alias.md): one routing property when there is a SetIdentifier, the health
+    check whatever, and an alias as its target's name with TTL 300."""
+    properties = _routing_properties(raw) if raw.get("SetIdentifier") else {}
+    if "HealthCheckId" in raw:
+        properties[endpoint.HEALTH_CHECK_ID] = str(raw["HealthCheckId"])
+    ttl = raw.get("TTL")
     if "AliasTarget" in raw:
-        targets = [f"alias:{normalize(raw['AliasTarget']['DNSName'])}"]
+        target = raw["AliasTarget"]
+        targets = [normalize(decode_name(target["DNSName"]))]
+        properties[endpoint.ALIAS] = "true"
+        properties[endpoint.EVALUATE_TARGET_HEALTH] = str(
+            bool(target.get("EvaluateTargetHealth"))).lower()
+        ttl = ttl or alias.ALIAS_TTL
     else:
         targets = [r["Value"] for r in raw.get("ResourceRecords", [])]
         if raw["Type"] in (endpoint.CNAME,):
             targets = [normalize(t) for t in targets]
-    return endpoint.make(decode_name(raw["Name"]), raw["Type"], targets, ttl=raw.get("TTL"),
+    return endpoint.make(decode_name(raw["Name"]), raw["Type"], targets, ttl=ttl,
                          set_identifier=raw.get("SetIdentifier"), properties=properties)
 
 
-def to_change(change: Change) -> dict[str, Any]:
+def _routing_properties(raw: dict[str, Any]) -> dict[str, str]:
+    """The one routing policy of a listed set, checked in ExternalDNS's order."""
+    if "Weight" in raw:
+        return {endpoint.WEIGHT: str(raw["Weight"])}
+    if raw.get("Region"):
+        return {endpoint.REGION: str(raw["Region"])}
+    if raw.get("Failover"):
+        return {endpoint.FAILOVER: str(raw["Failover"])}
+    if raw.get("MultiValueAnswer"):
+        return {endpoint.MULTI_VALUE_ANSWER: ""}
+    geo = raw.get("GeoLocation") or {}
+    if geo.get("ContinentCode"):
+        return {endpoint.GEO_CONTINENT: str(geo["ContinentCode"])}
+    return {key: str(geo[field]) for key, field in _GEO_FIELDS.items()
+            if key != endpoint.GEO_CONTINENT and geo.get(field)}
+
+
+def to_change(change: Change, zone_id: str) -> dict[str, Any]:
+    """One Change of a ChangeResourceRecordSets batch for the hosted zone `zone_id`: an alias
+    gets an AliasTarget and no TTL or values, as the Route53 API model requires."""
     record = change.record
-    raw: dict[str, Any] = {
-        "Name": record.dnsname + ".",
-        "Type": record.record_type,
-        "TTL": record.ttl,
-        "ResourceRecords": [{"Value": t} for t in record.targets],
-    }
+    raw: dict[str, Any] = {"Name": record.dnsname + ".", "Type": record.record_type}
+    properties = dict(record.properties)
+    if record.alias:
+        raw["AliasTarget"] = {
+            "DNSName": record.targets[0],
+            "HostedZoneId": alias.target_zone(record, zone_id),
+            "EvaluateTargetHealth": properties.get(endpoint.EVALUATE_TARGET_HEALTH) == "true",
+        }
+    else:
+        raw["TTL"] = record.ttl
+        raw["ResourceRecords"] = [{"Value": t} for t in record.targets]
     if record.set_identifier:
         raw["SetIdentifier"] = record.set_identifier
-    for key, value in record.properties:
-        if key == endpoint.WEIGHT:
-            raw["Weight"] = int(value)
-        elif key in _PROPERTY_FIELDS:
-            raw[_PROPERTY_FIELDS[key]] = value
+    if endpoint.WEIGHT in properties:
+        raw["Weight"] = int(properties[endpoint.WEIGHT])
+    for key, field_name in _STRING_FIELDS.items():
+        if key in properties:
+            raw[field_name] = properties[key]
+    if endpoint.MULTI_VALUE_ANSWER in properties:
+        raw["MultiValueAnswer"] = True
+    geo = {field_name: properties[key] for key, field_name in _GEO_FIELDS.items()
+           if key in properties}
+    if geo:
+        raw["GeoLocation"] = geo
     return {"Action": change.action, "ResourceRecordSet": raw}
 
 
