@@ -166,7 +166,7 @@ def claim_rows(count: int) -> tuple[list[tuple[str, ...]], dict[str, Any]]:
             NAMESPACE, f"svc-{i + 1}")
     wanted = [c for s in services for c in index.claims_of(s, DOMAINS)]
     winners = once(lambda: claims.winners(wanted))
-    desired = once(lambda: source.desired(services, DOMAINS))
+    desired = once(lambda: source.desired(services, reconciler_settings.SourceSettings(DOMAINS)))
     lookup = index.ClaimIndex(DOMAINS)
     lookup.replace(services)
     changed = service(count // 2, CHANGED_BASE)

@@ -21,7 +21,9 @@ def service_manifest(
     *,
     service_type: str = "LoadBalancer",
     port: int = 80,
+    spec: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
+    """A Service manifest; `spec` adds fields (`clusterIP: None`, `externalName`, ...)."""
     metadata: dict[str, object] = {"name": name, "namespace": namespace}
     if annotations is not None:
         metadata["annotations"] = dict(annotations)
@@ -33,6 +35,7 @@ def service_manifest(
             "type": service_type,
             "selector": {"app": name},
             "ports": [{"name": "http", "port": port, "targetPort": 8080, "protocol": "TCP"}],
+            **(spec or {}),
         },
     }
 
@@ -49,9 +52,11 @@ def create_service(
     annotations: Mapping[str, str] | None = None,
     *,
     service_type: str = "LoadBalancer",
+    spec: Mapping[str, object] | None = None,
 ) -> None:
     ensure_namespace(kubeconfig, namespace)
-    manifest = service_manifest(namespace, name, annotations, service_type=service_type)
+    manifest = service_manifest(namespace, name, annotations, service_type=service_type,
+                                spec=spec)
     kubectl.run(kubeconfig, "apply", "-f", "-", input=json.dumps(manifest))
 
 

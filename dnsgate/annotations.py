@@ -20,6 +20,7 @@ and both the webhook and the reconciler parse every Service's.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,18 +41,42 @@ AWS_FAILOVER = "aws-failover"
 AWS_HEALTH_CHECK_ID = "aws-health-check-id"
 AWS_EVALUATE_TARGET_HEALTH = "aws-evaluate-target-health"
 INTERNAL_HOSTNAME = "internal-hostname"
+CONTROLLER = "controller"
+ACCESS = "access"
+ALIAS = "alias"
+ENDPOINTS_TYPE = "endpoints-type"
+RECORD_TYPE = "record-type"
+AWS_REGION = "aws-region"
+AWS_GEO_CONTINENT = "aws-geolocation-continent-code"
+AWS_GEO_COUNTRY = "aws-geolocation-country-code"
+AWS_GEO_SUBDIVISION = "aws-geolocation-subdivision-code"
+AWS_MULTI_VALUE_ANSWER = "aws-multi-value-answer"
+# Route53 fields ExternalDNS passes through from any `aws-<x>` annotation that dnsgate does
+# not publish: each is refused with the reason (docs/route53-alias.md).
+AWS_UNSUPPORTED = {
+    "aws-geoproximity-region": "geoproximity routing",
+    "aws-geoproximity-bias": "geoproximity routing",
+    "aws-geoproximity-coordinates": "geoproximity routing",
+    "aws-geoproximity-local-zone-group": "geoproximity routing",
+    "aws-target-hosted-zone": "an explicit alias target zone",
+    "aws-hosted-zone-id": "pinning a record to one hosted zone",
+}
+CONTROLLER_VALUE = "dns-controller"  # the only value ExternalDNS answers to
+# The routing policy each annotation selects, as Route53 names it; a record set has one.
+ROUTING_POLICIES = {AWS_WEIGHT: "weighted", AWS_FAILOVER: "failover", AWS_REGION: "latency",
+                    AWS_GEO_CONTINENT: "geolocation", AWS_GEO_COUNTRY: "geolocation",
+                    AWS_GEO_SUBDIVISION: "geolocation",
+                    AWS_MULTI_VALUE_ANSWER: "multivalue answer"}
 
 # Keys dnsgate acts on, and keys ExternalDNS knows for other sources or providers; anything
 # else under the prefixes is most likely a typo and earns a warning with a suggestion.
 DNSGATE_KEYS = (HOSTNAME, TTL, TARGET, SET_IDENTIFIER, AWS_WEIGHT, AWS_FAILOVER,
-                AWS_HEALTH_CHECK_ID, AWS_EVALUATE_TARGET_HEALTH)
+                AWS_HEALTH_CHECK_ID, AWS_EVALUATE_TARGET_HEALTH, INTERNAL_HOSTNAME, ALIAS,
+                AWS_REGION, AWS_GEO_CONTINENT, AWS_GEO_COUNTRY, AWS_GEO_SUBDIVISION,
+                AWS_MULTI_VALUE_ANSWER, ACCESS, CONTROLLER)
 OTHER_EXTERNAL_DNS_KEYS = (
-    INTERNAL_HOSTNAME, "access", "endpoints-type", "controller", "alias", "ingress",
-    "ingress-hostname-source", "gateway-hostname-source", "aws-region",
-    "aws-geolocation-continent-code",
-    "aws-geolocation-country-code", "aws-geolocation-subdivision-code", "aws-multi-value-answer",
-    "aws-geoproximity-region", "aws-geoproximity-bias", "aws-geoproximity-coordinates",
-    "aws-geoproximity-local-zone-group", "aws-zone-match-parent", "aws-alias",
+    ENDPOINTS_TYPE, RECORD_TYPE, "ingress", "ingress-hostname-source",
+    "gateway-hostname-source", *AWS_UNSUPPORTED, "aws-zone-match-parent", "aws-alias",
     "cloudflare-proxied", "cloudflare-region-key", "cloudflare-record-comment",
 )
 
@@ -65,7 +90,18 @@ VALUE_MAX = {
     AWS_FAILOVER: len("SECONDARY"),
     AWS_HEALTH_CHECK_ID: 36,  # a UUID
     AWS_EVALUATE_TARGET_HEALTH: len("false"),
+    INTERNAL_HOSTNAME: values.HOSTNAMES_MAX * values.LIST_ENTRY_MAX,
+    AWS_REGION: 64,  # Route53's Region field
+    # One word each; room enough that a near miss ("false", "USA") gets the reason.
+    ALIAS: 16,
+    AWS_GEO_CONTINENT: 16,
+    AWS_GEO_COUNTRY: 16,
+    AWS_GEO_SUBDIVISION: 16,
+    AWS_MULTI_VALUE_ANSWER: 16,
+    ACCESS: 16,
 }
+
+
 @dataclass(frozen=True)
 class DNSAnnotations:
     """What a Service asks for, parsed and valid. `prefix` is where its hostname was found."""
@@ -78,19 +114,36 @@ class DNSAnnotations:
     aws_weight: int | None = None
     aws_failover: str | None = None
     aws_health_check_id: str | None = None
+    aws_evaluate_target_health: bool | None = None
+    internal_hostnames: tuple[str, ...] = ()
+    alias: bool = False
+    aws_region: str | None = None
+    geo_continent: str | None = None
+    geo_country: str | None = None
+    geo_subdivision: str | None = None
+    multi_value_answer: bool = False
+    access: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the Service asks for: public hostnames, then internal ones."""
+        return tuple(dict.fromkeys((*self.hostnames, *self.internal_hostnames)))
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """`dns` is set only when there is a hostname and no problem at all. `hostnames` and
-    `set_identifier` are the valid parts even when something else is wrong, so a review can
-    report a name taken by another Service beside the other problems."""
+    """`dns` is set only when there is a hostname (or internal-hostname) and no problem at
+    all. `hostnames` (public and internal) and `set_identifier` are the valid parts even
+    when something else is wrong, so a review can report a name taken by another Service
+    beside the other problems. `ignored` says why dnsgate leaves the object alone (its
+    controller annotation names another controller)."""
 
     dns: DNSAnnotations | None
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()
     hostnames: tuple[str, ...] = ()
     set_identifier: str | None = None
+    ignored: str = ""
 
     @property
     def ok(self) -> bool:
@@ -139,67 +192,169 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
             problems.append(_too_long(found, VALUE_MAX[key]))
             del raw[key]  # never parsed: its size alone is the answer
 
-    hostname = raw.get(HOSTNAME)
+    ignored = controller_mismatch(raw.get(CONTROLLER))
+    if ignored:
+        return Parsed(None, tuple(problems), (*warnings, ignored), ignored=ignored)
+
+    hostname = raw.get(HOSTNAME) or raw.get(INTERNAL_HOSTNAME)
     if hostname is None:
         for key in DNSGATE_KEYS[1:]:
-            if key in raw:
+            if key in raw and key != CONTROLLER:
                 warnings.append(f"{raw[key].key} has no effect without a {HOSTNAME} annotation")
         return Parsed(None, tuple(problems), tuple(warnings))
 
-    names, name_problems = values.hostnames(hostname, domains)
-    problems += name_problems
+    asked: dict[str, tuple[str, ...]] = {HOSTNAME: (), INTERNAL_HOSTNAME: ()}
+    for key in asked:
+        if key in raw:
+            asked[key], name_problems = values.hostnames(raw[key], domains)
+            problems += name_problems
     ttl = values.field(raw.get(TTL), values.ttl, problems, "ttl")
     targets: tuple[str, ...] = ()
     if TARGET in raw:
         targets, target_problems = values.targets(raw[TARGET])
         problems += target_problems
-    names, txt_problems = values.publishable(hostname, names, targets or tuple(addresses), txt)
-    problems += txt_problems
+    for key in asked:
+        if key in raw:
+            asked[key], txt_problems = values.publishable(raw[key], asked[key],
+                                                          targets or tuple(addresses), txt)
+            problems += txt_problems
+    names = tuple(dict.fromkeys((*asked[HOSTNAME], *asked[INTERNAL_HOSTNAME])))
     set_identifier = values.field(raw.get(SET_IDENTIFIER), values.set_identifier, problems,
                                   "set-id")
     weight = values.field(raw.get(AWS_WEIGHT), values.weight, problems, "weight")
     failover = values.field(raw.get(AWS_FAILOVER), values.failover, problems, "failover")
     health = values.field(raw.get(AWS_HEALTH_CHECK_ID), values.health_check, problems,
                           "health-check")
-    if AWS_EVALUATE_TARGET_HEALTH in raw:
-        # Route53 evaluates target health only for alias records, and dnsgate publishes A,
-        # AAAA and CNAME records, never aliases (ExternalDNS makes aliases of CNAMEs to AWS
-        # load balancers). Refusing it would drop the records of a Service migrated with it.
-        warnings.append(f"{raw[AWS_EVALUATE_TARGET_HEALTH].key} has no effect: dnsgate "
-                        "publishes no alias records")
-    if AWS_HEALTH_CHECK_ID in raw and SET_IDENTIFIER not in raw:
-        warnings.append(f"{raw[AWS_HEALTH_CHECK_ID].key} has no effect without a "
-                        f"{SET_IDENTIFIER}")
-    for key in (AWS_WEIGHT, AWS_FAILOVER):
+    evaluate = values.field(raw.get(AWS_EVALUATE_TARGET_HEALTH), values.boolean, problems,
+                            "evaluate-target-health")
+    alias = values.field(raw.get(ALIAS), values.alias, problems, "alias")
+    region = values.field(raw.get(AWS_REGION), values.region, problems, "region")
+    continent = values.field(raw.get(AWS_GEO_CONTINENT), values.continent, problems,
+                             "geolocation")
+    country = values.field(raw.get(AWS_GEO_COUNTRY), values.country, problems, "geolocation")
+    subdivision = values.field(raw.get(AWS_GEO_SUBDIVISION), values.subdivision, problems,
+                               "geolocation")
+    multi_value = values.field(raw.get(AWS_MULTI_VALUE_ANSWER), values.multi_value, problems,
+                               "multi-value-answer")
+    access = values.field(raw.get(ACCESS), values.access, problems, "access")
+    for key in ROUTING_POLICIES:
         if key in raw and SET_IDENTIFIER not in raw:
             problems.append(Problem(
                 raw[key].key, raw[key].value,
                 f"needs a {SET_IDENTIFIER} annotation: Route53 routing policies apply only to "
                 f"record sets with a SetIdentifier (add {raw[key].key.split('/')[0]}/"
                 f"{SET_IDENTIFIER})",
-                f"{key}-without-set-identifier",
+                f"{key.removeprefix('aws-')}-without-set-identifier",
             ))
-    if AWS_WEIGHT in raw and AWS_FAILOVER in raw:
-        problems.append(Problem(
-            raw[AWS_FAILOVER].key, raw[AWS_FAILOVER].value,
-            f"cannot be combined with {raw[AWS_WEIGHT].key}: a Route53 record set has one "
-            "routing policy (weighted or failover)",
-            "routing-policy-conflict",
-        ))
+    problems += routing_problems(raw)
+    problems += alias_problems(raw, targets, bool(alias))
+    problems += [Problem(raw[key].key, raw[key].value,
+                         f"asks for {what}, which dnsgate does not publish; remove it "
+                         "(docs/route53-alias.md lists the AWS annotations dnsgate honours)",
+                         "aws-unsupported")
+                 for key, what in AWS_UNSUPPORTED.items() if key in raw]
     if problems:
         return Parsed(None, tuple(problems), tuple(warnings), names, set_identifier)
-    prefix = hostname.key[: -len(HOSTNAME)]
+    prefix = hostname.key[: hostname.key.index("/") + 1]
     return Parsed(
         DNSAnnotations(
-            prefix=prefix, hostnames=names, ttl=ttl, targets=targets,
+            prefix=prefix, hostnames=asked[HOSTNAME], ttl=ttl, targets=targets,
             set_identifier=set_identifier, aws_weight=weight, aws_failover=failover,
-            aws_health_check_id=health,
+            aws_health_check_id=health, aws_evaluate_target_health=evaluate,
+            internal_hostnames=asked[INTERNAL_HOSTNAME], alias=bool(alias), aws_region=region,
+            geo_continent=continent, geo_country=country, geo_subdivision=subdivision,
+            multi_value_answer=bool(multi_value), access=access,
         ),
         (),
         tuple(warnings),
         names,
         set_identifier,
     )
+
+
+def controller_mismatch(raw: Raw | None) -> str:
+    """Why the object is left alone, or "" when it is dnsgate's: ExternalDNS skips an object
+    whose controller annotation is set to anything but "dns-controller"."""
+    if raw is None or raw.value == CONTROLLER_VALUE:
+        return ""
+    return (f'{raw.key} is "{shown(raw.value)}", not "{CONTROLLER_VALUE}": dnsgate, like '
+            "ExternalDNS, leaves this object to that controller and publishes nothing for it")
+
+
+def routing_problems(raw: Mapping[str, Raw]) -> list[Problem]:
+    """Route53 gives a record set one routing policy; geolocation takes a continent or a
+    country (with, for a US state, a subdivision), never both (docs/route53-alias.md)."""
+    problems: list[Problem] = []
+    policies = [key for key in ROUTING_POLICIES if key in raw]
+    first = policies[0] if policies else ""
+    for key in policies[1:]:
+        if ROUTING_POLICIES[key] != ROUTING_POLICIES[first]:
+            problems.append(Problem(
+                raw[key].key, raw[key].value,
+                f"cannot be combined with {raw[first].key}: a Route53 record set has one "
+                f"routing policy ({ROUTING_POLICIES[first]} or {ROUTING_POLICIES[key]})",
+                "routing-policy-conflict",
+            ))
+    if AWS_GEO_CONTINENT in raw:
+        for key in (AWS_GEO_COUNTRY, AWS_GEO_SUBDIVISION):
+            if key in raw:
+                problems.append(Problem(
+                    raw[key].key, raw[key].value,
+                    f"cannot be combined with {raw[AWS_GEO_CONTINENT].key}: Route53 refuses "
+                    "a continent together with a country or subdivision (ExternalDNS would "
+                    "silently drop this one); keep one of them",
+                    "geolocation-conflict",
+                ))
+    elif AWS_GEO_SUBDIVISION in raw and raw.get(AWS_GEO_COUNTRY, Raw("", "")).value != "US":
+        subdivision = raw[AWS_GEO_SUBDIVISION]
+        problems.append(Problem(
+            subdivision.key, subdivision.value,
+            f'needs {subdivision.key.split("/")[0]}/{AWS_GEO_COUNTRY}: "US": Route53 takes '
+            "subdivision codes for states of the United States only",
+            "geolocation-subdivision-without-us",
+        ))
+    return problems
+
+
+def alias_problems(raw: Mapping[str, Raw], targets: tuple[str, ...], alias: bool
+                   ) -> list[Problem]:
+    """Targets that cannot make valid records: an alias needs a DNS name, and a CNAME (or an
+    alias to a hostname) cannot stand beside A or AAAA records at the same name."""
+    problems: list[Problem] = []
+    addresses = [t for t in targets if _is_address(t)]
+    names = [t for t in targets if not _is_address(t)]
+    if TARGET in raw and addresses and names:
+        problems.append(Problem(
+            raw[TARGET].key, raw[TARGET].value,
+            "mixes IP addresses and hostnames: a hostname becomes a CNAME or an alias, "
+            "which Route53 does not allow beside A or AAAA records of the same name; give "
+            "addresses only, or one hostname",
+            "target-mixed",
+        ))
+    if alias and TARGET in raw and addresses and not names:
+        problems.append(Problem(
+            raw[ALIAS].key, raw[ALIAS].value,
+            f"needs a hostname target, but {raw[TARGET].key} gives IP addresses: a Route53 "
+            "alias points at a DNS name (ExternalDNS would send an alias to an IP address, "
+            "which Route53 refuses); remove the alias annotation",
+            "alias-to-address",
+        ))
+    if alias and AWS_MULTI_VALUE_ANSWER in raw:
+        problems.append(Problem(
+            raw[AWS_MULTI_VALUE_ANSWER].key, raw[AWS_MULTI_VALUE_ANSWER].value,
+            f"cannot be combined with {raw[ALIAS].key}: Route53 has no multivalue answer "
+            "alias records",
+            "alias-multi-value",
+        ))
+    return problems
+
+
+def _is_address(target: str) -> bool:
+    try:
+        ipaddress.ip_address(target)
+    except ValueError:
+        return False
+    return True
 
 
 def _too_long(raw: Raw, limit: int) -> Problem:

@@ -1,10 +1,11 @@
 """Who may have a hostname: the one rule behind the webhook's hijack check and the
 reconciler's tie-break, so both settle a contested name the same way.
 
-Which Services claim names: only a Service the reconciler would publish (`would_publish`:
-type LoadBalancer) whose DNS annotations parse without a problem. `of_service` is the one
-function that turns a Service into its claims, for the webhook's index, its review and the
-reconciler's source alike.
+Which Services claim names: only a Service whose DNS annotations parse without a problem,
+for the names the reconciler would publish for its type (`dnsgate.service_types.published`:
+a ClusterIP Service's `hostname` names only with --publish-internal-services). `of_service`
+is the one function that turns a Service into its claims, for the webhook's index, its
+review and the reconciler's source alike.
 
 Two claims conflict unless both carry set-identifiers and those differ: weighted or failover
 routing across Services is how Route53 shares a name on purpose (docs/annotations.md). Among
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import hostnames, txtname, values
+from dnsgate import hostnames, service_types, txtname, values
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
 
@@ -59,17 +60,24 @@ class Claim:
 
 
 def would_publish(service: Mapping[str, Any]) -> bool:
-    """Whether the reconciler publishes records for this kind of Service at all."""
-    return bool((service.get("spec") or {}).get("type") == "LoadBalancer")
+    """Whether the reconciler may publish records for this type of Service at all."""
+    return service_types.kind(service.get("spec") or {}) in service_types.PUBLISHABLE
 
 
 def addresses(service: Mapping[str, Any]) -> tuple[str, ...]:
     """The Service's own addresses, which its records point at unless a target annotation
-    says otherwise: `spec.externalIPs`, else the load balancer's ingress IPs and hostnames."""
+    says otherwise: `spec.externalIPs`, else the load balancer's ingress IPs and hostnames
+    (a ClusterIP Service: its cluster IP; an ExternalName Service: its external name)."""
     spec = service.get("spec") or {}
     external = tuple(str(ip) for ip in spec.get("externalIPs") or () if ip)
+    kind = service_types.kind(spec)
+    if kind == service_types.EXTERNAL_NAME:
+        return external or tuple(str(n) for n in (spec.get("externalName"),) if n)
     if external:
         return external
+    if kind == service_types.CLUSTER_IP:
+        cluster_ip = str(spec.get("clusterIP") or "")
+        return (cluster_ip,) if cluster_ip and cluster_ip != service_types.HEADLESS else ()
     ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
     return tuple(str(entry.get("ip") or entry.get("hostname")) for entry in ingress
                  if isinstance(entry, Mapping) and (entry.get("ip") or entry.get("hostname")))
@@ -83,22 +91,28 @@ def parse(service: Mapping[str, Any], domains: DomainFilter,
 
 
 def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
-               held: Collection[str] = ()) -> tuple[Claim, ...]:
-    """The claims `service` makes: none unless it would be published and its annotations
-    (`parsed`, parsed once by the caller) have no problem. `held`: names it holds."""
+               held: Collection[str] = (), *, publish_internal: bool = False
+               ) -> tuple[Claim, ...]:
+    """The claims `service` makes: none unless its annotations (`parsed`, parsed once by the
+    caller) have no problem, and only for the names its type publishes
+    (`publish_internal`: --publish-internal-services). `held`: names it holds."""
     if parsed.dns is None or not would_publish(service):
         return ()
-    return requested(service, parsed, held)
+    names = service_types.published(parsed.dns, service.get("spec") or {},
+                                    publish_internal=publish_internal)
+    return requested(service, parsed, held, names)
 
 
 def requested(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
-              held: Collection[str] = ()) -> tuple[Claim, ...]:
-    """The claims `service` asks for with every hostname that is valid on its own, whatever
-    else is wrong: what a review checks, to list a taken name beside the other problems."""
+              held: Collection[str] = (), names: Iterable[str] | None = None
+              ) -> tuple[Claim, ...]:
+    """The claims `service` asks for with every hostname that is valid on its own (or with
+    `names`), whatever else is wrong: what a review checks, to list a taken name beside the
+    other problems."""
     created = str((service.get("metadata") or {}).get("creationTimestamp") or "")
     key = service_key(service)
     return tuple(Claim(created, key, name, parsed.set_identifier, name in held)
-                 for name in parsed.hostnames)
+                 for name in (parsed.hostnames if names is None else names))
 
 
 def conflicts(a: Claim, b: Claim) -> bool:

@@ -48,15 +48,13 @@ SUPPORTED_VALUES: Mapping[str, tuple[str, ...]] = {
     # dnsgate reads both annotation prefixes (docs/annotations.md), whichever is named.
     "annotation-prefix": ("external-dns.kubernetes.io/", "external-dns.alpha.kubernetes.io/"),
     "enable-legacy-annotation-prefix": ("true",),
-    # dnsgate writes a hostname target as a CNAME; it has no ALIAS records.
-    "aws-prefer-cname": ("true",),
 }
 """Flags dnsgate accepts only with some values: the values it implements."""
 
 _I, _M, _R = State.IMPLEMENTED, State.MAPPED, State.REFUSED
-_LOAD_BALANCERS_ONLY = "dnsgate publishes Services of type LoadBalancer only"
+_SERVICE_TYPES = ("dnsgate publishes LoadBalancer, ClusterIP and ExternalName Services, not "
+                  "NodePort or headless ones (docs/annotations.md)")
 _NO_TEMPLATES = "names come from the hostname annotation only; FQDN templates are not implemented"
-_NO_ALIAS = "dnsgate writes a hostname target as a CNAME and has no ALIAS records"
 _RECORD_TYPES = ("dnsgate manages A, AAAA and CNAME records (ExternalDNS's default set) and "
                  "their TXT ownership records")
 _NO_TARGET_FILTER = "targets come from the Service and are not filtered"
@@ -87,12 +85,13 @@ _FLAGS = (
     Flag("enable-legacy-annotation-prefix", _M, "true only: dnsgate always reads the legacy "
                                                 "external-dns.alpha.kubernetes.io/ prefix"),
     Flag("resolve-service-load-balancer-hostname", _R, "dnsgate publishes a load-balancer "
-                                                       "hostname as a CNAME, unresolved"),
-    Flag("listen-endpoint-events", _R, _LOAD_BALANCERS_ONLY),
-    Flag("publish-internal-services", _R, _LOAD_BALANCERS_ONLY),
-    Flag("publish-host-ip", _R, _LOAD_BALANCERS_ONLY),
-    Flag("always-publish-not-ready-addresses", _R, _LOAD_BALANCERS_ONLY),
-    Flag("service-type-filter", _R, _LOAD_BALANCERS_ONLY),
+                                                       "hostname as an alias or a CNAME, "
+                                                       "unresolved"),
+    Flag("listen-endpoint-events", _R, _SERVICE_TYPES),
+    Flag("publish-internal-services", _I, ""),
+    Flag("publish-host-ip", _R, _SERVICE_TYPES),
+    Flag("always-publish-not-ready-addresses", _R, _SERVICE_TYPES),
+    Flag("service-type-filter", _R, _SERVICE_TYPES),
     Flag("fqdn-template", _R, _NO_TEMPLATES),
     Flag("fqdn-target-template", _R, _NO_TEMPLATES),
     Flag("target-template", _R, _NO_TEMPLATES),
@@ -147,9 +146,11 @@ _FLAGS = (
                                           "to 5 per second (ExternalDNS: 1s)"),
     Flag("aws-api-retries", _M, "retries of a throttled or failed Route53 call, with dnsgate's "
                                 "backoff (default 5; ExternalDNS: 3)"),
-    Flag("aws-evaluate-target-health", _R, _NO_ALIAS),
-    Flag("aws-prefer-cname", _M, "true only: " + _NO_ALIAS),
-    Flag("prefer-alias", _R, _NO_ALIAS),
+    Flag("aws-evaluate-target-health", _I, ""),
+    Flag("aws-prefer-cname", _I, ""),
+    Flag("prefer-alias", _R, "AWS targets become aliases as ExternalDNS makes them; turning "
+                             "every other CNAME into an alias is not implemented (the alias "
+                             "annotation does it per Service)"),
     Flag("aws-zones-cache-duration", _R, _ZONE_CACHE),
     Flag("provider-cache-time", _R, _ZONE_CACHE),
     Flag("batch-change-size", _R, "other providers read it; Route53's is "

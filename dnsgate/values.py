@@ -5,6 +5,7 @@ be valid (docs/annotations.md). `dnsgate.annotations.parse` runs them after the 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -214,3 +215,82 @@ def health_check(value: str) -> str:
         raise ValueError("is not a Route53 health check id; use its UUID, e.g. "
                          "12345678-1234-1234-1234-123456789012")
     return value.lower()
+
+
+# ---- the alias, routing and Service-type annotations (docs/route53-alias.md) --------------
+
+CONTINENT_CODES = ("AF", "AN", "AS", "EU", "OC", "NA", "SA")  # Route53's GeoLocation model
+ACCESS_VALUES = ("public", "private")
+_COUNTRY = re.compile(r"[A-Z]{2}|\*")  # ISO 3166-1 alpha-2, or "*" for the default location
+_SUBDIVISION = re.compile(r"[A-Z0-9]{1,3}")
+
+
+def alias(value: str) -> bool:
+    if value != "true":
+        raise ValueError('must be "true": ExternalDNS reads only "true" here and treats any '
+                         "other value as if the annotation were absent (a load balancer "
+                         "hostname still becomes an alias; --aws-prefer-cname keeps CNAMEs)")
+    return True
+
+
+def region(value: str) -> str:
+    regions = latency_regions()
+    if value not in regions:
+        hint = f'; did you mean "{value.lower()}"?' if value.lower() in regions else ""
+        raise ValueError(f"is not a Route53 latency region; use an AWS region such as "
+                         f"us-east-1 (Route53 accepts {len(regions)}){hint}")
+    return value
+
+
+@functools.cache
+def latency_regions() -> frozenset[str]:
+    """The regions Route53 takes for latency records: botocore's Route53 model lists them."""
+    import botocore.session
+    from botocore.model import StringShape
+
+    model = botocore.session.get_session().get_service_model("route53")
+    shape = model.shape_for("ResourceRecordSetRegion")
+    return frozenset(shape.enum if isinstance(shape, StringShape) else ())
+
+
+def continent(value: str) -> str:
+    if value not in CONTINENT_CODES:
+        raise ValueError(f"is not a Route53 continent code; use one of "
+                         f"{', '.join(CONTINENT_CODES)}")
+    return value
+
+
+def country(value: str) -> str:
+    if not _COUNTRY.fullmatch(value):
+        hint = f'; did you mean "{value.upper()}"?' if _COUNTRY.fullmatch(value.upper()) else ""
+        raise ValueError('is not a country code; use two capital letters (ISO 3166-1 '
+                         f'alpha-2, e.g. "DE"), or "*" for the default location{hint}')
+    return value
+
+
+def subdivision(value: str) -> str:
+    if not _SUBDIVISION.fullmatch(value):
+        raise ValueError('is not a subdivision code; use the capital-letter code of a US '
+                         'state, e.g. "CA"')
+    return value
+
+
+def multi_value(value: str) -> bool:
+    if value != "true":
+        raise ValueError('must be "true": ExternalDNS turns multivalue answer routing on '
+                         "whenever this annotation is present, whatever its value; remove it "
+                         "to turn it off")
+    return True
+
+
+def access(value: str) -> str:
+    if value not in ACCESS_VALUES:
+        raise ValueError('must be "public" or "private" (ExternalDNS treats anything else as '
+                         "if the annotation were absent)")
+    return value
+
+
+def boolean(value: str) -> bool:
+    if value not in ("true", "false"):
+        raise ValueError('must be "true" or "false"')
+    return value == "true"

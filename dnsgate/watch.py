@@ -34,13 +34,14 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 # What dnsgate reads of a Service, and all it keeps: the source (annotations, type,
-# externalIPs, ingress), the claim index (creationTimestamp), the status reporter (uid,
-# resourceVersion, generation, conditions). Ports, selectors, clusterIPs, managedFields and
-# kubectl's last-applied copy of the whole object are most of a Service's JSON.
+# externalIPs, clusterIP, externalName, ingress), the claim index (creationTimestamp), the
+# status reporter (uid, resourceVersion, generation, conditions). Ports, selectors,
+# managedFields and kubectl's last-applied copy of the whole object are most of a Service's
+# JSON.
 KEPT = {
     "metadata": ("name", "namespace", "uid", "resourceVersion", "generation",
                  "creationTimestamp", "deletionTimestamp", "annotations"),
-    "spec": ("type", "externalIPs"),
+    "spec": ("type", "externalIPs", "clusterIP", "externalName"),
     "status": ("loadBalancer", "conditions"),
 }
 

@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "dnsgate reads both")
     add("--enable-legacy-annotation-prefix", action="store_true", default=True,
         help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
+    add("--publish-internal-services", action="store_true",
+        help="publish ClusterIP Services' hostnames with their cluster IP")
     # Which names and zones
     add("--domain-filter", action="append", metavar="DOMAIN",
         help="manage only names in these domains (repeatable; empty: every zone)")
@@ -98,8 +100,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "calls are already paced to 5 per second)")
     add("--aws-api-retries", type=int, default=5,
         help="retries of a throttled or failed Route53 call, with backoff")
-    add("--aws-prefer-cname", action="store_true", default=True,
-        help="accepted as true: a hostname target is always written as a CNAME")
+    add("--aws-prefer-cname", action="store_true",
+        help="keep load balancer hostnames as CNAMEs instead of Route53 aliases (the alias "
+             "annotation still makes an alias)")
+    add("--aws-evaluate-target-health", action="store_true", default=True,
+        help="EvaluateTargetHealth of alias records whose Service sets no "
+             "aws-evaluate-target-health annotation")
     # The loop
     add("--interval", default="15m",
         help="full resync period, which repairs drift made outside Kubernetes: seconds "

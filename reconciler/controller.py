@@ -82,7 +82,7 @@ class Controller:
         anchor, self._anchor_of = registry.anchors(registry_settings)
         self.zones = ZoneCache(provider, anchor)
         self.stop = self.agenda.stopped
-        self.desired = DesiredState(source_settings.domains, registry_settings)
+        self.desired = DesiredState(source_settings, registry_settings)
         self.syncs = 0  # completed syncs, full or incremental (for tests)
         self.owned = OwnedRecords(registry_settings.owner_id)
         self._succeeded_at: float | None = None

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from dnsgate import claims, txtname
 from dnsgate.claimindex import ClaimIndex
-from dnsgate.domains import DomainFilter
 from dnsgate.watch import Service, service_key
 from reconciler import source
+from reconciler.settings import SourceSettings
 from reconciler.source import Conflict, Holders, ServiceRecords
 
 
@@ -33,9 +33,9 @@ class Changed:
 
 
 class DesiredState:
-    def __init__(self, domains: DomainFilter, naming: txtname.Naming = txtname.DEFAULT
+    def __init__(self, settings: SourceSettings, naming: txtname.Naming = txtname.DEFAULT
                  ) -> None:
-        self.domains = domains
+        self.settings = settings
         self.naming = naming
         self.loaded = False
         self._records: dict[str, ServiceRecords] = {}
@@ -107,7 +107,7 @@ class DesiredState:
     # ---- internals --------------------------------------------------------------------
 
     def _put(self, service: Service) -> set[str]:
-        records, made = source.read(service, self.domains, self.naming)
+        records, made = source.read(service, self.settings, self.naming)
         self._records[records.service] = records
         return self._claims.put(service_key(service), made)
 

@@ -14,12 +14,13 @@ import base64
 import binascii
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from dnsgate import durations, externaldns, txtname
 from dnsgate.domains import DomainFilter
 from reconciler import batching
+from reconciler.alias import AliasSettings
 from reconciler.errors import ConfigError
 from reconciler.leader import LeaderElectionSettings
 
@@ -56,6 +57,11 @@ class SourceSettings:
     """Namespace to watch; empty watches all (ExternalDNS's --namespace default)."""
     label_filter: str = ""
     """A label selector the API server applies to the Service watch; empty selects all."""
+    publish_internal: bool = False
+    """--publish-internal-services: ClusterIP Services' hostnames get their cluster IP."""
+    aliases: AliasSettings = field(default_factory=AliasSettings)
+    """--aws-prefer-cname and --aws-evaluate-target-health: ExternalDNS applies them in its
+    AWS provider; dnsgate when it turns a Service into record sets."""
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,11 @@ def from_args(args: argparse.Namespace) -> Settings:
         kubernetes=KubernetesSettings(kubeconfig=args.kubeconfig, server=args.server),
         aws=AWSSettings(region=args.aws_region or None,
                         profile=args.aws_profile[0] if args.aws_profile else None),
-        source=SourceSettings(domains=domains, namespace=args.namespace,
-                              label_filter=args.label_filter),
+        source=SourceSettings(
+            domains=domains, namespace=args.namespace, label_filter=args.label_filter,
+            publish_internal=args.publish_internal_services,
+            aliases=AliasSettings(prefer_cname=args.aws_prefer_cname,
+                                  evaluate_target_health=args.aws_evaluate_target_health)),
         registry=RegistrySettings(
             owner_id=args.txt_owner_id,
             prefix=args.txt_prefix,

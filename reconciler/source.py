@@ -1,15 +1,16 @@
 """Desired record sets from Services (docs/annotations.md), decided purely from the
 Service objects; `dnsgate.watch` keeps those objects current.
 
-Only Services that `dnsgate.claims.would_publish` (type LoadBalancer) produce records.
-Targets come from the target annotation, else `spec.externalIPs`, else
-`status.loadBalancer.ingress` (IPv4 -> A, IPv6 -> AAAA, hostname -> CNAME). Annotations go
-through `dnsgate.annotations.parse`, the rules the webhook enforces, with the registry's TXT
-naming: a Service with any problem produces no records at all and is reported, never
-half-applied. Every Service in every namespace is held to the same claim rules, also those
-the webhook never sees (its own namespace, kube-system): claims come from
-`dnsgate.claims.of_service`, and contested names are settled by `dnsgate.claims.winners`,
-which gives a name to the Service its ownership TXT already names (`holders`).
+Targets per Service type come from `dnsgate.service_types` (the target annotation, else the
+load balancer's addresses, the cluster IP, or the external name); IPv4 -> A, IPv6 -> AAAA,
+a hostname -> CNAME, or an A and an AAAA alias when `reconciler.alias` says so
+(docs/route53-alias.md). Annotations go through `dnsgate.annotations.parse`, the rules the
+webhook enforces, with the registry's TXT naming: a Service with any problem produces no
+records at all and is reported, never half-applied. Every Service in every namespace is held
+to the same claim rules, also those the webhook never sees (its own namespace,
+kube-system): claims come from `dnsgate.claims.of_service`, and contested names are settled
+by `dnsgate.claims.winners`, which gives a name to the Service its ownership TXT already
+names (`holders`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import claims, txtname
-from dnsgate.domains import DomainFilter
+from dnsgate import claims, service_types, txtname
+from dnsgate.annotations import DNSAnnotations
 from dnsgate.watch import Service, service_key
-from reconciler import endpoint
+from reconciler import alias, endpoint
 from reconciler.endpoint import Endpoint
+from reconciler.settings import SourceSettings
 
 SERVICE_RESOURCE = "service/"  # the resource label's kind for a Service (docs/annotations.md)
 
@@ -57,58 +59,110 @@ class Desired:
 Holders = Mapping[str, frozenset[str]]  # hostname -> "namespace/name" of its TXT's resource
 
 
-def records(service: Service, domains: DomainFilter,
+def records(service: Service, settings: SourceSettings,
             naming: txtname.Naming = txtname.DEFAULT) -> ServiceRecords:
     """What one Service asks for (its claims aside)."""
-    return _read(service, domains, naming)[0]
+    return _read(service, settings, naming)[0]
 
 
-def _read(service: Service, domains: DomainFilter, naming: txtname.Naming
+def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
           ) -> tuple[ServiceRecords, dns_annotations.Parsed | None]:
-    """The Service's records, and its annotations parsed (once) when it would publish."""
+    """The Service's records, and its annotations parsed (once) when it may publish."""
     meta = service.get("metadata", {})
     key, created = service_key(service), str(meta.get("creationTimestamp", ""))
     if not claims.would_publish(service) or not dns_annotations.has_dns_annotations(
             meta.get("annotations")):
         return ServiceRecords(key, created), None
-    parsed = claims.parse(service, domains, naming)
+    parsed = claims.parse(service, settings.domains, naming)
     if parsed.problems:
         return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems)), parsed
     dns = parsed.dns
     if dns is None:
         return ServiceRecords(key, created), parsed
-    targets = dns.targets or claims.addresses(service)
+    type_problems, _ = service_types.rules(dns, service.get("spec") or {})
+    if type_problems:
+        return ServiceRecords(key, created, problems=tuple(str(p) for p in type_problems)), parsed
+    wanted = service_types.targets(service, dns, publish_internal=settings.publish_internal)
+    made: list[Endpoint] = []
+    for names, targets in ((dns.hostnames, wanted.public), (dns.internal_hostnames,
+                                                           wanted.internal)):
+        typed = _record_sets(targets, dns, settings.aliases) if names else []
+        if isinstance(typed, str):
+            return ServiceRecords(key, created, problems=(typed,)), parsed
+        made += [
+            endpoint.make(name, record_type, values, ttl=ttl,
+                          set_identifier=dns.set_identifier, properties=properties,
+                          labels={endpoint.RESOURCE: f"service/{key}"})
+            for name in names for record_type, values, properties, ttl in typed]
+    return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier), parsed
+
+
+RecordSet = tuple[str, list[str], dict[str, str], int | None]
+
+
+def _record_sets(targets: Iterable[str], dns: DNSAnnotations,
+                 aliases: alias.AliasSettings) -> list[RecordSet] | str:
+    """(type, values, properties, TTL) of the record sets one name gets, or the problem that
+    stops them: IPv4 -> A, IPv6 -> AAAA, a hostname -> CNAME, or an A and an AAAA alias."""
     by_type: dict[str, list[str]] = {}
     for target in filter(None, targets):
         record_type, value = _typed(target)
         by_type.setdefault(record_type, []).append(value)
-    if len(by_type.get(endpoint.CNAME, ())) > 1:
-        return ServiceRecords(key, created, problems=(
-            f"status.loadBalancer.ingress has hostnames {', '.join(by_type[endpoint.CNAME])}: "
-            "a CNAME holds exactly one target; set the target annotation to one of them",)), parsed
-    properties: dict[str, str] = {}
+    hostnames = by_type.pop(endpoint.CNAME, [])
+    routing = _routing(dns)
+    if hostnames and by_type:
+        return (f"the targets mix IP addresses ({_listed(by_type)}) and hostnames "
+                f"({', '.join(hostnames)}): Route53 allows no CNAME or alias beside A or AAAA "
+                f"records of the same name; set {dns.prefix}{dns_annotations.TARGET} to the "
+                "addresses or to one hostname")
+    if len(hostnames) > 1:
+        return (f"the targets are several hostnames ({', '.join(hostnames)}): a CNAME or an "
+                f"alias holds exactly one; set {dns.prefix}{dns_annotations.TARGET} to one "
+                "of them")
+    if hostnames and alias.wanted(hostnames[0], annotated=dns.alias, settings=aliases):
+        if dns.multi_value_answer:
+            return (f"{hostnames[0]} becomes a Route53 alias, and Route53 has no multivalue "
+                    f"answer alias records; remove {dns.prefix}"
+                    f"{dns_annotations.AWS_MULTI_VALUE_ANSWER}")
+        properties = {**routing, **alias.properties(dns.aws_evaluate_target_health, aliases)}
+        return [(kind, hostnames, properties, alias.ALIAS_TTL) for kind in alias.ALIAS_TYPES]
+    if hostnames:
+        return [(endpoint.CNAME, hostnames, routing, dns.ttl)]
+    if dns.alias and by_type:
+        return (f"{dns.prefix}{dns_annotations.ALIAS} asks for a Route53 alias, but the "
+                f"targets are IP addresses ({_listed(by_type)}); an alias points at a DNS "
+                "name; remove the alias annotation")
+    return [(kind, values, routing, dns.ttl) for kind, values in sorted(by_type.items())]
+
+
+def _listed(by_type: dict[str, list[str]]) -> str:
+    return ", ".join(value for values in by_type.values() for value in values)
+
+
+def _routing(dns: DNSAnnotations) -> dict[str, str]:
+    """Routing properties (with a set-identifier: the annotations refuse them without one)
+    and the health check, which ExternalDNS sends with or without a set-identifier."""
+    chosen: dict[str, object] = {endpoint.HEALTH_CHECK_ID: dns.aws_health_check_id}
     if dns.set_identifier is not None:
-        routing: dict[str, object] = {endpoint.WEIGHT: dns.aws_weight,
-                                      endpoint.FAILOVER: dns.aws_failover,
-                                      endpoint.HEALTH_CHECK_ID: dns.aws_health_check_id}
-        properties = {k: str(v) for k, v in routing.items() if v is not None}
-    made = tuple(
-        endpoint.make(hostname, record_type, values, ttl=dns.ttl,
-                      set_identifier=dns.set_identifier, properties=properties,
-                      labels={endpoint.RESOURCE: f"service/{key}"})
-        for hostname in dns.hostnames for record_type, values in sorted(by_type.items()))
-    return ServiceRecords(key, created, made, set_identifier=dns.set_identifier), parsed
+        chosen |= {endpoint.WEIGHT: dns.aws_weight, endpoint.FAILOVER: dns.aws_failover,
+                   endpoint.REGION: dns.aws_region, endpoint.GEO_CONTINENT: dns.geo_continent,
+                   endpoint.GEO_COUNTRY: dns.geo_country,
+                   endpoint.GEO_SUBDIVISION: dns.geo_subdivision,
+                   endpoint.MULTI_VALUE_ANSWER: "" if dns.multi_value_answer else None}
+    return {k: str(v) for k, v in chosen.items() if v is not None}
 
 
-def read(service: Service, domains: DomainFilter, naming: txtname.Naming = txtname.DEFAULT
+def read(service: Service, settings: SourceSettings,
+         naming: txtname.Naming = txtname.DEFAULT
          ) -> tuple[ServiceRecords, tuple[claims.Claim, ...]]:
     """What one Service asks for, and the claims it makes (`dnsgate.claims.of_service`), none
     of them marked as holding its name: who holds a name is Route53's to say (`holders`)."""
-    result, parsed = _read(service, domains, naming)
-    return result, (claims.of_service(service, parsed) if parsed is not None else ())
+    result, parsed = _read(service, settings, naming)
+    return result, (claims.of_service(service, parsed, publish_internal=settings.publish_internal)
+                    if parsed is not None else ())
 
 
-def desired(services: Iterable[Service], domains: DomainFilter, *,
+def desired(services: Iterable[Service], settings: SourceSettings, *,
             naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None
             ) -> Desired:
     """Every Service's records, each contested name given to its holder, else to the senior
@@ -117,7 +171,7 @@ def desired(services: Iterable[Service], domains: DomainFilter, *,
     results: list[ServiceRecords] = []
     wanted: list[claims.Claim] = []
     for service in services:
-        result, made = read(service, domains, naming)
+        result, made = read(service, settings, naming)
         results.append(result)
         wanted += (holding(claim, holders) for claim in made)
     results.sort(key=lambda r: r.service)

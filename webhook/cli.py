@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="the reconciler's --txt-suffix: ownership TXT names must fit DNS")
     flags.add(parser, "--txt-wildcard-replacement", default="",
               help="the reconciler's --txt-wildcard-replacement")
+    flags.add(parser, "--publish-internal-services", action="store_true", external_dns=True,
+              help="the reconciler's --publish-internal-services: ClusterIP Services' "
+                   "hostnames are published, and so claimed")
     flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
     flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
     flags.add(parser, "--request-timeout", type=float, default=10.0,
@@ -122,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
         default_ttl=args.default_ttl,
         txt=txtname.TXTNaming(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),
+        publish_internal=args.publish_internal_services,
     )
     serving = ServingSettings(
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,

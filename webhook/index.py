@@ -2,9 +2,10 @@
 
 Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services in every namespace);
 read by the review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
-A Service holds claims exactly when the reconciler would publish it (`dnsgate.claims.of_service`:
-type LoadBalancer, annotations without a problem), each marked with whether the reconciler
-reports it as the name's holder. One index lives in each gunicorn worker.
+A Service holds claims exactly for the names the reconciler would publish for it
+(`dnsgate.claims.of_service`: annotations without a problem, names its type publishes),
+each marked with whether the reconciler reports it as the name's holder. One index lives in
+each gunicorn worker.
 """
 
 
@@ -25,13 +26,14 @@ class ClaimLookup(Protocol):
 
 
 def claims_of(service: Mapping[str, Any], domains: DomainFilter,
-              txt: txtname.Naming = txtname.DEFAULT) -> tuple[Claim, ...]:
+              txt: txtname.Naming = txtname.DEFAULT, *,
+              publish_internal: bool = False) -> tuple[Claim, ...]:
     """The claims `service` makes, as the reconciler would count them."""
     notes = (service.get("metadata") or {}).get("annotations")
     if not claims.would_publish(service) or not annotations.has_dns_annotations(notes):
         return ()
     return claims.of_service(service, claims.parse(service, domains, txt),
-                             claims.held_names(service))
+                             claims.held_names(service), publish_internal=publish_internal)
 
 
 class ClaimIndex:
@@ -39,9 +41,11 @@ class ClaimIndex:
     `synced` once the first full list is in. A Service event updates only that Service's
     names, so it costs the same at 20,000 claims as at 20."""
 
-    def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT) -> None:
+    def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT, *,
+                 publish_internal: bool = False) -> None:
         self._domains = domains
         self._txt = txt
+        self._publish_internal = publish_internal
         self._lock = threading.Lock()
         self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
@@ -51,13 +55,15 @@ class ClaimIndex:
         the watch never delivered)."""
         fresh = claimindex.ClaimIndex()
         for service in services:
-            fresh.put(service_key(service), claims_of(service, self._domains, self._txt))
+            fresh.put(service_key(service), claims_of(service, self._domains, self._txt,
+                                                      publish_internal=self._publish_internal))
         with self._lock:
             self._index = fresh
         self._synced.set()
 
     def upsert(self, service: Mapping[str, Any]) -> None:
-        made = claims_of(service, self._domains, self._txt)
+        made = claims_of(service, self._domains, self._txt,
+                         publish_internal=self._publish_internal)
         with self._lock:
             self._index.put(service_key(service), made)
 

@@ -7,15 +7,19 @@ Neither does I/O: the cluster's claims come in through `index.ClaimLookup`, sett
 else is allowed untouched. Dry-run requests get the same verdict (there are no side effects
 to skip: sideEffects None).
 
-Claims follow `dnsgate.claims`, the rule the reconciler applies too: only a Service it would
-publish (type LoadBalancer) claims names, and a contested name stays with its holder (the
-Service its ownership record names), else with the senior Service. At the door the webhook is
-stricter than that tie-break: a name another Service claims is refused, unless this Service
-holds it. One exception keeps old contests editable: on UPDATE, a name the Service already
-claimed validly before (its oldObject would have been counted as a claim: published type,
-annotations without a problem) is only warned about, naming who keeps the record. An old
-object whose annotations had a problem claimed nothing, so it cannot carry a name past the
-check.
+A Service is also refused when its type cannot be published as asked
+(`dnsgate.service_types`), and left alone when its controller annotation names another
+controller, as ExternalDNS leaves it.
+
+Claims follow `dnsgate.claims`, the rule the reconciler applies too: a Service claims the
+names it would publish (for its type, with annotations without a problem), and a contested
+name stays with its holder (the Service its ownership record names), else with the senior
+Service. At the door the webhook is stricter than that tie-break: a name another Service
+claims is refused, unless this Service holds it. One exception keeps old contests editable:
+on UPDATE, a name the Service already claimed validly before (its oldObject would have been
+counted as a claim: a published name, annotations without a problem) is only warned about,
+naming who keeps the record. An old object whose annotations had a problem claimed nothing,
+so it cannot carry a name past the check.
 
 Each object's annotations are parsed once per review: the object's and the oldObject's.
 """
@@ -25,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import annotations, claims
+from dnsgate import annotations, claims, service_types
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
 from webhook import patch, payloads
@@ -123,17 +127,26 @@ def validate(
     parsed = claims.parse(obj, settings.domains, settings.txt)
     problems = list(parsed.problems)
     warnings = list(parsed.warnings)
-    hostname = annotations.find(current, annotations.HOSTNAME)
-    if hostname is not None:
-        if not claims.would_publish(obj):
-            service_type = (obj.get("spec") or {}).get("type") or "ClusterIP"
-            warnings.append(f"{hostname.key}: ignored on type {service_type}; only "
-                            "LoadBalancer Services get records")
-        else:
-            conflict_problems, conflict_warnings = _conflicts(
-                request, obj, parsed, hostname, settings, lookup)
-            problems += conflict_problems
-            warnings += conflict_warnings
+    if parsed.ignored:  # another controller's Service: nothing of dnsgate's to check
+        return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
+    spec = obj.get("spec") or {}
+    # The names to check against other Services: those published for this type; with a
+    # problem elsewhere, every name valid on its own, so a taken one is listed too.
+    names = parsed.hostnames
+    if parsed.dns is not None:
+        type_problems, type_warnings = service_types.rules(
+            parsed.dns, spec, publish_internal=settings.publish_internal)
+        problems += type_problems
+        warnings += type_warnings
+        names = service_types.published(parsed.dns, spec,
+                                        publish_internal=settings.publish_internal)
+    raw = annotations.find(current, annotations.HOSTNAME) or annotations.find(
+        current, annotations.INTERNAL_HOSTNAME)
+    if raw is not None and names and claims.would_publish(obj):
+        conflict_problems, conflict_warnings = _conflicts(
+            request, obj, parsed, names, raw, settings, lookup)
+        problems += conflict_problems
+        warnings += conflict_warnings
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
 
 
@@ -157,13 +170,15 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
         return {}
     parsed = claims.parse(old, settings.domains, settings.txt)
     return {claim.hostname: claim
-            for claim in claims.of_service(old, parsed, claims.held_names(old))}
+            for claim in claims.of_service(old, parsed, claims.held_names(old),
+                                           publish_internal=settings.publish_internal)}
 
 
 def _conflicts(
     request: payloads.AdmissionRequest,
     obj: Mapping[str, Any],
     parsed: annotations.Parsed,
+    names: tuple[str, ...],
     raw: Raw,
     settings: AdmissionSettings,
     lookup: ClaimLookup,
@@ -171,7 +186,7 @@ def _conflicts(
     service = _with_key(obj, request)
     # The object's status is the stored one: kube-apiserver drops a status sent with a
     # Service's own create or update, so `held` is what the reconciler last reported.
-    new_claims = claims.requested(service, parsed, claims.held_names(service))
+    new_claims = claims.requested(service, parsed, claims.held_names(service), names)
     if not new_claims:
         return [], []
     if not lookup.wait_synced(settings.sync_wait):

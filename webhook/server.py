@@ -82,7 +82,8 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        index = ClaimIndex(self.admission.domains, self.admission.txt)
+        index = ClaimIndex(self.admission.domains, self.admission.txt,
+                           publish_internal=self.admission.publish_internal)
         self.watcher = ServiceWatcher(index)
         return create_app(self.admission, index, cert_file=self.serving.cert_file)
 

@@ -25,6 +25,9 @@ class AdmissionSettings:
     # The reconciler's TXT naming (same flags, same ConfigMap): a hostname whose ownership
     # TXT name would be too long is refused here, where the user still sees it.
     txt: txtname.TXTNaming = txtname.DEFAULT
+    # The reconciler's --publish-internal-services (same flag, same ConfigMap): whether a
+    # ClusterIP Service's hostname names are published, and so claimed.
+    publish_internal: bool = False
     # Seconds; ExternalDNS's own default for an unset TTL is 300 on Route53. 60 keeps a
     # moved LoadBalancer IP visible within a minute, at 5x the queries of 300.
     default_ttl: int = 60

@@ -71,7 +71,7 @@ def test_relist_forgets_services_deleted_while_the_watch_was_gone() -> None:
     assert len(index.claims_on("api.goldentooth.net")) == 1
 
 
-@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort", "ExternalName", ""])
+@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort", ""])
 def test_a_service_that_is_never_published_holds_no_name(service_type: str) -> None:
     index = ClaimIndex(DOMAINS)
     index.replace([service("squat", {A + "hostname": "www.goldentooth.net,*.goldentooth.net,"
@@ -80,6 +80,20 @@ def test_a_service_that_is_never_published_holds_no_name(service_type: str) -> N
 
     assert [index.claims_on(n) for n in ("www.goldentooth.net", "*.goldentooth.net",
                                          "goldentooth.net")] == [(), (), ()]
+
+
+@pytest.mark.parametrize(("service_type", "annotations", "publish_internal"), [
+    ("ExternalName", {A + "hostname": NAME}, False),
+    ("ClusterIP", {A + "internal-hostname": NAME}, False),
+    ("ClusterIP", {A + "hostname": NAME}, True),
+    ("NodePort", {A + "hostname": NAME, A + "target": "10.1.2.3"}, False),
+], ids=["external-name", "internal-hostname", "publish-internal-services", "with-target"])
+def test_a_service_published_for_its_type_claims_its_names(
+        service_type: str, annotations: dict[str, str], publish_internal: bool) -> None:
+    index = ClaimIndex(DOMAINS, publish_internal=publish_internal)
+    index.replace([service("db", annotations, service_type=service_type)])
+
+    assert [claim.service for claim in index.claims_on(NAME)] == ["db/httpbin"]
 
 
 def test_the_holder_reported_by_the_reconciler_is_marked_and_listed_first() -> None:

@@ -20,9 +20,9 @@ VALIDATE = 'admission webhook "validate.dnsgate.io" denied the request: '
 
 
 def manifest(namespace: str, annotations: Mapping[str, str] | None, name: str = "httpbin",
-             service_type: str = "LoadBalancer") -> str:
+             service_type: str = "LoadBalancer", **spec: object) -> str:
     return json.dumps(metallb.service_manifest(namespace, name, annotations,
-                                               service_type=service_type))
+                                               service_type=service_type, spec=spec))
 
 
 def annotations_of(kubectl, namespace: str, name: str = "httpbin") -> dict[str, str]:
@@ -65,6 +65,76 @@ def test_bad_annotations_are_refused_naming_the_problem(
     assert result.returncode != 0
     assert VALIDATE + message in result.stderr
     assert kubectl("-n", namespace, "get", "service", "httpbin", check=False).returncode != 0
+
+
+NAME = "httpbin.goldentooth.net"
+REFUSED_FOR_TYPE = [
+    ({HOSTNAME: NAME}, "NodePort", {},
+     f'{HOSTNAME}: "{NAME}" is on a NodePort Service, which dnsgate does not publish '
+     "(ExternalDNS gives such a Service its nodes' addresses and SRV records); use type "
+     f"LoadBalancer, or set {A}target"),
+    ({A + "internal-hostname": NAME}, "ClusterIP", {"clusterIP": "None"},
+     f'{A}internal-hostname: "{NAME}" is on a headless Service (clusterIP: None), which '
+     "dnsgate does not publish (ExternalDNS gives it the addresses of its pods); give it a "
+     f"cluster IP, or set {A}target"),
+    ({HOSTNAME: NAME, A + "alias": "false"}, "LoadBalancer", {},
+     f'{A}alias: "false" must be "true": ExternalDNS reads only "true" here'),
+    ({HOSTNAME: NAME, A + "set-identifier": "de", A + "aws-geolocation-continent-code": "EU",
+      A + "aws-geolocation-country-code": "DE"}, "LoadBalancer", {},
+     f'{A}aws-geolocation-country-code: "DE" cannot be combined with '
+     f"{A}aws-geolocation-continent-code: Route53 refuses a continent together with a "
+     "country or subdivision"),
+    ({HOSTNAME: NAME, A + "set-identifier": "x", A + "aws-region": "mars-1"}, "LoadBalancer",
+     {}, f'{A}aws-region: "mars-1" is not a Route53 latency region'),
+]
+
+
+@pytest.mark.parametrize(("annotations", "service_type", "spec", "message"), REFUSED_FOR_TYPE,
+                         ids=["node-port", "headless", "alias-false", "continent-and-country",
+                              "unknown-region"])
+def test_services_dnsgate_cannot_publish_as_asked_are_refused(
+    kubectl, namespace: str, annotations: dict[str, str], service_type: str,
+    spec: dict[str, object], message: str
+) -> None:
+    result = kubectl("apply", "-f", "-", check=False,
+                     input=manifest(namespace, annotations, service_type=service_type, **spec))
+
+    assert result.returncode != 0
+    assert VALIDATE + message in result.stderr
+
+
+@pytest.mark.parametrize(("annotations", "service_type", "spec", "warning"), [
+    ({HOSTNAME: NAME, A + "controller": "kops", A + "ttl": "soon"}, "LoadBalancer", {},
+     f'{A}controller is "kops", not "dns-controller": dnsgate, like ExternalDNS, leaves this'),
+    ({HOSTNAME: NAME, A + "target": "10.1.2.3"}, "NodePort", {}, None),
+    ({A + "internal-hostname": NAME}, "ClusterIP", {}, None),
+    ({HOSTNAME: NAME, A + "access": "private"}, "LoadBalancer", {},
+     f"{A}access has no effect here: it picks node addresses of a NodePort Service only"),
+    ({HOSTNAME: NAME}, "ExternalName", {"externalName": "db.example.org"}, None),
+], ids=["other-controller", "node-port-with-target", "internal-hostname-on-cluster-ip",
+        "access-on-load-balancer", "external-name"])
+def test_services_published_as_external_dns_would_are_admitted(
+    kubectl, namespace: str, annotations: dict[str, str], service_type: str,
+    spec: dict[str, object], warning: str | None
+) -> None:
+    result = kubectl("apply", "-f", "-",
+                     input=manifest(namespace, annotations, service_type=service_type, **spec))
+
+    assert result.returncode == 0
+    if warning is not None:
+        assert f"Warning: {warning}" in result.stderr
+
+
+def test_internal_hostname_is_claimed_like_a_hostname(
+    kubectl, namespace: str, other_namespace: str
+) -> None:
+    kubectl("apply", "-f", "-", input=manifest(namespace, {A + "internal-hostname": NAME}))
+
+    result = kubectl("apply", "-f", "-", check=False,
+                     input=manifest(other_namespace, {HOSTNAME: NAME}))
+
+    assert result.returncode != 0
+    assert f"is already claimed by Service {namespace}/httpbin" in result.stderr
 
 
 def test_one_denial_lists_every_problem(kubectl, namespace: str) -> None:
@@ -164,8 +234,8 @@ def test_hostname_on_a_clusterip_service_is_admitted_with_a_warning(
         namespace, {HOSTNAME: "httpbin.goldentooth.net"}, service_type="ClusterIP"))
 
     assert result.returncode == 0
-    assert (f"Warning: {HOSTNAME}: ignored on type ClusterIP; only LoadBalancer Services get "
-            "records\n") in result.stderr
+    assert (f"Warning: {HOSTNAME}: a ClusterIP Service is published only with "
+            "--publish-internal-services\n") in result.stderr
 
 
 @pytest.mark.parametrize("existing", [None, {"team": "web"}], ids=["no-map", "map"])

@@ -182,17 +182,36 @@ def test_a_contested_name_kept_from_before_is_warned_naming_its_holder() -> None
                                   "the record: it holds it"]
 
 
-@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort"])
-def test_a_service_never_published_is_not_held_to_claims_it_does_not_make(
-    service_type: str
-) -> None:
-    body = admission_review({HOSTNAME: NAME}, namespace="squat", service_type=service_type)
+def test_a_service_never_published_is_not_held_to_claims_it_does_not_make() -> None:
+    body = admission_review({HOSTNAME: NAME}, namespace="squat", service_type="ClusterIP")
 
     result = response_of("/validate", body, FakeLookup((HELD,)))
 
     assert result["allowed"] is True
-    assert result["warnings"] == [f"{HOSTNAME}: ignored on type {service_type}; only "
-                                  "LoadBalancer Services get records"]
+    assert result["warnings"] == [f"{HOSTNAME}: a ClusterIP Service is published only with "
+                                  "--publish-internal-services"]
+
+
+def test_with_publish_internal_services_a_cluster_ip_service_is_held_to_its_claims() -> None:
+    body = admission_review({HOSTNAME: NAME}, namespace="squat", service_type="ClusterIP")
+    settings = AdmissionSettings(SETTINGS.domains, sync_wait=0.0, publish_internal=True)
+    client = create_app(settings, FakeLookup((HELD,))).test_client()
+
+    result = client.post("/validate", data=json.dumps(body),
+                         content_type="application/json").json["response"]
+
+    assert result["allowed"] is False
+    assert "is already claimed by Service web/httpbin" in result["status"]["message"]
+
+
+def test_a_node_port_service_is_refused_saying_what_would_work() -> None:
+    result = response_of("/validate", admission_review({HOSTNAME: NAME}, service_type="NodePort"))
+
+    assert result["allowed"] is False
+    assert result["status"]["message"] == (
+        f'{HOSTNAME}: "{NAME}" is on a NodePort Service, which dnsgate does not publish '
+        "(ExternalDNS gives such a Service its nodes' addresses and SRV records); use type "
+        f"LoadBalancer, or set {A}target")
 
 
 @pytest.mark.parametrize(("settings", "name", "txt"), [
@@ -226,7 +245,7 @@ def test_unrelated_edit_of_a_contested_service_is_admitted() -> None:
 
 @pytest.mark.parametrize(("annotations", "service_type", "warning"), [
     ({HOSTNAME: NAME}, "ClusterIP",
-     f"{HOSTNAME}: ignored on type ClusterIP; only LoadBalancer Services get records"),
+     f"{HOSTNAME}: a ClusterIP Service is published only with --publish-internal-services"),
     ({HOSTNAME: NAME, A + "hostnmae": "x"}, "LoadBalancer",
      f"{A}hostnmae is not an annotation dnsgate knows; did you mean hostname?"),
     ({A + "ttl": "60"}, "LoadBalancer", f"{A}ttl has no effect without a hostname annotation"),

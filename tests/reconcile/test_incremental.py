@@ -17,7 +17,7 @@ from dnsgate.watch import service_key
 from reconciler import endpoint, metrics, registry, source
 from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
-from reconciler.settings import RegistrySettings
+from reconciler.settings import RegistrySettings, SourceSettings
 from tests.reconcile.fakes import MemoryRoute53
 from tests.reconcile.test_controller import controller
 from tests.reconcile.test_source import ALPHA, service
@@ -86,7 +86,7 @@ def test_incremental_desired_state_equals_a_full_recompute(
         events: list[tuple[str, dict[str, Any] | None]],
         landed: list[tuple[int, dict[str, frozenset[str]]]], batch: int) -> None:
     start, final = replay(initial, events)
-    state = DesiredState(DOMAINS)
+    state = DesiredState(SourceSettings(DOMAINS))
     state.reset(start.values(), held)
     holders = dict(held)
     now = dict(start)
@@ -98,7 +98,7 @@ def test_incremental_desired_state_equals_a_full_recompute(
             state.hold(names)  # changes landed at these names: their holders now
             holders |= names
 
-    expected = source.desired(final.values(), DOMAINS, holders=holders)
+    expected = source.desired(final.values(), SourceSettings(DOMAINS), holders=holders)
     assert state.whole() == expected
     assert state.held(final) == {s: tuple(sorted(n for n, h in holders.items() if s in h))
                                  for s in final if any(s in h for h in holders.values())}

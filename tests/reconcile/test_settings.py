@@ -39,6 +39,27 @@ def test_defaults_follow_external_dns_except_the_event_driven_resync() -> None:
     assert s.controller.interval == 15 * 60
 
 
+@pytest.mark.parametrize(("argv", "env", "expected"), [
+    ((), {}, (False, False, True)),
+    (("--publish-internal-services", "--aws-prefer-cname",
+      "--aws-evaluate-target-health=false"), {}, (True, True, False)),
+    (("--aws-evaluate-target-health",), {"DNSGATE_AWS_EVALUATE_TARGET_HEALTH": "false"},
+     (False, False, True)),
+    ((), {"DNSGATE_PUBLISH_INTERNAL_SERVICES": "true", "DNSGATE_AWS_PREFER_CNAME": "true",
+          "DNSGATE_AWS_EVALUATE_TARGET_HEALTH": "false"}, (True, True, False)),
+], ids=["external-dns-defaults", "flags", "bare-flag-beats-env", "environment"])
+def test_source_flags_for_cluster_ips_and_aliases(
+        monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...], env: dict[str, str],
+        expected: tuple[bool, bool, bool]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    s = parse(*argv)
+
+    assert (s.source.publish_internal, s.source.aliases.prefer_cname,
+            s.source.aliases.evaluate_target_health) == expected
+
+
 def test_every_flag_also_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DNSGATE_DOMAIN_FILTER", "goldentooth.net,example.org")
     monkeypatch.setenv("DNSGATE_TXT_OWNER_ID", "from-env")

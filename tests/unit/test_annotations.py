@@ -187,8 +187,10 @@ SIZE_CASES = [
     ("hostname-value-too-long", host(HUGE), (too_long(HUGE, 25_600, H),)),
     ("hostname-at-the-object-limit", host("a" * 256 * 1024),
      (too_long("a" * 256 * 1024, 25_600, H),)),
-    ("unknown-key-at-the-object-limit", {H: NAME, A + "internal-hostname": "x" * 256 * 1024},
+    ("unknown-key-at-the-object-limit", {H: NAME, A + "endpoints-type": "x" * 256 * 1024},
      ()),
+    ("internal-hostname-value-too-long", {A + "internal-hostname": HUGE},
+     (too_long(HUGE, 25_600, A + "internal-hostname"),)),
     ("prefixes-differ-at-the-limit", {H: NAME, A + "ttl": "6" * 256 * 1024,
                                       S + "ttl": "60"},
      (f'{S}ttl: "60" differs from {A}ttl: "{"6" * 256}..."; set one value under one prefix, '
@@ -303,8 +305,83 @@ PREFIX_CASES = [
     ("no-dns-annotations", {"app": "httpbin"}, ()),
 ]
 
+SET = {"set_identifier": "x"}
+NEEDS_SET_ID = ("needs a set-identifier annotation: Route53 routing policies apply only to "
+                "record sets with a SetIdentifier (add external-dns.alpha.kubernetes.io/"
+                "set-identifier)")
+ROUTING_FAMILY_CASES = [
+    ("region", host(NAME, **SET, aws_region="eu-west-1"), ()),
+    ("region-upper-case", host(NAME, **SET, aws_region="EU-WEST-1"),
+     (bad("EU-WEST-1", "is not a Route53 latency region; use an AWS region such as us-east-1 "
+          f'(Route53 accepts {len(values.latency_regions())}); did you mean "eu-west-1"?',
+          A + "aws-region"),)),
+    ("region-without-set-identifier", host(NAME, aws_region="eu-west-1"),
+     (bad("eu-west-1", NEEDS_SET_ID, A + "aws-region"),)),
+    ("continent", host(NAME, **SET, aws_geolocation_continent_code="EU"), ()),
+    ("continent-unknown", host(NAME, **SET, aws_geolocation_continent_code="XX"),
+     (bad("XX", "is not a Route53 continent code; use one of AF, AN, AS, EU, OC, NA, SA",
+          A + "aws-geolocation-continent-code"),)),
+    ("country", host(NAME, **SET, aws_geolocation_country_code="DE"), ()),
+    ("country-default", host(NAME, **SET, aws_geolocation_country_code="*"), ()),
+    ("country-lower-case", host(NAME, **SET, aws_geolocation_country_code="de"),
+     (bad("de", 'is not a country code; use two capital letters (ISO 3166-1 alpha-2, e.g. '
+          '"DE"), or "*" for the default location; did you mean "DE"?',
+          A + "aws-geolocation-country-code"),)),
+    ("subdivision", host(NAME, **SET, aws_geolocation_country_code="US",
+                         aws_geolocation_subdivision_code="CA"), ()),
+    ("subdivision-outside-us", host(NAME, **SET, aws_geolocation_country_code="DE",
+                                    aws_geolocation_subdivision_code="BY"),
+     (bad("BY", f'needs {A}aws-geolocation-country-code: "US": Route53 takes subdivision '
+          "codes for states of the United States only",
+          A + "aws-geolocation-subdivision-code"),)),
+    ("continent-and-country", host(NAME, **SET, aws_geolocation_continent_code="EU",
+                                   aws_geolocation_country_code="DE"),
+     (bad("DE", f"cannot be combined with {A}aws-geolocation-continent-code: Route53 refuses "
+          "a continent together with a country or subdivision (ExternalDNS would silently "
+          "drop this one); keep one of them", A + "aws-geolocation-country-code"),)),
+    ("multi-value", host(NAME, **SET, aws_multi_value_answer="true"), ()),
+    ("multi-value-false", host(NAME, **SET, aws_multi_value_answer="false"),
+     (bad("false", 'must be "true": ExternalDNS turns multivalue answer routing on whenever '
+          "this annotation is present, whatever its value; remove it to turn it off",
+          A + "aws-multi-value-answer"),)),
+    ("weight-and-region", host(NAME, **SET, aws_weight="1", aws_region="eu-west-1"),
+     (bad("eu-west-1", f"cannot be combined with {W}: a Route53 record set has one routing "
+          "policy (weighted or latency)", A + "aws-region"),)),
+    ("health-check-without-set-identifier", host(NAME, aws_health_check_id=UUID), ()),
+    ("alias-true", host(NAME, alias="true"), ()),
+    ("alias-false", host(NAME, alias="false"),
+     (bad("false", 'must be "true": ExternalDNS reads only "true" here and treats any other '
+          "value as if the annotation were absent (a load balancer hostname still becomes "
+          "an alias; --aws-prefer-cname keeps CNAMEs)", A + "alias"),)),
+    ("alias-to-addresses", host(NAME, alias="true", target="10.4.11.1"),
+     (bad("true", f"needs a hostname target, but {TG} gives IP addresses: a Route53 alias "
+          "points at a DNS name (ExternalDNS would send an alias to an IP address, which "
+          "Route53 refuses); remove the alias annotation", A + "alias"),)),
+    ("alias-multi-value", host(NAME, **SET, alias="true", aws_multi_value_answer="true"),
+     (bad("true", f"cannot be combined with {A}alias: Route53 has no multivalue answer alias "
+          "records", A + "aws-multi-value-answer"),)),
+    ("target-mixed", host(NAME, target="10.4.11.1,lb.example.com"),
+     (bad("10.4.11.1,lb.example.com", "mixes IP addresses and hostnames: a hostname becomes "
+          "a CNAME or an alias, which Route53 does not allow beside A or AAAA records of the "
+          "same name; give addresses only, or one hostname", TG),)),
+    ("geoproximity", host(NAME, **SET, aws_geoproximity_region="us-east-1"),
+     (bad("us-east-1", "asks for geoproximity routing, which dnsgate does not publish; remove "
+          "it (docs/route53-alias.md lists the AWS annotations dnsgate honours)",
+          A + "aws-geoproximity-region"),)),
+    ("access-public", host(NAME, access="public"), ()),
+    ("access-other", host(NAME, access="internal"),
+     (bad("internal", 'must be "public" or "private" (ExternalDNS treats anything else as if '
+          "the annotation were absent)", A + "access"),)),
+    ("internal-hostname-only", {A + "internal-hostname": "web.internal.goldentooth.net"}, ()),
+    ("internal-hostname-outside", {A + "internal-hostname": "web.internal.example.com"},
+     (bad("web.internal.example.com", OUTSIDE, A + "internal-hostname"),)),
+    ("controller-other-skips-checks", {H: "bad..name", A + "controller": "kops"}, ()),
+    ("controller-dns-controller", {H: "bad..name", A + "controller": "dns-controller"},
+     (bad("bad..name", "has an empty label (two dots in a row, or a leading dot)"),)),
+]
+
 ALL_CASES = (HOSTNAME_CASES + SIZE_CASES + TTL_CASES + ROUTING_CASES + TARGET_CASES
-             + PREFIX_CASES)
+             + PREFIX_CASES + ROUTING_FAMILY_CASES)
 
 
 def test_table_has_at_least_sixty_cases() -> None:
@@ -337,14 +414,14 @@ def test_ttl_forms_read_as_seconds(value: str, seconds: int) -> None:
 def test_accepted_annotations_are_normalised(domains) -> None:
     parsed = annotations.parse({
         S + "hostname": " HTTPBIN.goldentooth.net., api.goldentooth.net ,httpbin.goldentooth.net",
-        S + "ttl": "1h30m", S + "target": "LB.Example.com.,10.4.11.1",
+        S + "ttl": "1h30m", S + "target": "10.4.11.2, 10.4.11.1,10.4.11.2",
         S + "set-identifier": "blue", S + "aws-weight": "10",
         S + "aws-health-check-id": UUID.upper(),
     }, domains)
 
     assert parsed.dns == DNSAnnotations(
         prefix=S, hostnames=(NAME, "api.goldentooth.net"), ttl=5400,
-        targets=("lb.example.com", "10.4.11.1"), set_identifier="blue", aws_weight=10,
+        targets=("10.4.11.2", "10.4.11.1"), set_identifier="blue", aws_weight=10,
         aws_health_check_id=UUID,
     )
 
@@ -354,17 +431,36 @@ def test_accepted_annotations_are_normalised(domains) -> None:
      f"{A}hostnme is not an annotation dnsgate knows; did you mean hostname?"),
     ({A + "ttl": "60"}, f"{A}ttl has no effect without a hostname annotation"),
     ({S + "frobnicate": "1", H: NAME}, f"{S}frobnicate is not an annotation dnsgate knows"),
-    ({H: NAME, A + "aws-evaluate-target-health": "true"},
-     f"{A}aws-evaluate-target-health has no effect: dnsgate publishes no alias records"),
-    ({H: NAME, A + "aws-health-check-id": UUID},
-     f"{A}aws-health-check-id has no effect without a set-identifier"),
-], ids=["typo-suggests-key", "ttl-without-hostname", "unknown-key", "evaluate-target-health",
-        "health-check-without-set-identifier"])
+], ids=["typo-suggests-key", "ttl-without-hostname", "unknown-key"])
 def test_legal_but_useless_input_warns(given: dict[str, str], warning: str, domains) -> None:
     parsed = annotations.parse(given, domains)
 
     assert parsed.ok
     assert warning in parsed.warnings
+
+
+def test_internal_hostnames_and_routing_family_are_parsed(domains) -> None:
+    parsed = annotations.parse({
+        S + "internal-hostname": "web.internal.goldentooth.net", H: NAME,
+        S + "set-identifier": "us", S + "aws-geolocation-country-code": "US",
+        S + "aws-geolocation-subdivision-code": "CA", S + "alias": "true",
+        S + "target": "LB.Example.com.", S + "access": "private",
+    }, domains)
+
+    assert parsed.dns == DNSAnnotations(
+        prefix=A, hostnames=(NAME,), targets=("lb.example.com",), set_identifier="us",
+        internal_hostnames=("web.internal.goldentooth.net",), alias=True, geo_country="US",
+        geo_subdivision="CA", access="private")
+    assert parsed.dns.names == (NAME, "web.internal.goldentooth.net")
+
+
+def test_another_controllers_service_is_ignored_with_a_warning(domains) -> None:
+    parsed = annotations.parse({H: NAME, S + "controller": "kops"}, domains)
+
+    assert (parsed.dns, parsed.problems) == (None, ())
+    assert parsed.ignored == parsed.warnings[-1] == (
+        f'{S}controller is "kops", not "dns-controller": dnsgate, like ExternalDNS, leaves '
+        "this object to that controller and publishes nothing for it")
 
 
 def test_known_external_dns_keys_do_not_warn(domains) -> None:

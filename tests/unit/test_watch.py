@@ -85,6 +85,6 @@ def test_stored_services_keep_only_what_dnsgate_reads() -> None:
         "metadata": {"name": "web", "namespace": "apps", "uid": "u-1", "resourceVersion": "7",
                      "creationTimestamp": "2026-01-01T00:00:00Z",
                      "annotations": {hostname: "web.example.org"}},
-        "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.1"]},
+        "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.1"], "clusterIP": "10.96.0.9"},
         "status": service["status"]}
     assert LAST_APPLIED in service["metadata"]["annotations"]  # the input is not changed
