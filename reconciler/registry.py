@@ -18,6 +18,13 @@ zone from ExternalDNS must cause no churn. Deleting a record we own also deletes
 was read through that carry our owner id, with the exact values listed (Route53 DELETE must
 match); a TXT with another owner is never deleted or overwritten.
 
+An A record that is a Route53 alias keeps its ownership TXT under type CNAME (`cname-<name>`),
+as ExternalDNS up to v0.21 writes it; v0.22 and later write `a-<name>` and read `cname-` as
+a legacy name, so dnsgate reads both and writes `cname-`, which every release reads
+(docs/route53-alias.md). When a record is replaced by one of another type at its name (a
+CNAME turning into an alias), the deletion goes in the creation's group, so Route53 swaps
+them in one operation, and a TXT they share is kept, not deleted and re-created.
+
 Values are optionally encrypted with AES-256-GCM (12-byte nonce, gzip-compressed plaintext,
 base64(nonce || ciphertext+tag)). A rewrite keeps the nonce it read only when the plaintext
 is unchanged (the value is then byte-identical); new plaintext always gets a fresh nonce,
@@ -39,7 +46,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from dnsgate import txtname
-from reconciler import endpoint, plan
+from reconciler import alias, endpoint, plan
 from reconciler.endpoint import Endpoint, Key
 from reconciler.settings import RegistrySettings
 
@@ -48,7 +55,6 @@ HERITAGE = f"heritage={HERITAGE_NAME}"
 LABEL_PREFIX = f"{HERITAGE_NAME}/"
 NONCE_LABEL = "txt-encryption-nonce"
 TXT_MISSING = plan.TXT_MISSING
-ALIAS_PREFIX = "alias:"  # how the provider lists an ALIAS record's target
 TXT_TTL = endpoint.DEFAULT_TTL
 NONCE_SIZE = 12  # AES-GCM's standard nonce size, as ExternalDNS uses
 
@@ -74,6 +80,8 @@ class ChangeGroup:
 class Ownership:
     new: Endpoint | None = None
     old: Endpoint | None = None
+    also: tuple[Endpoint, ...] = ()
+    """Further new-format TXTs that own the record (an alias's `cname-` beside its `a-`)."""
 
 
 @dataclass(frozen=True)
@@ -189,19 +197,21 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
             labelled.append(record)
             continue
         name, kind, set_id = key
-        new = mapped.get(key)
-        if new is None and _is_alias(record):  # an ALIAS A once had a `cname-` TXT
-            new = mapped.get((name, endpoint.CNAME, set_id))
+        # Each type its new-format TXT may be named for: `cname-` (up to v0.21, and dnsgate)
+        # or `a-` (v0.22+) for an A alias (docs/route53-alias.md).
+        news = [txt for kind in _read_types(record)
+                if (txt := mapped.get((name, kind, set_id))) is not None]
+        new = news[0] if news else None
         old = mapped.get((name, "", set_id)) if kind != endpoint.AAAA else None
-        found = Ownership(new, old)
+        found = Ownership(new, old, tuple(news[1:]))
         ownership[record.key] = found
         source = new or old
         labels = _labels_of(source, settings) if source else None
         if labels:
             labels.pop(NONCE_LABEL, None)
             if (labels.get(endpoint.OWNER) == settings.owner_id
-                    and names.txt_name(record.dnsname, record.record_type)
-                    not in ownership_names):
+                    and not {names.txt_name(record.dnsname, t) for t in _read_types(record)}
+                    & ownership_names):
                 labels[TXT_MISSING] = "true"
             record = record.with_labels(**labels)
         labelled.append(record)
@@ -235,7 +245,7 @@ def anchors(settings: RegistrySettings) -> tuple[Anchor, Callable[[str], str]]:
 
 def owned_txts(found: Ownership, settings: RegistrySettings) -> tuple[Endpoint, ...]:
     """The TXTs a record was read through that carry our owner id: those we may delete."""
-    return tuple(txt for txt in (found.new, found.old) if txt is not None
+    return tuple(txt for txt in (found.new, found.old, *found.also) if txt is not None
                  and (_labels_of(txt, settings) or {}).get(endpoint.OWNER) == settings.owner_id)
 
 
@@ -243,9 +253,19 @@ def _lookup_key(record: Endpoint, names: txtname.Mapper) -> Key:
     return (names.lookup_name(record.dnsname), record.record_type, record.set_identifier)
 
 
-def _is_alias(record: Endpoint) -> bool:
-    return record.record_type == endpoint.A and any(
-        t.startswith(ALIAS_PREFIX) for t in record.targets)
+def txt_type(record: Endpoint) -> str:
+    """The record type dnsgate names a record's ownership TXT for: CNAME for an A alias, as
+    ExternalDNS up to v0.21 writes it and every release reads it."""
+    return endpoint.CNAME if record.alias and record.record_type == endpoint.A else (
+        record.record_type)
+
+
+def _read_types(record: Endpoint) -> tuple[str, ...]:
+    """The types a record's new-format TXT is looked up by: for an A alias the `cname-` TXT
+    dnsgate writes first (so what it writes is what it reads back), then v0.22's `a-`."""
+    if record.alias and record.record_type == endpoint.A:
+        return (endpoint.CNAME, endpoint.A)
+    return (record.record_type,)
 
 
 def _labels_of(txt: Endpoint, settings: RegistrySettings) -> dict[str, str] | None:
@@ -257,7 +277,9 @@ def _labels_of(txt: Endpoint, settings: RegistrySettings) -> dict[str, str] | No
 def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple[ChangeGroup, ...]:
     """Route53 change groups for a plan: deletes first, then updates, creates, repairs."""
     groups: list[ChangeGroup] = []
-    deleted: set[Key] = set()
+    # TXTs that records being written still need: a record deleted beside them keeps them.
+    deleted: set[Key] = {_txt_key(record, settings) for record in (
+        *planned.creates, *(u.new for u in planned.updates), *planned.repairs)}
     for gone in planned.deletes:
         found = view.ownership.get(gone.key, Ownership())
         # An old-format TXT carries no type, so records of two types at one name may share
@@ -266,15 +288,35 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
                      if t.key not in deleted)
         deleted.update(change.record.key for change in txts)
         groups.append(ChangeGroup(_resource(gone), gone.dnsname, (Change("DELETE", gone), *txts)))
+    # A record of one type replaced by one of another at its name (a CNAME by an alias) goes
+    # in the same group: Route53 swaps them in one operation, or does neither.
+    created = {new.dnsname for new in planned.creates}
+    replaced: dict[str, tuple[Change, ...]] = {}
+    for group in groups:
+        if group.dnsname in created:
+            replaced[group.dnsname] = (*replaced.get(group.dnsname, ()), *group.changes)
+    groups = [group for group in groups if group.dnsname not in created]
     for update in planned.updates:
         txt = _txt_change(update.new, view, settings)
-        # Only the owning Service changed (same record): rewrite the TXT, not the record.
-        record = () if update.old.same_record(update.new) else (Change("UPSERT", update.new),)
+        found = view.ownership.get(update.old.key, Ownership())
+        # Our TXTs under a new-format name the record is not written with (an A record
+        # become an alias, or an alias's `a-` beside its `cname-`): read first, they would
+        # shadow the one rewritten here.
+        stale = tuple(Change("DELETE", t) for t in owned_txts(found, settings)
+                      if t is not found.old and t.key not in deleted)
+        if alias.replaces(update.old, update.new):
+            record: tuple[Change, ...] = (Change("DELETE", update.old),
+                                          Change("CREATE", update.new))
+        elif update.old.same_record(update.new):
+            record = ()  # only the owning Service changed: rewrite the TXT, not the record
+        else:
+            record = (Change("UPSERT", update.new),)
         groups.append(ChangeGroup(_resource(update.new), update.new.dnsname,
-                                  (*record, *txt)))
+                                  (*record, *txt, *stale)))
     for new in planned.creates:
         txt = _txt_change(new, view, settings)
-        groups.append(ChangeGroup(_resource(new), new.dnsname, (Change("CREATE", new), *txt)))
+        groups.append(ChangeGroup(_resource(new), new.dnsname,
+                                  (*replaced.pop(new.dnsname, ()), Change("CREATE", new), *txt)))
     for owned in planned.repairs:
         groups.append(ChangeGroup(_resource(owned), owned.dnsname,
                                   _txt_change(owned, view, settings)))
@@ -287,18 +329,23 @@ def ownership_record(record: Endpoint, settings: RegistrySettings,
     if nonce:
         labels[NONCE_LABEL] = nonce
     return Endpoint(
-        dnsname=txt_name(record.dnsname, record.record_type, settings),
+        dnsname=txt_name(record.dnsname, txt_type(record), settings),
         record_type=endpoint.TXT,
         targets=(encode(labels, settings.aes_key),),
         ttl=TXT_TTL,
         set_identifier=record.set_identifier,
-        properties=record.properties,
+        properties=endpoint.txt_properties(record.properties),
     )
 
 
+def _txt_key(record: Endpoint, settings: RegistrySettings) -> Key:
+    """The key of the new-format TXT dnsgate writes for `record`."""
+    return (txt_name(record.dnsname, txt_type(record), settings), endpoint.TXT,
+            record.set_identifier)
+
+
 def _txt_change(record: Endpoint, view: View, settings: RegistrySettings) -> tuple[Change, ...]:
-    name = txt_name(record.dnsname, record.record_type, settings)
-    existing = view.txts.get((name, endpoint.TXT, record.set_identifier))
+    existing = view.txts.get(_txt_key(record, settings))
     if existing is None:
         return (Change("CREATE", ownership_record(record, settings)),)
     current = decode(existing.targets[0], settings.aes_key) if len(existing.targets) == 1 else None
@@ -308,7 +355,7 @@ def _txt_change(record: Endpoint, view: View, settings: RegistrySettings) -> tup
         # it. The CREATE fails at Route53, which isolates and reports this one group.
         return (Change("CREATE", ownership_record(record, settings)),)
     nonce = current.pop(NONCE_LABEL, None)
-    if current == wanted and existing.properties == record.properties:
+    if current == wanted and existing.properties == endpoint.txt_properties(record.properties):
         return ()  # the same ownership already: never rewrite (no churn)
     # Same plaintext (only routing changed): the same nonce gives the same value. New
     # plaintext: a fresh nonce, or two plaintexts would be sealed under one key and nonce.

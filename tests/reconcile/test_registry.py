@@ -319,3 +319,100 @@ def test_unchanged_labels_keep_their_nonce_when_only_routing_changes() -> None:
 
     assert (record.record_type, txt.properties) == ("A", ((endpoint.WEIGHT, "20"),))
     assert txt.targets == sealed.targets
+
+
+ELB = "k8s-web-0123456789.us-east-1.elb.amazonaws.com"
+ALIAS_PROPERTIES = {endpoint.ALIAS: "true", endpoint.EVALUATE_TARGET_HEALTH: "true"}
+RESOURCE = {"resource": "service/httpbin/httpbin"}
+
+
+def alias_set(kind: str = "A", labels: dict[str, str] | None = None) -> endpoint.Endpoint:
+    return endpoint.make("httpbin.goldentooth.net", kind, [ELB], properties=ALIAS_PROPERTIES,
+                         labels=labels)
+
+
+def txt(name: str, value: str = SEED_VALUE) -> endpoint.Endpoint:
+    return endpoint.make(name, "TXT", [value])
+
+
+CNAME_TXT = txt("cname-httpbin.goldentooth.net")
+AAAA_TXT = txt("aaaa-httpbin.goldentooth.net")
+
+
+@pytest.mark.parametrize(("zone", "owner", "missing"), [
+    ([alias_set(), CNAME_TXT], OWNER, None),
+    ([alias_set(), NEW_TXT], OWNER, None),
+    ([alias_set(), OLD_TXT], OWNER, "true"),
+    ([alias_set()], None, None),
+], ids=["cname-txt-up-to-v0.21", "a-txt-from-v0.22", "old-format", "none"])
+def test_a_alias_is_owned_through_its_cname_or_a_txt(zone, owner, missing) -> None:  # type: ignore[no-untyped-def]
+    (record,) = registry.read(zone, PLAIN).endpoints
+
+    assert record.label(endpoint.OWNER) == owner
+    assert record.label(plan.TXT_MISSING) == missing
+
+
+def test_aaaa_alias_is_owned_through_its_aaaa_txt_only() -> None:
+    records = registry.read([alias_set("AAAA"), CNAME_TXT], PLAIN).endpoints
+    owned = registry.read([alias_set("AAAA"), AAAA_TXT], PLAIN).endpoints
+
+    assert records[0].label(endpoint.OWNER) is None
+    assert owned[0].label(endpoint.OWNER) == OWNER
+
+
+def test_alias_records_get_cname_and_aaaa_txts_without_alias_properties() -> None:
+    found = changes_for([], [alias_set(labels=RESOURCE), alias_set("AAAA", RESOURCE)])
+    view = registry.read([], PLAIN)
+    planned = plan.calculate([], [alias_set(labels=RESOURCE)], policy="sync", owner_id=OWNER)
+    (group,) = registry.changes(planned, view, PLAIN)
+
+    assert found == [
+        ("CREATE", "httpbin.goldentooth.net", "A", 300),
+        ("CREATE", "cname-httpbin.goldentooth.net", "TXT", 300),
+        ("CREATE", "httpbin.goldentooth.net", "AAAA", 300),
+        ("CREATE", "aaaa-httpbin.goldentooth.net", "TXT", 300)]
+    assert group.changes[1].record.properties == ()
+
+
+def test_adopting_an_external_dns_alias_zone_changes_nothing() -> None:
+    zone = [alias_set(), CNAME_TXT, OLD_TXT, alias_set("AAAA"), AAAA_TXT]
+
+    assert changes_for(zone, [alias_set(labels=RESOURCE), alias_set("AAAA", RESOURCE)]) == []
+
+
+def test_cname_becoming_an_alias_keeps_its_txt_and_is_replaced_in_one_group() -> None:
+    cname = endpoint.make("httpbin.goldentooth.net", "CNAME", [ELB], ttl=60)
+    view = registry.read([cname, CNAME_TXT, OLD_TXT], PLAIN)
+    planned = plan.calculate(view.endpoints,
+                             [alias_set(labels=RESOURCE), alias_set("AAAA", RESOURCE)],
+                             policy="sync", owner_id=OWNER)
+
+    groups = registry.changes(planned, view, PLAIN)
+
+    assert [[(c.action, c.record.dnsname, c.record.record_type) for c in g.changes]
+            for g in groups] == [
+        [("DELETE", "httpbin.goldentooth.net", "CNAME"),
+         ("DELETE", "httpbin.goldentooth.net", "TXT"),
+         ("CREATE", "httpbin.goldentooth.net", "A")],
+        [("CREATE", "httpbin.goldentooth.net", "AAAA"),
+         ("CREATE", "aaaa-httpbin.goldentooth.net", "TXT")]]
+
+
+def test_a_record_becoming_an_alias_is_deleted_and_created_and_its_txt_renamed() -> None:
+    found = changes_for([HTTPBIN_A, NEW_TXT], [alias_set(labels=RESOURCE)])
+
+    assert found == [
+        ("DELETE", "httpbin.goldentooth.net", "A", 60),
+        ("CREATE", "httpbin.goldentooth.net", "A", 300),
+        ("CREATE", "cname-httpbin.goldentooth.net", "TXT", 300),
+        ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300)]
+
+
+def test_deleting_an_alias_deletes_every_txt_that_owns_it() -> None:
+    found = changes_for([alias_set(), CNAME_TXT, NEW_TXT, OLD_TXT], [])
+
+    assert found == [
+        ("DELETE", "httpbin.goldentooth.net", "A", 300),
+        ("DELETE", "cname-httpbin.goldentooth.net", "TXT", 300),
+        ("DELETE", "httpbin.goldentooth.net", "TXT", 300),
+        ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300)]
