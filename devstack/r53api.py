@@ -145,17 +145,23 @@ def invalid_change_batch_xml(names: tuple[str, ...]) -> bytes:
 
 
 def created_sets(body: bytes) -> tuple[tuple[str, str, str], ...]:
-    """(name, type, set identifier) of every CREATE in a ChangeResourceRecordSets body."""
+    """(name, type, set identifier) of every CREATE in a ChangeResourceRecordSets body,
+    except a CREATE of a set the same batch DELETEs first: Route53 applies a batch's changes
+    in order, so DELETE then CREATE replaces a set (how an A record becomes an alias)."""
     found = []
+    deleted = set()
     for change in ElementTree.fromstring(body).iter(f"{{{XMLNS}}}Change"):
-        if change.findtext(f"{{{XMLNS}}}Action") != "CREATE":
-            continue
         rrset = change.find(f"{{{XMLNS}}}ResourceRecordSet")
         if rrset is None:
             continue
-        found.append((normal_name(rrset.findtext(f"{{{XMLNS}}}Name") or ""),
-                      rrset.findtext(f"{{{XMLNS}}}Type") or "",
-                      rrset.findtext(f"{{{XMLNS}}}SetIdentifier") or ""))
+        key = (normal_name(rrset.findtext(f"{{{XMLNS}}}Name") or ""),
+               rrset.findtext(f"{{{XMLNS}}}Type") or "",
+               rrset.findtext(f"{{{XMLNS}}}SetIdentifier") or "")
+        action = change.findtext(f"{{{XMLNS}}}Action")
+        if action == "DELETE":
+            deleted.add(key)
+        elif action == "CREATE" and key not in deleted:
+            found.append(key)
     return tuple(found)
 
 

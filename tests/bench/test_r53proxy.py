@@ -37,6 +37,26 @@ def test_operation_named_from_method_and_path(method: str, path: str, expected: 
     assert r53api.operation(method, path) == expected
 
 
+def change_batch(*changes: tuple[str, str, str]) -> bytes:
+    body = "".join(
+        f"<Change><Action>{action}</Action><ResourceRecordSet><Name>{name}</Name>"
+        f"<Type>{kind}</Type></ResourceRecordSet></Change>" for action, name, kind in changes)
+    return (f'<ChangeResourceRecordSetsRequest xmlns="{r53api.XMLNS}"><ChangeBatch><Changes>'
+            f"{body}</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>").encode()
+
+
+@pytest.mark.parametrize(("changes", "created"), [
+    ((("CREATE", "a.example.", "A"),), [("a.example", "A", "")]),
+    ((("DELETE", "a.example.", "A"), ("CREATE", "a.example.", "A")), []),
+    ((("CREATE", "a.example.", "A"), ("DELETE", "a.example.", "A")), [("a.example", "A", "")]),
+    ((("DELETE", "a.example.", "CNAME"), ("CREATE", "a.example.", "A")),
+     [("a.example", "A", "")]),
+], ids=["create", "delete-then-create-replaces", "create-before-delete", "other-type-deleted"])
+def test_strict_creates_follow_the_batch_order(changes: tuple[tuple[str, str, str], ...],
+                                               created: list[tuple[str, str, str]]) -> None:
+    assert list(r53api.created_sets(change_batch(*changes))) == created
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"throttle": 1.5}, "Faults.throttle=1.5"),
     ({"reset": -0.1}, "Faults.reset=-0.1"),
