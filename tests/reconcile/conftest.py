@@ -21,6 +21,7 @@ import pytest
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import KubernetesServices, ServiceStore
 from reconciler import settings as settings_module
+from reconciler.alias import AliasSettings
 from reconciler.controller import Controller
 from reconciler.report import LogReporter
 from reconciler.route53 import Provider
@@ -110,14 +111,16 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
     def start(*, owner: str = OWNER, policy: str = "sync", interval: float = 60.0,
               coalesce: float = 0.1, client_: Any = None, zone_type: str = "",
               zone_ids: tuple[str, ...] = (), all_namespaces: bool = False,
-              report_status: bool = False, **registry: Any) -> Running:
+              report_status: bool = False, publish_internal: bool = False,
+              aliases: AliasSettings | None = None, **registry: Any) -> Running:
         """`all_namespaces`: watch every namespace, as an installed reconciler does.
         `report_status`: also write Events and conditions on the Services."""
         config.load_kube_config()
         watched = "" if all_namespaces else namespace
         settings = settings_module.Settings(
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
-                                                  watched),
+                                                  watched, publish_internal=publish_internal,
+                                                  aliases=aliases or AliasSettings()),
             registry=settings_module.RegistrySettings(owner_id=owner, **registry),
             route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"]),
                                                     zone_type=zone_type, zone_ids=zone_ids),
