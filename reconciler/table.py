@@ -14,8 +14,8 @@ def render(groups: Iterable[ChangeGroup], owner_id: str) -> str:
     for group in groups:
         for change in group.changes:
             record = change.record
-            kind = record.record_type + (f" [{record.set_identifier}]"
-                                         if record.set_identifier else "")
+            kind = record.record_type + (" alias" if record.alias else "") + (
+                f" [{record.set_identifier}]" if record.set_identifier else "")
             rows.append((change.action, record.dnsname, kind, ",".join(record.targets),
                          str(record.ttl), f"{owner_id} {group.resource}"))
     if len(rows) == 1:

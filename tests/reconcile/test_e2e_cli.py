@@ -65,6 +65,33 @@ def test_dry_run_prints_plan_table_and_changes_nothing(
     assert zone_records(route53, zone_id) == {}
 
 
+ELB = "k8s-web-0123456789.us-east-1.elb.amazonaws.com"
+
+
+@pytest.mark.parametrize(("flags", "env", "expected"), [
+    ((), {}, [["CREATE", "web.goldentooth.net", "A", "alias", ELB, "300"],
+              ["CREATE", "cname-web.goldentooth.net", "TXT"],
+              ["CREATE", "web.goldentooth.net", "AAAA", "alias", ELB, "300"],
+              ["CREATE", "aaaa-web.goldentooth.net", "TXT"]]),
+    (("--aws-prefer-cname",), {}, [["CREATE", "web.goldentooth.net", "CNAME", ELB, "60"],
+                                   ["CREATE", "cname-web.goldentooth.net", "TXT"]]),
+    ((), {"DNSGATE_AWS_PREFER_CNAME": "true"},
+     [["CREATE", "web.goldentooth.net", "CNAME", ELB, "60"],
+      ["CREATE", "cname-web.goldentooth.net", "TXT"]]),
+], ids=["alias", "prefer-cname-flag", "prefer-cname-env"])
+def test_dry_run_shows_load_balancer_aliases(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, flags, env, expected) -> None:
+    metallb.create_service(kubeconfig, namespace, "web", {
+        ALPHA + "hostname": "web.goldentooth.net", ALPHA + "ttl": "60"})
+    metallb.assign(kubeconfig, namespace, "web", [ELB])
+
+    result = reconcile(namespace, "--once", "--dry-run", *flags, env=env)
+
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[2:-1]]
+    assert [row[:len(want)] for row, want in zip(rows, expected, strict=True)] == expected
+
+
 def test_once_exits_nonzero_when_a_change_is_refused(
         httpbin: str, route53, zone_id: str, strict_route53) -> None:
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
