@@ -4,8 +4,9 @@ model of how Route53 applies changes.
 Zones are built to hit what confuses an ownership reader: names that begin with a type and a
 dash (`a-team`, `aaaa-team`, `cname-team`, `a-a-team`, `mx-team`), wildcards and a record
 named like the wildcard replacement, TXT records of both formats, of another owner, with no
-owner (ordinary TXT) and at names that only look like ownership names, set identifiers, and
-every kind of prefix and suffix.
+owner (ordinary TXT) and at names that only look like ownership names, set identifiers,
+Route53 alias records (their TXT under `cname-` or `a-`), and every kind of prefix and
+suffix.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ TARGETS = {endpoint.A: ("10.4.11.1", "10.4.11.2"),
 LOOK_ALIKE_TXTS = ("a-a-team", "txt-a-team", "txt-team", "_own.a-team", "_own.team", "team-own",
                    "a-team-own", "a.team", "aaaa.team", "team-a", "cname-team-own", "a-wild",
                    "a-*", "mx-team", "a-mx-team", "txt-txt-team", "-team")
+ELBS = ("k8s-web-1.us-east-1.elb.amazonaws.com", "web-2.elb.eu-west-1.amazonaws.com")
 RESOURCES = ("service/web/team", "service/web/www", "service/other/team")
 POLICIES = ("sync", "upsert-only", "create-only")
 
@@ -69,12 +71,26 @@ look_alikes = st.lists(st.tuples(st.sampled_from(LOOK_ALIKE_TXTS), st.sampled_fr
 policies = st.sampled_from(POLICIES)
 
 
+aliases = st.sampled_from((False, False, False, True))
+alias_kinds = st.sampled_from((endpoint.A, endpoint.A, endpoint.AAAA))
+alias_targets = st.sampled_from(ELBS)
+target_health = st.sampled_from(("true", "false"))
+
+
 @st.composite
 def records(draw: st.DrawFn, *, resource: bool = False) -> Endpoint:
-    kind = draw(kinds)
+    """A record set; one in four is a Route53 alias (A, or AAAA) to a load balancer, with
+    the properties and TTL ExternalDNS gives an alias (docs/route53-alias.md)."""
+    aliased = draw(aliases)
+    kind = draw(alias_kinds if aliased else kinds)
     set_id = draw(set_ids)
     properties = {endpoint.WEIGHT: draw(weights)} if set_id else {}
     labels = {endpoint.RESOURCE: draw(resources)} if resource else {}
+    if aliased:
+        properties |= {endpoint.ALIAS: "true",
+                       endpoint.EVALUATE_TARGET_HEALTH: draw(target_health)}
+        return endpoint.make(draw(names), kind, [draw(alias_targets)], ttl=300,
+                             set_identifier=set_id, properties=properties, labels=labels)
     return endpoint.make(draw(names), kind, draw(target_lists[kind]), ttl=draw(ttls),
                          set_identifier=set_id, properties=properties, labels=labels)
 
@@ -106,7 +122,10 @@ def cases(draw: st.DrawFn) -> Case:
     zone: dict[Key, Endpoint] = {}
     for record in draw(zone_records):
         zone[record.key] = record
-        new = registry.txt_name(record.dnsname, record.record_type, chosen)
+        # ExternalDNS up to v0.21 names an A alias's TXT for CNAME, v0.22+ for A.
+        kind = draw(st.sampled_from((endpoint.CNAME, endpoint.A))) if (
+            record.alias and record.record_type == endpoint.A) else record.record_type
+        new = registry.txt_name(record.dnsname, kind, chosen)
         old = registry.txt_name(record.dnsname, "", chosen, new_format=False)
         txt_names = {"new": [new], "old": [old], "both": [new, old], "none": []}[draw(formats)]
         for name in txt_names:
@@ -131,9 +150,10 @@ def cases(draw: st.DrawFn) -> Case:
 
 
 def ownership_txt(name: str, value: str, record: Endpoint) -> Endpoint:
-    """A TXT as ExternalDNS writes it: the record's set identifier and routing, TTL 300."""
+    """A TXT as ExternalDNS writes it: the record's set identifier and routing, TTL 300 (an
+    alias's properties have no Route53 field on a TXT, so a listing shows none)."""
     return endpoint.make(name, endpoint.TXT, [value], set_identifier=record.set_identifier,
-                         properties=dict(record.properties))
+                         properties=dict(endpoint.txt_properties(record.properties)))
 
 
 # ---- dnsgate's answer --------------------------------------------------------------------
@@ -258,7 +278,12 @@ def oracle_groups(answer: dict[str, Any]) -> list[list[Action]]:
 
 
 def from_json(raw: dict[str, Any]) -> Endpoint:
-    properties = {k: v for k, v in (raw.get("properties") or {}).items() if k.startswith("aws/")}
+    """A record of the oracle's answer as Route53 would hold it: its AWS properties (an
+    alias's only on A and AAAA: a TXT carries no alias field)."""
+    properties = {k: v for k, v in (raw.get("properties") or {}).items()
+                  if k.startswith("aws/") or k == endpoint.ALIAS}
+    if raw["type"] not in (endpoint.A, endpoint.AAAA) or properties.get(endpoint.ALIAS) != "true":
+        properties = dict(endpoint.txt_properties(tuple(properties.items())))
     labels = {k: v for k, v in (raw.get("labels") or {}).items()
               if k in (endpoint.OWNER, endpoint.RESOURCE)}
     # Route53 stores a record set written without a TTL as 300 s.
