@@ -199,10 +199,16 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
         name, kind, set_id = key
         # Each type its new-format TXT may be named for: `cname-` (up to v0.21, and dnsgate)
         # or `a-` (v0.22+) for an A alias (docs/route53-alias.md).
-        news = [txt for kind in _read_types(record)
-                if (txt := mapped.get((name, kind, set_id))) is not None]
+        news = [txt for typed in _read_types(record)
+                if (txt := mapped.get((name, typed, set_id))) is not None]
         new = news[0] if news else None
         old = mapped.get((name, "", set_id)) if kind != endpoint.AAAA else None
+        if record.alias and len({_owner(txt, settings) for txt in (*news, old)
+                                 if txt is not None}) > 1:
+            # An alias's TXTs disagree: each release reads another of them, so which owner
+            # is meant cannot be told; like an ambiguous wildcard, it is left alone.
+            labelled.append(record)
+            continue
         found = Ownership(new, old, tuple(news[1:]))
         ownership[record.key] = found
         source = new or old
@@ -266,6 +272,10 @@ def _read_types(record: Endpoint) -> tuple[str, ...]:
     if record.alias and record.record_type == endpoint.A:
         return (endpoint.CNAME, endpoint.A)
     return (record.record_type,)
+
+
+def _owner(txt: Endpoint, settings: RegistrySettings) -> str | None:
+    return (_labels_of(txt, settings) or {}).get(endpoint.OWNER)
 
 
 def _labels_of(txt: Endpoint, settings: RegistrySettings) -> dict[str, str] | None:

@@ -69,24 +69,27 @@ def ambiguous_rows(records: Iterable[Endpoint], case: Case) -> set[Row]:
 def alias_txt_rows(records: Iterable[Endpoint], case: Case, version: str) -> set[Row]:
     """An A alias's TXT: v0.14 reads only one that maps to type CNAME (`cname-<name>`), v0.23
     one that maps to type A (`a-<name>`) before it; dnsgate reads CNAME's (what it writes,
-    and every release reads) before A's. So v0.14 calls an alias owned through an A-typed
-    TXT alone unowned, and with both TXTs v0.23 reads the A-typed one."""
+    and every release reads) before A's, and owns the alias only when all its TXTs agree.
+    So v0.14 calls an alias owned through an A-typed TXT alone unowned, with both TXTs v0.23
+    reads the A-typed one, and where they disagree dnsgate calls the alias nobody's."""
     names = registry.mapper(case.settings)
     listed = list(records)
-    mapped: set[Key] = set()
+    mapped: dict[Key, str | None] = {}
     for txt in listed:
         stands_for = names.record_of(txt.dnsname) if txt.record_type == endpoint.TXT else None
-        if stands_for is not None and registry.decode(txt.targets[0],
-                                                      case.settings.aes_key) is not None:
-            mapped.add((*stands_for, txt.set_identifier))
+        labels = registry.decode(txt.targets[0], case.settings.aes_key) if (
+            stands_for is not None and len(txt.targets) == 1) else None
+        if stands_for is not None and labels is not None:
+            mapped[(*stands_for, txt.set_identifier)] = labels.get(endpoint.OWNER)
     rows: set[Row] = set()
     for record in listed:
         if not (record.alias and record.record_type == endpoint.A):
             continue
         lookup = names.lookup_name(record.dnsname)
-        by_a = (lookup, endpoint.A, record.set_identifier) in mapped
-        by_cname = (lookup, endpoint.CNAME, record.set_identifier) in mapped
-        if by_a and (version == oracle.SEED or by_cname):
+        found = {kind: mapped[key] for kind in (endpoint.A, endpoint.CNAME, "")
+                 if (key := (lookup, kind, record.set_identifier)) in mapped}
+        by_a, by_cname = endpoint.A in found, endpoint.CNAME in found
+        if (by_a and (version == oracle.SEED or by_cname)) or len(set(found.values())) > 1:
             rows.add(row(record.key))
     return rows
 

@@ -416,3 +416,19 @@ def test_deleting_an_alias_deletes_every_txt_that_owns_it() -> None:
         ("DELETE", "cname-httpbin.goldentooth.net", "TXT", 300),
         ("DELETE", "httpbin.goldentooth.net", "TXT", 300),
         ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300)]
+
+
+OTHER_VALUE = ('"heritage=external-dns,external-dns/owner=another-cluster,'
+               'external-dns/resource=service/httpbin/httpbin"')
+
+
+@pytest.mark.parametrize("zone", [
+    [alias_set(), CNAME_TXT, txt("a-httpbin.goldentooth.net", OTHER_VALUE)],
+    [alias_set(), txt("cname-httpbin.goldentooth.net", OTHER_VALUE), NEW_TXT],
+    [alias_set(), NEW_TXT, txt("httpbin.goldentooth.net", OTHER_VALUE)],
+], ids=["a-txt-of-another-owner", "cname-txt-of-another-owner", "old-format-of-another"])
+def test_alias_whose_txts_disagree_is_nobodys_and_left_alone(zone) -> None:  # type: ignore[no-untyped-def]
+    (record,) = registry.read(zone, PLAIN).endpoints
+
+    assert record.label(endpoint.OWNER) is None
+    assert changes_for(zone, []) == []

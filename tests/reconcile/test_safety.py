@@ -4,7 +4,9 @@ owner id under ExternalDNS's mapping.
 
 "Owned under ExternalDNS's mapping" is computed here, from docs/externaldns-txt-registry.md,
 by code that shares nothing with dnsgate/txtname.py or reconciler/registry.py, for both
-releases' lists of types; a change is allowed only if both call the record ours.
+releases' lists of types; a change is allowed only if both call the record ours. An A alias
+is ours only when every TXT some release reads for it (under type CNAME, under type A as
+v0.22+ write it, old format) names us (docs/route53-alias.md).
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ def _strip(name: str, prefix: str, suffix: str, types: list[str]) -> tuple[str, 
     return rest, ""
 
 
-def owner_of(record: Endpoint, case: Case, types: list[str]) -> str | None:
+def owners_of(case: Case, types: list[str]) -> dict[Key, str | None]:
+    """(record name, type or "", set identifier) -> the owner its mapped TXT names."""
     key = case.settings.aes_key
     owners: dict[Key, str | None] = {}
     for txt in case.zone:
@@ -97,18 +100,39 @@ def owner_of(record: Endpoint, case: Case, types: list[str]) -> str | None:
         target = stands_for(txt.dnsname, case, types) if labels is not None else None
         if labels is not None and target is not None:
             owners[(*target, txt.set_identifier)] = labels.get("owner")
+    return owners
+
+
+def lookup(record: Endpoint, case: Case) -> tuple[str, str]:
     name = record.dnsname
     if name.startswith("*.") and case.settings.wildcard_replacement:
         name = case.settings.wildcard_replacement + name[1:]
-    typed = (name, record.record_type, record.set_identifier)
+    return name, record.set_identifier
+
+
+def owner_of(record: Endpoint, case: Case, types: list[str]) -> str | None:
+    owners = owners_of(case, types)
+    name, set_id = lookup(record, case)
+    typed = (name, record.record_type, set_id)
     if typed in owners:
         return owners[typed]
     if record.record_type != "AAAA":
-        return owners.get((name, "", record.set_identifier))
+        return owners.get((name, "", set_id))
     return None
 
 
+def alias_owners(record: Endpoint, case: Case) -> set[str | None]:
+    """Every owner a release may read for an A alias (docs/route53-alias.md): its TXT under
+    type CNAME (every release), under type A (v0.22+), and the old format."""
+    owners = owners_of(case, LATEST_TYPES)
+    name, set_id = lookup(record, case)
+    return {owners[key] for key in ((name, "CNAME", set_id), (name, "A", set_id),
+                                    (name, "", set_id)) if key in owners}
+
+
 def ours_by_both(record: Endpoint, case: Case) -> bool:
+    if record.record_type == "A" and dict(record.properties).get("alias") == "true":
+        return alias_owners(record, case) == {zones.ME}
     return all(owner_of(record, case, types) == zones.ME for types in (LATEST_TYPES, SEED_TYPES))
 
 
