@@ -43,11 +43,15 @@ def test_defaults_follow_external_dns_except_the_event_driven_resync() -> None:
     ((), {}, (False, False, True)),
     (("--publish-internal-services", "--aws-prefer-cname",
       "--aws-evaluate-target-health=false"), {}, (True, True, False)),
+    (("--no-aws-evaluate-target-health", "--no-aws-prefer-cname"), {}, (False, False, False)),
     (("--aws-evaluate-target-health",), {"DNSGATE_AWS_EVALUATE_TARGET_HEALTH": "false"},
      (False, False, True)),
     ((), {"DNSGATE_PUBLISH_INTERNAL_SERVICES": "true", "DNSGATE_AWS_PREFER_CNAME": "true",
           "DNSGATE_AWS_EVALUATE_TARGET_HEALTH": "false"}, (True, True, False)),
-], ids=["external-dns-defaults", "flags", "bare-flag-beats-env", "environment"])
+    ((), {"EXTERNAL_DNS_PUBLISH_INTERNAL_SERVICES": "1", "EXTERNAL_DNS_AWS_PREFER_CNAME": "t",
+          "EXTERNAL_DNS_AWS_EVALUATE_TARGET_HEALTH": "F"}, (True, True, False)),
+], ids=["external-dns-defaults", "flags", "external-dns-negations", "bare-flag-beats-env",
+        "environment", "external-dns-environment"])
 def test_source_flags_for_cluster_ips_and_aliases(
         monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...], env: dict[str, str],
         expected: tuple[bool, bool, bool]) -> None:
@@ -174,7 +178,7 @@ def test_label_filter_and_aws_profile() -> None:
 @pytest.mark.parametrize("argv", [
     ["--events"], ["--events=false"], ["--no-events"], ["--annotation-prefix",
                                                         "external-dns.kubernetes.io/"],
-    ["--enable-legacy-annotation-prefix"], ["--aws-prefer-cname"], ["--log-level=trace"],
+    ["--enable-legacy-annotation-prefix"], ["--log-level=trace"],
     ["--log-level=fatal"], ["--source=service", "--source=service"],
 ])
 def test_mapped_flags_are_accepted(argv: list[str]) -> None:
@@ -200,8 +204,6 @@ def test_mapped_flags_are_accepted(argv: list[str]) -> None:
     (["--provider=google"], '--provider "google" is not implemented by dnsgate; supported: aws'),
     (["--registry=dynamodb"], '--registry "dynamodb" is not implemented by dnsgate; supported: '
                               "txt"),
-    (["--no-aws-prefer-cname"], '--aws-prefer-cname "false" is not implemented by dnsgate; '
-                                "supported: true"),
     (["--annotation-prefix=example.com/"], '--annotation-prefix "example.com/" is not '
                                            "implemented by dnsgate"),
 ])
