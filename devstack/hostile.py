@@ -95,8 +95,6 @@ def _bodies() -> dict[str, Any]:
         {HOSTNAME: ",".join(f"n{i}-\u0430pple.{DOMAIN}" for i in range(100))})
     bodies["ttl-of-10000-digits"] = review({HOSTNAME: NAME, A + "ttl": "9" * 10_000})
     bodies["ttl-leading-zeros"] = review({HOSTNAME: NAME, A + "ttl": "0" * 30 + "1m"})
-    bodies["internal-hostname-at-the-object-limit"] = review(
-        {HOSTNAME: NAME, A + "internal-hostname": at_limit(A + "internal-hostname")})
     bodies["other-annotation-at-the-object-limit"] = review(
         {HOSTNAME: NAME, "team.example.com/notes": at_limit("team.example.com/notes", "x")})
     bodies["unknown-key-name-at-the-object-limit"] = review(

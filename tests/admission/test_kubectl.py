@@ -330,7 +330,8 @@ def test_a_service_that_is_never_published_cannot_squat_a_name(
     published = kubectl("apply", "-f", "-", input=manifest(other_namespace, {HOSTNAME: name}),
                         check=False)
 
-    assert "ignored on type ClusterIP" in squat.stderr
+    assert "a ClusterIP Service is published only with --publish-internal-services" in (
+        squat.stderr)
     assert published.returncode == 0, published.stderr
 
 
@@ -393,11 +394,3 @@ def test_what_cannot_be_published_is_refused_naming_the_limit(
     assert VALIDATE in result.stderr and message in result.stderr
 
 
-def test_an_annotation_dnsgate_cannot_apply_is_admitted_with_a_warning_saying_so(
-    kubectl, namespace: str
-) -> None:
-    result = kubectl("apply", "-f", "-", input=manifest(namespace, {
-        HOSTNAME: "httpbin.goldentooth.net", A + "aws-evaluate-target-health": "true"}))
-
-    assert (f"Warning: {A}aws-evaluate-target-health has no effect: dnsgate publishes no alias "
-            "records\n") in result.stderr
