@@ -313,7 +313,8 @@ def _wait(check, what: str) -> None:  # type: ignore[no-untyped-def]
 def _index_has_seen(kubectl, namespace: str) -> None:  # type: ignore[no-untyped-def]
     """Wait until the webhook's index holds a claim made after everything applied so far
     (one watch delivers events in order)."""
-    marker = f"marker-{namespace}"[:63].rstrip("-") + ".goldentooth.net"
+    # 57 characters: with "cname-" in front its ownership TXT label still fits in 63.
+    marker = f"marker-{namespace}"[:57].rstrip("-") + ".goldentooth.net"
     kubectl("apply", "-f", "-", input=manifest(namespace, {HOSTNAME: marker}, name="marker"))
     _refused_eventually(kubectl, manifest(namespace, {HOSTNAME: marker}, name="marker-probe"))
 
