@@ -163,8 +163,12 @@ def has_dns_annotations(annotations: Mapping[str, str] | None) -> bool:
 
 
 def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
-          txt: txtname.Naming = txtname.DEFAULT, addresses: Sequence[str] = ()) -> Parsed:
+          txt: txtname.Naming = txtname.DEFAULT, addresses: Sequence[str] = (), *,
+          hosts: Sequence[str] = (), hosts_field: str = "") -> Parsed:
     """Validate every DNS annotation of one object and collect all problems at once.
+
+    `hosts` are names the object's spec asks for (an Ingress's rules, `dnsgate.ingress`),
+    named `hosts_field` in messages: checked like hostname names and published before them.
 
     `txt` is the registry's TXT naming (`--txt-prefix`, `--txt-suffix`,
     `--txt-wildcard-replacement`): a hostname whose ownership TXT name would be too long for
@@ -197,7 +201,8 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
         return Parsed(None, tuple(problems), (*warnings, ignored), ignored=ignored)
 
     hostname = raw.get(HOSTNAME) or raw.get(INTERNAL_HOSTNAME)
-    if hostname is None:
+    spec_names = Raw(hosts_field, ",".join(hosts)) if hosts else None
+    if hostname is None and spec_names is None:
         for key in DNSGATE_KEYS[1:]:
             if key in raw and key != CONTROLLER:
                 warnings.append(f"{raw[key].key} has no effect without a {HOSTNAME} annotation")
@@ -208,6 +213,10 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
         if key in raw:
             asked[key], name_problems = values.hostnames(raw[key], domains)
             problems += name_problems
+    from_spec: tuple[str, ...] = ()
+    if spec_names is not None:
+        from_spec, name_problems = values.hostnames(spec_names, domains)
+        problems += name_problems
     ttl = values.field(raw.get(TTL), values.ttl, problems, "ttl")
     targets: tuple[str, ...] = ()
     if TARGET in raw:
@@ -218,6 +227,11 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
             asked[key], txt_problems = values.publishable(raw[key], asked[key],
                                                           targets or tuple(addresses), txt)
             problems += txt_problems
+    if spec_names is not None:
+        from_spec, txt_problems = values.publishable(spec_names, from_spec,
+                                                     targets or tuple(addresses), txt)
+        problems += txt_problems
+    asked[HOSTNAME] = tuple(dict.fromkeys((*from_spec, *asked[HOSTNAME])))
     names = tuple(dict.fromkeys((*asked[HOSTNAME], *asked[INTERNAL_HOSTNAME])))
     set_identifier = values.field(raw.get(SET_IDENTIFIER), values.set_identifier, problems,
                                   "set-id")
@@ -255,7 +269,7 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
                  for key, what in AWS_UNSUPPORTED.items() if key in raw]
     if problems:
         return Parsed(None, tuple(problems), tuple(warnings), names, set_identifier)
-    prefix = hostname.key[: hostname.key.index("/") + 1]
+    prefix = _prefix_of(hostname, raw)
     return Parsed(
         DNSAnnotations(
             prefix=prefix, hostnames=asked[HOSTNAME], ttl=ttl, targets=targets,
@@ -270,6 +284,15 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
         names,
         set_identifier,
     )
+
+
+def _prefix_of(hostname: Raw | None, raw: Mapping[str, Raw]) -> str:
+    """The prefix the object's names are under: its hostname annotation's, else (names from
+    an Ingress's spec) that of any DNS annotation it has, else the stable one."""
+    for found in (hostname, *raw.values()):
+        if found is not None:
+            return found.key[: found.key.index("/") + 1]
+    return STABLE_PREFIX
 
 
 def controller_mismatch(raw: Raw | None) -> str:

@@ -3,9 +3,13 @@ reconciler's tie-break, so both settle a contested name the same way.
 
 Which Services claim names: only a Service whose DNS annotations parse without a problem,
 for the names the reconciler would publish for its type (`dnsgate.service_types.published`:
-a ClusterIP Service's `hostname` names only with --publish-internal-services). `of_service`
-is the one function that turns a Service into its claims, for the webhook's index, its
-review and the reconciler's source alike.
+a ClusterIP Service's `hostname` names only with --publish-internal-services). An Ingress
+claims the same way, for every name it would publish (`dnsgate.ingress`), if --ingress-class
+selects it. `of_service` is the one function that turns a Service or an Ingress into its
+claims, for the webhook's index, its review and the reconciler's source alike; Services and
+Ingresses share one index, so a name held by one kind cannot be taken by the other. A
+claimant is named by its key: "namespace/name" for a Service, "ingress/namespace/name" for
+an Ingress (`resource` gives the ownership TXT's resource label of either).
 
 Two claims conflict unless both carry set-identifiers and those differ: weighted or failover
 routing across Services is how Route53 shares a name on purpose (docs/annotations.md). Among
@@ -34,8 +38,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import hostnames, service_types, txtname, values
+from dnsgate import hostnames, ingress, service_types, txtname, values
 from dnsgate.domains import DomainFilter
+from dnsgate.ingress import IngressSettings
 from dnsgate.watch import service_key
 
 HELD_CONDITION = "dnsgate.io/DNSNamesHeld"
@@ -59,15 +64,45 @@ class Claim:
         return (not self.holds, not self.created, self.created, self.service)
 
 
-def would_publish(service: Mapping[str, Any]) -> bool:
-    """Whether the reconciler may publish records for this type of Service at all."""
-    return service_types.kind(service.get("spec") or {}) in service_types.PUBLISHABLE
+SERVICE_RESOURCE = "service/"  # the resource label's kind for a Service (docs/annotations.md)
+
+
+def resource(key: str) -> str:
+    """The resource label of the ownership TXTs of the claimant `key`, as ExternalDNS
+    writes it: "service/<ns>/<name>" or "ingress/<ns>/<name>"."""
+    return key if ingress.is_key(key) else SERVICE_RESOURCE + key
+
+
+def claimant(resource_label: str) -> str | None:
+    """The claimant key a resource label names; None for anything else's (a node, a CRD)."""
+    if resource_label.startswith(SERVICE_RESOURCE):
+        return resource_label[len(SERVICE_RESOURCE):]
+    return resource_label if ingress.is_key(resource_label) else None
+
+
+def describe(key: str) -> str:
+    """The claimant as a message names it: "Service ns/name" or "Ingress ns/name"."""
+    if ingress.is_key(key):
+        return f"Ingress {key[len(ingress.KEY_PREFIX):]}"
+    return f"Service {key}"
+
+
+def would_publish(obj: Mapping[str, Any], ingresses: IngressSettings = ingress.DEFAULT
+                  ) -> bool:
+    """Whether the reconciler may publish records for this object at all: a Service of a
+    type it publishes, an Ingress --ingress-class selects."""
+    if ingress.is_ingress(obj):
+        return ingress.selected(obj, ingresses)
+    return service_types.kind(obj.get("spec") or {}) in service_types.PUBLISHABLE
 
 
 def addresses(service: Mapping[str, Any]) -> tuple[str, ...]:
     """The Service's own addresses, which its records point at unless a target annotation
     says otherwise: `spec.externalIPs`, else the load balancer's ingress IPs and hostnames
-    (a ClusterIP Service: its cluster IP; an ExternalName Service: its external name)."""
+    (a ClusterIP Service: its cluster IP; an ExternalName Service: its external name; an
+    Ingress: its load balancer's)."""
+    if ingress.is_ingress(service):
+        return ingress.addresses(service)
     spec = service.get("spec") or {}
     external = tuple(str(ip) for ip in spec.get("externalIPs") or () if ip)
     kind = service_types.kind(spec)
@@ -78,26 +113,32 @@ def addresses(service: Mapping[str, Any]) -> tuple[str, ...]:
     if kind == service_types.CLUSTER_IP:
         cluster_ip = str(spec.get("clusterIP") or "")
         return (cluster_ip,) if cluster_ip and cluster_ip != service_types.HEADLESS else ()
-    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
-    return tuple(str(entry.get("ip") or entry.get("hostname")) for entry in ingress
+    entries = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
+    return tuple(str(entry.get("ip") or entry.get("hostname")) for entry in entries
                  if isinstance(entry, Mapping) and (entry.get("ip") or entry.get("hostname")))
 
 
 def parse(service: Mapping[str, Any], domains: DomainFilter,
-          txt: txtname.Naming = txtname.DEFAULT) -> dns_annotations.Parsed:
-    """The Service's DNS annotations parsed once, with its addresses for the TXT-name check."""
+          txt: txtname.Naming = txtname.DEFAULT,
+          ingresses: IngressSettings = ingress.DEFAULT) -> dns_annotations.Parsed:
+    """The object's DNS annotations (and an Ingress's hosts) parsed once, with its addresses
+    for the TXT-name check."""
+    if ingress.is_ingress(service):
+        return ingress.parse(service, domains, txt, ingresses)
     notes = (service.get("metadata") or {}).get("annotations")
     return dns_annotations.parse(notes, domains, txt, addresses(service))
 
 
 def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
-               held: Collection[str] = (), *, publish_internal: bool = False
-               ) -> tuple[Claim, ...]:
-    """The claims `service` makes: none unless its annotations (`parsed`, parsed once by the
-    caller) have no problem, and only for the names its type publishes
+               held: Collection[str] = (), *, publish_internal: bool = False,
+               ingresses: IngressSettings = ingress.DEFAULT) -> tuple[Claim, ...]:
+    """The claims `service` (or an Ingress) makes: none unless its annotations (`parsed`,
+    parsed once by the caller) have no problem, and only for the names its type publishes
     (`publish_internal`: --publish-internal-services). `held`: names it holds."""
-    if parsed.dns is None or not would_publish(service):
+    if parsed.dns is None or not would_publish(service, ingresses):
         return ()
+    if ingress.is_ingress(service):
+        return requested(service, parsed, held, parsed.dns.names)
     names = service_types.published(parsed.dns, service.get("spec") or {},
                                     publish_internal=publish_internal)
     return requested(service, parsed, held, names)

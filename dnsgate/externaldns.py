@@ -42,7 +42,7 @@ class Flag:
 
 
 SUPPORTED_VALUES: Mapping[str, tuple[str, ...]] = {
-    "source": ("service",),
+    "source": ("service", "ingress"),
     "provider": ("aws",),
     "registry": ("txt",),
     # dnsgate reads both annotation prefixes (docs/annotations.md), whichever is named.
@@ -77,7 +77,7 @@ _FLAGS = (
     Flag("kube-api-burst", _R, "dnsgate makes one list and one watch of Services; there is no "
                                "client-side rate to set"),
     # The Service source
-    Flag("source", _I, "service only"),
+    Flag("source", _I, "service and ingress (docs/ingress.md); default service"),
     Flag("namespace", _I, ""),
     Flag("label-filter", _I, "a label selector, applied by the API server to the Service watch"),
     Flag("annotation-filter", _R, "dnsgate selects Services by --namespace and --label-filter"),
@@ -108,10 +108,11 @@ _FLAGS = (
     Flag("exclude-target-net", _R, _NO_TARGET_FILTER),
     Flag("nat64-networks", _R, _NO_TARGET_FILTER),
     Flag("create-ptr", _R, "PTR records are not implemented"),
+    # The Ingress source (docs/ingress.md)
+    Flag("ingress-class", _I, ""),
+    Flag("ignore-ingress-tls-spec", _I, ""),
+    Flag("ignore-ingress-rules-spec", _I, ""),
     # Other sources
-    Flag("ingress-class", _R, "the Ingress source is not implemented"),
-    Flag("ignore-ingress-tls-spec", _R, "the Ingress source is not implemented"),
-    Flag("ignore-ingress-rules-spec", _R, "the Ingress source is not implemented"),
     Flag("pod-source-domain", _R, "the pod source is not implemented"),
     Flag("ignore-non-host-network-pods", _R, "the pod source is not implemented"),
     Flag("exclude-unschedulable", _R, "the node source is not implemented"),

@@ -61,9 +61,11 @@ def slim(service: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def service_key(service: Service) -> str:
-    """ "namespace/name", the key everything in dnsgate uses for a Service."""
+    """ "namespace/name", the key everything in dnsgate uses for a Service; an Ingress's is
+    "ingress/namespace/name" (`dnsgate.ingress`), so both kinds share one claim index."""
     meta = service.get("metadata") or {}
-    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+    prefix = "ingress/" if service.get("kind") == "Ingress" else ""
+    return f"{prefix}{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 class ServiceAPI(Protocol):
@@ -82,8 +84,12 @@ class ServiceStore:
     """Services by "namespace/name"; thread-safe snapshots for the controller."""
 
     def __init__(self, api: ServiceAPI, on_change: OnChange,
-                 on_relist: OnRelist | None = None) -> None:
+                 on_relist: OnRelist | None = None,
+                 kept: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None) -> None:
+        """`kept`: what of each object to keep (`slim`; an Ingress store:
+        `dnsgate.ingress.slim`)."""
         self._api = api
+        self._kept = kept or slim
         self._on_change = on_change
         self._on_relist = on_relist
         self._services: dict[str, Service] = {}
@@ -103,7 +109,8 @@ class ServiceStore:
 
     def relist(self) -> str:
         items, version = self._api.list()
-        fresh: dict[str, Service] = {service_key(item): slim(item) for item in items}
+        kept = [self._kept(item) for item in items]
+        fresh: dict[str, Service] = {service_key(item): item for item in kept}
         with self._lock:
             changed = {k for k in fresh.keys() | self._services.keys()
                        if fresh.get(k) != self._services.get(k)}
@@ -144,12 +151,13 @@ class ServiceStore:
             if item.get("code") == 410:
                 raise Gone()
             raise RuntimeError(f"watch error: {item.get('message')}")
-        key = service_key(item)
+        copy = self._kept(item)
+        key = service_key(copy)
         with self._lock:
             if kind == "DELETED":
                 self._services.pop(key, None)
             else:
-                self._services[key] = slim(item)
+                self._services[key] = copy
         self._on_change({key})
         return version
 
@@ -199,6 +207,35 @@ class KubernetesServices:
                     yield json.loads(line)
         finally:
             response.release_conn()
+
+
+class KubernetesIngresses(KubernetesServices):
+    """The same over networking.k8s.io/v1 Ingresses (kubernetes.client.NetworkingV1Api)."""
+
+    def _call(self, **kwargs: Any) -> Any:
+        if self._label_selector:
+            kwargs["label_selector"] = self._label_selector
+        if self._namespace:
+            return self._core.list_namespaced_ingress(self._namespace, **kwargs)
+        return self._core.list_ingress_for_all_namespaces(**kwargs)
+
+
+class Combined:
+    """Several stores seen as one (the Service and the Ingress stores), for the controller
+    and the reporters: keys never collide (`service_key`)."""
+
+    def __init__(self, *stores: ServiceStore) -> None:
+        self.stores = stores
+
+    def snapshot(self) -> list[Service]:
+        return [obj for store in self.stores for obj in store.snapshot()]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        for store in self.stores:
+            found = store.get(key)
+            if found is not None:
+                return found
+        return None
 
 
 def _lines(response: Any) -> Iterable[str]:

@@ -17,7 +17,6 @@ from dnsgate import cli, externaldns, flags, logs
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from dnsgate.watch import ServiceStore
     from reconciler.checkup import Checkup
     from reconciler.controller import Controller
     from reconciler.health import HealthServer
@@ -40,8 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         flags.add(parser, flag, external_dns=True, **kwargs)
 
     # What to read, where to write, and how to keep ownership: each one implementation.
-    add("--source", action="append", default=["service"], metavar="SOURCE",
-        help="resources to publish records for: service (repeatable)")
+    add("--source", action="append", metavar="SOURCE",
+        help="resources to publish records for: service, ingress (repeatable; default "
+             "service)")
     add("--provider", default="aws", help="DNS provider: aws (Route53)")
     add("--registry", default="txt", help="ownership registry: txt")
     # Kubernetes
@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
     add("--publish-internal-services", action="store_true",
         help="publish ClusterIP Services' hostnames with their cluster IP")
+    add("--ingress-class", action="append", metavar="CLASS",
+        help="publish only Ingresses of these classes (repeatable; default all)")
+    add("--ignore-ingress-tls-spec", action="store_true",
+        help="take no names from Ingresses' spec.tls[].hosts")
+    add("--ignore-ingress-rules-spec", action="store_true",
+        help="take no names from Ingresses' spec.rules[].host")
     # Which names and zones
     add("--domain-filter", action="append", metavar="DOMAIN",
         help="manage only names in these domains (repeatable; empty: every zone)")
@@ -166,12 +172,27 @@ def _serve(settings: Settings) -> int:
         settings, partial(access.connect, settings.kubernetes), partial(access.aws, settings.aws)))
     # A rotated credentials file needs no restart.
     route53 = credentials.FollowingClient(partial(credentials.route53_client, settings.aws))
+    from dnsgate import ingress
+
     core = client.CoreV1Api()
-    api = CountingServiceAPI(
-        watch.KubernetesServices(core, settings.source.namespace, settings.source.label_filter),
-        metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc)
+    source = settings.source
     controller: Controller
-    store = watch.ServiceStore(api, lambda keys: controller.notify(keys))
+    stores: list[watch.ServiceStore] = []
+    if "service" in source.sources:
+        stores.append(watch.ServiceStore(CountingServiceAPI(
+            watch.KubernetesServices(core, source.namespace, source.label_filter),
+            metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys)))
+    if "ingress" in source.sources:
+        stores.append(watch.ServiceStore(CountingServiceAPI(
+            watch.KubernetesIngresses(client.NetworkingV1Api(), source.namespace,
+                                      source.label_filter),
+            metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
+            kept=ingress.slim))
+    store = watch.Combined(*stores)
+
+    def synced() -> bool:
+        return all(s.synced.is_set() for s in stores)
+
     reporter: Reporter = LogReporter()
     if not settings.controller.dry_run:  # a dry run changes nothing, Services included
         reporter = Reporters(reporter, KubernetesReporter(core, store.get))
@@ -187,23 +208,26 @@ def _serve(settings: Settings) -> int:
     try:
         if settings.controller.once:
             checkup.run()  # every check in the log before the sync; failures do not stop it
-            store.relist()
+            for each in stores:
+                each.relist()
             ok = controller.run_once()
             log.info("sync %s", "complete" if ok else "finished with failures")
             return 0 if ok else 1
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: controller.shutdown())
-        watcher = threading.Thread(target=store.run, args=(controller.stop,),
-                                   name="watch-services", daemon=True)
-        watcher.start()
+        watchers = [threading.Thread(target=each.run, args=(controller.stop,),
+                                     name=f"watch-{index}", daemon=True)
+                    for index, each in enumerate(stores)]
+        for watcher in watchers:
+            watcher.start()
         # Health first: the checks below may wait on an unreachable Route53, and a liveness
         # probe must not kill a replica that is only waiting (it reports not ready instead).
         if settings.health_port:
-            _health(settings, store, controller, elector, watcher, checkup).start()
+            _health(settings, synced, controller, elector, watchers, checkup).start()
         checkup.run()  # every check in the log before the first sync; failures do not stop it
         checkup.start(controller.stop)
-        while not store.synced.wait(0.5):
-            if controller.stop.is_set():
+        while not synced():
+            if controller.stop.wait(0.5):
                 return 0
         if elector is not None:
             elector.start()
@@ -233,8 +257,8 @@ def _elector(settings: Settings, on_lead: Callable[[], None]) -> LeaderElector |
         on_change=lambda leading: on_lead() if leading else None)
 
 
-def _health(settings: Settings, store: ServiceStore, controller: Controller,
-            elector: LeaderElector | None, watcher: threading.Thread,
+def _health(settings: Settings, synced: Callable[[], bool], controller: Controller,
+            elector: LeaderElector | None, watchers: list[threading.Thread],
             checkup: Checkup) -> HealthServer:
     """/healthz: the watch thread turns. /readyz: every doctor check passes (else the
     failing ones, each with its fix), the watch is established and, on the writer, the last
@@ -242,13 +266,14 @@ def _health(settings: Settings, store: ServiceStore, controller: Controller,
     from reconciler.health import HealthServer
 
     def alive() -> tuple[bool, str]:
-        return (True, "ok") if watcher.is_alive() else (False, "Service watch thread died")
+        dead = [w.name for w in watchers if not w.is_alive()]
+        return (False, f"watch thread died: {', '.join(dead)}") if dead else (True, "ok")
 
     def ready() -> tuple[bool, str]:
         healthy, failures = checkup.ready()
         if not healthy:
             return False, failures
-        if not store.synced.is_set():
+        if not synced():
             return False, "Service watch not established yet"
         if elector is not None and not elector.is_leader():
             return True, "ok (standby)"

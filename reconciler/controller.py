@@ -285,8 +285,8 @@ class Controller:
         resource = record.label(endpoint.RESOURCE) or ""
         owner = self.registry_settings.owner_id
         if namespace and record.label(endpoint.OWNER) == owner and not resource.startswith(
-                f"service/{namespace}/"):
-            # Another namespace's Service holds it under our owner id: to a namespaced
+                (f"service/{namespace}/", f"ingress/{namespace}/")):
+            # Another namespace's Service or Ingress holds it under our owner id: to a namespaced
             # reconciler that is someone else's record, never updated or deleted, and it
             # blocks a create at its name instead of letting Route53 refuse the CREATE.
             return record.with_labels(**{endpoint.OWNER: f"{owner} ({resource})"})

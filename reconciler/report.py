@@ -14,6 +14,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from dnsgate import claims
 from reconciler import source
 
 Status = Literal["synced", "failed", "conflict", "invalid"]
@@ -83,9 +84,10 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
              dry_run: bool, held: Mapping[str, tuple[str, ...]] | None = None) -> list[Outcome]:
     """Each Service's outcome of one sync, for the Services it covered (`names` None: all).
 
-    `failed` and `skipped` map `service/<ns>/<name>` to the reason; `held` maps
-    `<ns>/<name>` to the names it holds. Precedence: invalid annotations, then a lost claim or
-    a name held by someone else, then a refused change. A covered Service with nothing else
+    `failed` and `skipped` map the resource label (`service/<ns>/<name>` or
+    `ingress/<ns>/<name>`) to the reason; `held` maps the key to the names it holds.
+    Precedence: invalid annotations, then a lost claim or a name held by someone else, then
+    a refused change. A covered Service with nothing else
     to report still gets an outcome with status None, so that a stale held list is cleared.
     """
     held = held or {}
@@ -95,15 +97,16 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
         mine = {e.dnsname for e in result.endpoints}
         if names is not None and result.service not in touched and not mine & names:
             continue
-        resource = f"service/{result.service}"
+        resource = claims.resource(result.service)
         holds = held.get(result.service, ())
         if result.problems:
             found.append(Outcome(result.service, "invalid", "; ".join(result.problems), holds))
         elif result.service in lost:
             c = lost[result.service]
-            why = "its ownership record names it" if c.holds else "it is the senior Service"
+            why = "its ownership record names it" if c.holds else "it is the senior claim"
             found.append(Outcome(result.service, "conflict",
-                                 f"{c.hostname} is held by Service {c.holder}: {why}", holds))
+                                 f"{c.hostname} is held by {claims.describe(c.holder)}: {why}",
+                                 holds))
         elif resource in skipped:
             found.append(Outcome(result.service, "conflict", skipped[resource], holds))
         elif resource in failed:

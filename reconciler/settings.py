@@ -19,6 +19,7 @@ from typing import Literal
 
 from dnsgate import durations, externaldns, txtname
 from dnsgate.domains import DomainFilter
+from dnsgate.ingress import IngressSettings
 from reconciler import batching
 from reconciler.alias import AliasSettings
 from reconciler.errors import ConfigError
@@ -62,6 +63,10 @@ class SourceSettings:
     aliases: AliasSettings = field(default_factory=AliasSettings)
     """--aws-prefer-cname and --aws-evaluate-target-health: ExternalDNS applies them in its
     AWS provider; dnsgate when it turns a Service into record sets."""
+    sources: tuple[str, ...] = ("service",)
+    """--source (repeatable): which kinds are watched, "service" and/or "ingress"."""
+    ingress: IngressSettings = field(default_factory=IngressSettings)
+    """--ingress-class, --ignore-ingress-tls-spec, --ignore-ingress-rules-spec."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,10 @@ def from_args(args: argparse.Namespace) -> Settings:
         source=SourceSettings(
             domains=domains, namespace=args.namespace, label_filter=args.label_filter,
             publish_internal=args.publish_internal_services,
+            sources=tuple(dict.fromkeys(args.source or ("service",))),
+            ingress=IngressSettings(classes=tuple(args.ingress_class or ()),
+                                    ignore_tls_spec=args.ignore_ingress_tls_spec,
+                                    ignore_rules_spec=args.ignore_ingress_rules_spec),
             aliases=AliasSettings(prefer_cname=args.aws_prefer_cname,
                                   evaluate_target_health=args.aws_evaluate_target_health)),
         registry=RegistrySettings(
@@ -257,7 +266,7 @@ def duration_seconds(flag: str, value: str, *, allow_zero: bool = False) -> floa
 def _check_supported_values(args: argparse.Namespace) -> None:
     """--source, --provider, --registry and the like: only the values dnsgate implements."""
     chosen = {
-        "source": tuple(args.source),
+        "source": tuple(args.source or ()),
         "provider": (args.provider,),
         "registry": (args.registry,),
         "annotation-prefix": (args.annotation_prefix,) if args.annotation_prefix else (),

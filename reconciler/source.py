@@ -1,5 +1,7 @@
-"""Desired record sets from Services (docs/annotations.md), decided purely from the
-Service objects; `dnsgate.watch` keeps those objects current.
+"""Desired record sets from Services (docs/annotations.md) and Ingresses (docs/ingress.md),
+decided purely from the objects; `dnsgate.watch` keeps those objects current. An Ingress
+goes through the same steps as a Service, with its names and targets from
+`dnsgate.ingress`; everything below that says Service holds for an Ingress too.
 
 Targets per Service type come from `dnsgate.service_types` (the target annotation, else the
 load balancer's addresses, the cluster IP, or the external name); IPv4 -> A, IPv6 -> AAAA,
@@ -20,14 +22,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import claims, service_types, txtname
+from dnsgate import claims, ingress, service_types, txtname
 from dnsgate.annotations import DNSAnnotations
 from dnsgate.watch import Service, service_key
 from reconciler import alias, endpoint
 from reconciler.endpoint import Endpoint
 from reconciler.settings import SourceSettings
-
-SERVICE_RESOURCE = "service/"  # the resource label's kind for a Service (docs/annotations.md)
 
 
 @dataclass(frozen=True)
@@ -70,19 +70,24 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
     """The Service's records, and its annotations parsed (once) when it may publish."""
     meta = service.get("metadata", {})
     key, created = service_key(service), str(meta.get("creationTimestamp", ""))
-    if not claims.would_publish(service) or not dns_annotations.has_dns_annotations(
-            meta.get("annotations")):
+    is_ingress = ingress.is_ingress(service)
+    if not claims.would_publish(service, settings.ingress) or not (
+            is_ingress or dns_annotations.has_dns_annotations(meta.get("annotations"))):
         return ServiceRecords(key, created), None
-    parsed = claims.parse(service, settings.domains, naming)
+    parsed = claims.parse(service, settings.domains, naming, settings.ingress)
     if parsed.problems:
         return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems)), parsed
     dns = parsed.dns
     if dns is None:
         return ServiceRecords(key, created), parsed
-    type_problems, _ = service_types.rules(dns, service.get("spec") or {})
-    if type_problems:
-        return ServiceRecords(key, created, problems=tuple(str(p) for p in type_problems)), parsed
-    wanted = service_types.targets(service, dns, publish_internal=settings.publish_internal)
+    if is_ingress:
+        wanted = service_types.Targets(dns.targets or ingress.addresses(service))
+    else:
+        type_problems, _ = service_types.rules(dns, service.get("spec") or {})
+        if type_problems:
+            return (ServiceRecords(key, created, problems=tuple(str(p) for p in type_problems)),
+                    parsed)
+        wanted = service_types.targets(service, dns, publish_internal=settings.publish_internal)
     made: list[Endpoint] = []
     for names, targets in ((dns.hostnames, wanted.public), (dns.internal_hostnames,
                                                            wanted.internal)):
@@ -92,7 +97,7 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
         made += [
             endpoint.make(name, record_type, values, ttl=ttl,
                           set_identifier=dns.set_identifier, properties=properties,
-                          labels={endpoint.RESOURCE: f"service/{key}"})
+                          labels={endpoint.RESOURCE: claims.resource(key)})
             for name in names for record_type, values, properties, ttl in typed]
     return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier), parsed
 
@@ -158,7 +163,8 @@ def read(service: Service, settings: SourceSettings,
     """What one Service asks for, and the claims it makes (`dnsgate.claims.of_service`), none
     of them marked as holding its name: who holds a name is Route53's to say (`holders`)."""
     result, parsed = _read(service, settings, naming)
-    return result, (claims.of_service(service, parsed, publish_internal=settings.publish_internal)
+    return result, (claims.of_service(service, parsed, publish_internal=settings.publish_internal,
+                                      ingresses=settings.ingress)
                     if parsed is not None else ())
 
 
@@ -191,14 +197,15 @@ def holding(claim: claims.Claim, holders: Holders) -> claims.Claim:
 
 
 def holders(records: Iterable[Endpoint], owner_id: str) -> dict[str, frozenset[str]]:
-    """hostname -> the Services named in its ownership TXTs under `owner_id`, from records
-    read through the registry (`registry.read`)."""
+    """hostname -> the Services and Ingresses (their keys, `dnsgate.claims.claimant`) named
+    in its ownership TXTs under `owner_id`, from records read through the registry
+    (`registry.read`)."""
     found: dict[str, set[str]] = {}
     for record in records:
         labels = dict(record.labels)
-        resource = labels.get(endpoint.RESOURCE) or ""
-        if labels.get(endpoint.OWNER) == owner_id and resource.startswith(SERVICE_RESOURCE):
-            found.setdefault(record.dnsname, set()).add(resource[len(SERVICE_RESOURCE):])
+        key = claims.claimant(labels.get(endpoint.RESOURCE) or "")
+        if labels.get(endpoint.OWNER) == owner_id and key is not None:
+            found.setdefault(record.dnsname, set()).add(key)
     return {name: frozenset(services) for name, services in found.items()}
 
 

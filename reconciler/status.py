@@ -14,6 +14,10 @@ writes, for each Service whose outcome changes:
 Both are deduplicated: nothing is written while the outcome stays the same, and after a
 restart the conditions already on the Service count as written, so a steady state writes
 nothing at all.
+
+An Ingress has no status.conditions (its status holds only the load balancer), so it gets
+the Events alone, deduplicated the same way while the reconciler runs; the names an Ingress
+holds are not reported on it (docs/ingress.md says what the webhook does without them).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import claims
+from dnsgate import claims, ingress
 from reconciler.report import Outcome, Reporter
 
 log = logging.getLogger(__name__)
@@ -117,6 +121,9 @@ class KubernetesReporter:
         if service is None:
             return  # deleted meanwhile: nothing to report on
         metadata = service.get("metadata") or {}
+        if ingress.is_ingress(service):
+            self._report_events_only(metadata, outcome)
+            return
         with self._lock:
             before = self._written.get(outcome.service) or _Written(
                 current_condition(service), current_condition(service, claims.HELD_CONDITION))
@@ -139,6 +146,25 @@ class KubernetesReporter:
         with self._lock:
             self._written[outcome.service] = _Written(ready, held)
 
+    def _report_events_only(self, metadata: dict[str, Any], outcome: Outcome) -> None:
+        """An Ingress's report: an Event when its outcome changes, nothing else."""
+        if outcome.status is None:
+            return
+        with self._lock:
+            before = self._written.get(outcome.service) or _Written(None, None)
+        ready = condition_for(outcome, metadata.get("generation"), before.ready, self.clock())
+        if _same(before.ready, ready):
+            return
+        try:
+            self._event(metadata, outcome, ready, kind=ingress.KIND,
+                        api_version=ingress.API_VERSION)
+        except Exception as exc:  # reporting must never stop DNS work
+            log.warning("could not report %s on Ingress %s: %s", outcome.status,
+                        outcome.service, exc)
+            return
+        with self._lock:
+            self._written[outcome.service] = _Written(ready, None)
+
     def forget(self, service: str) -> None:
         with self._lock:
             self._written.pop(service, None)
@@ -159,7 +185,8 @@ class KubernetesReporter:
         self.writes += 1
 
     def _event(self, metadata: dict[str, Any], outcome: Outcome,
-               condition: dict[str, Any]) -> None:
+               condition: dict[str, Any], *, kind: str = "Service",
+               api_version: str = "v1") -> None:
         from kubernetes import client
 
         assert outcome.status is not None, "only an outcome with a status has an event"
@@ -171,7 +198,7 @@ class KubernetesReporter:
                 namespace=metadata["namespace"],
             ),
             involved_object=client.V1ObjectReference(
-                api_version="v1", kind="Service", name=metadata["name"],
+                api_version=api_version, kind=kind, name=metadata["name"],
                 namespace=metadata["namespace"], uid=metadata.get("uid"),
                 resource_version=metadata.get("resourceVersion"),
             ),

@@ -198,8 +198,8 @@ def test_mapped_flags_are_accepted(argv: list[str]) -> None:
     (["--aws-api-retries=-1"], "--aws-api-retries -1 is negative"),
     (["--aws-profile=a", "--aws-profile=b"], "--aws-profile a, b: dnsgate writes to one AWS "
                                              "account"),
-    (["--source=ingress"], '--source "ingress" is not implemented by dnsgate; supported: '
-                           "service"),
+    (["--source=pod"], '--source "pod" is not implemented by dnsgate; supported: '
+                       "service, ingress"),
     (["--source=service", "--source=node"], '--source "node" is not implemented by dnsgate'),
     (["--provider=google"], '--provider "google" is not implemented by dnsgate; supported: aws'),
     (["--registry=dynamodb"], '--registry "dynamodb" is not implemented by dnsgate; supported: '

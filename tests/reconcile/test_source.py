@@ -191,12 +191,17 @@ def test_holders_are_read_from_ownership_labels_of_our_owner_only() -> None:
         endpoint.make("c.goldentooth.net", "A", ["10.0.0.1"],
                       labels={endpoint.OWNER: "me", endpoint.RESOURCE: "ingress/apps/y"}),
         endpoint.make("d.goldentooth.net", "A", ["10.0.0.1"]),
+        endpoint.make("e.goldentooth.net", "A", ["10.0.0.1"],
+                      labels={endpoint.OWNER: "me", endpoint.RESOURCE: "node/n1"}),
     ]
 
     found = source.holders(records, "me")
 
-    assert found == {"a.goldentooth.net": frozenset({"apps/web"})}
-    assert source.held_by_service(found) == {"apps/web": ("a.goldentooth.net",)}
+    # A Service and an Ingress hold names alike, each under its own key; a node does not.
+    assert found == {"a.goldentooth.net": frozenset({"apps/web"}),
+                     "c.goldentooth.net": frozenset({"ingress/apps/y"})}
+    assert source.held_by_service(found) == {"apps/web": ("a.goldentooth.net",),
+                                             "ingress/apps/y": ("c.goldentooth.net",)}
 
 
 ELB = "k8s-web-0123456789.us-east-1.elb.amazonaws.com"

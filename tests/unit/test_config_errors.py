@@ -58,9 +58,9 @@ CASES = [
     (["certs"], {}, "dnsgate certs: error: give --out-dir, --secret or both"),
     (["doctor", "--policy", "nope"], {},
      'dnsgate doctor: error: --policy "nope" is not a policy'),
-    (["doctor", "--source=ingress"], {},
-     'dnsgate doctor: error: --source "ingress" is not implemented by dnsgate; supported: '
-     "service"),
+    (["doctor", "--source=gateway-httproute"], {},
+     'dnsgate doctor: error: --source "gateway-httproute" is not implemented by dnsgate; '
+     "supported: service, ingress"),
     (["iam-policy", "--offline"], {},
      "dnsgate iam-policy: error: --offline needs --domain-filter or --zone-id-filter"),
     (["certs", "--validity-days=a year"], {},
