@@ -53,3 +53,7 @@ class ClaimIndex:
 
     def names(self) -> Iterable[str]:
         return self._by_name.keys()
+
+    def claimants(self) -> Iterable[str]:
+        """The keys of every Service or Ingress with a claim."""
+        return self._by_service.keys()

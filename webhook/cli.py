@@ -15,12 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnsgate import flags, logs
+from dnsgate import externaldns, flags, logs
 from dnsgate.errors import ConfigError
 
 HELP = "serve the admission webhook over TLS"
 
 if TYPE_CHECKING:
+    from dnsgate.ingress import IngressSettings
     from webhook.certificate import CertificateRenewer
 
 
@@ -62,6 +63,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--publish-internal-services", action="store_true", external_dns=True,
               help="the reconciler's --publish-internal-services: ClusterIP Services' "
                    "hostnames are published, and so claimed")
+    flags.add(parser, "--source", action="append", external_dns=True, metavar="SOURCE",
+              help="the reconciler's --source (repeatable): with ingress, Ingresses are "
+                   "reviewed and claim names too")
+    flags.add(parser, "--ingress-class", action="append", external_dns=True, metavar="CLASS",
+              help="the reconciler's --ingress-class: only these classes' Ingresses claim")
+    flags.add(parser, "--ignore-ingress-tls-spec", action="store_true", external_dns=True,
+              help="the reconciler's --ignore-ingress-tls-spec")
+    flags.add(parser, "--ignore-ingress-rules-spec", action="store_true", external_dns=True,
+              help="the reconciler's --ignore-ingress-rules-spec")
     flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
     flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
     flags.add(parser, "--request-timeout", type=float, default=10.0,
@@ -126,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         default_ttl=args.default_ttl,
         txt=txtname.TXTNaming(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),
         publish_internal=args.publish_internal_services,
+        ingresses=_ingress_settings(args),
     )
     serving = ServingSettings(
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,
@@ -134,6 +145,21 @@ def run(args: argparse.Namespace) -> int:
     )
     WebhookServer(admission, serving, renewer=renewer).run()
     return 0
+
+
+def _ingress_settings(args: argparse.Namespace) -> IngressSettings | None:
+    """The Ingress source's settings when --source names ingress, else None."""
+    from dnsgate.ingress import IngressSettings
+
+    sources = tuple(args.source or ("service",))
+    message = externaldns.unsupported_value("source", sources)
+    if message:
+        raise ConfigError(message)
+    if "ingress" not in sources:
+        return None
+    return IngressSettings(classes=tuple(args.ingress_class or ()),
+                           ignore_tls_spec=args.ignore_ingress_tls_spec,
+                           ignore_rules_spec=args.ignore_ingress_rules_spec)
 
 
 def _keep_certificate(args: argparse.Namespace, api_client: Any) -> CertificateRenewer:

@@ -1,6 +1,8 @@
-"""Which Services claim which hostnames right now: the webhook's memory of the cluster.
+"""Which Services and Ingresses claim which hostnames right now: the webhook's memory of the
+cluster, one index for both kinds (a name one holds cannot be taken by the other).
 
-Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services in every namespace);
+Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services in every namespace,
+and of Ingresses when the Ingress source is on);
 read by the review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
 A Service holds claims exactly for the names the reconciler would publish for it
 (`dnsgate.claims.of_service`: annotations without a problem, names its type publishes),
@@ -13,9 +15,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from dnsgate import annotations, claimindex, claims, txtname
+from dnsgate import annotations, claimindex, claims, ingress, txtname
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
+from dnsgate.ingress import IngressSettings
 from dnsgate.watch import service_key
 
 
@@ -27,48 +30,64 @@ class ClaimLookup(Protocol):
 
 def claims_of(service: Mapping[str, Any], domains: DomainFilter,
               txt: txtname.Naming = txtname.DEFAULT, *,
-              publish_internal: bool = False) -> tuple[Claim, ...]:
-    """The claims `service` makes, as the reconciler would count them."""
+              publish_internal: bool = False,
+              ingresses: IngressSettings = ingress.DEFAULT) -> tuple[Claim, ...]:
+    """The claims `service` (or an Ingress) makes, as the reconciler would count them."""
     notes = (service.get("metadata") or {}).get("annotations")
-    if not claims.would_publish(service) or not annotations.has_dns_annotations(notes):
+    if not claims.would_publish(service, ingresses) or not (
+            ingress.is_ingress(service) or annotations.has_dns_annotations(notes)):
         return ()
-    return claims.of_service(service, claims.parse(service, domains, txt),
-                             claims.held_names(service), publish_internal=publish_internal)
+    return claims.of_service(service, claims.parse(service, domains, txt, ingresses),
+                             claims.held_names(service), publish_internal=publish_internal,
+                             ingresses=ingresses)
 
 
 class ClaimIndex:
     """Thread-safe hostname -> claims map (`dnsgate.claimindex`, the reconciler's too);
-    `synced` once the first full list is in. A Service event updates only that Service's
-    names, so it costs the same at 20,000 claims as at 20."""
+    `synced` once the first full list of each kind watched is in. A Service or Ingress event
+    updates only that object's names, so it costs the same at 20,000 claims as at 20."""
 
     def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT, *,
-                 publish_internal: bool = False) -> None:
+                 publish_internal: bool = False,
+                 ingresses: IngressSettings | None = None) -> None:
+        """`ingresses`: the Ingress source's settings, None when Ingresses are not watched."""
         self._domains = domains
         self._txt = txt
         self._publish_internal = publish_internal
+        self._ingresses = ingresses or ingress.DEFAULT
         self._lock = threading.Lock()
         self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
+        self._unlisted = {False} | ({True} if ingresses is not None else set())
 
-    def replace(self, services: Iterable[Mapping[str, Any]]) -> None:
-        """A full list: forget everything else (a re-list after 410 Gone drops deletions
-        the watch never delivered)."""
+    def replace(self, objects: Iterable[Mapping[str, Any]], *, ingresses: bool = False
+                ) -> None:
+        """A full list of Services (or of Ingresses): forget every other one of that kind
+        (a re-list after 410 Gone drops deletions the watch never delivered)."""
+        made = {service_key(obj): self._claims(obj) for obj in objects}
         fresh = claimindex.ClaimIndex()
-        for service in services:
-            fresh.put(service_key(service), claims_of(service, self._domains, self._txt,
-                                                      publish_internal=self._publish_internal))
         with self._lock:
+            for key in self._index.claimants():
+                if ingress.is_key(key) != ingresses:
+                    fresh.put(key, self._index.of(key))
+            for key, claimed in made.items():
+                fresh.put(key, claimed)
             self._index = fresh
-        self._synced.set()
+            self._unlisted.discard(ingresses)
+            if not self._unlisted:
+                self._synced.set()
+
+    def _claims(self, obj: Mapping[str, Any]) -> tuple[Claim, ...]:
+        return claims_of(obj, self._domains, self._txt, publish_internal=self._publish_internal,
+                         ingresses=self._ingresses)
 
     def upsert(self, service: Mapping[str, Any]) -> None:
-        made = claims_of(service, self._domains, self._txt,
-                         publish_internal=self._publish_internal)
+        made = self._claims(service)
         with self._lock:
             self._index.put(service_key(service), made)
 
     def delete(self, key: str) -> None:
-        """Forget the Service "namespace/name"."""
+        """Forget the Service "namespace/name" (or the Ingress "ingress/namespace/name")."""
         with self._lock:
             self._index.remove(key)
 

@@ -22,14 +22,21 @@ naming who keeps the record. An old object whose annotations had a problem claim
 so it cannot carry a name past the check.
 
 Each object's annotations are parsed once per review: the object's and the oldObject's.
+
+With the Ingress source on (`AdmissionSettings.ingresses`), networking.k8s.io/v1 Ingresses
+are reviewed by the same rules against the same claims: their names are the rules' and TLS
+hosts and the hostname annotation (`dnsgate.ingress`), a name a Service holds cannot be
+taken by an Ingress, nor the reverse. An Ingress publishes its hosts without any DNS
+annotation, so it gets the default TTL whenever it has a name; with no hostname annotation
+to follow, under both prefixes, which every ExternalDNS version between them reads.
 """
 
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import annotations, claims, service_types
+from dnsgate import annotations, claims, domains, ingress, service_types
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
 from webhook import patch, payloads
@@ -85,11 +92,19 @@ def _fit(warning: str) -> str:
     return warning if len(warning) <= WARNING_MAX else warning[: WARNING_MAX - 3] + "..."
 
 
-def _service_write(request: payloads.AdmissionRequest) -> dict[str, Any] | None:
-    """The Service being written, or None when this request is not ours to judge."""
+def _service_write(request: payloads.AdmissionRequest, settings: AdmissionSettings
+                   ) -> dict[str, Any] | None:
+    """The Service (or, with the Ingress source on, the Ingress) being written, or None when
+    this request is not ours to judge. An Ingress is marked with its kind, as the watch
+    cache marks its copies."""
     kind = request["kind"]
     if request["operation"] not in ("CREATE", "UPDATE"):
         return None
+    if (kind["group"], kind["kind"]) == ("networking.k8s.io", ingress.KIND):
+        if settings.ingresses is None:
+            return None
+        obj = request.get("object")
+        return {**obj, "kind": ingress.KIND} if obj else None
     if (kind["group"], kind["kind"]) != ("", "Service"):
         return None
     return request.get("object") or None
@@ -102,25 +117,42 @@ def _annotations(obj: Mapping[str, Any] | None) -> dict[str, str]:
 
 def mutate(request: payloads.AdmissionRequest, settings: AdmissionSettings) -> Verdict:
     """Add `ttl: "<default>"` next to every hostname annotation when no ttl is set."""
-    obj = _service_write(request)
+    obj = _service_write(request, settings)
     if obj is None:
         return ALLOW
     existing = _annotations(obj)
     if annotations.find(existing, annotations.TTL) is not None:
         return ALLOW
     prefixes = [p for p in annotations.PREFIXES if p + annotations.HOSTNAME in existing]
+    if not prefixes and ingress.is_ingress(obj) and _publishes_hosts(obj, settings):
+        prefixes = list(annotations.PREFIXES)
     if not prefixes:
         return ALLOW
     added = {p + annotations.TTL: str(settings.default_ttl) for p in prefixes}
     return Verdict(allowed=True, patch=tuple(patch.add_annotations(obj, added)))
 
 
+def _publishes_hosts(obj: Mapping[str, Any], settings: AdmissionSettings) -> bool:
+    """Whether an Ingress without a hostname annotation names hosts dnsgate publishes."""
+    chosen = settings.ingresses or ingress.DEFAULT
+    if not claims.would_publish(obj, chosen) or annotations.controller_mismatch(
+            annotations.find(_annotations(obj), annotations.CONTROLLER)):
+        return False
+    source = annotations.find(_annotations(obj), ingress.HOSTNAME_SOURCE)
+    if source is not None and source.value.lower() == ingress.ANNOTATION_ONLY:
+        return False
+    return any(settings.domains.rejection(host.rstrip(".")) is None
+               for host in ingress.spec_hosts(obj, chosen))
+
+
 def validate(
     request: payloads.AdmissionRequest, settings: AdmissionSettings, lookup: ClaimLookup
 ) -> Verdict:
-    obj = _service_write(request)
+    obj = _service_write(request, settings)
     if obj is None:
         return ALLOW
+    if ingress.is_ingress(obj):
+        return _validate_ingress(request, obj, settings, lookup)
     current = _annotations(obj)
     if not annotations.has_dns_annotations(current):
         return ALLOW
@@ -150,6 +182,42 @@ def validate(
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
 
 
+def _validate_ingress(request: payloads.AdmissionRequest, obj: dict[str, Any],
+                      settings: AdmissionSettings, lookup: ClaimLookup) -> Verdict:
+    """An Ingress: the Service rules on its annotations and names, the same claim check;
+    one that --ingress-class leaves out publishes nothing and is left alone."""
+    chosen = settings.ingresses or ingress.DEFAULT
+    if not claims.would_publish(obj, chosen):
+        return ALLOW
+    parsed = claims.parse(obj, settings.domains, settings.txt, chosen)
+    problems = list(parsed.problems)
+    warnings = list(parsed.warnings)
+    if parsed.ignored:
+        return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
+    names = parsed.dns.names if parsed.dns is not None else parsed.hostnames
+    if names:
+        conflict_problems, conflict_warnings = _conflicts(
+            request, obj, parsed, names, _ingress_source(obj, chosen), settings, lookup)
+        problems += conflict_problems
+        warnings += conflict_warnings
+    return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _ingress_source(obj: Mapping[str, Any], chosen: ingress.IngressSettings
+                    ) -> Callable[[str], Raw]:
+    """Where an Ingress asks for a name, for the message refusing it: the hostname
+    annotation when it lists the name, else the rules and TLS hosts."""
+    hostname = annotations.find(_annotations(obj), annotations.HOSTNAME)
+    in_annotation = {domains.normalize(entry) for entry in
+                     "".join((hostname.value if hostname else "").split()).split(",") if entry}
+    spec = Raw(ingress.SPEC_HOSTS, ",".join(ingress.spec_hosts(obj, chosen)))
+
+    def where(name: str) -> Raw:
+        return hostname if hostname is not None and name in in_annotation else spec
+
+    return where
+
+
 def _with_key(obj: Mapping[str, Any], request: payloads.AdmissionRequest) -> dict[str, Any]:
     """The object with the namespace and name it is stored under (a CREATE with
     generateName, or a manifest without a namespace, carries them only in the request)."""
@@ -166,12 +234,16 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
     if request["operation"] != "UPDATE" or not old:
         return {}
     old = _with_key(old, request)
-    if not annotations.has_dns_annotations(_annotations(old)):
+    chosen = settings.ingresses or ingress.DEFAULT
+    if request["kind"]["kind"] == ingress.KIND:
+        old = {**old, "kind": ingress.KIND}
+    elif not annotations.has_dns_annotations(_annotations(old)):
         return {}
-    parsed = claims.parse(old, settings.domains, settings.txt)
+    parsed = claims.parse(old, settings.domains, settings.txt, chosen)
     return {claim.hostname: claim
             for claim in claims.of_service(old, parsed, claims.held_names(old),
-                                           publish_internal=settings.publish_internal)}
+                                           publish_internal=settings.publish_internal,
+                                           ingresses=chosen)}
 
 
 def _conflicts(
@@ -179,10 +251,12 @@ def _conflicts(
     obj: Mapping[str, Any],
     parsed: annotations.Parsed,
     names: tuple[str, ...],
-    raw: Raw,
+    raw: Raw | Callable[[str], Raw],
     settings: AdmissionSettings,
     lookup: ClaimLookup,
 ) -> tuple[list[Problem], list[str]]:
+    """`raw`: the annotation asking for the names, or which one asks for each name."""
+    where = raw if callable(raw) else (lambda _: raw)
     service = _with_key(obj, request)
     # The object's status is the stored one: kube-apiserver drops a status sent with a
     # Service's own create or update, so `held` is what the reconciler last reported.
@@ -190,7 +264,8 @@ def _conflicts(
     if not new_claims:
         return [], []
     if not lookup.wait_synced(settings.sync_wait):
-        return [Problem(raw.key, raw.value,
+        first = where(new_claims[0].hostname)
+        return [Problem(first.key, first.value,
                         "cannot be checked against other Services yet: dnsgate is still "
                         "loading the cluster's Services; retry in a few seconds",
                         NOT_SYNCED)], []
@@ -206,19 +281,26 @@ def _conflicts(
             warnings.append(_contest_warning(claim, rivals[0], kept_by))
             continue
         problems.append(Problem(
-            raw.key, claim.hostname,
-            f"is already claimed by Service {rivals[0].service}; choose another hostname, or "
-            f"give both Services different {annotations.SET_IDENTIFIER} annotations to share "
-            "it through Route53 weighted or failover routing",
+            where(claim.hostname).key, claim.hostname,
+            f"is already claimed by {claims.describe(rivals[0].service)}; choose another "
+            f"hostname, or give both {_both(claim.service, rivals[0].service)} different "
+            f"{annotations.SET_IDENTIFIER} annotations to share it through Route53 weighted "
+            "or failover routing",
             CLAIMED,
         ))
     return problems, warnings
 
 
+def _both(a: str, b: str) -> str:
+    kinds = {"Ingresses" if ingress.is_key(key) else "Services" for key in (a, b)}
+    return kinds.pop() if len(kinds) == 1 else "the Service and the Ingress"
+
+
 def _contest_warning(claim: Claim, rival: Claim, kept_by: Claim) -> str:
     why = "it holds it" if kept_by.holds else "it is the senior claim"
+    this = "Ingress" if ingress.is_key(claim.service) else "Service"
     if kept_by is claim:
-        return (f"{claim.hostname} is also claimed by Service {rival.service}; this Service "
-                f"keeps the record: {why}")
-    return (f"{claim.hostname} is also claimed by Service {rival.service}, which keeps the "
-            f"record: {why}")
+        return (f"{claim.hostname} is also claimed by {claims.describe(rival.service)}; this "
+                f"{this} keeps the record: {why}")
+    return (f"{claim.hostname} is also claimed by {claims.describe(rival.service)}, which "
+            f"keeps the record: {why}")

@@ -57,7 +57,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         self.admission = admission
         self.serving = serving
         self.renewer = renewer
-        self.watcher: ServiceWatcher | None = None
+        self.watchers: list[ServiceWatcher] = []
         super().__init__()
 
     def load_config(self) -> None:
@@ -83,12 +83,16 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         index = ClaimIndex(self.admission.domains, self.admission.txt,
-                           publish_internal=self.admission.publish_internal)
-        self.watcher = ServiceWatcher(index)
+                           publish_internal=self.admission.publish_internal,
+                           ingresses=self.admission.ingresses)
+        self.watchers = [ServiceWatcher(index)]
+        if self.admission.ingresses is not None:
+            self.watchers.append(ServiceWatcher(index, ingresses=True))
         return create_app(self.admission, index, cert_file=self.serving.cert_file)
 
     def _post_worker_init(self, worker: Any) -> None:
-        assert self.watcher is not None, "gunicorn loads the app before post_worker_init"
-        self.watcher.start()
+        assert self.watchers, "gunicorn loads the app before post_worker_init"
+        for watcher in self.watchers:
+            watcher.start()
         if self.renewer is not None:
             self.renewer.start()

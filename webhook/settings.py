@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dnsgate import txtname
 from dnsgate.domains import DomainFilter
+from dnsgate.ingress import IngressSettings
 
 # kube-apiserver caps a request body at 3 MiB; an AdmissionReview carries the object and its
 # old version, each below etcd's 1.5 MiB, so nothing legitimate is larger than this.
@@ -28,6 +29,9 @@ class AdmissionSettings:
     # The reconciler's --publish-internal-services (same flag, same ConfigMap): whether a
     # ClusterIP Service's hostname names are published, and so claimed.
     publish_internal: bool = False
+    # The reconciler's --source=ingress and Ingress flags (same ConfigMap): None when
+    # Ingresses are not a source, and then not reviewed; else which of them publish what.
+    ingresses: IngressSettings | None = None
     # Seconds; ExternalDNS's own default for an unset TTL is 300 on Route53. 60 keeps a
     # moved LoadBalancer IP visible within a minute, at 5x the queries of 300.
     default_ttl: int = 60

@@ -1,16 +1,19 @@
 """Keeps a `ClaimIndex` current from `dnsgate.watch.ServiceStore`, the list+watch loop the
-reconciler uses too: bookmarks keep the resourceVersion fresh, 410 Gone re-lists, other
-failures back off. Every full list replaces the index whole (a re-list after 410 drops
-Services whose DELETED event was never delivered); each watched change updates the claims of
-the Services it names. The index keeps serving its last state while the watch reconnects.
+reconciler uses too, over Services and, when the Ingress source is on, Ingresses: bookmarks
+keep the resourceVersion fresh, 410 Gone re-lists, other failures back off. Every full list
+replaces that kind's part of the index whole (a re-list after 410 drops objects whose
+DELETED event was never delivered); each watched change updates the claims of the objects
+it names. The index keeps serving its last state while the watch reconnects.
 """
 
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import Any
 
-from dnsgate.watch import KubernetesServices, ServiceAPI, ServiceStore
+from dnsgate import ingress
+from dnsgate.watch import KubernetesIngresses, KubernetesServices, ServiceAPI, ServiceStore
 from webhook.index import ClaimIndex
 
 
@@ -26,16 +29,21 @@ def api_client() -> Any:
 
 
 class ServiceWatcher:
-    def __init__(self, index: ClaimIndex, services: ServiceAPI | None = None) -> None:
+    """One watch of one kind: Services, or Ingresses (`ingresses=True`)."""
+
+    def __init__(self, index: ClaimIndex, services: ServiceAPI | None = None, *,
+                 ingresses: bool = False) -> None:
         self.index = index
         self._services = services
+        self._ingresses = ingresses
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.store: ServiceStore | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread (it dies with its gunicorn worker)."""
-        self._thread = threading.Thread(target=self.run, name="service-watch", daemon=True)
+        name = "ingress-watch" if self._ingresses else "service-watch"
+        self._thread = threading.Thread(target=self.run, name=name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -45,8 +53,14 @@ class ServiceWatcher:
         """List, watch, re-list on 410 Gone, back off on errors; until `stop()`."""
         from kubernetes import client
 
-        api = self._services or KubernetesServices(client.CoreV1Api(api_client()))
-        store = ServiceStore(api, self._changed, on_relist=self.index.replace)
+        if self._ingresses:
+            api = self._services or KubernetesIngresses(client.NetworkingV1Api(api_client()))
+            store = ServiceStore(api, self._changed,
+                                 on_relist=partial(self.index.replace, ingresses=True),
+                                 kept=ingress.slim)
+        else:
+            api = self._services or KubernetesServices(client.CoreV1Api(api_client()))
+            store = ServiceStore(api, self._changed, on_relist=self.index.replace)
         self.store = store
         store.run(self._stop)
 
