@@ -62,13 +62,13 @@ _namespaces = itertools.count(1)
 
 @pytest.fixture
 def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace per test; its Services are deleted afterwards so that watchers
-    (webhook index, reconciler) never see one test's Services in the next."""
+    """A fresh namespace per test; its Services and Ingresses are deleted afterwards so that
+    watchers (webhook index, reconciler) never see one test's objects in the next."""
     name = f"t{next(_namespaces)}-{request.node.name.lower()[:40]}"
     name = "".join(c if c.isalnum() else "-" for c in name).strip("-")[:63]
     kubectl("create", "namespace", name)
     yield name
-    kubectl("delete", "services", "--all", "-n", name, "--wait=true", check=False)
+    kubectl("delete", "services,ingresses", "--all", "-n", name, "--wait=true", check=False)
 
 
 @pytest.fixture

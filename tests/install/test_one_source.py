@@ -26,6 +26,7 @@ VARIANTS = [
                  id="cert-manager"),
     pytest.param(OVERLAYS / "service-monitor", ("--set", "serviceMonitor.enabled=true"),
                  id="service-monitor"),
+    pytest.param(OVERLAYS / "ingress", ("--set", "sources={service,ingress}"), id="ingress"),
 ]
 
 

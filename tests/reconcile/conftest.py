@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 
+from dnsgate import ingress
 from dnsgate.domains import DomainFilter
-from dnsgate.watch import KubernetesServices, ServiceStore
+from dnsgate.ingress import IngressSettings
+from dnsgate.watch import Combined, KubernetesIngresses, KubernetesServices, ServiceStore
 from reconciler import settings as settings_module
 from reconciler.alias import AliasSettings
 from reconciler.controller import Controller
@@ -112,15 +114,18 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
               coalesce: float = 0.1, client_: Any = None, zone_type: str = "",
               zone_ids: tuple[str, ...] = (), all_namespaces: bool = False,
               report_status: bool = False, publish_internal: bool = False,
-              aliases: AliasSettings | None = None, **registry: Any) -> Running:
+              aliases: AliasSettings | None = None, ingresses: IngressSettings | None = None,
+              **registry: Any) -> Running:
         """`all_namespaces`: watch every namespace, as an installed reconciler does.
-        `report_status`: also write Events and conditions on the Services."""
+        `report_status`: also write Events and conditions on the Services.
+        `ingresses`: watch Ingresses too (--source=ingress), with these settings."""
         config.load_kube_config()
         watched = "" if all_namespaces else namespace
         settings = settings_module.Settings(
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
                                                   watched, publish_internal=publish_internal,
-                                                  aliases=aliases or AliasSettings()),
+                                                  aliases=aliases or AliasSettings(),
+                                                  ingress=ingresses or IngressSettings()),
             registry=settings_module.RegistrySettings(owner_id=owner, **registry),
             route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"]),
                                                     zone_type=zone_type, zone_ids=zone_ids),
@@ -132,13 +137,22 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
         controller: Controller
         store = ServiceStore(KubernetesServices(client.CoreV1Api(), watched),
                              lambda keys: controller.notify(keys))
+        stores = [store]
+        if ingresses is not None:
+            stores.append(ServiceStore(KubernetesIngresses(client.NetworkingV1Api(), watched),
+                                       lambda keys: controller.notify(keys),
+                                       kept=ingress.slim))
+        watched_objects = Combined(*stores)
         reporting: Any = reporter
         if report_status:
-            reporting = Reporters(reporter, KubernetesReporter(client.CoreV1Api(), store.get))
+            reporting = Reporters(reporter, KubernetesReporter(client.CoreV1Api(),
+                                                               watched_objects.get))
         controller = Controller(settings.controller, settings.source, settings.registry,
-                                Provider(counting, settings.route53), store, reporting)
-        store.relist()
-        threading.Thread(target=store.run, args=(controller.stop,), daemon=True).start()
+                                Provider(counting, settings.route53), watched_objects,
+                                reporting)
+        for each in stores:
+            each.relist()
+            threading.Thread(target=each.run, args=(controller.stop,), daemon=True).start()
         running = Running(controller, counting, reporter, store, threading.Thread())
         running.thread = threading.Thread(
             target=lambda: running.result.append(controller.run()), daemon=True)
