@@ -26,6 +26,8 @@ from devstack import kubectl
 from devstack.processes import Child, Supervisor, wait_until
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifests/base/webhook-configurations.yaml"
+INGRESS_COMPONENT = Path(__file__).resolve().parents[1] / "manifests/components/ingress"
+"""The kustomize component that adds the Ingress webhooks (a JSON patch per configuration)."""
 READY_TIMEOUT = 60.0
 
 
@@ -34,16 +36,32 @@ def load_configurations(path: Path = MANIFEST) -> list[dict[str, Any]]:
         return [doc for doc in yaml.safe_load_all(handle) if doc]
 
 
+def with_ingresses(configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The configurations with the ingress component's webhooks added, as its patches add
+    them (each patch appends one webhook to the configuration of its kind)."""
+    patched = copy.deepcopy(configurations)
+    for configuration in patched:
+        kind = "mutate" if configuration["kind"].startswith("Mutating") else "validate"
+        with open(INGRESS_COMPONENT / f"{kind}-ingresses.yaml") as handle:
+            for operation in yaml.safe_load(handle):
+                assert (operation["op"], operation["path"]) == ("add", "/webhooks/-")
+                configuration["webhooks"].append(operation["value"])
+    return patched
+
+
 def local_configurations(
-    port: int, ca_pem: bytes | None = None, path: Path = MANIFEST
+    port: int, ca_pem: bytes | None = None, path: Path = MANIFEST, *, ingresses: bool = False
 ) -> list[dict[str, Any]]:
-    """The shipped configurations pointing at https://127.0.0.1:<port>/<path>.
+    """The shipped configurations pointing at https://127.0.0.1:<port>/<path>; with
+    `ingresses`, also the ingress component's webhooks.
 
     Without `ca_pem` the caBundle is left out, for `dnsgate certs` to inject.
     """
     import base64
 
     configurations = copy.deepcopy(load_configurations(path))
+    if ingresses:
+        configurations = with_ingresses(configurations)
     for configuration in configurations:
         for webhook in configuration["webhooks"]:
             service = webhook["clientConfig"]["service"]

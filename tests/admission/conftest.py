@@ -30,6 +30,9 @@ from webhook.settings import AdmissionSettings
 DOMAIN = "goldentooth.net"
 HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 SETTINGS = AdmissionSettings(domains=DomainFilter.of([DOMAIN]), sync_wait=0.0)
+SOURCES = ("--source=service", "--source=ingress")
+"""The webhook runs with the Ingress source on, and is registered with the ingress
+component's webhooks: Services and Ingresses share its claim index."""
 
 
 class FakeLookup:
@@ -105,6 +108,7 @@ def start_webhook(stack, directory: Path, supervisor: Supervisor) -> RunningWebh
     child = devstack_webhook.start(
         supervisor, port=port, cert_file=directory / "tls.crt", key_file=directory / "tls.key",
         ca_file=directory / "ca.crt", domain_filters=[DOMAIN], kubeconfig=stack.kubeconfig,
+        extra_args=SOURCES,
     )
     return RunningWebhook(port, directory, child)
 
@@ -130,7 +134,7 @@ def webhook(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 @pytest.fixture(scope="package")
 def registered(webhook: RunningWebhook, stack, kubectl) -> Iterator[list[dict[str, Any]]]:
     """The shipped configurations, pointed at the local webhook; caBundle from dnsgate certs."""
-    configurations = devstack_webhook.local_configurations(webhook.port)
+    configurations = devstack_webhook.local_configurations(webhook.port, ingresses=True)
     devstack_webhook.register(stack.kubeconfig, configurations)
     try:
         dnsgate(*certs_args(webhook.cert_dir), "--webhook-config", "dnsgate")
