@@ -88,3 +88,26 @@ def test_stored_services_keep_only_what_dnsgate_reads() -> None:
         "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.1"], "clusterIP": "10.96.0.9"},
         "status": service["status"]}
     assert LAST_APPLIED in service["metadata"]["annotations"]  # the input is not changed
+
+
+def test_an_ingress_store_keys_listed_and_watched_ingresses_alike() -> None:
+    """List items carry no kind; the copy the store keeps is marked before it is keyed, so
+    a listed Ingress and its later watch event are one entry, "ingress/<ns>/<name>"."""
+    from dnsgate import ingress
+
+    def ing(version: str, host: str) -> dict[str, Any]:
+        return {"metadata": {"namespace": "apps", "name": "web", "resourceVersion": version},
+                "spec": {"rules": [{"host": host}]}}
+
+    stop = threading.Event()
+    api = FakeAPI(lists=[([ing("1", "a.goldentooth.net")], "1")],
+                  watches=[[{"type": "MODIFIED",
+                             "object": {**ing("2", "b.goldentooth.net"), "kind": "Ingress"}}]],
+                  stop=stop)
+    changes: list[set[str]] = []
+    store = ServiceStore(api, changes.append, kept=ingress.slim)
+
+    store.run(stop)
+
+    assert changes == [{"ingress/apps/web"}, {"ingress/apps/web"}]
+    assert [obj["spec"]["rules"] for obj in store.snapshot()] == [[{"host": "b.goldentooth.net"}]]
