@@ -3,14 +3,18 @@
 Starts the local stack (etcd, kube-apiserver, Route53 server), issues the webhook's
 certificate with `dnsgate certs`, runs the webhook under gunicorn and registers it through the
 shipped WebhookConfigurations (pointed at the local URL), runs the reconciler with the seed's
-settings, then walks through five steps, checking that each did what it says:
+settings plus `--source=ingress`, then walks through seven steps, checking that each did what
+it says:
   1. a Service named into httpbin.example.com is refused at `kubectl apply`;
   2. httpbin.goldentooth.net is admitted, and its TTL defaulted to 60;
   3. its load-balancer IP 10.4.11.1 is assigned, as MetalLB would;
   4. the A and TXT records appear in Route53 (listed, with the time they took);
-  5. deleting the Service removes them.
+  5. an Ingress asking for httpbin.goldentooth.net, which the Service holds, is refused;
+  6. an Ingress for shop.goldentooth.net is admitted, its controller reports 10.4.11.2, and
+     its records appear, their TXT naming the Ingress;
+  7. deleting the Service and the Ingress removes every record.
 Interactive, the stack then stays up until Ctrl-C; with no TTY, or DEMO_EXIT=1, it exits
-after step 5 with status 0 only if every step did what it said.
+after step 7 with status 0 only if every step did what it said.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from devstack import kubectl, metallb, route53, webhook
+from devstack import ingresses, kubectl, metallb, route53, webhook
 from devstack.controlplane import free_port
 from devstack.processes import wait_until
 from devstack.stack import Stack
@@ -40,6 +44,9 @@ OWNER = "external-dns-external-dns"
 NAMESPACE = "httpbin"
 HOSTNAME = "httpbin.goldentooth.net"
 IP = "10.4.11.1"
+SHOP = "shop.goldentooth.net"
+SHOP_IP = "10.4.11.2"
+SOURCES = ("--source=service", "--source=ingress")
 WAIT = 30.0
 
 
@@ -66,8 +73,13 @@ def wait_for(check: Callable[[], bool], timeout: float = WAIT) -> float | None:
 
 
 class Demo:
-    def __init__(self, stack: Stack) -> None:
+    """The story's steps; without `ingresses` (a stack whose dnsgate has only the Service
+    source, as the seed's settings) steps 5 and 6 are left out, and the last is step 5."""
+
+    def __init__(self, stack: Stack, *, ingresses: bool = True) -> None:
         self.stack = stack
+        self.ingresses = ingresses
+        self.steps = 7 if ingresses else 5
         self.kubeconfig = stack.kubeconfig
         self.zone_id = stack.route53.zone_id if stack.route53 else ""
         self.results: list[tuple[str, bool]] = []
@@ -87,10 +99,11 @@ class Demo:
     def records(self) -> list[dict[str, Any]]:
         client = route53.client(self.stack.route53.url if self.stack.route53 else "")
         listed = client.list_resource_record_sets(HostedZoneId=self.zone_id)
-        return [r for r in listed["ResourceRecordSets"] if "httpbin" in r["Name"]]
+        return [r for r in listed["ResourceRecordSets"]
+                if "httpbin" in r["Name"] or "shop" in r["Name"]]
 
     def run(self) -> bool:
-        say("Step 1/5: a Service asking for httpbin.example.com is refused")
+        say(f"Step 1/{self.steps}: a Service asking for httpbin.example.com is refused")
         metallb.ensure_namespace(self.kubeconfig, NAMESPACE)
         refused = self.kubectl("apply", "-f", str(EXAMPLES / "httpbin-wrong-domain.yaml"),
                                check=False)
@@ -99,7 +112,7 @@ class Demo:
                   and f"outside the managed domains ({DOMAIN})" in refused.stderr,
                   "kubectl apply was refused, and the message says why and what is managed")
 
-        say(f"Step 2/5: {HOSTNAME} is admitted, with the TTL defaulted")
+        say(f"Step 2/{self.steps}: {HOSTNAME} is admitted, with the TTL defaulted")
         self.kubectl("apply", "-f", str(EXAMPLES / "httpbin.yaml"))
         service = json.loads(kubectl.run(self.kubeconfig, "-n", NAMESPACE, "get", "service",
                                          "httpbin", "-o", "json").stdout)
@@ -113,7 +126,8 @@ class Demo:
         self.step(2, "admitted", ttl == "60",
                   f'admitted; the webhook added external-dns.alpha.kubernetes.io/ttl: "{ttl}"')
 
-        say(f"Step 3/5: MetalLB assigns {IP} (status.loadBalancer, via the status subresource)")
+        say(f"Step 3/{self.steps}: MetalLB assigns {IP} (status.loadBalancer, via the status "
+            "subresource)")
         show_command("-n", NAMESPACE, "patch", "service", "httpbin", "--subresource=status",
                      "--type=merge", "-p", f"'{{\"status\":{{\"loadBalancer\":{{\"ingress\":"
                      f"[{{\"ip\":\"{IP}\"}}]}}}}}}'")
@@ -123,9 +137,11 @@ class Demo:
             self.kubeconfig, "-n", NAMESPACE, "get", "service", "httpbin", "-o",
             "jsonpath={.status.loadBalancer.ingress}").stdout)
         got = [i.get("ip") for i in ingress]
-        self.step(3, "assigned", got == [IP], f"status.loadBalancer.ingress ips = {got}")
+        self.step(3, "assigned", got == [IP],
+                  f"status.loadBalancer.ingress ips = {got}")
 
-        say("Step 4/5: the reconciler writes the A record and its ownership TXT to Route53")
+        say(f"Step 4/{self.steps}: the reconciler writes the A record and its ownership TXT "
+            "to Route53")
 
         def both_present() -> bool:
             names = {(r["Name"], r["Type"]) for r in self.records()}
@@ -142,22 +158,59 @@ class Demo:
                   "IP was assigned" if waited is not None else
                   f"the records did not appear within {WAIT:.0f}s")
 
-        say("Step 5/5: deleting the Service removes both records")
+        if self.ingresses:
+            self.ingress_steps()
+        last = self.steps
+        say(f"Step {last}/{last}: deleting the Service{' and the Ingress' * self.ingresses} "
+            "removes every record")
         deleted_at = time.monotonic()
         self.kubectl("-n", NAMESPACE, "delete", "service", "httpbin")
+        if self.ingresses:
+            self.kubectl("-n", NAMESPACE, "delete", "ingress", "shop")
         gone = wait_for(lambda: not self.records())
         took = time.monotonic() - deleted_at
         self.print_records()
-        self.step(5, "removed", gone is not None,
-                  f"A and TXT removed {took:.2f}s after the delete" if gone is not None else
-                  f"records still present {WAIT:.0f}s after the delete")
+        self.step(last, "removed", gone is not None,
+                  f"A and TXT records removed {took:.2f}s after the delete" if gone is not None
+                  else f"records still present {WAIT:.0f}s after the delete")
         return all(ok for _, ok in self.results)
+
+    def ingress_steps(self) -> None:
+        say(f"Step 5/{self.steps}: an Ingress asking for {HOSTNAME}, which the Service holds, is "
+            "refused")
+        taken = self.kubectl("apply", "-f", str(EXAMPLES / "httpbin-ingress.yaml"), check=False)
+        self.step(5, "ingress refused", taken.returncode != 0
+                  and f"is already claimed by Service {NAMESPACE}/httpbin" in taken.stderr,
+                  "kubectl apply was refused: Services and Ingresses share one claim index")
+
+        say(f"Step 6/{self.steps}: an Ingress for {SHOP} is admitted; its controller reports "
+            f"{SHOP_IP}")
+        self.kubectl("apply", "-f", str(EXAMPLES / "shop-ingress.yaml"))
+        show_command("-n", NAMESPACE, "patch", "ingress", "shop", "--subresource=status",
+                     "--type=merge", "-p", f"'{{\"status\":{{\"loadBalancer\":{{\"ingress\":"
+                     f"[{{\"ip\":\"{SHOP_IP}\"}}]}}}}}}'")
+        ingresses.assign(self.kubeconfig, NAMESPACE, "shop", [SHOP_IP])
+
+        def shop_present() -> bool:
+            names = {(r["Name"], r["Type"]) for r in self.records()}
+            return {(f"{SHOP}.", "A"), (f"a-{SHOP}.", "TXT")} <= names
+
+        waited = wait_for(shop_present)
+        self.print_records()
+        txt = next((r for r in self.records() if r["Name"] == f"a-{SHOP}."), None)
+        owned = txt is not None and f"external-dns/resource=ingress/{NAMESPACE}/shop" in (
+            txt["ResourceRecords"][0]["Value"])
+        self.step(6, "ingress records", waited is not None and owned,
+                  f"A {SHOP} -> {SHOP_IP} and its TXT naming ingress/{NAMESPACE}/shop appeared"
+                  if waited is not None and owned else
+                  f"the Ingress's records did not appear within {WAIT:.0f}s")
 
     def print_records(self) -> None:
         rows = [(r["Name"], r["Type"], str(r.get("TTL", "")),
                  ", ".join(v["Value"] for v in r.get("ResourceRecords", [])))
                 for r in self.records()]
-        say(f"  Route53 zone {DOMAIN} ({self.zone_id}), records for httpbin:")
+        names = "httpbin and shop" if self.ingresses else "httpbin"
+        say(f"  Route53 zone {DOMAIN} ({self.zone_id}), records for {names}:")
         if not rows:
             say("    (none)")
             return
@@ -176,15 +229,16 @@ def start_components(stack: Stack) -> None:
     setup(f"starting the webhook on https://127.0.0.1:{port} (gunicorn, TLS)")
     webhook.start(stack.supervisor, port=port, cert_file=tls / "tls.crt",
                   key_file=tls / "tls.key", ca_file=tls / "ca.crt", domain_filters=[DOMAIN],
-                  kubeconfig=stack.kubeconfig)
-    setup("registering it with the apiserver (manifests/base/webhook-configurations.yaml)")
-    webhook.register(stack.kubeconfig,
-                     webhook.local_configurations(port, (tls / "ca.crt").read_bytes()))
+                  kubeconfig=stack.kubeconfig, extra_args=SOURCES)
+    setup("registering it with the apiserver (manifests/base/webhook-configurations.yaml, "
+          "with manifests/components/ingress)")
+    webhook.register(stack.kubeconfig, webhook.local_configurations(
+        port, (tls / "ca.crt").read_bytes(), ingresses=True))
     setup(f"starting the reconciler (domain {DOMAIN}, owner id {OWNER})")
     health = free_port()
     reconciler = stack.supervisor.start("dnsgate-reconciler", [
         sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
-        f"--txt-owner-id={OWNER}", f"--health-port={health}",
+        f"--txt-owner-id={OWNER}", f"--health-port={health}", *SOURCES,
     ], env={**os.environ, **stack.env()})
 
     def ready() -> bool:
@@ -207,8 +261,10 @@ def main() -> int:
         with Stack(STATE, progress=setup) as stack:
             start_components(stack)
             say()
-            passed = Demo(stack).run()
-            say(f"{'All 5 steps did what they said.' if passed else 'Some steps FAILED.'}")
+            demo = Demo(stack)
+            passed = demo.run()
+            say(f"All {demo.steps} steps did what they said." if passed
+                else "Some steps FAILED.")
             if not interactive:
                 return 0 if passed else 1
             say()

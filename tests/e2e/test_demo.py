@@ -1,4 +1,5 @@
-"""`make demo`, run as CI runs it (no TTY), tells the seed's story and checks every step."""
+"""`make demo`, run as CI runs it (no TTY), tells the seed's story, with an Ingress, and
+checks every step."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     out = result.stdout
 
     assert result.returncode == 0, out + result.stderr
-    steps = re.split(r"^Step \d/5: ", out, flags=re.M)[1:]
-    assert len(steps) == 5, out
-    refused, admitted, assigned, records, removed = steps
+    steps = re.split(r"^Step \d/7: ", out, flags=re.M)[1:]
+    assert len(steps) == 7, out
+    refused, admitted, assigned, records, ingress_refused, ingress_records, removed = steps
     assert 'admission webhook "validate.dnsgate.io" denied the request' in refused
     assert ('external-dns.alpha.kubernetes.io/hostname: "httpbin.example.com" is outside the '
             "managed domains (goldentooth.net)") in refused
@@ -37,6 +38,16 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
         r"external-dns/owner=external-dns-external-dns,"
         r'external-dns/resource=service/httpbin/httpbin"$', records, re.M)
     assert re.search(r"appeared \d+\.\d\ds after the IP was assigned", records)
+    assert ('admission webhook "validate-ingress.dnsgate.io" denied the request: '
+            'spec.rules[].host, spec.tls[].hosts: "httpbin.goldentooth.net" is already '
+            "claimed by Service httpbin/httpbin") in ingress_refused
+    assert "ingress.networking.k8s.io/shop created" in ingress_records
+    assert re.search(r"^\s+shop\.goldentooth\.net\.\s+A\s+60\s+10\.4\.11\.2$",
+                     ingress_records, re.M)
+    assert re.search(
+        r'^\s+a-shop\.goldentooth\.net\.\s+TXT\s+300\s+"heritage=external-dns,'
+        r"external-dns/owner=external-dns-external-dns,"
+        r'external-dns/resource=ingress/httpbin/shop"$', ingress_records, re.M)
     assert "(none)" in removed
-    assert out.count("[ok]") == 5 and "[FAILED]" not in out
-    assert "All 5 steps did what they said." in out
+    assert out.count("[ok]") == 7 and "[FAILED]" not in out
+    assert "All 7 steps did what they said." in out

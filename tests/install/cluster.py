@@ -4,7 +4,7 @@
 so the webhook configurations reach the webhook pods through the shipped Service) and the
 Route53 server; creates the namespace and the AWS credentials Secret (README step 3); applies
 the rendered objects; and hands back a `PodRunner` that runs their workloads from the image.
-`seed_story` then tells the demo's five steps against those pods.
+`seed_story` then tells the demo's Service steps (five) against those pods.
 
 A stack per install: the mutation tests each need a clean one, and the webhook
 configurations (failurePolicy Fail) must not outlive the webhook pods in the session's stack.
@@ -95,9 +95,9 @@ def install(objects: list[dict[str, Any]], image: Image, state: Path, *,
 
 
 def seed_story(install: Install) -> None:
-    """The demo's five steps against the running pods; StoryFailed names the failed steps
+    """The demo's five Service steps against the running pods; StoryFailed names the failed steps
     and carries the end of every pod's log."""
-    demo = Demo(install.stack)
+    demo = Demo(install.stack, ingresses=False)  # the seed's settings: Services only
     passed = demo.run()
     install.runner.check()
     if not passed:
