@@ -1,8 +1,9 @@
 """Between resyncs the reconciler works per event: the desired state is updated one Service
-at a time, and a sync reads and plans only the names the event touches. Held here to what
-a full recompute gives: after any sequence of Service adds, updates and deletes, the
-incremental desired state equals `source.desired` over the final Services and holders, and
-a full resync of the final Services finds nothing left to change in Route53."""
+(or Ingress) at a time, and a sync reads and plans only the names the event touches. Held
+here to what a full recompute gives: after any sequence of Service and Ingress adds, updates
+and deletes, the incremental desired state equals `source.desired` over the final objects
+and holders, and a full resync of the final objects finds nothing left to change in
+Route53."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.reconcile.test_source import ALPHA, service
 
 DOMAINS = DomainFilter.of(["goldentooth.net", "example.org"])
 KEYS = [("apps", "a"), ("apps", "b"), ("apps", "c"), ("team", "a"), ("team", "d")]
+INGRESS_KEYS = [("apps", "a"), ("team", "e")]  # ingress/apps/a is not the Service apps/a
 # Few names, so that Services contest them; one outside every zone, one outside the filter.
 HOSTNAMES = ["web.goldentooth.net", "api.goldentooth.net", "db.goldentooth.net",
              "app.example.org", "x.elsewhere.test"]
@@ -50,8 +52,29 @@ def a_service(draw: st.DrawFn, namespace: str, name: str) -> dict[str, Any]:
 
 
 @st.composite
+def an_ingress(draw: st.DrawFn, namespace: str, name: str) -> dict[str, Any]:
+    """An Ingress (as the watch cache keeps it) naming hosts in its rules and annotation."""
+    hosts = draw(st.lists(st.sampled_from(HOSTNAMES), max_size=2))
+    annotations: dict[str, str] = draw(st.sampled_from([
+        {}, {ALPHA + "ttl": "60"}, {ALPHA + "ttl": "forever"},
+        {ALPHA + "hostname": "api.goldentooth.net"},
+        {ALPHA + "set-identifier": "blue", ALPHA + "aws-weight": "10"}]))
+    ips = draw(st.lists(st.sampled_from(["10.0.0.3", "2001:db8::3"]), max_size=2))
+    return {"kind": "Ingress",
+            "metadata": {"namespace": namespace, "name": name, "annotations": annotations,
+                         "creationTimestamp": draw(st.sampled_from([
+                             "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"]))},
+            "spec": {"rules": [{"host": host} for host in hosts]},
+            "status": {"loadBalancer": {"ingress": [{"ip": ip} for ip in ips]}}}
+
+
+@st.composite
 def an_event(draw: st.DrawFn) -> tuple[str, dict[str, Any] | None]:
-    """("namespace/name", the Service as it now is, or None: deleted)."""
+    """(the object's key, the Service or Ingress as it now is, or None: deleted)."""
+    if draw(st.integers(min_value=0, max_value=3)) == 0:
+        namespace, name = draw(st.sampled_from(INGRESS_KEYS))
+        changed = draw(st.one_of(st.none(), an_ingress(namespace, name)))
+        return f"ingress/{namespace}/{name}", changed
     namespace, name = draw(st.sampled_from(KEYS))
     changed = draw(st.one_of(st.none(), a_service(namespace, name)))
     return f"{namespace}/{name}", changed
@@ -74,7 +97,9 @@ def replay(initial: list[tuple[str, dict[str, Any] | None]],
 EVENTS = st.lists(an_event(), max_size=12)
 # Who the ownership TXT of a name names: what landing changes (and a resync) tell.
 HOLDERS = st.dictionaries(st.sampled_from(HOSTNAMES), st.frozensets(
-    st.sampled_from([f"{ns}/{name}" for ns, name in KEYS]), max_size=2), max_size=3)
+    st.sampled_from([f"{ns}/{name}" for ns, name in KEYS]
+                    + [f"ingress/{ns}/{name}" for ns, name in INGRESS_KEYS]), max_size=2),
+    max_size=3)
 
 
 @settings(max_examples=300, deadline=None)
