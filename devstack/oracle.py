@@ -8,7 +8,9 @@ edit to the Go program rebuilds it (in seconds, from Go's build cache).
 
 - `binary(version)`: the built program (building it if missing);
 - `flags(version)`: the flags `external-dns --help` lists, name -> whether it is boolean;
-- `plan(version, request)`: one answer; `Oracle(version)` keeps one process for many.
+- `plan(version, request)`: one answer; `Oracle(version)` keeps one process for many;
+- `Oracle(version, "ingress")`: ExternalDNS's Ingress source over Ingresses given as JSON
+  (a fake clientset), one answer per request.
 
 A request is `{"zone": [record], "desired": [record], "registry": {...}, "policy": ...}`; a
 record is `{"name", "type", "targets", "ttl", "set_identifier", "properties"}` (desired
@@ -17,6 +19,10 @@ records add `"resource"`); registry settings are `owner_id`, `prefix`, `suffix`,
 The answer holds `create`, `update_old`, `update_new`, `delete` (what the registry hands the
 provider, TXT records included), `current` (the zone as the registry read it, with
 ownership labels) and `error` when ExternalDNS refused the request.
+
+An Ingress request is `{"ingresses": [Ingress as the API serves it], "settings":
+{"classes", "ignore_tls_spec", "ignore_rules_spec"}}`; its answer holds `endpoints` (records
+with their `labels`, the resource label among them) or `error`.
 """
 
 from __future__ import annotations
@@ -123,10 +129,11 @@ def plan(version: str, request: Mapping[str, Any]) -> dict[str, Any]:
 class Oracle:
     """One running `oracle plan` process: requests go down a pipe, one JSON line each way."""
 
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, command: str = "plan") -> None:
+        """`command`: "plan" (registry and plan) or "ingress" (the Ingress source)."""
         self.version = version
         self._process = subprocess.Popen(
-            [str(binary(version)), "plan"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [str(binary(version)), command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, env=_run_env())
 
     def ask(self, request: Mapping[str, Any]) -> dict[str, Any]:

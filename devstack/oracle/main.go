@@ -9,6 +9,9 @@
 //	               writes one JSON answer per line: the changes ExternalDNS's registry hands
 //	               its provider (creates, updates old/new, deletes, ownership TXTs included)
 //	oracle flags   writes the flags `external-dns --help` lists, one JSON object per line
+//	oracle ingress reads JSON requests (Ingresses and the Ingress source's flags) and writes
+//	               one JSON answer per line: the endpoints ExternalDNS's Ingress source makes
+//	               of them (ingress.go)
 //
 // The provider is in memory (provider.go): Records returns the request's zone and
 // ApplyChanges captures what it is given. Nothing here talks to a network.
@@ -83,7 +86,7 @@ type txtRegistry interface {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: oracle plan|flags")
+		fmt.Fprintln(os.Stderr, "usage: oracle plan|flags|ingress")
 		os.Exit(2)
 	}
 	var err error
@@ -92,10 +95,12 @@ func main() {
 		err = servePlans(os.Stdin, os.Stdout)
 	case "flags":
 		err = printFlags(os.Stdout)
+	case "ingress":
+		err = serveIngresses(os.Stdin, os.Stdout)
 	case helpTextCommand:
 		printHelpText() // exits
 	default:
-		err = fmt.Errorf("unknown subcommand %q: use plan or flags", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q: use plan, flags or ingress", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "oracle:", err)
