@@ -32,6 +32,8 @@ class Right:
     why: str
     writes: bool = False
     """A write a --dry-run never makes."""
+    source: str = ""
+    """The --source that uses it ("service", "ingress"); "" for every configuration."""
 
     def describe(self, namespace: str) -> str:
         where = f"in namespace {namespace}" if namespace else "in all namespaces"
@@ -45,7 +47,11 @@ class Right:
 
 
 def _services(verb: str, why: str) -> Right:
-    return Right(verb, "services", "", "watched", why)
+    return Right(verb, "services", "", "watched", why, source="service")
+
+
+def _ingresses(verb: str, why: str) -> Right:
+    return Right(verb, "ingresses", "networking.k8s.io", "watched", why, source="ingress")
 
 
 def _events(group: str, verb: str) -> Right:
@@ -63,7 +69,11 @@ RIGHTS: tuple[Right, ...] = (
     _services("list", "read every Service at start and after a watch expires"),
     _services("watch", "follow Service changes as they happen"),
     Right("patch", "services/status", "", "watched",
-          "write the dnsgate.io/DNSReady condition on each Service", writes=True),
+          "write the dnsgate.io/DNSReady condition on each Service", writes=True,
+          source="service"),
+    _ingresses("get", "read an Ingress when reporting on it"),
+    _ingresses("list", "read every Ingress at start and after a watch expires"),
+    _ingresses("watch", "follow Ingress changes as they happen"),
     _events("", "create"), _events("", "patch"),
     _events("events.k8s.io", "create"), _events("events.k8s.io", "patch"),
     _lease("get"), _lease("create"), _lease("update"),
@@ -74,6 +84,8 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
     """(right, namespace) for each right this configuration uses; namespace "" is all."""
     found: list[tuple[Right, str]] = []
     for right in RIGHTS:
+        if right.source and right.source not in settings.source.sources:
+            continue
         if right.scope == "lease":
             if settings.leader_election is not None:
                 found.append((right, settings.leader_election.namespace))

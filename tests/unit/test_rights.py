@@ -58,7 +58,13 @@ def settings(*args: str) -> settings_module.Settings:
         ("patch", "services/status", ""), ("create", "events", ""), ("patch", "events", ""),
         ("get", "leases", "dnsgate"), ("create", "leases", "dnsgate"),
         ("update", "leases", "dnsgate")}),
-], ids=["defaults", "one-namespace", "dry-run-writes-nothing", "leader-election"])
+    (("--source=service", "--source=ingress", "--dry-run"), {
+        ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
+        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", "")}),
+    (("--source=ingress", "--dry-run"), {
+        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", "")}),
+], ids=["defaults", "one-namespace", "dry-run-writes-nothing", "leader-election",
+        "services-and-ingresses", "ingresses-only"])
 def test_each_configuration_needs_the_rights_it_uses(
         args: tuple[str, ...], expected: set[tuple[str, str, str]]) -> None:
     needed = {(right.verb, right.resource, namespace)
