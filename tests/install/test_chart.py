@@ -33,6 +33,7 @@ VALUE_SETS = {
                            "--set", "extraArgs={--txt-prefix=dns-,--log-level=debug}",
                            "--set", "webhook.failurePolicy=Ignore",
                            "--set", "podDisruptionBudget.minAvailable=1"),
+    "ingress-source": ("--set", "sources={service,ingress}"),
 }
 
 
@@ -51,8 +52,9 @@ def test_lint_passes(helm, values: tuple[str, ...]) -> None:
     (("--set", "settings.domain_filter=x"), "domain_filter"),
     (("--set", "txtPrefix=a", "--set", "txtSuffix=b"),
      "txtPrefix and txtSuffix: set one of them, not both"),
+    (("--set", "sources={service,gateway-httproute}"), "sources"),
 ], ids=["misspelt-top-level", "bad-failure-policy", "bad-policy", "misspelt-nested",
-        "setting-not-a-variable", "prefix-and-suffix"])
+        "setting-not-a-variable", "prefix-and-suffix", "unsupported-source"])
 def test_values_it_cannot_honour_fail_the_render(
     helm, values: tuple[str, ...], message: str
 ) -> None:
