@@ -72,7 +72,7 @@ class LogReporter:
             return
         level = logging.INFO if outcome.status == "synced" else logging.WARNING
         suffix = f": {outcome.message}" if outcome.message else ""
-        log.log(level, "Service %s %s%s", outcome.service, outcome.status, suffix)
+        log.log(level, "%s %s%s", claims.describe(outcome.service), outcome.status, suffix)
 
     def forget(self, service: str) -> None:
         with self._lock:

@@ -271,3 +271,29 @@ def test_metrics_address_serves_health_and_metrics_there(httpbin: str, route53,
 
     assert ready == (200, "ok\n")
     assert metrics is not None and "dnsgate_reconciler_last_sync_timestamp_seconds" in metrics[1]
+
+
+@pytest.mark.parametrize(("sources", "published"), [
+    (("--source=service", "--source=ingress"), {"httpbin", "shop"}),
+    (("--source=ingress",), {"shop"}),
+    ((), {"httpbin"}),
+], ids=["service-and-ingress", "ingress-only", "default-service"])
+def test_sources_choose_what_is_published(  # type: ignore[no-untyped-def]
+        httpbin: str, kubeconfig: Path, route53, zone_id: str, sources: tuple[str, ...],
+        published: set[str]) -> None:
+    from devstack import ingresses
+
+    ingresses.apply(kubeconfig, ingresses.manifest(httpbin, "shop",
+                                                   hosts=["shop.goldentooth.net"]))
+    ingresses.assign(kubeconfig, httpbin, "shop", ["10.4.11.2"])
+
+    result = reconcile(httpbin, "--once", "--txt-owner-id", OWNER, *sources)
+
+    assert result.returncode == 0, result.stderr
+    records = zone_records(route53, zone_id)
+    assert {name.split(".")[0] for name, kind, _ in records if kind == "A"} == published
+    if "shop" in published:
+        assert values(records[("a-shop.goldentooth.net", "TXT", "")]) == [
+            f'"heritage=external-dns,external-dns/owner={OWNER},'
+            f'external-dns/resource=ingress/{httpbin}/shop"']
+        assert f"Ingress {httpbin}/shop synced" in result.stderr
