@@ -1,4 +1,5 @@
-"""Keep an in-memory copy of the Services, by list + watch, and say which ones changed.
+"""Keep an in-memory copy of the Services, by list + watch, and say which ones changed; the
+same for Ingresses (`KubernetesIngresses`, kept as `dnsgate.ingress.slim` keeps them).
 
 Shared by the reconciler (which plans from the copy) and the webhook (whose claim index is
 fed from it), so both follow the cluster the same way.
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from dnsgate import ingress
 from dnsgate.backoff import Backoff
 
 Service = Mapping[str, Any]  # a Service as JSON (camelCase keys), as the API serves it
@@ -63,9 +65,10 @@ def slim(service: Mapping[str, Any]) -> dict[str, Any]:
 def service_key(service: Service) -> str:
     """ "namespace/name", the key everything in dnsgate uses for a Service; an Ingress's is
     "ingress/namespace/name" (`dnsgate.ingress`), so both kinds share one claim index."""
+    if ingress.is_ingress(service):
+        return ingress.key(service)
     meta = service.get("metadata") or {}
-    prefix = "ingress/" if service.get("kind") == "Ingress" else ""
-    return f"{prefix}{meta.get('namespace', '')}/{meta.get('name', '')}"
+    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 class ServiceAPI(Protocol):
@@ -81,7 +84,8 @@ class Gone(Exception):
 
 
 class ServiceStore:
-    """Services by "namespace/name"; thread-safe snapshots for the controller."""
+    """Services by "namespace/name" (or Ingresses by "ingress/namespace/name"); thread-safe
+    snapshots for the controller."""
 
     def __init__(self, api: ServiceAPI, on_change: OnChange,
                  on_relist: OnRelist | None = None,
