@@ -206,6 +206,35 @@ def test_a_service_event_reads_neither_every_service_nor_the_whole_zone() -> Non
         {"Value": "10.0.0.9"}]
 
 
+def test_an_ingress_event_reads_neither_every_object_nor_the_whole_zone() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+
+    def shop(ip: str) -> dict[str, Any]:
+        return {"kind": "Ingress", "metadata": {"namespace": "apps", "name": "shop",
+                                                "creationTimestamp": "2026-01-01T00:00:00Z"},
+                "spec": {"rules": [{"host": "shop.goldentooth.net"}]},
+                "status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
+
+    others = {f"apps/other-{i}": service(f"other-{i}", {
+        ALPHA + "hostname": f"other-{i}.goldentooth.net"}, ingress=[{"ip": "10.0.1.1"}])
+        for i in range(3)}
+    store = Store({"ingress/apps/shop": shop("10.0.0.1"), **others})
+    ctl, _ = controller(route53, [])
+    ctl.services = store
+    assert ctl.run_once()
+
+    def whole(*_: object) -> None:
+        raise AssertionError("an Ingress event read every object or the whole zone")
+
+    store.snapshot = whole  # type: ignore[method-assign]
+    ctl.zones.records = whole  # type: ignore[method-assign,assignment]
+    store.services["ingress/apps/shop"] = shop("10.0.0.9")
+    assert ctl.sync_services({"ingress/apps/shop"})
+
+    assert route53.records["Z1"]["shop.goldentooth.net.", "A", ""]["ResourceRecords"] == [
+        {"Value": "10.0.0.9"}]
+
+
 # ---- reading part of a zone: the anchors of some names label them as the whole zone does --
 
 ZONE_NAMES = ["web.ex.com", "*.ex.com", "wild.ex.com", "a-web.ex.com", "api.ex.com"]
