@@ -3,9 +3,9 @@
 `validate` refuses a Service whose DNS annotations have any problem (every problem listed
 at once) or that claims a hostname another Service holds; `mutate` adds the default TTL.
 Neither does I/O: the cluster's claims come in through `index.ClaimLookup`, settings through
-`AdmissionSettings`. Only core/v1 Services on CREATE and UPDATE are looked at; everything
-else is allowed untouched. Dry-run requests get the same verdict (there are no side effects
-to skip: sideEffects None).
+`AdmissionSettings`. Only core/v1 Services (and Ingresses, below) on CREATE and UPDATE are
+looked at; everything else is allowed untouched. Dry-run requests get the same verdict
+(there are no side effects to skip: sideEffects None).
 
 A Service is also refused when its type cannot be published as asked
 (`dnsgate.service_types`), and left alone when its controller annotation names another
