@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--server", default="", help="Kubernetes API server URL, overriding the kubeconfig's")
     add("--namespace", default="", help="watch only this namespace (default all)")
     add("--label-filter", default="",
-        help="watch only Services matching this label selector (default all)")
+        help="watch only Services and Ingresses matching this label selector (default all)")
     add("--annotation-prefix", default="",
         help="accepted as external-dns.kubernetes.io/ or external-dns.alpha.kubernetes.io/: "
              "dnsgate reads both")
