@@ -125,7 +125,8 @@ def parse(ingress: Mapping[str, Any], domains: DomainFilter,
             "applies to Services only: ExternalDNS's Ingress source does not read it; name "
             f"the hosts in the Ingress's rules or in {internal.key.split('/')[0]}/"
             f"{dns_annotations.HOSTNAME}", "ingress-internal-hostname"))
-        notes.pop(internal.key, None)
+        for prefix in dns_annotations.PREFIXES:
+            notes.pop(prefix + dns_annotations.INTERNAL_HOSTNAME, None)
     inside = tuple(host for host in hosts if domains.rejection(host.rstrip(".")) is None)
     parsed = dns_annotations.parse(notes, domains, txt, addresses(ingress),
                                    hosts=inside, hosts_field=SPEC_HOSTS)

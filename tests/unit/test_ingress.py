@@ -100,6 +100,14 @@ def test_the_service_rules_refuse_the_same_on_an_ingress(
     assert [(p.rule, p.annotation) for p in parsed.problems] == [(rule, field)]
 
 
+def test_internal_hostname_under_both_prefixes_names_nothing(domains: DomainFilter) -> None:
+    parsed = ingress.parse(an_ingress(annotations={A + "internal-hostname": EXTRA,
+                                                   S + "internal-hostname": EXTRA}), domains)
+
+    assert parsed.dns is None
+    assert EXTRA not in parsed.hostnames
+
+
 def test_a_spec_host_too_long_for_its_txt_is_refused_naming_the_spec(
         domains: DomainFilter) -> None:
     long_label = "a" * 63
