@@ -20,6 +20,7 @@ from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 from dnsgate.watch import service_key
+from webhook import metrics
 
 
 class ClaimLookup(Protocol):
@@ -45,7 +46,8 @@ def claims_of(service: Mapping[str, Any], domains: DomainFilter,
 class ClaimIndex:
     """Thread-safe hostname -> claims map (`dnsgate.claimindex`, the reconciler's too);
     `synced` once the first full list of each kind watched is in. A Service or Ingress event
-    updates only that object's names, so it costs the same at 20,000 claims as at 20."""
+    updates only that object's names, so it costs the same at 20,000 claims as at 20. The
+    number of claims held is kept as it changes, for `metrics.CLAIMS`."""
 
     def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT, *,
                  publish_internal: bool = False,
@@ -59,6 +61,7 @@ class ClaimIndex:
         self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
         self._unlisted = {False} | ({True} if ingresses is not None else set())
+        self._claim_count = 0
 
     def replace(self, objects: Iterable[Mapping[str, Any]], *, ingresses: bool = False
                 ) -> None:
@@ -73,6 +76,7 @@ class ClaimIndex:
             for key, claimed in made.items():
                 fresh.put(key, claimed)
             self._index = fresh
+            self._count(sum(len(fresh.of(key)) for key in fresh.claimants()))
             self._unlisted.discard(ingresses)
             if not self._unlisted:
                 self._synced.set()
@@ -83,12 +87,15 @@ class ClaimIndex:
 
     def upsert(self, service: Mapping[str, Any]) -> None:
         made = self._claims(service)
+        key = service_key(service)
         with self._lock:
-            self._index.put(service_key(service), made)
+            self._count(self._claim_count - len(self._index.of(key)) + len(made))
+            self._index.put(key, made)
 
     def delete(self, key: str) -> None:
         """Forget the Service "namespace/name" (or the Ingress "ingress/namespace/name")."""
         with self._lock:
+            self._count(self._claim_count - len(self._index.of(key)))
             self._index.remove(key)
 
     def claims_on(self, hostname: str) -> tuple[Claim, ...]:
@@ -97,6 +104,15 @@ class ClaimIndex:
 
     def wait_synced(self, timeout: float) -> bool:
         return self._synced.wait(timeout)
+
+    @property
+    def claims(self) -> int:
+        """Claims held, over every name."""
+        return self._claim_count
+
+    def _count(self, claims: int) -> None:
+        self._claim_count = claims
+        metrics.CLAIMS.set(claims)
 
     @property
     def synced(self) -> bool:

@@ -18,6 +18,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -40,6 +41,14 @@ DENIALS = Counter(
     "Problems found in denied requests, by rule (hostname-domain, ttl, hostname-claimed, ...).",
     ["rule"],
 )
+# One series per worker (a `pid` label in multiprocess mode): each worker keeps its own
+# index, and a worker still listing has fewer claims than its siblings.
+CLAIMS = Gauge(
+    "dnsgate_webhook_claims",
+    "Hostname claims in this worker's Service index: one per Service and name the "
+    "reconciler would publish for it.",
+    multiprocess_mode="liveall",
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -50,6 +59,11 @@ def observe(endpoint: str, operation: str, verdict: str, rules: tuple[str, ...],
     LATENCY.labels(endpoint).observe(seconds)
     for rule in rules:
         DENIALS.labels(rule).inc()
+
+
+def bad_request(endpoint: str) -> None:
+    if endpoint in ("mutate", "validate"):
+        REQUESTS.labels(endpoint, "unknown", "bad_request").inc()
 
 
 def exposition() -> bytes:

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from dnsgate import claims, txtname
 from dnsgate.claims import Claim
@@ -111,3 +112,24 @@ def test_a_name_whose_txt_name_cannot_exist_is_not_claimed() -> None:
     index.replace([service("a", {A + "hostname": f"{'a' * 50}.goldentooth.net"})])
 
     assert index.claims_on(f"{'a' * 50}.goldentooth.net") == ()
+
+
+def test_claims_held_are_counted_for_the_metric() -> None:
+    index = ClaimIndex(DOMAINS)
+    counted = []
+
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("dnsgate_webhook_claims")
+
+    index.replace([service("a", {A + "hostname": f"{NAME},api.goldentooth.net"}),
+                   service("b", {A + "hostname": NAME}), service("plain", None)])
+    counted.append((index.claims, gauge()))
+    index.upsert(service("b", {A + "hostname": "one.goldentooth.net,two.goldentooth.net"}))
+    counted.append((index.claims, gauge()))
+    index.upsert(service("b", {A + "hostname": "one.goldentooth.net,two.goldentooth.net"}))
+    counted.append((index.claims, gauge()))
+    index.delete("a/httpbin")
+    index.delete("nobody/here")
+    counted.append((index.claims, gauge()))
+
+    assert counted == [(3, 3.0), (4, 4.0), (4, 4.0), (2, 2.0)]
