@@ -4,10 +4,15 @@
 `create_app(settings, lookup)` holds no module-level state: the claim lookup is passed in
 (the real `ClaimIndex` under gunicorn, a fake in unit tests). A body that is not an
 AdmissionReview, or is too large, gets a 4xx JSON error naming what is wrong.
+
+With `plain_reviews` (the default), `webhook.plainwsgi` answers the ordinary POSTs to the two
+review routes before Flask sees them, with the same answers (`answer` below is shared);
+Flask keeps every other route and every unusual request.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,36 +22,47 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from certs import pki
-from webhook import metrics, payloads, review
+from webhook import metrics, payloads, plainwsgi, review
 from webhook.index import ClaimLookup
 from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
 
 Decide = Callable[[payloads.AdmissionRequest], review.Verdict]
 
 
+def answer(endpoint: str, decide: Decide, body: bytes) -> payloads.AdmissionReview:
+    """The AdmissionReview answering `body`, counted in the metrics; raises
+    `payloads.BadReview` when the body is not one."""
+    started = time.perf_counter()
+    request = payloads.parse(body)
+    verdict = decide(request)
+    outcome = "denied" if not verdict.allowed else "patched" if verdict.patch else "allowed"
+    metrics.observe(endpoint, request["operation"], outcome, verdict.rules,
+                    time.perf_counter() - started)
+    return review.respond(request["uid"], verdict)
+
+
 def create_app(
-    settings: AdmissionSettings, lookup: ClaimLookup, *, cert_file: Path | None = None
+    settings: AdmissionSettings, lookup: ClaimLookup, *, cert_file: Path | None = None,
+    plain_reviews: bool = True,
 ) -> flask.Flask:
     app = flask.Flask("dnsgate.webhook")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    deciders: dict[str, Decide] = {
+        "mutate": lambda request: review.mutate(request, settings),
+        "validate": lambda request: review.validate(request, settings, lookup),
+    }
 
-    def answer(endpoint: str, decide: Decide) -> Any:
-        started = time.perf_counter()
+    def routed(endpoint: str) -> Any:
         flask.g.endpoint = endpoint
-        request = payloads.parse(flask.request.get_data())
-        verdict = decide(request)
-        outcome = "denied" if not verdict.allowed else "patched" if verdict.patch else "allowed"
-        metrics.observe(endpoint, request["operation"], outcome, verdict.rules,
-                        time.perf_counter() - started)
-        return review.respond(request["uid"], verdict)
+        return answer(endpoint, deciders[endpoint], flask.request.get_data())
 
     @app.post("/mutate")
     def mutate() -> Any:
-        return answer("mutate", lambda request: review.mutate(request, settings))
+        return routed("mutate")
 
     @app.post("/validate")
     def validate() -> Any:
-        return answer("validate", lambda request: review.validate(request, settings, lookup))
+        return routed("validate")
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -74,13 +90,16 @@ def create_app(
         _count_bad_request()
         return {"error": error.description or error.name}, error.code or 400
 
+    if plain_reviews:
+        reviews = {endpoint: functools.partial(answer, endpoint, decide)
+                   for endpoint, decide in deciders.items()}
+        app.wsgi_app = plainwsgi.ReviewRoutes(  # type: ignore[method-assign]
+            app.wsgi_app, reviews, app.json, app.logger)
     return app
 
 
 def _count_bad_request() -> None:
-    endpoint = flask.g.get("endpoint") or flask.request.path.strip("/")
-    if endpoint in ("mutate", "validate"):
-        metrics.REQUESTS.labels(endpoint, "unknown", "bad_request").inc()
+    metrics.bad_request(flask.g.get("endpoint") or flask.request.path.strip("/"))
 
 
 def _certificate_usable(path: Path) -> bool:

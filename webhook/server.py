@@ -88,7 +88,8 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         self.watchers = [ServiceWatcher(index)]
         if self.admission.ingresses is not None:
             self.watchers.append(ServiceWatcher(index, ingresses=True))
-        return create_app(self.admission, index, cert_file=self.serving.cert_file)
+        return create_app(self.admission, index, cert_file=self.serving.cert_file,
+                          plain_reviews=self.serving.plain_reviews)
 
     def _post_worker_init(self, worker: Any) -> None:
         assert self.watchers, "gunicorn loads the app before post_worker_init"
