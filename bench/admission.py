@@ -3,6 +3,12 @@
 own view over 1,000 Service creates (`apiserver_admission_webhook_admission_duration_seconds`,
 whose smallest bucket is 5 ms).
 
+At the sized settings the cluster holds `admission_claims` Services claiming a name each
+before the webhook starts, and load is offered only once every worker's index holds them
+(`bench.webhook_variants`); the bodies then include one asking for a claimed name (refused)
+beside the admitted ones (`bench.reviews`). Every serving variant of the setting is measured
+in turn, a row per variant and body, and each worker's RSS is read with the claims loaded.
+
 There is no ExternalDNS figure to compare with (it has no admission webhook), so the ratio
 beside each figure is against the issue's target.
 """
@@ -10,18 +16,17 @@ beside each figure is against the issue's target.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import ssl
 import time
 import urllib.request
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench import cluster as cluster_mod
-from bench import loadgen, profile
+from bench import controllers, loadgen, profile, reviews
+from bench import webhook_variants as variants
 from bench.cluster import Cluster
 from bench.controllers import Controller
 from bench.rig import Rig
@@ -47,44 +52,6 @@ def serving_files(directory: Path) -> tuple[Path, Path, Path]:
     for path, data in zip(files, (ca.cert_pem, leaf.cert_pem, leaf.key_pem), strict=True):
         pki.write_atomic(path, data)
     return files
-
-
-def review_body(namespace: str, name: str) -> bytes:
-    """A Service CREATE review as kube-apiserver v1.36 sends it (no ttl: /mutate patches)."""
-    service = {
-        "kind": "Service", "apiVersion": "v1",
-        "metadata": {
-            "name": name, "namespace": namespace, "uid": str(uuid.uuid4()),
-            "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"app": name},
-            "annotations": {cluster_mod.HOSTNAME: cluster_mod.hostname(namespace, name)},
-        },
-        "spec": {
-            "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}],
-            "selector": {"app": name}, "clusterIP": "10.96.12.34", "clusterIPs": ["10.96.12.34"],
-            "type": "LoadBalancer", "sessionAffinity": "None", "ipFamilies": ["IPv4"],
-            "ipFamilyPolicy": "SingleStack", "allocateLoadBalancerNodePorts": True,
-            "externalTrafficPolicy": "Cluster", "internalTrafficPolicy": "Cluster",
-        },
-        "status": {"loadBalancer": {}},
-    }
-    group_version = {"group": "", "version": "v1"}
-    review = {
-        "kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1",
-        "request": {
-            "uid": str(uuid.uuid4()),
-            "kind": {**group_version, "kind": "Service"},
-            "resource": {**group_version, "resource": "services"},
-            "requestKind": {**group_version, "kind": "Service"},
-            "requestResource": {**group_version, "resource": "services"},
-            "name": name, "namespace": namespace, "operation": "CREATE",
-            "userInfo": {"username": "kubernetes-admin",
-                         "groups": ["system:masters", "system:authenticated"]},
-            "object": service, "oldObject": None, "dryRun": False,
-            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1",
-                        "fieldManager": "kubectl-client-side-apply"},
-        },
-    }
-    return json.dumps(review).encode()
 
 
 def _load(url: str, body_file: Path, ca: Path, *, seconds: int, rate: int | None) -> dict[str, Any]:
@@ -156,32 +123,53 @@ def _apiserver_view(rig: Rig, kube: Cluster, scale: Scale, port: int, ca: Path) 
 
 def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller]) -> list[Table]:
     ca, cert, key = serving_files(rig.state_dir / "webhook-tls")
-    port = free_port()
-    rig.progress(f"admission: starting the webhook on 127.0.0.1:{port}")
-    child = devwebhook.start(rig.supervisor, port=port, cert_file=cert, key_file=key, ca_file=ca,
-                             domain_filters=[cluster_mod.ZONE], kubeconfig=rig.stack.kubeconfig,
-                             name="bench-webhook")
-    body_file = rig.state_dir / "review.json"
-    body_file.write_bytes(review_body("bench-admission", "httpbin"))
-    fixed, maximum = {}, {}
-    try:
-        for path in ("validate", "mutate"):
-            url = f"https://127.0.0.1:{port}/{path}"
-            rig.progress(f"admission: /{path} at {scale.admission_rate} req/s for "
-                         f"{scale.admission_seconds}s")
-            fixed[path] = _load(url, body_file, ca, seconds=scale.admission_seconds,
-                                rate=scale.admission_rate)
-            rig.progress(f"admission: /{path} maximum throughput, {scale.admission_max_seconds}s")
-            maximum[path] = _load(url, body_file, ca, seconds=scale.admission_max_seconds,
-                                  rate=None)
-        rig.progress(f"admission: {scale.admission_creates} Service creates via the apiserver")
-        view = _apiserver_view(rig, kube, scale, port, ca)
-        profiled = _profile(rig, scale, f"https://127.0.0.1:{port}/validate", body_file, ca,
-                            child.process.pid)
-    finally:
-        child.stop()
-        rig.supervisor.children.remove(child)
-    return _tables(scale, fixed, maximum, view) + profiled
+    if scale.admission_claims:
+        rig.progress(f"admission: {scale.admission_claims} Services claiming a name each, "
+                     "before the webhook starts")
+    namespace, created = variants.load_claims(kube, scale.admission_claims)
+    sent = reviews.bodies(rig.state_dir, namespace, scale.admission_claims)
+    fixed: dict[str, Any] = {}
+    maximum: dict[str, Any] = {}
+    memory: dict[str, Any] = {}
+    view: dict[str, Any] | None = None
+    profiled: list[Table] = []
+    for variant in (variants.VARIANTS[name] for name in scale.admission_variants):
+        port = free_port()
+        rig.progress(f"admission ({variant.key}): starting the webhook on 127.0.0.1:{port}")
+        child = devwebhook.start(rig.supervisor, port=port, cert_file=cert, key_file=key,
+                                 ca_file=ca, domain_filters=[cluster_mod.ZONE],
+                                 kubeconfig=rig.stack.kubeconfig, extra_args=variant.args,
+                                 name=f"bench-webhook-{variant.key}")
+        try:
+            held = variants.wait_for_claims(port, ca, child.process.pid, variant,
+                                            scale.admission_claims, scale.timeout)
+            reviews.check_verdicts(port, ca, sent)
+            rss = variants.worker_rss(child.process.pid)
+            memory[variant.key] = {"claims": held, "rss": rss,
+                           "master": controllers.rss_bytes(child.process.pid)}
+            for body in sent:
+                url = f"https://127.0.0.1:{port}/{body.path}"
+                row = f"{variant.key} {body.label}"
+                rig.progress(f"admission: {row} at {scale.admission_rate} req/s for "
+                             f"{scale.admission_seconds}s")
+                fixed[row] = _load(url, body.file, ca, seconds=scale.admission_seconds,
+                                   rate=scale.admission_rate)
+                rig.progress(f"admission: {row} maximum throughput, "
+                             f"{scale.admission_max_seconds}s")
+                maximum[row] = _load(url, body.file, ca, seconds=scale.admission_max_seconds,
+                                     rate=None)
+            if view is None:  # the first variant only: the default
+                rig.progress(f"admission: {scale.admission_creates} Service creates via the "
+                             "apiserver")
+                view = _apiserver_view(rig, kube, scale, port, ca)
+                profiled = _profile(rig, scale, f"https://127.0.0.1:{port}/validate",
+                                    sent[0].file, ca, child.process.pid)
+        finally:
+            child.stop()
+            rig.supervisor.children.remove(child)
+    assert view is not None, "every scale names at least one variant"
+    return [*_tables(scale, fixed, maximum, view), _memory_table(scale, memory, created),
+            *profiled]
 
 
 def _profile(rig: Rig, scale: Scale, url: str, body_file: Path, ca: Path, pid: int
@@ -203,26 +191,28 @@ def _profile(rig: Rig, scale: Scale, url: str, body_file: Path, ca: Path, pid: i
 def _tables(scale: Scale, fixed: dict[str, Any], maximum: dict[str, Any],
             view: dict[str, Any]) -> list[Table]:
     rows = tuple(
-        (f"/{path}", r["tool"], f"{scale.admission_rate}", f"{r['rate']:.0f}",
+        (row, r["tool"], f"{scale.admission_rate}", f"{r['rate']:.0f}",
          str(r["requests"]), str(r["errors"]), ms(r["p50"]),
          ms(r["p99"]), ratio(r["p99"], TARGET_P99), ms(r["p999"]), ratio(r["p999"], TARGET_P999))
-        for path, r in fixed.items())
+        for row, r in fixed.items())
+    about = _variant_notes(scale)
     latency = Table(
         title=f"Admission latency at a fixed {scale.admission_rate} req/s for "
-              f"{scale.admission_seconds} s (TLS, keep-alive, {CONNECTIONS} connections)",
-        columns=("path", "load generator", "offered/s", "achieved/s", "requests", "errors",
-                 "p50", "p99", "vs 1 ms target", "p99.9", "vs 5 ms target"),
-        rows=rows, raw={"fixed": fixed})
+              f"{scale.admission_seconds} s (TLS, keep-alive, {CONNECTIONS} connections"
+              f"{_with_claims(scale)})",
+        columns=("variant and request", "load generator", "offered/s", "achieved/s", "requests",
+                 "errors", "p50", "p99", "vs 1 ms target", "p99.9", "vs 5 ms target"),
+        rows=rows, notes=about, raw={"fixed": fixed})
     max_rows = tuple(
-        (f"/{path}", r["tool"], f"{r['rate']:.0f}", ratio(r["rate"], TARGET_RATE),
+        (row, r["tool"], f"{r['rate']:.0f}", ratio(r["rate"], TARGET_RATE),
          str(r["requests"]), str(r["errors"]), ms(r["p50"]), ms(r["p99"]))
-        for path, r in maximum.items())
+        for row, r in maximum.items())
     throughput = Table(
-        title=f"Admission maximum throughput ({scale.admission_max_seconds} s per path, "
-              f"{CONNECTIONS} connections, no rate limit)",
-        columns=("path", "load generator", "req/s", "vs 3,000 target", "requests", "errors",
-                 "p50", "p99"),
-        rows=max_rows, raw={"max": maximum})
+        title=f"Admission maximum throughput ({scale.admission_max_seconds} s per request, "
+              f"{CONNECTIONS} connections, no rate limit{_with_claims(scale)})",
+        columns=("variant and request", "load generator", "req/s", "vs 3,000 target",
+                 "requests", "errors", "p50", "p99"),
+        rows=max_rows, notes=about, raw={"max": maximum})
     rows_list = []
     for name, buckets in sorted(view["histogram"].items()):
         count = buckets.get("count", 0.0)
@@ -233,7 +223,8 @@ def _tables(scale: Scale, fixed: dict[str, Any], maximum: dict[str, Any],
                           ratio(fast, count)))
     creates = view["create_seconds"]
     apiserver = Table(
-        title=f"Admission as kube-apiserver sees it: {len(creates)} Service creates",
+        title=f"Admission as kube-apiserver sees it: {len(creates)} Service creates "
+              f"(webhook variant {scale.admission_variants[0]}{_with_claims(scale)})",
         columns=("webhook", "calls", "<= 5 ms", "share <= 5 ms", "<= 25 ms",
                  "vs target (all <= 5 ms)"),
         rows=tuple(rows_list),
@@ -241,3 +232,32 @@ def _tables(scale: Scale, fixed: dict[str, Any], maximum: dict[str, Any],
                f"{ms(percentile(creates, 0.5))}, p99 {ms(percentile(creates, 0.99))}",),
         raw=view)
     return [latency, throughput, apiserver]
+
+
+def _with_claims(scale: Scale) -> str:
+    return f", {scale.admission_claims:,} claims loaded" if scale.admission_claims else ""
+
+
+def _variant_notes(scale: Scale) -> tuple[str, ...]:
+    return tuple(f"{key}: {variants.VARIANTS[key].about}" for key in scale.admission_variants)
+
+
+def _memory_table(scale: Scale, memory: dict[str, Any], created: int) -> Table:
+    rows = []
+    for key, seen in memory.items():
+        claims = sorted(seen["claims"].values())
+        sizes = sorted(seen["rss"].values())
+        rows.append((key, str(len(sizes)), " / ".join(f"{n:,.0f}" for n in claims),
+                     " / ".join(f"{b / 2**20:.1f} MB" for b in sizes),
+                     f"{seen['master'] / 2**20:.1f} MB"))
+    return Table(
+        title=f"Webhook RSS per worker with {scale.admission_claims:,} claims loaded",
+        columns=("variant", "workers", "claims per worker", "RSS per worker",
+                 "gunicorn master RSS"),
+        rows=tuple(rows),
+        notes=(*_variant_notes(scale),
+               f"read from /proc once every worker's dnsgate_webhook_claims showed the "
+               f"claims, before any load; {created:,} of the Services were created by this "
+               f"setting, the rest by earlier ones; claims per worker counts every Service "
+               f"in the cluster with a name in the zone, earlier scenarios' included"),
+        raw={"memory": memory, "claims": scale.admission_claims})

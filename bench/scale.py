@@ -32,6 +32,11 @@ class Scale:
     timeout: float  # seconds any one wait may take before the scenario reports a miss
     sync_interval: str = "1m"
     """dnsgate's --interval while IPs change. ExternalDNS always runs at its default, 1m."""
+    admission_claims: int = 0
+    """Services claiming a name each, in the cluster before the webhook starts."""
+    admission_variants: tuple[str, ...] = ("default", "flask", "1x8")
+    """Ways of serving the webhook measured one after the other (`bench.webhook_variants`);
+    the first also answers the apiserver's creates."""
 
 
 FULL = Scale(
@@ -56,7 +61,8 @@ def sized(name: str, services: int, *, base: Scale = FULL, live: int = 2000,
         burst_changes=min(BURST, services), cold_services=services,
         cold_live_services=min(live, services), steady_services=services,
         steady_seconds=steady_seconds, memory_services=services, timeout=timeout,
-        sync_interval="15m",
+        sync_interval="15m", admission_claims=services,
+        admission_variants=("default", "flask", "1x8"),
     )
 
 
@@ -65,6 +71,7 @@ SMOKE = Scale(
     admission_creates=5, sync_services=3, sync_changes=3, sync_changes_external_dns=2,
     burst_changes=3, cold_services=5, cold_live_services=5, steady_services=3,
     steady_seconds=3, memory_services=5, hostile_rounds=1, timeout=60.0,
+    admission_variants=("default",),
 )
 SCALES = {scale.name: scale for scale in (
     FULL, sized("5k", 5000), sized("20k", 20000), SMOKE,

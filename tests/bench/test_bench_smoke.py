@@ -22,7 +22,7 @@ TITLES = (
     "Admission latency at a fixed", "Admission maximum throughput",
     "Admission as kube-apiserver sees it", "Sync latency",
     "Cold start: controller started against", "Cold start, live:", "Steady state", "Memory with",
-    "Burst:", "Hostile admission corpus",
+    "Burst:", "Hostile admission corpus", "Webhook RSS per worker with",
 )
 SCALES = ("smoke", "smoke-sized")
 
@@ -90,6 +90,25 @@ def test_burst_lands_every_record(smoke_run: tuple[subprocess.CompletedProcess[s
     sync = saved["tables"][0]["raw"]["measured"]["dnsgate"]
     assert sync["burst"]["missing"] == 0 and sync["burst"]["change_calls"] >= 1
     assert sync["cpu"] > 0 and len(sync["latencies"]) == 3
+
+
+def test_admission_measures_each_variant_with_the_claims_loaded(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path]
+) -> None:
+    from bench.webhook_variants import VARIANTS
+
+    _, out = smoke_run
+    tables = json.loads((out / "results-admission-smoke-sized.json").read_text())["tables"]
+    fixed = next(t for t in tables if t["title"].startswith("Admission latency"))
+    memory = next(t for t in tables if t["title"].startswith("Webhook RSS per worker"))
+    assert [row[0] for row in fixed["rows"]] == [
+        f"{key} {request}" for key in VARIANTS
+        for request in ("/validate (admitted)", "/validate (refused: name claimed)", "/mutate")]
+    for key, seen in memory["raw"]["memory"].items():
+        assert len(seen["rss"]) == VARIANTS[key].workers
+        assert len(seen["claims"]) == VARIANTS[key].workers
+        assert min(seen["claims"].values()) >= 8  # every Service the setting made, each
+        assert min(seen["rss"].values()) > 0
 
 
 def test_summary_states_the_latest_run_of_each_scenario(
