@@ -62,6 +62,17 @@ def slim(service: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def without_own_writes(kept: Mapping[str, Any]) -> dict[str, Any]:
+    """A kept object as the reconciler's DNS work reads it: without its resourceVersion and
+    the status conditions dnsgate's own reports write. A reconciler store given this as its
+    `trigger` does not sync a Service again because it wrote that Service's status (after a
+    cold sync of 5,000 Services, 5,000 such echoes arrive); the store still keeps them, for
+    the reporter."""
+    metadata = {k: v for k, v in (kept.get("metadata") or {}).items() if k != "resourceVersion"}
+    status = {k: v for k, v in (kept.get("status") or {}).items() if k != "conditions"}
+    return {**kept, "metadata": metadata, "status": status}
+
+
 def service_key(service: Service) -> str:
     """ "namespace/name", the key everything in dnsgate uses for a Service; an Ingress's is
     "ingress/namespace/name" (`dnsgate.ingress`), so both kinds share one claim index."""
@@ -89,11 +100,14 @@ class ServiceStore:
 
     def __init__(self, api: ServiceAPI, on_change: OnChange,
                  on_relist: OnRelist | None = None,
-                 kept: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None) -> None:
+                 kept: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+                 trigger: Callable[[Mapping[str, Any]], Any] | None = None) -> None:
         """`kept`: what of each object to keep (`slim`; an Ingress store:
-        `dnsgate.ingress.slim`)."""
+        `dnsgate.ingress.slim`). `trigger`: the part of a kept object whose change is
+        reported to `on_change` (default all of it; the reconciler: `without_own_writes`)."""
         self._api = api
         self._kept = kept or slim
+        self._trigger = trigger or (lambda kept_object: kept_object)
         self._on_change = on_change
         self._on_relist = on_relist
         self._services: dict[str, Service] = {}
@@ -117,7 +131,7 @@ class ServiceStore:
         fresh: dict[str, Service] = {service_key(item): item for item in kept}
         with self._lock:
             changed = {k for k in fresh.keys() | self._services.keys()
-                       if fresh.get(k) != self._services.get(k)}
+                       if self._changed(self._services.get(k), fresh.get(k))}
             self._services = fresh
         self.relists += 1
         if self._on_relist is not None:
@@ -159,11 +173,18 @@ class ServiceStore:
         key = service_key(copy)
         with self._lock:
             if kind == "DELETED":
-                self._services.pop(key, None)
+                changed = self._services.pop(key, None) is not None
             else:
+                changed = self._changed(self._services.get(key), copy)
                 self._services[key] = copy
-        self._on_change({key})
+        if changed:
+            self._on_change({key})
         return version
+
+    def _changed(self, before: Service | None, after: Service | None) -> bool:
+        if before is None or after is None:
+            return before is not after
+        return bool(self._trigger(before) != self._trigger(after))
 
 
 class KubernetesServices:

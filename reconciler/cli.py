@@ -160,6 +160,7 @@ def _serve(settings: Settings) -> int:
     from reconciler.controller import Controller
     from reconciler.errors import ConfigError, ReconcileError
     from reconciler.report import LogReporter, Reporter
+    from reconciler.reportqueue import QueuedReporter
     from reconciler.route53 import Provider
     from reconciler.source_reads import CountingServiceAPI
     from reconciler.status import KubernetesReporter, Reporters
@@ -181,21 +182,26 @@ def _serve(settings: Settings) -> int:
     if "service" in source.sources:
         stores.append(watch.ServiceStore(CountingServiceAPI(
             watch.KubernetesServices(core, source.namespace, source.label_filter),
-            metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys)))
+            metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
+            trigger=watch.without_own_writes))
     if "ingress" in source.sources:
         stores.append(watch.ServiceStore(CountingServiceAPI(
             watch.KubernetesIngresses(client.NetworkingV1Api(), source.namespace,
                                       source.label_filter),
             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
-            kept=ingress.slim))
+            kept=ingress.slim, trigger=watch.without_own_writes))
     store = watch.Combined(*stores)
 
     def synced() -> bool:
         return all(s.synced.is_set() for s in stores)
 
     reporter: Reporter = LogReporter()
+    queued: QueuedReporter | None = None
     if not settings.controller.dry_run:  # a dry run changes nothing, Services included
-        reporter = Reporters(reporter, KubernetesReporter(core, store.get))
+        # Written in the background: Events and conditions never hold up DNS work.
+        queued = QueuedReporter(KubernetesReporter(core, store.get))
+        queued.start()
+        reporter = Reporters(reporter, queued)
     # A new leader resyncs at once: whoever led before may have written meanwhile.
     elector = _elector(settings, on_lead=lambda: controller.resync())
     if elector is None:
@@ -243,6 +249,17 @@ def _serve(settings: Settings) -> int:
     except ReconcileError as exc:
         log.error("%s", exc)
         return 1
+    finally:
+        if queued is not None:  # what the last syncs found still reaches the Services
+            queued.close(timeout=ONCE_DRAIN_SECONDS if settings.controller.once
+                         else REPORTS_DRAIN_SECONDS)
+
+
+# On the way out, reports still queued get this long to be written (a Pod's default grace
+# period is 30 s); a later run rewrites whatever did not make it.
+REPORTS_DRAIN_SECONDS = 10.0
+# `--once` is a job that reports its one sync; it waits for every report, within reason.
+ONCE_DRAIN_SECONDS = 600.0
 
 
 def _elector(settings: Settings, on_lead: Callable[[], None]) -> LeaderElector | None:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from dnsgate.watch import Gone, ServiceStore
+from dnsgate.watch import Gone, ServiceStore, slim, without_own_writes
 
 
 def svc(name: str, version: str, ip: str = "10.0.0.1") -> dict[str, Any]:
@@ -111,3 +111,30 @@ def test_an_ingress_store_keys_listed_and_watched_ingresses_alike() -> None:
 
     assert changes == [{"ingress/apps/web"}, {"ingress/apps/web"}]
     assert [obj["spec"]["rules"] for obj in store.snapshot()] == [[{"host": "b.goldentooth.net"}]]
+
+
+def _conditions(service: dict[str, Any], version: str) -> dict[str, Any]:
+    return {**service, "metadata": {**service["metadata"], "resourceVersion": version},
+            "status": {**service["status"],
+                       "conditions": [{"type": "DNSReady", "status": "True"}]}}
+
+
+def test_a_reconciler_store_is_not_woken_by_its_own_status_writes() -> None:
+    """After a sync dnsgate writes each Service's conditions; the watch echoes every write.
+    The reconciler's store keeps the echo (the reporter reads it) without a sync; any other
+    change still wakes it. The webhook's store (default trigger) sees every change."""
+    stop = threading.Event()
+    web = svc("web", "1")
+    echo = _conditions(web, "2")
+    moved = {**echo, "status": {**echo["status"],
+                                "loadBalancer": {"ingress": [{"ip": "10.0.0.9"}]}}}
+    events = [{"type": "MODIFIED", "object": echo}, {"type": "MODIFIED", "object": moved}]
+    for trigger, expected in ((without_own_writes, [{"apps/web"}, {"apps/web"}]),
+                              (None, [{"apps/web"}, {"apps/web"}, {"apps/web"}])):
+        stop.clear()
+        woken: list[set[str]] = []
+        store = ServiceStore(FakeAPI([([web], "1")], [list(events)], stop), woken.append,
+                             trigger=trigger)
+        store.run(stop)
+        assert woken == expected, trigger
+        assert store.get("apps/web") == slim(moved)
