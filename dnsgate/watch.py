@@ -33,6 +33,7 @@ RECONNECT = Backoff(base=1.0, cap=30.0)
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+LIST_PAGE = 500  # objects per list call (kube-apiserver's chunked list: limit + continue)
 
 
 # What dnsgate reads of a Service, and all it keeps: the source (annotations, type,
@@ -191,6 +192,9 @@ class KubernetesServices:
     """ServiceAPI over the kubernetes client, scoped to one namespace or all, and to the
     Services a label selector matches (applied by the API server) or all."""
 
+    def _trim(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return slim(item)
+
     def __init__(self, core: Any, namespace: str = "", label_selector: str = "") -> None:
         self._core = core
         self._namespace = namespace
@@ -204,11 +208,23 @@ class KubernetesServices:
         return self._core.list_service_for_all_namespaces(**kwargs)
 
     def list(self) -> tuple[list[dict[str, Any]], str]:
+        """Every object, read `LIST_PAGE` at a time and trimmed page by page: a relist of
+        20,000 Services never holds them all as full JSON at once (a process keeps the peak
+        of its heap as RSS). The pages are one consistent snapshot; the last one's
+        resourceVersion is the list's."""
         import json
 
-        response = self._call(_preload_content=False)
-        body = json.loads(response.data)
-        return body.get("items", []), body["metadata"].get("resourceVersion", "")
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            paging: dict[str, Any] = {"limit": LIST_PAGE, "_preload_content": False}
+            if token:
+                paging["_continue"] = token
+            body = json.loads(self._call(**paging).data)
+            items += [self._trim(item) for item in body.get("items") or ()]
+            token = body["metadata"].get("continue") or ""
+            if not token:
+                return items, body["metadata"].get("resourceVersion", "")
 
     def watch(self, resource_version: str, stop: threading.Event) -> Iterable[dict[str, Any]]:
         import json
@@ -236,6 +252,9 @@ class KubernetesServices:
 
 class KubernetesIngresses(KubernetesServices):
     """The same over networking.k8s.io/v1 Ingresses (kubernetes.client.NetworkingV1Api)."""
+
+    def _trim(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return ingress.slim(item)
 
     def _call(self, **kwargs: Any) -> Any:
         if self._label_selector:
