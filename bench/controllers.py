@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,19 @@ def cpu_seconds(pid: int) -> float:
     # utime and stime are the 12th and 13th, in clock ticks.
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, *, timeout: float, quiet_for: float = 2.0,
+              below: float = 0.05) -> float | None:
+    """Seconds until the process used under `below` of a core for `quiet_for` seconds in a
+    row (a controller done with the aftermath of its cold sync), or None after `timeout`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(quiet_for)
+        if cpu_seconds(pid) - before < below * quiet_for:
+            return time.monotonic() - started - quiet_for
+    return None
 
 
 def _status_kb(pid: int, field: str) -> int:
