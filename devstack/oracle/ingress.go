@@ -6,10 +6,7 @@ package main
 // properties, resource label) with ExternalDNS's, release by release.
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -38,27 +35,7 @@ type IngressAnswer struct {
 }
 
 func serveIngresses(in io.Reader, out io.Writer) error {
-	decoder := json.NewDecoder(bufio.NewReader(in))
-	writer := bufio.NewWriter(out)
-	for {
-		var request IngressRequest
-		if err := decoder.Decode(&request); errors.Is(err, io.EOF) {
-			return writer.Flush()
-		} else if err != nil {
-			return fmt.Errorf("reading a request: %w", err)
-		}
-		answer := ingressEndpoints(request)
-		line, err := json.Marshal(answer)
-		if err != nil {
-			return err
-		}
-		if _, err := writer.Write(append(line, '\n')); err != nil {
-			return err
-		}
-		if err := writer.Flush(); err != nil {
-			return err
-		}
-	}
+	return serveLines(in, out, ingressEndpoints)
 }
 
 func ingressEndpoints(request IngressRequest) (answer IngressAnswer) {

@@ -109,24 +109,28 @@ func main() {
 }
 
 func servePlans(in io.Reader, out io.Writer) error {
+	return serveLines(in, out, answerSafely)
+}
+
+// serveLines answers JSON requests, one per line, with one JSON line each, as they come:
+// the caller may wait for an answer before writing more.
+func serveLines[Req any, Ans any](in io.Reader, out io.Writer, answer func(Req) Ans) error {
 	decoder := json.NewDecoder(bufio.NewReader(in))
 	writer := bufio.NewWriter(out)
 	for {
-		var request Request
+		var request Req
 		if err := decoder.Decode(&request); errors.Is(err, io.EOF) {
 			return writer.Flush()
 		} else if err != nil {
 			return fmt.Errorf("reading a request: %w", err)
 		}
-		answer := answerSafely(request)
-		line, err := json.Marshal(answer)
+		line, err := json.Marshal(answer(request))
 		if err != nil {
 			return err
 		}
 		if _, err := writer.Write(append(line, '\n')); err != nil {
 			return err
 		}
-		// One answer per request as it comes: the caller may wait for it before writing more.
 		if err := writer.Flush(); err != nil {
 			return err
 		}
