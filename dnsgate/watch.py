@@ -84,7 +84,7 @@ def service_key(service: Service) -> str:
 
 
 class ServiceAPI(Protocol):
-    """The part of kubernetes.client.CoreV1Api used, returning Services as JSON dicts."""
+    """How a store reads its objects (Services, or Ingresses), as JSON dicts."""
 
     def list(self) -> tuple[list[dict[str, Any]], str]: ...
 

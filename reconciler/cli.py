@@ -155,6 +155,7 @@ def _serve(settings: Settings) -> int:
     from kubernetes import client
 
     from dnsgate import kube, watch
+    from dnsgate.corev1 import CoreV1
     from reconciler import access, credentials, doctor, metrics
     from reconciler.checkup import Checkup
     from reconciler.controller import Controller
@@ -175,7 +176,7 @@ def _serve(settings: Settings) -> int:
     route53 = credentials.FollowingClient(partial(credentials.route53_client, settings.aws))
     from dnsgate import ingress
 
-    core = client.CoreV1Api()
+    core = CoreV1()
     source = settings.source
     controller: Controller
     stores: list[watch.ServiceStore] = []

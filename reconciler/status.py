@@ -109,7 +109,7 @@ class KubernetesReporter:
 
     def __init__(self, core: Any, lookup: Lookup,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
-        self.core = core  # kubernetes.client.CoreV1Api
+        self.core = core  # dnsgate.corev1.CoreV1
         self.lookup = lookup  # the watch cache: "ns/name" -> Service JSON
         self.clock = clock
         self._written: dict[str, _Written] = {}
@@ -187,31 +187,29 @@ class KubernetesReporter:
     def _event(self, metadata: dict[str, Any], outcome: Outcome,
                condition: dict[str, Any], *, kind: str = "Service",
                api_version: str = "v1") -> None:
-        from kubernetes import client
-
         assert outcome.status is not None, "only an outcome with a status has an event"
         _, reason, event_type = _MEANING[outcome.status]
-        now = self.clock()
-        event = client.CoreV1Event(
-            metadata=client.V1ObjectMeta(
-                generate_name=f"{metadata['name']}.dnsgate-",
-                namespace=metadata["namespace"],
-            ),
-            involved_object=client.V1ObjectReference(
-                api_version=api_version, kind=kind, name=metadata["name"],
-                namespace=metadata["namespace"], uid=metadata.get("uid"),
-                resource_version=metadata.get("resourceVersion"),
-            ),
-            reason=reason,
-            message=condition["message"],
-            type=event_type,
-            source=client.V1EventSource(component=COMPONENT),
-            reporting_component=COMPONENT,
-            reporting_instance=COMPONENT,
-            first_timestamp=now,
-            last_timestamp=now,
-            count=1,
-        )
+        now = self.clock().isoformat()
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{metadata['name']}.dnsgate-",
+                         "namespace": metadata["namespace"]},
+            "involvedObject": {
+                "apiVersion": api_version, "kind": kind, "name": metadata["name"],
+                "namespace": metadata["namespace"], "uid": metadata.get("uid"),
+                "resourceVersion": metadata.get("resourceVersion"),
+            },
+            "reason": reason,
+            "message": condition["message"],
+            "type": event_type,
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "reportingInstance": COMPONENT,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
         self.core.create_namespaced_event(metadata["namespace"], event)
         self.writes += 1
 

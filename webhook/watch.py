@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from dnsgate import ingress
+from dnsgate.corev1 import CoreV1
 from dnsgate.watch import KubernetesIngresses, KubernetesServices, ServiceAPI, ServiceStore
 from webhook.index import ClaimIndex
 
@@ -59,7 +60,7 @@ class ServiceWatcher:
                                  on_relist=partial(self.index.replace, ingresses=True),
                                  kept=ingress.slim)
         else:
-            api = self._services or KubernetesServices(client.CoreV1Api(api_client()))
+            api = self._services or KubernetesServices(CoreV1(api_client()))
             store = ServiceStore(api, self._changed, on_relist=self.index.replace)
         self.store = store
         store.run(self._stop)

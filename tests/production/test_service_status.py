@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from devstack import metallb
+from dnsgate.corev1 import CoreV1
 from reconciler.report import Outcome
 from reconciler.status import COMPONENT, CONDITION_TYPE, KubernetesReporter
 from tests.production.conftest import wait_for, zone
@@ -28,9 +29,9 @@ def service(kubeconfig: Path, namespace: str) -> str:
 
 @pytest.fixture
 def reporter(stack, kubectl) -> KubernetesReporter:  # type: ignore[no-untyped-def]
-    from kubernetes import client, config
+    from kubernetes import config
 
-    core = client.CoreV1Api(config.new_client_from_config(str(stack.kubeconfig)))
+    core = CoreV1(config.new_client_from_config(str(stack.kubeconfig)))
 
     def lookup(key: str) -> dict[str, Any] | None:
         namespace, name = key.split("/")

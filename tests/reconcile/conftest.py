@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from dnsgate import ingress
+from dnsgate.corev1 import CoreV1
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 from dnsgate.watch import Combined, KubernetesIngresses, KubernetesServices, ServiceStore
@@ -135,7 +136,7 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
         counting = CountingClient(client_ or route53)
         reporter = LogReporter()
         controller: Controller
-        store = ServiceStore(KubernetesServices(client.CoreV1Api(), watched),
+        store = ServiceStore(KubernetesServices(CoreV1(), watched),
                              lambda keys: controller.notify(keys))
         stores = [store]
         if ingresses is not None:
@@ -145,7 +146,7 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
         watched_objects = Combined(*stores)
         reporting: Any = reporter
         if report_status:
-            reporting = Reporters(reporter, KubernetesReporter(client.CoreV1Api(),
+            reporting = Reporters(reporter, KubernetesReporter(CoreV1(),
                                                                watched_objects.get))
         controller = Controller(settings.controller, settings.source, settings.registry,
                                 Provider(counting, settings.route53), watched_objects,

@@ -4,6 +4,7 @@ through KUBECONFIG and AWS_ENDPOINT_URL_ROUTE_53."""
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import subprocess
@@ -47,6 +48,26 @@ def test_once_syncs_and_exits_zero(httpbin: str, route53, zone_id: str) -> None:
         f'"heritage=external-dns,external-dns/owner={OWNER},'
         f'external-dns/resource=service/{httpbin}/httpbin"']
     assert f"Service {httpbin}/httpbin synced" in result.stderr
+
+
+def test_a_sync_never_imports_the_generated_core_v1_api(
+        httpbin: str, route53, zone_id: str) -> None:
+    """CoreV1Api alone costs 22 MB per process (BENCHMARKS.md, "Memory"); the reconciler
+    reaches the API through dnsgate.corev1 instead."""
+    # The modules still loaded when the process exits, written by an atexit hook.
+    probe = ("import atexit, sys\n"
+             "atexit.register(lambda: sys.stdout.write(repr(sorted(sys.modules))))\n"
+             "from dnsgate.cli import main\n"
+             "sys.exit(main())\n")
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "reconcile", "--once", "--namespace", httpbin,
+         "--domain-filter", "goldentooth.net", "--txt-owner-id", OWNER],
+        capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    imported = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    assert "dnsgate.corev1" in imported
+    assert "kubernetes.client.api.core_v1_api" not in imported
 
 
 def test_dry_run_prints_plan_table_and_changes_nothing(

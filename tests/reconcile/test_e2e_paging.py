@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from dnsgate import watch
+from dnsgate.corev1 import CoreV1
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ def test_a_list_longer_than_a_page_arrives_whole_page_by_page(
 
     monkeypatch.setattr(watch, "LIST_PAGE", 10)
     create_services({f"svc-{n}": {HOSTNAME: f"svc-{n}.goldentooth.net"} for n in range(23)})
-    api = watch.KubernetesServices(client.CoreV1Api(), namespace)
+    api = watch.KubernetesServices(CoreV1(), namespace)
     pages: list[dict[str, Any]] = []
     call = api._call
 
