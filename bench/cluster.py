@@ -102,7 +102,7 @@ class Cluster:
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(lambda n: self.core.delete_namespaced_service(n, namespace), names))
         deadline = time.monotonic() + 60
-        while self.core.list_namespaced_service(namespace).items:
+        while self.core.list_namespaced_service(namespace, limit=1).items:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"Services in namespace {namespace} still there after 60s")
             time.sleep(0.2)

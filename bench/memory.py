@@ -89,6 +89,8 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller])
                 "missing": 0, "rss": max(controllers.rss_bytes(w) for w in workers),
                 "peak": max(_peak(w, False) for w in workers)}
         indexed = kube.count_services()
+    rig.progress(f"memory: deleting its {scale.memory_services} Services")
+    kube.delete_all(namespace)
     ours = measured[controllers.DNSGATE.name]
     per_service = (ours["rss"] - measured[BASELINE]["rss"]) / scale.memory_services
     rows = []
