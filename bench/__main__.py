@@ -27,6 +27,7 @@ from bench import (
     controllers,
     hostile,
     memory,
+    moto_floor,
     plot,
     rig,
     steady_state,
@@ -44,6 +45,7 @@ SCENARIOS = {
     "cold": cold_start.run,
     "steady": steady_state.run,
     "memory": memory.run,
+    "floor": moto_floor.run,
 }
 
 

@@ -22,7 +22,7 @@ TITLES = (
     "Admission latency at a fixed", "Admission maximum throughput",
     "Admission as kube-apiserver sees it", "Sync latency",
     "Cold start: controller started against", "Cold start, live:", "Steady state", "Memory with",
-    "Burst:", "Hostile admission corpus", "Webhook RSS per worker with",
+    "Burst:", "Hostile admission corpus", "Webhook RSS per worker with", "Rig floor: moto",
 )
 SCALES = ("smoke", "smoke-sized")
 
@@ -73,7 +73,7 @@ def test_results_hold_measured_numbers(
 
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("scenario", ["admission", "hostile", "sync", "cold", "steady",
-                                      "memory"])
+                                      "memory", "floor"])
 def test_each_scenario_at_each_scale_has_its_own_results(
     smoke_run: tuple[subprocess.CompletedProcess[str], Path], scenario: str, scale: str
 ) -> None:
@@ -144,3 +144,12 @@ def test_per_event_bench_runs_and_checks_its_records(tmp_path: Path) -> None:
     saved = json.loads((tmp_path / "results-per-event.json").read_text())
     raw = saved["tables"][0]["raw"]["measured"]["reconciler-40"]
     assert len(raw["single"]["cpu"]) == 3 and raw["calls"] >= 3
+
+
+def test_the_rig_floor_times_every_change_call_of_a_cold_start(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path]
+) -> None:
+    _, out = smoke_run
+    raw = json.loads((out / "results-floor-smoke-sized.json").read_text())["tables"][0]["raw"]
+    assert sum(raw["changes"]) == 2 * raw["services"]
+    assert len(raw["seconds"]) == len(raw["changes"]) and min(raw["seconds"]) > 0
