@@ -9,12 +9,14 @@ it names. The index keeps serving its last state while the watch reconnects.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
 from dnsgate import ingress
 from dnsgate.corev1 import CoreV1
 from dnsgate.watch import KubernetesIngresses, KubernetesServices, ServiceAPI, ServiceStore
+from webhook import heap
 from webhook.index import ClaimIndex
 
 
@@ -57,13 +59,20 @@ class ServiceWatcher:
         if self._ingresses:
             api = self._services or KubernetesIngresses(client.NetworkingV1Api(api_client()))
             store = ServiceStore(api, self._changed,
-                                 on_relist=partial(self.index.replace, ingresses=True),
+                                 on_relist=partial(self._relisted, ingresses=True),
                                  kept=ingress.slim)
         else:
             api = self._services or KubernetesServices(CoreV1(api_client()))
-            store = ServiceStore(api, self._changed, on_relist=self.index.replace)
+            store = ServiceStore(api, self._changed, on_relist=self._relisted)
         self.store = store
         store.run(self._stop)
+
+    def _relisted(self, objects: Iterable[Mapping[str, Any]], *, ingresses: bool = False
+                  ) -> None:
+        """A whole list replaces the index; the heap is then settled (`heap.settle`), so
+        later garbage collections leave the claims just loaded alone."""
+        self.index.replace(objects, ingresses=ingresses)
+        heap.settle()
 
     def _changed(self, keys: set[str]) -> None:
         assert self.store is not None

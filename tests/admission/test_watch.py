@@ -70,3 +70,26 @@ def test_index_follows_events_and_a_relist_after_gone_forgets_missed_deletes() -
                       "d.goldentooth.net") == {
         "a.goldentooth.net": [], "b.goldentooth.net": [], "b2.goldentooth.net": ["b/httpbin"],
         "d.goldentooth.net": []}
+
+
+def test_a_relist_freezes_the_loaded_heap_so_full_collections_skip_the_claims() -> None:
+    import gc
+
+    index = ClaimIndex(DomainFilter.of(["goldentooth.net"]))
+    services = ScriptedServices(
+        lists=[[service(f"n{i}", f"s{i}.goldentooth.net", "9") for i in range(50)]],
+        watches=[])
+    watcher = ServiceWatcher(index, services)
+    services.watcher = watcher
+    gc.unfreeze()
+    try:
+        watcher.run()
+
+        claim = index.claims_on("s7.goldentooth.net")
+        assert [c.service for c in claim] == ["n7/httpbin"]
+        assert gc.get_freeze_count() > 0
+        # The claims are in the permanent generation: no collection walks them.
+        assert gc.is_tracked(claim[0])
+        assert not any(o is claim[0] for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
