@@ -22,22 +22,25 @@ from bench.controllers import OWNER, Controller
 from bench.rig import Rig
 from bench.scale import Scale
 from bench.table import Table, percentile, secs
+from reconciler import registry
+from reconciler.settings import RegistrySettings
 
 MOST_CHANGES = 1000
 MOST_CHARACTERS = 32000
 
 
 def _record_sets(services: int) -> Iterator[dict[str, Any]]:
-    """What a cold start of `services` Services writes: an A record and its ownership TXT."""
+    """What a cold start of `services` Services writes: an A record and its ownership TXT,
+    named and valued by the reconciler's own registry."""
+    settings = RegistrySettings(owner_id=OWNER)
     namespace = "floor"
     for index in range(services):
         name = f"svc-{index}"
         host = cluster_mod.hostname(namespace, name)
-        owner = (f'"heritage=external-dns,external-dns/owner={OWNER},'
-                 f'external-dns/resource=service/{namespace}/{name}"')
+        owner = registry.encode({"owner": OWNER, "resource": f"service/{namespace}/{name}"})
         yield {"Name": host, "Type": "A", "TTL": 60,
                "ResourceRecords": [{"Value": cluster_mod.address(index)}]}
-        yield {"Name": f"a-{host}", "Type": "TXT", "TTL": 300,
+        yield {"Name": registry.txt_name(host, "A", settings), "Type": "TXT", "TTL": 300,
                "ResourceRecords": [{"Value": owner}]}
 
 
