@@ -49,14 +49,23 @@ def fingerprint(paths: tuple[Path, ...]) -> str:
     return digest.hexdigest()
 
 
+def region(aws: AWSSettings) -> str | None:
+    """--aws-region, else `AWS_REGION`, else None for boto3's own chain (AWS_DEFAULT_REGION,
+    the profile). botocore reads only AWS_DEFAULT_REGION, while the AWS SDK for Go that
+    ExternalDNS uses reads AWS_REGION first (docs/route53.md, "Region"): an ExternalDNS
+    Deployment's `AWS_REGION` must keep working when carried across."""
+    return aws.region or os.environ.get("AWS_REGION") or None
+
+
 def session(aws: AWSSettings | None = None) -> Any:
-    """A boto3 session with --aws-profile and --aws-region, the rest from boto3's chain."""
+    """A boto3 session with --aws-profile and the region (`region`), the rest from boto3's
+    chain."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
     aws = aws or AWSSettings()
     try:
-        return boto3.session.Session(profile_name=aws.profile, region_name=aws.region)
+        return boto3.session.Session(profile_name=aws.profile, region_name=region(aws))
     except ProfileNotFound as exc:
         raise ConfigError(f'--aws-profile "{aws.profile}": {exc}; profiles come from '
                           "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE") from exc

@@ -236,6 +236,30 @@ def test_aws_region_and_profile_reach_the_route53_client(tmp_path, monkeypatch) 
         credentials.route53_client(settings.AWSSettings(profile="nope"))
 
 
+@pytest.mark.parametrize(("flag", "aws_region", "aws_default_region", "endpoint"), [
+    (None, "cn-north-1", None, "https://route53.amazonaws.com.cn"),  # ExternalDNS's variable
+    (None, "cn-north-1", "us-east-1", "https://route53.amazonaws.com.cn"),  # read first
+    (None, None, "cn-north-1", "https://route53.amazonaws.com.cn"),  # boto3's own chain
+    ("us-east-1", "cn-north-1", None, "https://route53.amazonaws.com"),  # the flag wins
+])
+def test_aws_region_is_read_as_externaldns_reads_it(  # type: ignore[no-untyped-def]
+        flag, aws_region, aws_default_region, endpoint, monkeypatch, tmp_path) -> None:
+    from reconciler import credentials
+
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent"))
+    for name, value in (("AWS_REGION", aws_region), ("AWS_DEFAULT_REGION", aws_default_region)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ROUTE_53"):
+        monkeypatch.delenv(name, raising=False)
+
+    client = credentials.route53_client(settings.AWSSettings(region=flag))
+
+    assert client.meta.endpoint_url == endpoint  # type: ignore[attr-defined]
+
+
 def test_aes_key_read_from_a_mounted_secret_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     key_file = tmp_path / "aes-key"
     key_file.write_text("0123456789abcdef0123456789abcdef\n")  # as `kubectl create secret` keeps it
