@@ -1,6 +1,7 @@
 """Logging for every dnsgate process: `--log-level`, and `--log-format text|json`.
 
-JSON lines carry the message plus any `extra=` fields a call passes (action, record,
+JSON lines use logrus's keys, as ExternalDNS writes them (`level`, `msg`, `time`), so a log
+pipeline's queries carry across, plus any `extra=` fields a call passes (action, record,
 targets, service, ...), so a log pipeline can filter on them. Nothing secret is ever passed
 to a logger; as a second line of defence, values of fields whose names look like secrets
 (key, secret, token, password, credentials) are replaced with "[redacted]".
@@ -18,6 +19,11 @@ from typing import Any
 from dnsgate import flags
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Libraries whose lines are about their own plumbing (urllib3's retry warnings, botocore's
+# credential lookups): at debug only, where someone is looking for them. The kubernetes
+# client and botocore also log request bodies and headers at their own debug level, so even
+# then they stop at info.
+_LIBRARIES = ("urllib3", "botocore", "boto3", "kubernetes")
 _SECRET_WORDS = ("key", "secret", "token", "password", "credential")
 
 
@@ -43,7 +49,7 @@ class JSONFormatter(logging.Formatter):
                 timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "msg": record.getMessage(),
         }
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
@@ -67,6 +73,6 @@ def setup(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(LEVELS[level])
-    # The kubernetes client and botocore log request bodies and headers at debug level.
-    for noisy in ("urllib3", "botocore", "kubernetes"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    for library in _LIBRARIES:
+        logging.getLogger(library).setLevel(
+            logging.INFO if root.level <= logging.DEBUG else logging.ERROR)
