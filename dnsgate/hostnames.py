@@ -99,10 +99,15 @@ def _valid_a_label(label: str) -> bool:
 
 
 def _unicode_error(name: str) -> str:
+    # IDNA 2008 with UTS 46 mapping (RFC 5891, the `idna` package), as browsers and
+    # registries resolve names today: "straße" is "xn--strae-oqa", where Python's own IDNA 2003
+    # codec would map it to the different name "strasse".
+    import idna
+
     reason = "has characters outside ASCII; DNS names are written in ASCII"
     try:
-        ascii_form = name.encode("idna").decode()
-    except UnicodeError:  # no IDNA form at all (a lone surrogate, an overlong label, ...)
+        ascii_form = idna.encode(name, uts46=True).decode()
+    except (idna.IDNAError, UnicodeError):  # no IDNA form (a lone surrogate, a symbol, ...)
         return f"{reason}; give {EXAMPLE}"
     return f'{reason}; write an internationalised name in its ASCII form ("{ascii_form}")'
 

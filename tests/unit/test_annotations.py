@@ -159,6 +159,9 @@ HOSTNAME_CASES = [
           "letters, digits and inner hyphens"),)),
     ("unicode", host("bücher.goldentooth.net"),
      (bad("bücher.goldentooth.net", UNICODE + ' ("xn--bcher-kva.goldentooth.net")'),)),
+    # IDNA 2008: the sharp s is its own letter, never "ss" (IDNA 2003 would say "strasse")
+    ("unicode-sharp-s", host("straße.goldentooth.net"),
+     (bad("straße.goldentooth.net", UNICODE + ' ("xn--strae-oqa.goldentooth.net")'),)),
     ("mixed-script-look-alike", host("\u0430pple.goldentooth.net"),
      (bad("\u0430pple.goldentooth.net", UNICODE + ' ("xn--pple-43d.goldentooth.net")'),)),
     ("ideographic-full-stop", host("app\u3002goldentooth.net"),
@@ -166,8 +169,10 @@ HOSTNAME_CASES = [
     ("lone-surrogate", host("a\ud800b.goldentooth.net"),
      (bad("a\ud800b.goldentooth.net", "has characters outside ASCII; DNS names are written "
           f"in ASCII; give {EXAMPLE}"),)),
+    # IDNA 2008 disallows symbols, so an emoji name has no ASCII form to suggest
     ("emoji", host("\U0001f4a9.goldentooth.net"),
-     (bad("\U0001f4a9.goldentooth.net", UNICODE + ' ("xn--ls8h.goldentooth.net")'),)),
+     (bad("\U0001f4a9.goldentooth.net", "has characters outside ASCII; DNS names are "
+          "written in ASCII; give a bare name such as app.goldentooth.net"),)),
     ("every-problem-listed", host("httpbin.example.com,a_b.goldentooth.net", ttl="0"),
      (bad("httpbin.example.com", OUTSIDE),
       bad("a_b.goldentooth.net", 'has a label "a_b" with characters other than letters, '
