@@ -7,7 +7,9 @@ inside `run`, so `dnsgate --help` stays fast. Discovering them this way keeps `d
 package every deployable builds on, with no import from it back into the deployables.
 
 Whatever the subcommand, a configuration problem (a flag, a variable, a setting, found
-while parsing or while `run` starts) ends the process the same way: `errors.report`.
+while parsing or while `run` starts) ends the process the same way: `errors.report`; any
+other failure that stops it is one line too, naming the cause and the fix:
+`failures.report`.
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args._module.run(args)
     except errors.ConfigError as exc:
         return errors.report(exc, f"dnsgate {args.command}")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every failure is one line (dnsgate.failures)
+        from dnsgate import failures
+
+        return failures.report(exc, f"dnsgate {args.command}")
     return result
 
 

@@ -37,6 +37,9 @@ def credentials(exc: Exception, source: str) -> tuple[str, str]:
     if code == "AccessDenied":
         return (f"{source}: IAM refuses ListHostedZones: {message}",
                 f'allow route53:ListHostedZones on "*"; {IAM_POLICY_HINT}')
+    if code == "NoRegionError":  # botocore signs with a region; a custom endpoint needs one
+        return (f"{source}: no AWS region to sign Route53 calls for",
+                "set AWS_REGION (or --aws-region), e.g. us-east-1")
     if code == "Unreachable":
         return (f"cannot reach Route53: {message}",
                 "allow egress to route53.amazonaws.com:443 (or correct "

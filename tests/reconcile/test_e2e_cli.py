@@ -318,3 +318,40 @@ def test_sources_choose_what_is_published(  # type: ignore[no-untyped-def]
             f'"heritage=external-dns,external-dns/owner={OWNER},'
             f'external-dns/resource=ingress/{httpbin}/shop"']
         assert f"Ingress {httpbin}/shop synced" in result.stderr
+
+
+def test_an_unreachable_apiserver_is_one_line_naming_the_fix(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{free_port()}', "
+        "insecure-skip-tls-verify: true}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n")
+
+    result = reconcile("default", "--once", "--kubeconfig", str(kubeconfig))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("dnsgate reconcile: error: cannot reach the Kubernetes API at "
+                           "127.0.0.1:"), last
+    assert last.endswith("; fix: check KUBECONFIG or --kubeconfig/--server (in a pod: its "
+                         "ServiceAccount token), and that kube-apiserver is up")
+
+
+def test_a_forbidding_apiserver_is_one_line_naming_the_rule(
+        kubeconfig: Path, namespace: str, tmp_path: Path) -> None:
+    from devstack.serviceaccounts import token_kubeconfig
+
+    powerless = token_kubeconfig(kubeconfig, namespace, "powerless", tmp_path / "powerless")
+
+    result = reconcile(namespace, "--once", "--kubeconfig", str(powerless))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("dnsgate reconcile: error: the Kubernetes API forbids it (403 "
+                           f'Forbidden: services is forbidden: User "system:serviceaccount:'
+                           f'{namespace}:powerless" cannot list resource "services"'), last
+    assert "fix: grant the rule it names to this ServiceAccount" in last
