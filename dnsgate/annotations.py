@@ -233,6 +233,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
         problems += txt_problems
     asked[HOSTNAME] = tuple(dict.fromkeys((*from_spec, *asked[HOSTNAME])))
     names = tuple(dict.fromkeys((*asked[HOSTNAME], *asked[INTERNAL_HOSTNAME])))
+    asked_by = {name: where for where, found in ((spec_names, from_spec),
+                                                 (raw.get(HOSTNAME), asked[HOSTNAME]),
+                                                 (raw.get(INTERNAL_HOSTNAME),
+                                                  asked[INTERNAL_HOSTNAME]))
+                if where is not None for name in found}
+    problems += _namesake_problems(asked_by, txt)
     set_identifier = values.field(raw.get(SET_IDENTIFIER), values.set_identifier, problems,
                                   "set-id")
     weight = values.field(raw.get(AWS_WEIGHT), values.weight, problems, "weight")
@@ -284,6 +290,22 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
         names,
         set_identifier,
     )
+
+
+def _namesake_problems(asked_by: Mapping[str, Raw], txt: txtname.Naming) -> list[Problem]:
+    """One object asking for `*.<zone>` and `wild.<zone>` under --txt-wildcard-replacement
+    `wild` (`asked_by`: each name -> the annotation asking for it): their ownership TXT
+    names coincide, so the registry could own neither (docs/externaldns-txt-registry.md,
+    "Names two records share")."""
+    mapper = txtname.Mapper.named(txt)
+    pairs = [(name, other) for name in asked_by
+             if name.startswith("*.") and (other := mapper.namesake(name)) in asked_by]
+    return [Problem(asked_by[other].key, other,
+                    f"shares its ownership TXT records ({mapper.txt_name(other, '<type>')}) "
+                    f"with {name}, also asked for, under --txt-wildcard-replacement "
+                    f'"{txt.wildcard_replacement}": the registry could not tell which record '
+                    "they own; ask for one of the two", "hostname-txt-shared")
+            for name, other in pairs if other is not None]
 
 
 def _prefix_of(hostname: Raw | None, raw: Mapping[str, Raw]) -> str:

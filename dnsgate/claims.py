@@ -12,8 +12,13 @@ claimant is named by its key: "namespace/name" for a Service, "ingress/namespace
 an Ingress (`resource` gives the ownership TXT's resource label of either).
 
 Two claims conflict unless both carry set-identifiers and those differ: weighted or failover
-routing across Services is how Route53 shares a name on purpose (docs/annotations.md). Among
-conflicting claims:
+routing across Services is how Route53 shares a name on purpose (docs/annotations.md). Given
+the TXT naming, claims on two names whose ownership TXT names coincide conflict the same way
+(`txtname.Mapper.namesake`: `*.<zone>` and `wild.<zone>` under --txt-wildcard-replacement
+`wild`), whatever record types they would get: a Service's types follow its load balancer's
+addresses, which change without the Service changing, and the old format's TXT name carries
+no type (docs/externaldns-txt-registry.md, "Names two records share"). Among conflicting
+claims:
 1. the holder keeps the name: the Service that the name's ownership TXT record names in its
    `resource` label (its record is live, and it is dnsgate's under our owner id);
 2. between claims of which none holds the name (newcomers), the earliest created Service
@@ -156,8 +161,12 @@ def requested(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
                  for name in (parsed.hostnames if names is None else names))
 
 
-def conflicts(a: Claim, b: Claim) -> bool:
-    if a.hostname != b.hostname or a.service == b.service:
+def conflicts(a: Claim, b: Claim, names: txtname.Mapper | None = None) -> bool:
+    """Whether `a` and `b` cannot both be published: one name, or (with `names`, the TXT
+    naming) names sharing their ownership TXT names; unless weighted routing shares it."""
+    same = a.hostname == b.hostname or (
+        names is not None and names.namesake(a.hostname) == b.hostname)
+    if not same or a.service == b.service:
         return False
     shared_routing = (
         a.set_identifier is not None
@@ -167,28 +176,33 @@ def conflicts(a: Claim, b: Claim) -> bool:
     return not shared_routing
 
 
-def rivals(claim: Claim, others: Iterable[Claim]) -> list[Claim]:
+def rivals(claim: Claim, others: Iterable[Claim], names: txtname.Mapper | None = None
+           ) -> list[Claim]:
     """The other claims that `claim` conflicts with, the one that would keep the name first."""
-    return sorted((other for other in others if conflicts(claim, other)),
+    return sorted((other for other in others if conflicts(claim, other, names)),
                   key=lambda c: c.precedence)
 
 
-def keeper(claim: Claim, others: Iterable[Claim]) -> Claim:
+def keeper(claim: Claim, others: Iterable[Claim], names: txtname.Mapper | None = None
+           ) -> Claim:
     """The claim that keeps `claim.hostname` when `claim` joins `others`."""
-    return min([claim, *rivals(claim, others)], key=lambda c: c.precedence)
+    return min([claim, *rivals(claim, others, names)], key=lambda c: c.precedence)
 
 
-def winners(claims: Iterable[Claim]) -> tuple[list[Claim], list[tuple[Claim, Claim]]]:
-    """Split claims into those that keep their name and (loser, winner) pairs."""
+def winners(claims: Iterable[Claim], names: txtname.Mapper | None = None
+            ) -> tuple[list[Claim], list[tuple[Claim, Claim]]]:
+    """Split claims into those that keep their name and (loser, winner) pairs; with `names`,
+    claims on names sharing their ownership TXT names are settled together."""
     by_name: dict[str, list[Claim]] = {}
     for claim in claims:
-        by_name.setdefault(claim.hostname, []).append(claim)
+        anchor = names.anchor(claim.hostname) if names is not None else claim.hostname
+        by_name.setdefault(anchor, []).append(claim)
     kept: list[Claim] = []
     lost: list[tuple[Claim, Claim]] = []
     for contenders in by_name.values():
         name_kept: list[Claim] = []
         for claim in sorted(contenders, key=lambda c: c.precedence):
-            holder = next((k for k in name_kept if conflicts(claim, k)), None)
+            holder = next((k for k in name_kept if conflicts(claim, k, names)), None)
             if holder is None:
                 name_kept.append(claim)
             else:

@@ -11,11 +11,18 @@ no type prefix is found: an old-format TXT, which any record type but AAAA may o
 Shared by the reconciler's registry, which writes and reads these names, and the webhook,
 which refuses a hostname whose TXT name could not exist in DNS (`dnsgate.hostnames`;
 docs/annotations.md, "Ownership TXT names", says what the affixes cost in length); both take
-`--txt-prefix`, `--txt-suffix` and `--txt-wildcard-replacement` from the same settings.
+`--txt-prefix`, `--txt-suffix` and `--txt-wildcard-replacement` from the same settings and
+refuse the same bad ones at start (`naming_error`).
+
+The record side is not one-to-one: `*.example.com` and `wild.example.com` (with replacement
+`wild`) have the same `anchor`, so their TXT names coincide wherever their types allow
+(docs/externaldns-txt-registry.md, "Names two records share"). `namesake` gives the one other
+name a name shares its anchor with, for the claim rule that keeps such pairs apart.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +33,10 @@ RECORD_TYPE_TOKEN = "%{record_type}"
 # owned (docs/externaldns-txt-registry.md, "Reading").
 MAPPED_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "PTR", "SRV", "NAPTR", "TXT", "DNAME", "TLSA")
 V0_14_MAPPED_TYPES = MAPPED_TYPES[:4]
+
+# A lower-case LDH label (RFC 1035 section 2.3.1, at most 63 characters): what a wildcard
+# replacement must be for the TXT name it writes to be the name its record is looked up by.
+_LOWER_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class Naming(Protocol):
@@ -59,6 +70,27 @@ def affix_error(prefix: str, suffix: str) -> str | None:
         return (f'--txt-prefix "{prefix}" and --txt-suffix "{suffix}" are mutually exclusive '
                 "(ExternalDNS accepts one TXT affix); give only one")
     return None
+
+
+def wildcard_replacement_error(replacement: str) -> str | None:
+    """Why `--txt-wildcard-replacement` cannot be used, or None ("" means no replacement).
+
+    ExternalDNS (v0.14.2's `registry/txt.go`, v0.23.0's `registry/txt/registry.go` and
+    `registry/mapper/mapper.go`) lower-cases the replacement when it writes a wildcard's TXT
+    name but looks the wildcard up with the value as given: with `Wild`, `*`'s TXT
+    `a-wild` is read as the TXT of a record named `wild`, and `*` itself is never owned. A
+    replacement that is not one label would move the TXT to another name altogether."""
+    if replacement == "" or _LOWER_LABEL.fullmatch(replacement):
+        return None
+    return (f'--txt-wildcard-replacement "{replacement}" is not a lower-case DNS label; '
+            "use 1 to 63 of a-z, 0-9 and inner hyphens (ExternalDNS writes the TXT name "
+            "lower-cased but looks the wildcard up as given, so the wildcard's TXT would "
+            "own another record)")
+
+
+def naming_error(prefix: str, suffix: str, wildcard_replacement: str) -> str | None:
+    """The one-line refusal of a TXT naming both deployables refuse at start, or None."""
+    return affix_error(prefix, suffix) or wildcard_replacement_error(wildcard_replacement)
 
 
 @dataclass(frozen=True)
@@ -113,11 +145,30 @@ class Mapper:
 
     def lookup_name(self, dnsname: str) -> str:
         """The name a record is looked up by among the mapped TXTs: ExternalDNS replaces a
-        leading `*` label with the wildcard replacement before the lookup."""
+        leading `*` label with the wildcard replacement (as given) before the lookup."""
         first, dot, rest = dnsname.partition(".")
         if first == "*" and self.lookup_replacement:
             return f"{self.lookup_replacement}{dot}{rest}"
         return dnsname
+
+    def anchor(self, dnsname: str) -> str:
+        """The record name the TXTs written for `dnsname` map back to: the name with a
+        leading `*` replaced by the lower-cased replacement. Records sharing an anchor (and a
+        set identifier) may share TXT names; no two other records can."""
+        first, dot, rest = dnsname.lower().partition(".")
+        if first == "*" and self.wildcard_replacement:
+            return f"{self.wildcard_replacement}{dot}{rest}"
+        return f"{first}{dot}{rest}"
+
+    def namesake(self, dnsname: str) -> str | None:
+        """The one other name with `dnsname`'s anchor: `wild.<rest>` for `*.<rest>` and the
+        reverse (replacement `wild`); None without a replacement, or for any other name."""
+        first, dot, rest = dnsname.lower().partition(".")
+        if not self.wildcard_replacement or not dot:
+            return None
+        if first == "*":
+            return f"{self.wildcard_replacement}.{rest}"
+        return f"*.{rest}" if first == self.wildcard_replacement else None
 
     # ---- TXT -> record ---------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, TextIO
 
 from dnsgate.backoff import Backoff
@@ -202,7 +203,9 @@ class Controller:
             planned = plan.calculate(self._current(view, names),  # 3
                                      wanted.get(zone.id, []),
                                      policy=self.settings.policy,
-                                     owner_id=self.registry_settings.owner_id)
+                                     owner_id=self.registry_settings.owner_id,
+                                     sharing=partial(registry.sharing, view,
+                                                     settings=self.registry_settings))
             _keep_first(skipped, ((s.endpoint.label(endpoint.RESOURCE) or "", s.reason)
                                   for s in planned.skipped))
             groups = registry.changes(planned, view, self.registry_settings)  # 4

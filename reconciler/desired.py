@@ -19,7 +19,7 @@ from dnsgate.claimindex import ClaimIndex
 from dnsgate.watch import Service, service_key
 from reconciler import source
 from reconciler.settings import SourceSettings
-from reconciler.source import Conflict, Holders, ServiceRecords
+from reconciler.source import Holders, ServiceRecords
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class DesiredState:
                  ) -> None:
         self.settings = settings
         self.naming = naming
+        self._names = txtname.Mapper.named(naming)
         self.loaded = False
         self._records: dict[str, ServiceRecords] = {}
         self._claims = ClaimIndex()
@@ -72,6 +73,7 @@ class DesiredState:
             else:
                 contested |= self._put(service)
                 names |= {c.hostname for c in self._claims.of(key)}
+        contested |= self._namesakes(contested)
         for name in contested:
             self._settle(name)
         return Changed(frozenset(names | contested), frozenset(gone))
@@ -79,7 +81,7 @@ class DesiredState:
     def hold(self, holders: Holders) -> None:
         """Who holds these names now (changes to them landed), re-settled with it."""
         self._hold(holders)
-        for name in holders:
+        for name in {*holders, *self._namesakes(holders)}:
             self._settle(name)
 
     def held(self, services: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -124,16 +126,24 @@ class DesiredState:
             else:
                 self._holders.pop(name, None)
 
+    def _namesakes(self, names: Iterable[str]) -> set[str]:
+        """The claimed names that share their ownership TXT names with one of `names`: a
+        claim on either settles both (`dnsgate.claims.conflicts`)."""
+        return {other for name in names if (other := self._names.namesake(name)) is not None
+                and self._claims.on(other)}
+
     def _settle(self, name: str) -> None:
-        made = [source.holding(c, self._holders) for c in self._claims.on(name)]
-        lost = {loser.service: keeper for loser, keeper in claims.winners(made)[1]}
+        contenders = (*self._claims.on(name), *self._claims.on(self._names.namesake(name) or ""))
+        made = [source.holding(c, self._holders) for c in contenders]
+        lost = {loser.service: keeper for loser, keeper in claims.winners(made, self._names)[1]
+                if loser.hostname == name}
         if lost:
             self._lost[name] = lost
         else:
             self._lost.pop(name, None)
 
-    def _conflicts(self, results: Iterable[ServiceRecords]) -> tuple[Conflict, ...]:
-        found = [Conflict(r.service, c.hostname, keeper.service, keeper.holds)
+    def _conflicts(self, results: Iterable[ServiceRecords]) -> tuple[source.Conflict, ...]:
+        found = [source.conflict(r.service, c.hostname, keeper)
                  for r in results for c in self._claims.of(r.service)
                  if (keeper := self._lost.get(c.hostname, {}).get(r.service)) is not None]
         return tuple(sorted(found, key=lambda c: (c.service, c.hostname)))

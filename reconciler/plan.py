@@ -16,7 +16,9 @@ Decision table, for one desired record set D and the current set C of the same k
 | yes       | no    | -        | skip, reported         | skip        |
 
 (*) only when no record of any type is at the (name, SetIdentifier), or every one there is
-ours; otherwise skipped and reported ("differs" also covers a changed `resource` label).
+ours, and no record at another name could be owned through its TXT (`sharing`: a wildcard
+and a record named like the TXT wildcard replacement); otherwise skipped and reported
+("differs" also covers a changed `resource` label).
 Records at the name with another SetIdentifier do not block: weighted sets of several owners
 share a name (Route53 itself refuses a set that mixes routing policies).
 
@@ -27,7 +29,7 @@ whose new-format TXT is missing (owned through an old-format TXT) gets its TXT r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.endpoint import CNAME, OWNER, RESOURCE, Endpoint, Key
@@ -68,8 +70,11 @@ def calculate(
     *,
     policy: str,
     owner_id: str,
+    sharing: Callable[[Endpoint], Sequence[Endpoint]] = lambda _: (),
 ) -> Plan:
-    """Creates, updates, deletes and TXT repairs that bring `current` to `desired`."""
+    """Creates, updates, deletes and TXT repairs that bring `current` to `desired`.
+    `sharing(record)`: the records at other names its ownership TXT could own too
+    (`registry.sharing`)."""
     have = {record.key: record for record in current}
     at_row: dict[tuple[str, str], list[Endpoint]] = defaultdict(list)
     for record in have.values():
@@ -88,8 +93,11 @@ def calculate(
         if existing is None:
             blockers = [r for r in at_row[(wanted.dnsname, wanted.set_identifier)]
                         if r.label(OWNER) != owner_id]
+            shared = sharing(wanted)
             if blockers:
                 skipped.append(Skip(wanted, _taken(blockers[0])))
+            elif shared:
+                skipped.append(Skip(wanted, _shares_txt(wanted, shared[0])))
             else:
                 creates.append(wanted)
             continue
@@ -118,6 +126,12 @@ def _without_conflicting_cnames(want: dict[Key, Endpoint]) -> dict[Key, Endpoint
         types[(name, set_id)].add(kind)
     return {key: record for key, record in want.items()
             if not (key[1] == CNAME and len(types[(key[0], key[2])]) > 1)}
+
+
+def _shares_txt(wanted: Endpoint, other: Endpoint) -> str:
+    return (f"{other.describe()} ({', '.join(other.targets)}) could be owned through the same "
+            f"ownership TXT record as {wanted.describe()} (--txt-wildcard-replacement names "
+            "it); dnsgate creates neither beside the other")
 
 
 def _taken(record: Endpoint) -> str:

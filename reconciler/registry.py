@@ -7,8 +7,16 @@ side drives: `a-team.example.com` belongs to `team.example.com` type A, never to
 named `a-team.example.com`), and its labels (`owner`, `resource`) attach to that record.
 A record looks up its own type first, then the old format (type "", not for AAAA). A record
 we own whose new-format TXT is absent is marked `txt-missing` so the plan re-creates it (the
-migration ExternalDNS v0.12+ performs). Two records that look up the same TXT (a wildcard and
-a record named like its replacement) are both left unowned: the TXT cannot say which it means.
+migration ExternalDNS v0.12+ performs).
+
+Two records at different names that could be owned through one TXT are both nobody's: the TXT
+cannot say which it was written for. Only a wildcard and a record named like its replacement
+(`*.ex.com`, `wild.ex.com`) share the names their TXTs map to (`txtname.Mapper.anchor`);
+they share a TXT, across types, unless exactly one of them is AAAA: an A alias's `cname-`
+TXT is a CNAME's, and the old format's TXT (type "") is read by every type but AAAA
+(docs/externaldns-txt-registry.md, "Names two records share"). Neither is then updated or
+deleted, and a record is not created where such a record already is (`sharing`): creating
+it would rewrite the other's TXT or make both nobody's.
 
 Write: only the new format. A TXT is created with TTL 300 (what ExternalDNS's AWS provider
 writes for a record without a TTL) and carries the record's SetIdentifier and routing
@@ -39,7 +47,7 @@ import gzip
 import os
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cryptography.exceptions import InvalidTag
@@ -91,6 +99,8 @@ class View:
     endpoints: tuple[Endpoint, ...]
     ownership: Mapping[Key, Ownership]
     txts: Mapping[Key, Endpoint]
+    readers: Mapping[Key, tuple[Endpoint, ...]] = field(default_factory=dict)
+    """(record name, type or "", set id) a TXT maps to -> the records it could own."""
 
 
 # ---- names ------------------------------------------------------------------------------
@@ -186,17 +196,17 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
             if stands_for is not None:
                 # As ExternalDNS's label map: a later TXT for the same key replaces it.
                 mapped[(*stands_for, record.set_identifier)] = record
-    looked_up: dict[Key, set[str]] = {}
+    readers: dict[Key, list[Endpoint]] = {}
     for record in managed:
-        looked_up.setdefault(_lookup_key(record, names), set()).add(record.dnsname)
+        for key in ownership_keys(record, names):
+            readers.setdefault(key, []).append(record)
     labelled: list[Endpoint] = []
     ownership: dict[Key, Ownership] = {}
     for record in managed:
-        key = _lookup_key(record, names)
-        if len(looked_up[key]) > 1:  # a wildcard and its replacement's namesake: ambiguous
+        if _shared(record, names, readers):  # a wildcard and its replacement's namesake
             labelled.append(record)
             continue
-        name, kind, set_id = key
+        name, kind, set_id = _lookup_key(record, names)
         # Each type its new-format TXT may be named for: `cname-` (up to v0.21, and dnsgate)
         # or `a-` (v0.22+) for an A alias (docs/route53-alias.md).
         news = [txt for typed in _read_types(record)
@@ -221,7 +231,34 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
                 labels[TXT_MISSING] = "true"
             record = record.with_labels(**labels)
         labelled.append(record)
-    return View(tuple(labelled), ownership, txts)
+    return View(tuple(labelled), ownership, txts,
+                {key: tuple(found) for key, found in readers.items()})
+
+
+def ownership_keys(record: Endpoint, names: txtname.Mapper) -> tuple[Key, ...]:
+    """Every (record name, type or "", set id) a TXT that could own `record` maps to: its
+    read types' (`_read_types`), and the old format's unless it is AAAA, all under its
+    anchor (the lower-cased replacement: the name the TXTs it writes map back to)."""
+    anchor = names.anchor(record.dnsname)
+    kinds = (*_read_types(record), *(("",) if record.record_type != endpoint.AAAA else ()))
+    return tuple((anchor, kind, record.set_identifier) for kind in kinds)
+
+
+def sharing(view: View, record: Endpoint, settings: RegistrySettings) -> tuple[Endpoint, ...]:
+    """The records at other names that a TXT owning `record` could own too: where one is,
+    `record` is not created (`plan.calculate`'s `sharing`)."""
+    found = {other.key: other for key in ownership_keys(record, mapper(settings))
+             for other in view.readers.get(key, ()) if other.dnsname != record.dnsname}
+    return tuple(found[key] for key in sorted(found))
+
+
+def _shared(record: Endpoint, names: txtname.Mapper,
+            readers: Mapping[Key, list[Endpoint]]) -> bool:
+    """Whether a record at another name could be owned through a TXT owning `record`.
+    Records at one name share only the old format's TXT (an A and a CNAME, which Route53
+    never lets stand together, or a CNAME being replaced): that is not ambiguous."""
+    return any(other.dnsname != record.dnsname for key in ownership_keys(record, names)
+               for other in readers[key])
 
 
 # ---- reading part of a zone -------------------------------------------------------------
@@ -238,7 +275,7 @@ def anchors(settings: RegistrySettings) -> tuple[Anchor, Callable[[str], str]]:
     names = mapper(settings)
 
     def of_name(dnsname: str) -> str:
-        return names.lookup_name(dnsname).lower()
+        return names.anchor(dnsname)
 
     def of_record(record: Endpoint) -> str:
         if record.record_type == endpoint.TXT:

@@ -104,9 +104,10 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
         elif result.service in lost:
             c = lost[result.service]
             why = "its ownership record names it" if c.holds else "it is the senior claim"
+            taken = (f"{c.hostname} is held by" if c.shares is None else
+                     f"{c.hostname} shares its ownership TXT names with {c.shares}, held by")
             found.append(Outcome(result.service, "conflict",
-                                 f"{c.hostname} is held by {claims.describe(c.holder)}: {why}",
-                                 holds))
+                                 f"{taken} {claims.describe(c.holder)}: {why}", holds))
         elif resource in skipped:
             found.append(Outcome(result.service, "conflict", skipped[resource], holds))
         elif resource in failed:

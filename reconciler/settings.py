@@ -133,9 +133,10 @@ class Settings:
 def from_args(args: argparse.Namespace) -> Settings:
     _check_supported_values(args)
     domains = DomainFilter.of(args.domain_filter, args.exclude_domains)
-    affix_error = txtname.affix_error(args.txt_prefix, args.txt_suffix)
-    if affix_error:
-        raise ConfigError(affix_error)
+    naming_error = txtname.naming_error(args.txt_prefix, args.txt_suffix,
+                                        args.txt_wildcard_replacement)
+    if naming_error:
+        raise ConfigError(naming_error)
     if args.policy not in POLICIES:
         raise ConfigError(f'--policy "{args.policy}" is not a policy; use one of '
                           f"{', '.join(POLICIES)}")

@@ -47,6 +47,9 @@ class Conflict:
     hostname: str
     holder: str
     holds: bool = False  # the holder keeps it because its ownership TXT names it
+    shares: str | None = None
+    """The holder's name when it is another whose ownership TXT names coincide (`*.<zone>`
+    and the wildcard replacement's `wild.<zone>`)."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,8 @@ def desired(services: Iterable[Service], settings: SourceSettings, *,
             naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None
             ) -> Desired:
     """Every Service's records, each contested name given to its holder, else to the senior
-    Service (`dnsgate.claims`). `holders` come from the registry (`holders` below)."""
+    Service (`dnsgate.claims`; names sharing their ownership TXT names are contested too).
+    `holders` come from the registry (`holders` below)."""
     holders = holders or {}
     results: list[ServiceRecords] = []
     wanted: list[claims.Claim] = []
@@ -181,13 +185,18 @@ def desired(services: Iterable[Service], settings: SourceSettings, *,
         results.append(result)
         wanted += (holding(claim, holders) for claim in made)
     results.sort(key=lambda r: r.service)
-    _, lost = claims.winners(wanted)
+    _, lost = claims.winners(wanted, txtname.Mapper.named(naming))
     losers = {(loser.service, loser.hostname): holder for loser, holder in lost}
     kept = tuple(
         e for r in results for e in r.endpoints if (r.service, e.dnsname) not in losers)
-    conflicts = tuple(Conflict(s, h, holder.service, holder.holds)
-                      for (s, h), holder in sorted(losers.items()))
+    conflicts = tuple(conflict(s, h, holder) for (s, h), holder in sorted(losers.items()))
     return Desired(kept, tuple(results), conflicts)
+
+
+def conflict(service: str, hostname: str, keeper: claims.Claim) -> Conflict:
+    """`service`'s claim on `hostname`, lost to `keeper` (on that name or its namesake)."""
+    shares = keeper.hostname if keeper.hostname != hostname else None
+    return Conflict(service, hostname, keeper.service, keeper.holds, shares)
 
 
 def holding(claim: claims.Claim, holders: Holders) -> claims.Claim:

@@ -107,9 +107,10 @@ def run(args: argparse.Namespace) -> int:
     from webhook.server import WebhookServer
     from webhook.settings import AdmissionSettings, ServingSettings
 
-    affix_error = txtname.affix_error(args.txt_prefix, args.txt_suffix)
-    if affix_error:
-        raise ConfigError(affix_error)
+    naming_error = txtname.naming_error(args.txt_prefix, args.txt_suffix,
+                                        args.txt_wildcard_replacement)
+    if naming_error:
+        raise ConfigError(naming_error)
     if not args.request_timeout > 0:
         raise ConfigError(f"--request-timeout {args.request_timeout}: use a number of seconds "
                           "above 0")

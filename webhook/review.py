@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import annotations, claims, domains, ingress, service_types
+from dnsgate import annotations, claims, domains, ingress, service_types, txtname
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
 from webhook import patch, payloads
@@ -45,6 +45,7 @@ from webhook.settings import AdmissionSettings
 
 WARNING_MAX = 120  # characters; longer warnings are truncated by some clients
 CLAIMED = "hostname-claimed"
+TXT_CLAIMED = "hostname-txt-claimed"
 NOT_SYNCED = "index-not-synced"
 
 
@@ -70,7 +71,7 @@ class Verdict:
         # 403 when the object is well-formed but the name belongs to someone else;
         # 400 when the annotations themselves are wrong. Never reason "Invalid": kubectl
         # would then print a generic message instead of ours.
-        return 403 if set(self.rules) <= {CLAIMED, NOT_SYNCED} else 400
+        return 403 if set(self.rules) <= {CLAIMED, TXT_CLAIMED, NOT_SYNCED} else 400
 
 
 ALLOW = Verdict(allowed=True)
@@ -288,6 +289,36 @@ def _conflicts(
             "or failover routing",
             CLAIMED,
         ))
+    txt_problems, txt_warnings = _txt_conflicts(new_claims, old_claims, where, settings, lookup)
+    return problems + txt_problems, warnings + txt_warnings
+
+
+def _txt_conflicts(new_claims: tuple[Claim, ...], old_claims: Mapping[str, Claim],
+                   where: Callable[[str], Raw], settings: AdmissionSettings,
+                   lookup: ClaimLookup) -> tuple[list[Problem], list[str]]:
+    """Claims on a name whose ownership TXT names another claimant's name shares (`wild.<zone>`
+    and `*.<zone>` under --txt-wildcard-replacement `wild`), held to the rule for one name
+    (`dnsgate.claims.conflicts`): refused, unless already claimed before this request."""
+    names = txtname.Mapper.named(settings.txt)
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    for claim in new_claims:
+        other = names.namesake(claim.hostname)
+        rivals = claims.rivals(claim, lookup.claims_on(other), names) if other else []
+        if not rivals:
+            continue
+        holder = claims.describe(rivals[0].service)
+        shared = (f"shares its ownership TXT records ({names.txt_name(claim.hostname, '<type>')})"
+                  f" with {other} under --txt-wildcard-replacement "
+                  f'"{settings.txt.wildcard_replacement}"')
+        if claim.hostname in old_claims or (claims.keeper(claim, rivals, names) is claim
+                                            and claim.holds):
+            warnings.append(f"{claim.hostname} {shared}, which {holder} claims")
+            continue
+        problems.append(Problem(
+            where(claim.hostname).key, claim.hostname,
+            f"{shared}, which {holder} claims: the registry could not tell which record they "
+            "own; choose another hostname", TXT_CLAIMED))
     return problems, warnings
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dnsgate import txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.watch import service_key
 from reconciler import endpoint, metrics, registry, source
@@ -28,7 +29,10 @@ KEYS = [("apps", "a"), ("apps", "b"), ("apps", "c"), ("team", "a"), ("team", "d"
 INGRESS_KEYS = [("apps", "a"), ("team", "e")]  # ingress/apps/a is not the Service apps/a
 # Few names, so that Services contest them; one outside every zone, one outside the filter.
 HOSTNAMES = ["web.goldentooth.net", "api.goldentooth.net", "db.goldentooth.net",
-             "app.example.org", "x.elsewhere.test"]
+             "app.example.org", "x.elsewhere.test", "*.goldentooth.net", "wild.goldentooth.net"]
+# `*.goldentooth.net` and `wild.goldentooth.net` share their ownership TXT names: a claim on
+# either contests both.
+NAMING = txtname.TXTNaming(wildcard_replacement="wild")
 
 
 @st.composite
@@ -111,7 +115,7 @@ def test_incremental_desired_state_equals_a_full_recompute(
         events: list[tuple[str, dict[str, Any] | None]],
         landed: list[tuple[int, dict[str, frozenset[str]]]], batch: int) -> None:
     start, final = replay(initial, events)
-    state = DesiredState(SourceSettings(DOMAINS))
+    state = DesiredState(SourceSettings(DOMAINS), NAMING)
     state.reset(start.values(), held)
     holders = dict(held)
     now = dict(start)
@@ -123,7 +127,8 @@ def test_incremental_desired_state_equals_a_full_recompute(
             state.hold(names)  # changes landed at these names: their holders now
             holders |= names
 
-    expected = source.desired(final.values(), SourceSettings(DOMAINS), holders=holders)
+    expected = source.desired(final.values(), SourceSettings(DOMAINS), naming=NAMING,
+                              holders=holders)
     assert state.whole() == expected
     assert state.held(final) == {s: tuple(sorted(n for n, h in holders.items() if s in h))
                                  for s in final if any(s in h for h in holders.values())}

@@ -166,3 +166,61 @@ def violations(case: Case) -> list[str]:
 @given(case=zones.cases())
 def test_never_deletes_or_overwrites_what_is_not_ours(case: Case) -> None:
     assert violations(case) == []
+
+
+# ---- names two records share -------------------------------------------------------------
+# A wildcard and a record named like the wildcard replacement (lower-cased, as the TXT name is
+# written) may be owned through one TXT: the TXT cannot say which, so neither is touched, and
+# no change rewrites or deletes a TXT such a pair shares or that a record at another name than
+# the group's could be owned through (docs/externaldns-txt-registry.md, "Names two records
+# share").
+
+def readable(record: Endpoint) -> set[str]:
+    """The types a TXT may be mapped to and still own `record` ("" for the old format)."""
+    kinds = {record.record_type} | ({""} if record.record_type != "AAAA" else set())
+    if record.record_type == "A" and dict(record.properties).get("alias") == "true":
+        kinds.add("CNAME")
+    return kinds
+
+
+def readers(case: Case) -> dict[Key, set[str]]:
+    """(name, type or "", set identifier) -> the names of the zone's records a TXT mapped
+    there could own."""
+    replacement = case.settings.wildcard_replacement.lower()
+    found: dict[Key, set[str]] = {}
+    for record in case.zone:
+        if record.record_type not in ("A", "AAAA", "CNAME"):
+            continue
+        name = record.dnsname
+        if name.startswith("*.") and replacement:
+            name = replacement + name[1:]
+        for kind in readable(record):
+            found.setdefault((name, kind, record.set_identifier), set()).add(record.dnsname)
+    return found
+
+
+def sharing_violations(case: Case) -> list[str]:
+    by_key = readers(case)
+    shared = {name for names in by_key.values() if len(names) > 1 for name in names}
+    found = []
+    for group in zones.dnsgate_groups(case):
+        names = {change.dnsname for _, change in group if change.record_type != "TXT"}
+        for action, change in group:
+            if change.record_type != "TXT":
+                if action != "CREATE" and change.dnsname in shared:
+                    found.append(f"{action} {change.describe()}: shares a TXT")
+                continue
+            target = stands_for(change.dnsname, case, LATEST_TYPES)
+            owners = by_key.get((*target, change.set_identifier), set()) if target else set()
+            # A group of TXT changes alone rewrites the TXT of the one record it could own.
+            if action != "CREATE" and (len(owners) > 1 or (names and owners - names)):
+                found.append(f"{action} {change.describe()}: could own {sorted(owners)}")
+    return found
+
+
+@pytest.mark.timeout(1800)
+@settings(max_examples=EXAMPLES // 5, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(case=zones.cases().filter(lambda c: c.settings.wildcard_replacement != ""))
+def test_never_touches_what_a_wildcard_and_its_replacements_namesake_share(case: Case) -> None:
+    assert sharing_violations(case) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dnsgate import txtname
 from dnsgate.txtname import Mapper
 
 PLAIN = Mapper()
@@ -65,3 +66,26 @@ def test_wildcard_is_looked_up_under_its_replacement() -> None:
     assert WILD.txt_name("*.ex.com", "A") == "a-wild.ex.com"
     assert WILD.lookup_name("*.ex.com") == "wild.ex.com"
     assert PLAIN.lookup_name("*.ex.com") == "*.ex.com"
+
+
+@pytest.mark.parametrize("mapper", [WILD, Mapper.of("txt-", "", "wild"),
+                                    Mapper.of("", "-own", "any"), Mapper.of("", "", "Wild")])
+@pytest.mark.parametrize("name", ["*.ex.com", "wild.ex.com", "*.a.ex.com"])
+@pytest.mark.parametrize("kind", ["A", "AAAA", "CNAME"])
+def test_a_wildcards_txt_maps_back_to_its_anchor(mapper, name, kind) -> None:  # type: ignore[no-untyped-def]
+    assert mapper.record_of(mapper.txt_name(name, kind)) == (mapper.anchor(name), kind)
+
+
+@pytest.mark.parametrize(("replacement", "refused"), [
+    ("", False), ("wild", False), ("w", False), ("wild-1", False), ("0", False),
+    ("w" * 63, False), ("Wild", True), ("WILD", True), ("wild.card", True), ("-wild", True),
+    ("wild-", True), ("w" * 64, True), ("*", True), ("wild_card", True), ("wïld", True),
+])
+def test_a_wildcard_replacement_must_be_a_lower_case_label(replacement: str,
+                                                           refused: bool) -> None:
+    error = txtname.wildcard_replacement_error(replacement)
+
+    assert (error is not None) is refused
+    if error is not None:
+        assert error.startswith(f'--txt-wildcard-replacement "{replacement}" is not a '
+                                "lower-case DNS label; use 1 to 63 of a-z, 0-9 and inner hyphens")

@@ -53,6 +53,18 @@ CASES = [
       "--txt-prefix=p-", "--txt-suffix=-s"], {},
      'dnsgate webhook: error: --txt-prefix "p-" and --txt-suffix "-s" are mutually exclusive'),
     (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=c", "--tls-key-file=k",
+      "--txt-wildcard-replacement=Wild"], {},
+     'dnsgate webhook: error: --txt-wildcard-replacement "Wild" is not a lower-case DNS label; '
+     "use 1 to 63 of a-z, 0-9 and inner hyphens"),
+    (["reconcile", "--txt-wildcard-replacement=Wild"], {},
+     'dnsgate reconcile: error: --txt-wildcard-replacement "Wild" is not a lower-case DNS '
+     "label; use 1 to 63 of a-z, 0-9 and inner hyphens"),
+    (["reconcile"], {"EXTERNAL_DNS_TXT_WILDCARD_REPLACEMENT": "wild.card"},
+     'dnsgate reconcile: error: --txt-wildcard-replacement "wild.card" is not a lower-case DNS '
+     "label"),
+    (["doctor", "--txt-wildcard-replacement=*"], {},
+     'dnsgate doctor: error: --txt-wildcard-replacement "*" is not a lower-case DNS label'),
+    (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=c", "--tls-key-file=k",
       "--request-timeout=0"], {},
      "dnsgate webhook: error: --request-timeout 0.0: use a number of seconds above 0"),
     (["certs"], {}, "dnsgate certs: error: give --out-dir, --secret or both"),
