@@ -33,6 +33,9 @@ SETTINGS = AdmissionSettings(domains=DomainFilter.of([DOMAIN]), sync_wait=0.0)
 SOURCES = ("--source=service", "--source=ingress")
 """The webhook runs with the Ingress source on, and is registered with the ingress
 component's webhooks: Services and Ingresses share its claim index."""
+TXT_NAMING = ("--txt-wildcard-replacement=wild",)
+"""`*.<zone>` and `wild.<zone>` then share their ownership TXT names: one claim refuses the
+other (tests/admission/test_kubectl_txt_names.py)."""
 
 
 class FakeLookup:
@@ -108,7 +111,7 @@ def start_webhook(stack, directory: Path, supervisor: Supervisor) -> RunningWebh
     child = devstack_webhook.start(
         supervisor, port=port, cert_file=directory / "tls.crt", key_file=directory / "tls.key",
         ca_file=directory / "ca.crt", domain_filters=[DOMAIN], kubeconfig=stack.kubeconfig,
-        extra_args=SOURCES,
+        extra_args=(*SOURCES, *TXT_NAMING),
     )
     return RunningWebhook(port, directory, child)
 
