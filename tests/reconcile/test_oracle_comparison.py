@@ -54,16 +54,24 @@ def row(key: Key) -> Row:
 # ---- deliberate differences, each excusing the rows it concerns --------------------------
 
 def ambiguous_rows(records: Iterable[Endpoint], case: Case) -> set[Row]:
-    """A wildcard and a record named like its replacement share one TXT: dnsgate owns
-    neither, ExternalDNS both (before or after either side's changes)."""
-    names = registry.mapper(case.settings)
+    """A wildcard and a record named like its (lower-cased) replacement that one TXT could
+    own: its own type's, an A alias's under CNAME too, the old format's for all but AAAA.
+    dnsgate owns neither and creates neither beside the other; ExternalDNS owns both (and,
+    with a mixed-case replacement, never the wildcard), before or after either side's
+    changes."""
+    replacement = case.settings.wildcard_replacement.lower()
     seen: dict[Key, set[Key]] = {}
     for record in records:
-        if record.record_type in endpoint.MANAGED_TYPES:
-            lookup = (names.lookup_name(record.dnsname), record.record_type,
-                      record.set_identifier)
-            seen.setdefault(lookup, set()).add(record.key)
-    return {row(key) for keys in seen.values() if len(keys) > 1 for key in keys}
+        if record.record_type not in endpoint.MANAGED_TYPES:
+            continue
+        first, dot, rest = record.dnsname.partition(".")
+        anchor = f"{replacement}{dot}{rest}" if first == "*" and replacement else record.dnsname
+        kinds = {record.record_type} | ({""} if record.record_type != endpoint.AAAA else set())
+        if record.alias and record.record_type == endpoint.A:
+            kinds.add(endpoint.CNAME)
+        for kind in kinds:
+            seen.setdefault((anchor, kind, record.set_identifier), set()).add(record.key)
+    return {row(key) for keys in seen.values() if len({k[0] for k in keys}) > 1 for key in keys}
 
 
 def alias_txt_rows(records: Iterable[Endpoint], case: Case, version: str) -> set[Row]:
