@@ -88,9 +88,31 @@ def wildcard_replacement_error(replacement: str) -> str | None:
             "own another record)")
 
 
+def template_error(prefix: str, suffix: str) -> str | None:
+    """Why a `%{record_type}` template would give two records one TXT name, or None.
+
+    The type names overlap ("a" begins and ends "aaaa"), so the type must be set apart from
+    the record's label: in a prefix by a character that is not a letter or digit right after
+    it, in a suffix by one right before it. `%{record_type}` at the very end of a prefix
+    (or start of a suffix) runs into the label: A `aaax` and AAAA `x` both get `aaaax`."""
+    for flag, affix, beside in (("--txt-prefix", prefix, 1), ("--txt-suffix", suffix, -1)):
+        at = affix.lower().find(RECORD_TYPE_TOKEN)
+        if at < 0:
+            continue
+        after = at + len(RECORD_TYPE_TOKEN)
+        neighbour = affix[after:after + 1] if beside > 0 else affix[at - 1:at] if at else ""
+        if not neighbour or neighbour.isalnum():
+            where = "after" if beside > 0 else "before"
+            return (f'{flag} "{affix}" puts {RECORD_TYPE_TOKEN} straight against the record\'s '
+                    f"name, so two records can share a TXT name (A aaax and AAAA x: aaaax); "
+                    f"put a separator such as - or . {where} it")
+    return None
+
+
 def naming_error(prefix: str, suffix: str, wildcard_replacement: str) -> str | None:
     """The one-line refusal of a TXT naming both deployables refuse at start, or None."""
-    return affix_error(prefix, suffix) or wildcard_replacement_error(wildcard_replacement)
+    return (affix_error(prefix, suffix) or template_error(prefix, suffix)
+            or wildcard_replacement_error(wildcard_replacement))
 
 
 @dataclass(frozen=True)

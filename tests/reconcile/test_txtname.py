@@ -89,3 +89,34 @@ def test_a_wildcard_replacement_must_be_a_lower_case_label(replacement: str,
     if error is not None:
         assert error.startswith(f'--txt-wildcard-replacement "{replacement}" is not a '
                                 "lower-case DNS label; use 1 to 63 of a-z, 0-9 and inner hyphens")
+
+
+@pytest.mark.parametrize(("prefix", "suffix", "refused"), [
+    ("%{record_type}-", "", False), ("%{record_type}.", "", False), ("_%{record_type}_", "", False),
+    ("", "-%{record_type}", False), ("", ".%{record_type}", False), ("txt-", "", False),
+    ("%{record_type}", "", True), ("own%{record_type}", "", True), ("%{record_type}x-", "", True),
+    ("", "%{record_type}", True), ("", "-own%{record_type}", True),
+])
+def test_a_type_template_must_be_set_apart_from_the_name(prefix: str, suffix: str,
+                                                         refused: bool) -> None:
+    error = txtname.template_error(prefix, suffix)
+
+    assert (error is not None) is refused
+    if refused:
+        assert error is not None and "two records can share a TXT name" in error
+
+
+@pytest.mark.parametrize(("prefix", "suffix"), [
+    ("%{record_type}-", ""), ("%{record_type}.", ""), ("_%{record_type}_", ""),
+    ("", "-%{record_type}"), ("", ".%{record_type}"), ("%{record_type}", ""),
+    ("", "%{record_type}"),
+])
+def test_an_accepted_template_gives_every_record_its_own_txt_name(prefix: str,
+                                                                  suffix: str) -> None:
+    labels = ["x", "a", "aa", "aaa", "aaax", "xaaa", "cname", "a-x", "x-a", "aaaa-x", "ax", "xa"]
+    records = [(f"{label}.ex.com", kind) for label in labels for kind in ("A", "AAAA", "CNAME")]
+    mapper = Mapper.of(prefix, suffix, "")
+
+    shared = len(records) - len({mapper.txt_name(name, kind) for name, kind in records})
+
+    assert (shared == 0) is (txtname.template_error(prefix, suffix) is None)

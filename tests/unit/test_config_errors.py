@@ -62,6 +62,13 @@ CASES = [
     (["reconcile"], {"EXTERNAL_DNS_TXT_WILDCARD_REPLACEMENT": "wild.card"},
      'dnsgate reconcile: error: --txt-wildcard-replacement "wild.card" is not a lower-case DNS '
      "label"),
+    (["reconcile", "--txt-prefix=%{record_type}"], {},
+     'dnsgate reconcile: error: --txt-prefix "%{record_type}" puts %{record_type} straight '
+     "against the record's name, so two records can share a TXT name"),
+    (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=c", "--tls-key-file=k",
+      "--txt-suffix=own%{record_type}"], {},
+     'dnsgate webhook: error: --txt-suffix "own%{record_type}" puts %{record_type} straight '
+     "against the record's name"),
     (["doctor", "--txt-wildcard-replacement=*"], {},
      'dnsgate doctor: error: --txt-wildcard-replacement "*" is not a lower-case DNS label'),
     (["webhook", "--domain-filter=goldentooth.net", "--tls-cert-file=c", "--tls-key-file=k",
