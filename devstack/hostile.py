@@ -2,8 +2,10 @@
 send, for the test that asserts every verdict (tests/admission/test_hostile.py) and for the
 benchmark that times the slowest answer (`python -m bench hostile`).
 
-Every annotation dnsgate reads at the 256 KiB object-annotation limit, deep JSON, wrong types
-where strings go, and internationalised and look-alike hostnames. The bodies are built here
+Every annotation dnsgate reads at the 256 KiB object-annotation limit, maps full of keys
+nothing reads (at that limit, and bodies at the webhook's own size cap, which only a client
+bypassing kube-apiserver can send), deep JSON, wrong types wherever dnsgate reads a field,
+and internationalised and look-alike hostnames. The bodies are built here
 once; what each should get is the test's to say.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
+from webhook.settings import MAX_BODY_BYTES
 
 DOMAIN = "goldentooth.net"
 A = dns_annotations.ALPHA_PREFIX
@@ -67,6 +70,31 @@ def at_limit(key: str, filler: str = "9", room: int = 1024) -> str:
     return (filler * size)[:size]
 
 
+def unknown_keys(count: int, *, typo: bool = True, first: int = 0) -> dict[str, str]:
+    """A hostname annotation and `count` keys under the alpha prefix that dnsgate does not
+    read, all of one length; each a near miss of `hostname` (so each could earn a
+    suggestion) unless `typo` is False."""
+    stem = "hostnam" if typo else "unread-"
+    return {HOSTNAME: NAME, **{f"{A}{stem}{number:07d}": "x"
+                               for number in range(first, first + count)}}
+
+
+UNKNOWN_KEY_BYTES = len(f"{A}hostnam0000000") + len("x")  # as Kubernetes counts a key's size
+UNKNOWN_KEYS_AT_THE_LIMIT = (OBJECT_LIMIT - len(HOSTNAME) - len(NAME)) // UNKNOWN_KEY_BYTES
+
+
+def at_body_cap(operation: str) -> dict[str, Any]:
+    """A review as close under MAX_BODY_BYTES as its keys allow, its annotations all unknown
+    keys; on UPDATE the object and the old object hold half each."""
+    objects = 2 if operation == "UPDATE" else 1
+    empty = len(json.dumps(review(unknown_keys(0), operation=operation,
+                                  old=unknown_keys(0) if objects == 2 else None)))
+    per_key = len(json.dumps(unknown_keys(1))) - len(json.dumps(unknown_keys(0)))
+    count = (MAX_BODY_BYTES - empty) // per_key // objects
+    return review(unknown_keys(count), operation=operation,
+                  old=unknown_keys(count, first=count) if objects == 2 else None)
+
+
 def nested(depth: int) -> Any:
     value: Any = "leaf"
     for _ in range(depth):
@@ -104,6 +132,14 @@ def _bodies() -> dict[str, Any]:
     bodies["update-old-and-new-at-the-limit"] = review(
         {HOSTNAME: at_limit(HOSTNAME, "a.")}, operation="UPDATE",
         old={HOSTNAME: at_limit(HOSTNAME, "b.")})
+    # maps of keys nothing reads: the legal 256 KiB, and bodies at the webhook's size cap
+    most = UNKNOWN_KEYS_AT_THE_LIMIT
+    bodies["unknown-keys-at-the-object-limit"] = review(unknown_keys(most))
+    bodies["unknown-keys-at-the-object-limit-update"] = review(
+        unknown_keys(most), operation="UPDATE", old=unknown_keys(most, first=most))
+    bodies["unknown-non-typo-keys-at-the-object-limit"] = review(unknown_keys(most, typo=False))
+    bodies["unknown-keys-at-the-body-cap"] = at_body_cap("CREATE")
+    bodies["unknown-keys-at-the-body-cap-update"] = at_body_cap("UPDATE")
     # deep JSON
     bodies["spec-nested-300-deep"] = review({HOSTNAME: NAME}, spec__x=nested(300))
     bodies["status-nested-300-deep"] = review({HOSTNAME: NAME}, status={"x": nested(300)})
