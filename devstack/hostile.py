@@ -64,6 +64,19 @@ def review(notes: Mapping[str, Any] | None, *, operation: str = "CREATE",
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
 
 
+def ingress_review(spec: Mapping[str, Any], status: Any = None) -> dict[str, Any]:
+    """An Ingress review as kube-apiserver sends it, with a hostname annotation."""
+    body = review({HOSTNAME: NAME}, spec=dict(spec))
+    request = body["request"]
+    request["kind"] = {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"}
+    request["resource"] = {"group": "networking.k8s.io", "version": "v1",
+                           "resource": "ingresses"}
+    request["object"].update(apiVersion="networking.k8s.io/v1", kind="Ingress")
+    if status is not None:
+        request["object"]["status"] = status
+    return body
+
+
 def at_limit(key: str, filler: str = "9", room: int = 1024) -> str:
     """A value that brings the object's annotations to the 256 KiB limit, `room` left."""
     size = OBJECT_LIMIT - len(key) - room
@@ -157,6 +170,31 @@ def _bodies() -> dict[str, Any]:
     bodies["held-condition-message-number"] = review({HOSTNAME: NAME}, status={"conditions": [
         {"type": "dnsgate.io/DNSNamesHeld", "status": "True", "message": 7}]})
     bodies["annotations-list"] = review(None, metadata__annotations=[HOSTNAME])
+    bodies["metadata-string"] = review({HOSTNAME: NAME}, metadata="svc")
+    bodies["external-ips-numbers"] = review({HOSTNAME: NAME}, spec__externalIPs=[1, 2])
+    bodies["external-ips-number"] = review({HOSTNAME: NAME}, spec__externalIPs=1)
+    bodies["external-name-number"] = review({HOSTNAME: NAME}, service_type="ExternalName",
+                                            spec__externalName=1)
+    bodies["cluster-ip-list"] = review({HOSTNAME: NAME}, service_type="ClusterIP",
+                                       spec__clusterIP=["10.96.0.1"])
+    for name, balancer in (("string", "x"), ("ingress-number", {"ingress": 1}),
+                           ("ingress-of-numbers", {"ingress": [1]}),
+                           ("ip-number", {"ingress": [{"ip": 10}]}),
+                           ("hostname-list", {"ingress": [{"hostname": ["lb"]}]})):
+        bodies[f"load-balancer-{name}"] = review({HOSTNAME: NAME},
+                                                 status={"loadBalancer": balancer})
+    old_spec_list = review({HOSTNAME: NAME}, operation="UPDATE", old={HOSTNAME: NAME})
+    old_spec_list["request"]["oldObject"]["spec"] = ["LoadBalancer"]
+    bodies["old-object-spec-list"] = old_spec_list
+    for name, spec in (("tls-hosts-numbers", {"tls": [{"hosts": [1]}]}),
+                       ("tls-hosts-number", {"tls": [{"hosts": 1}]}),
+                       ("tls-number", {"tls": 1}),
+                       ("rules-host-number", {"rules": [{"host": 1}]}),
+                       ("rules-number", {"rules": 1}),
+                       ("class-number", {"ingressClassName": 1})):
+        bodies[f"ingress-{name}"] = ingress_review(spec)
+    bodies["ingress-load-balancer-number"] = ingress_review(
+        {"rules": [{"host": NAME}]}, status={"loadBalancer": {"ingress": 1}})
     # internationalised and look-alike hostnames
     for name, host in (
             ("punycode", f"xn--bcher-kva.{DOMAIN}"),
