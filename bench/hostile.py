@@ -5,6 +5,8 @@ One `dnsgate webhook` (gunicorn, TLS, two workers as shipped) answers every case
 kept-alive connection, `scale.hostile_rounds` times each, after one unmeasured round; each
 figure is the client's round trip (sending up to 1 MiB of body over loopback TLS included).
 Both paths are timed: /validate parses the annotations, /mutate only looks for a ttl.
+Then `bench.hostile_load`: an ordinary review's latency while hostile clients send the
+largest bodies.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import requests
 
-from bench import admission
+from bench import admission, hostile_load
 from bench.cluster import Cluster
 from bench.controllers import Controller
 from bench.rig import Rig
@@ -52,7 +54,8 @@ def run(rig: Rig, kube: Cluster, scale: Scale, contenders: list[Controller]) -> 
     finally:
         child.stop()
         rig.supervisor.children.remove(child)
-    return [_table(scale, cases, timed, answers)]
+    return [_table(scale, cases, timed, answers),
+            hostile_load.run(rig, rig.stack.kubeconfig, ca, cert, key, scale)]
 
 
 def _round(session: requests.Session, port: int, cases: list[hostile.Case]

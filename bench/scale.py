@@ -34,6 +34,9 @@ class Scale:
     """dnsgate's --interval while IPs change. ExternalDNS always runs at its default, 1m."""
     admission_claims: int = 0
     """Services claiming a name each, in the cluster before the webhook starts."""
+    hostile_load_seconds: int = 15
+    """Seconds of each phase of the ordinary review under hostile load (`bench.hostile_load`):
+    750 reviews at 50/s, so p99 is the 8th slowest."""
     admission_variants: tuple[str, ...] = ("default", "flask", "1x8")
     """Ways of serving the webhook measured one after the other (`bench.webhook_variants`);
     the first also answers the apiserver's creates."""
@@ -71,7 +74,7 @@ SMOKE = Scale(
     admission_creates=5, sync_services=3, sync_changes=3, sync_changes_external_dns=2,
     burst_changes=3, cold_services=5, cold_live_services=5, steady_services=3,
     steady_seconds=3, memory_services=5, hostile_rounds=1, timeout=60.0,
-    admission_variants=("default",),
+    admission_variants=("default",), hostile_load_seconds=2,
 )
 SCALES = {scale.name: scale for scale in (
     FULL, sized("5k", 5000), sized("20k", 20000), SMOKE,

@@ -2,8 +2,10 @@
 send, for the test that asserts every verdict (tests/admission/test_hostile.py) and for the
 benchmark that times the slowest answer (`python -m bench hostile`).
 
-Every annotation dnsgate reads at the 256 KiB object-annotation limit, deep JSON, wrong types
-where strings go, and internationalised and look-alike hostnames. The bodies are built here
+Every annotation dnsgate reads at the 256 KiB object-annotation limit, maps full of keys
+nothing reads (at that limit, and bodies at the webhook's own size cap, which only a client
+bypassing kube-apiserver can send), deep JSON, wrong types wherever dnsgate reads a field,
+and internationalised and look-alike hostnames. The bodies are built here
 once; what each should get is the test's to say.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
+from webhook.settings import MAX_BODY_BYTES
 
 DOMAIN = "goldentooth.net"
 A = dns_annotations.ALPHA_PREFIX
@@ -61,10 +64,48 @@ def review(notes: Mapping[str, Any] | None, *, operation: str = "CREATE",
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
 
 
+def ingress_review(spec: Mapping[str, Any], status: Any = None) -> dict[str, Any]:
+    """An Ingress review as kube-apiserver sends it, with a hostname annotation."""
+    body = review({HOSTNAME: NAME}, spec=dict(spec))
+    request = body["request"]
+    request["kind"] = {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"}
+    request["resource"] = {"group": "networking.k8s.io", "version": "v1",
+                           "resource": "ingresses"}
+    request["object"].update(apiVersion="networking.k8s.io/v1", kind="Ingress")
+    if status is not None:
+        request["object"]["status"] = status
+    return body
+
+
 def at_limit(key: str, filler: str = "9", room: int = 1024) -> str:
     """A value that brings the object's annotations to the 256 KiB limit, `room` left."""
     size = OBJECT_LIMIT - len(key) - room
     return (filler * size)[:size]
+
+
+def unknown_keys(count: int, *, typo: bool = True, first: int = 0) -> dict[str, str]:
+    """A hostname annotation and `count` keys under the alpha prefix that dnsgate does not
+    read, all of one length; each a near miss of `hostname` (so each could earn a
+    suggestion) unless `typo` is False."""
+    stem = "hostnam" if typo else "unread-"
+    return {HOSTNAME: NAME, **{f"{A}{stem}{number:07d}": "x"
+                               for number in range(first, first + count)}}
+
+
+UNKNOWN_KEY_BYTES = len(f"{A}hostnam0000000") + len("x")  # as Kubernetes counts a key's size
+UNKNOWN_KEYS_AT_THE_LIMIT = (OBJECT_LIMIT - len(HOSTNAME) - len(NAME)) // UNKNOWN_KEY_BYTES
+
+
+def at_body_cap(operation: str) -> dict[str, Any]:
+    """A review as close under MAX_BODY_BYTES as its keys allow, its annotations all unknown
+    keys; on UPDATE the object and the old object hold half each."""
+    objects = 2 if operation == "UPDATE" else 1
+    empty = len(json.dumps(review(unknown_keys(0), operation=operation,
+                                  old=unknown_keys(0) if objects == 2 else None)))
+    per_key = len(json.dumps(unknown_keys(1))) - len(json.dumps(unknown_keys(0)))
+    count = (MAX_BODY_BYTES - empty) // per_key // objects
+    return review(unknown_keys(count), operation=operation,
+                  old=unknown_keys(count, first=count) if objects == 2 else None)
 
 
 def nested(depth: int) -> Any:
@@ -104,6 +145,14 @@ def _bodies() -> dict[str, Any]:
     bodies["update-old-and-new-at-the-limit"] = review(
         {HOSTNAME: at_limit(HOSTNAME, "a.")}, operation="UPDATE",
         old={HOSTNAME: at_limit(HOSTNAME, "b.")})
+    # maps of keys nothing reads: the legal 256 KiB, and bodies at the webhook's size cap
+    most = UNKNOWN_KEYS_AT_THE_LIMIT
+    bodies["unknown-keys-at-the-object-limit"] = review(unknown_keys(most))
+    bodies["unknown-keys-at-the-object-limit-update"] = review(
+        unknown_keys(most), operation="UPDATE", old=unknown_keys(most, first=most))
+    bodies["unknown-non-typo-keys-at-the-object-limit"] = review(unknown_keys(most, typo=False))
+    bodies["unknown-keys-at-the-body-cap"] = at_body_cap("CREATE")
+    bodies["unknown-keys-at-the-body-cap-update"] = at_body_cap("UPDATE")
     # deep JSON
     bodies["spec-nested-300-deep"] = review({HOSTNAME: NAME}, spec__x=nested(300))
     bodies["status-nested-300-deep"] = review({HOSTNAME: NAME}, status={"x": nested(300)})
@@ -121,6 +170,31 @@ def _bodies() -> dict[str, Any]:
     bodies["held-condition-message-number"] = review({HOSTNAME: NAME}, status={"conditions": [
         {"type": "dnsgate.io/DNSNamesHeld", "status": "True", "message": 7}]})
     bodies["annotations-list"] = review(None, metadata__annotations=[HOSTNAME])
+    bodies["metadata-string"] = review({HOSTNAME: NAME}, metadata="svc")
+    bodies["external-ips-numbers"] = review({HOSTNAME: NAME}, spec__externalIPs=[1, 2])
+    bodies["external-ips-number"] = review({HOSTNAME: NAME}, spec__externalIPs=1)
+    bodies["external-name-number"] = review({HOSTNAME: NAME}, service_type="ExternalName",
+                                            spec__externalName=1)
+    bodies["cluster-ip-list"] = review({HOSTNAME: NAME}, service_type="ClusterIP",
+                                       spec__clusterIP=["10.96.0.1"])
+    for name, balancer in (("string", "x"), ("ingress-number", {"ingress": 1}),
+                           ("ingress-of-numbers", {"ingress": [1]}),
+                           ("ip-number", {"ingress": [{"ip": 10}]}),
+                           ("hostname-list", {"ingress": [{"hostname": ["lb"]}]})):
+        bodies[f"load-balancer-{name}"] = review({HOSTNAME: NAME},
+                                                 status={"loadBalancer": balancer})
+    old_spec_list = review({HOSTNAME: NAME}, operation="UPDATE", old={HOSTNAME: NAME})
+    old_spec_list["request"]["oldObject"]["spec"] = ["LoadBalancer"]
+    bodies["old-object-spec-list"] = old_spec_list
+    for name, spec in (("tls-hosts-numbers", {"tls": [{"hosts": [1]}]}),
+                       ("tls-hosts-number", {"tls": [{"hosts": 1}]}),
+                       ("tls-number", {"tls": 1}),
+                       ("rules-host-number", {"rules": [{"host": 1}]}),
+                       ("rules-number", {"rules": 1}),
+                       ("class-number", {"ingressClassName": 1})):
+        bodies[f"ingress-{name}"] = ingress_review(spec)
+    bodies["ingress-load-balancer-number"] = ingress_review(
+        {"rules": [{"host": NAME}]}, status={"loadBalancer": {"ingress": 1}})
     # internationalised and look-alike hostnames
     for name, host in (
             ("punycode", f"xn--bcher-kva.{DOMAIN}"),

@@ -19,12 +19,11 @@ and both the webhook and the reconciler parse every Service's.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dnsgate import txtname, values
+from dnsgate import txtname, unknown_keys, values
 from dnsgate.domains import DomainFilter
 from dnsgate.values import Problem, Raw, shown
 
@@ -79,6 +78,7 @@ OTHER_EXTERNAL_DNS_KEYS = (
     "gateway-hostname-source", *AWS_UNSUPPORTED, "aws-zone-match-parent", "aws-alias",
     "cloudflare-proxied", "cloudflare-region-key", "cloudflare-record-comment",
 )
+KNOWN_KEYS = frozenset((*DNSGATE_KEYS, *OTHER_EXTERNAL_DNS_KEYS))
 
 # Size caps, in characters of the value as written (docs/annotations.md, "Size limits").
 VALUE_MAX = {
@@ -190,7 +190,7 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
             ))
         if given:
             raw[key] = given[0]
-    warnings += _unknown_key_warnings(annotations)
+    warnings += unknown_keys.warnings(annotations, PREFIXES, KNOWN_KEYS, DNSGATE_KEYS)
     for key, found in list(raw.items()):
         if key in VALUE_MAX and len(found.value) > VALUE_MAX[key]:
             problems.append(_too_long(found, VALUE_MAX[key]))
@@ -406,21 +406,3 @@ def _too_long(raw: Raw, limit: int) -> Problem:
     return Problem(raw.key, raw.value,
                    f"is {len(raw.value)} characters long; this annotation takes at most "
                    f"{limit}", "value-too-long")
-
-
-def _unknown_key_warnings(annotations: Mapping[str, str]) -> list[str]:
-    known = (*DNSGATE_KEYS, *OTHER_EXTERNAL_DNS_KEYS)
-    warnings = []
-    for full_key in annotations:
-        for prefix in PREFIXES:
-            if full_key.startswith(prefix) and full_key[len(prefix):] not in known:
-                key = full_key[len(prefix):]
-                # A Kubernetes key name has at most 63 characters; a longer one gets no hint
-                # (difflib's cost grows with the length).
-                close = difflib.get_close_matches(key, DNSGATE_KEYS, n=1, cutoff=0.6) if len(
-                    key) <= 63 else []
-                # Only the key: with the prefix repeated, the line outgrows the 120 characters
-                # advised for an admission warning, and the webhook would cut the hint off.
-                hint = f"; did you mean {close[0]}?" if close else ""
-                warnings.append(f"{shown(full_key)} is not an annotation dnsgate knows{hint}")
-    return warnings

@@ -10,11 +10,14 @@ The checks, in order (a check whose prerequisite failed is reported as `skip`):
    (STS is another endpoint, which a locked-down egress may not allow).
 3. Zones: each --domain-filter domain and each --zone-id-filter id finds its hosted zone
    among those the filters select.
-4. Per selected zone: ListResourceRecordSets, then ChangeResourceRecordSets, probed without
-   changing anything: a DELETE of a TXT record that does not exist. AWS decides IAM before
-   Route53 looks at a change, so AccessDenied means the right is missing, and Route53's
-   refusal of the DELETE (InvalidChangeBatch) means IAM let it through. What the probe
-   cannot tell is in docs/route53.md ("Checking IAM rights without changing anything").
+4. Per selected zone: ListResourceRecordSets, then ChangeResourceRecordSets, probed with a
+   change Route53 must refuse, so nothing changes: with --policy=sync, a DELETE of a TXT
+   record at a name made up for this run (a random label), which cannot exist; with
+   upsert-only or create-only, under which dnsgate never deletes, a CREATE at a made-up name
+   outside the zone. AWS decides IAM before Route53 looks at a change, so AccessDenied means
+   the right is missing, and Route53's refusal of the change (InvalidChangeBatch) means IAM
+   let it through. No existing record is ever named. What the probe cannot tell is in
+   docs/route53.md ("Checking IAM rights without changing anything").
 
 The doctor's Route53 calls go through the same rate limiter and retries as the reconciler's,
 but are not counted in dnsgate_route53_requests_total: their refusals are the point.
@@ -22,6 +25,7 @@ but are not counted in dnsgate_route53_requests_total: their refusals are the po
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -31,13 +35,14 @@ from dnsgate.domains import DomainFilter, within
 from reconciler import remedies, rights, route53, throttle
 from reconciler.errors import RecordRejected
 from reconciler.route53 import Route53Client, Zone
-from reconciler.settings import Route53Settings, Settings
+from reconciler.settings import Policy, Route53Settings, Settings
 
 Status = Literal["ok", "FAIL", "skip"]
 
 PROBE_LABEL = "dnsgate-doctor-probe"
-PROBE_VALUE = '"dnsgate doctor: this record is never created"'
 PROBE_TTL = 300
+# A name under a top-level domain reserved never to exist (RFC 2606): no hosted zone holds it.
+OUTSIDE = "invalid"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,8 @@ def examine(settings: Settings, connect: Callable[[], Access], aws: Callable[[],
         call = partial(_uncounted, limiter=limiter)
     return Report((*kubernetes(settings, connect),
                    *route53_checks(settings.route53, aws, call,
-                                   probe_changes=not settings.controller.dry_run)))
+                                   probe_changes=not settings.controller.dry_run,
+                                   policy=settings.controller.policy)))
 
 
 def _uncounted(fn: Callable[[], Any], limiter: throttle.RateLimiter) -> Any:
@@ -137,7 +143,7 @@ def kubernetes(settings: Settings, connect: Callable[[], Access]) -> list[Result
 
 
 def route53_checks(settings: Route53Settings, aws: Callable[[], AWS], call: Call, *,
-                   probe_changes: bool = True) -> list[Result]:
+                   probe_changes: bool = True, policy: Policy = "sync") -> list[Result]:
     try:
         found = aws()
     except Exception as exc:
@@ -156,7 +162,8 @@ def route53_checks(settings: Route53Settings, aws: Callable[[], AWS], call: Call
     managed = [z for z in zones if route53.selected(z, settings)]
     results += zone_results(settings, zones, managed)
     for zone in managed:
-        results += zone_rights(client, zone, settings.domains, call, probe_changes)
+        results += zone_rights(client, zone, settings.domains, call,
+                               probe(zone, settings.domains, policy) if probe_changes else None)
     return results
 
 
@@ -200,8 +207,40 @@ def _left_out_by(zone: Zone, settings: Route53Settings) -> str:
     return f"--aws-zone-type={settings.zone_type} (it is {kind})"
 
 
+@dataclass(frozen=True)
+class Probe:
+    """The one change of the ChangeResourceRecordSets probe, which Route53 must refuse."""
+
+    action: Literal["CREATE", "DELETE"]
+    name: str
+    why_refused: str
+
+    def batch(self) -> dict[str, Any]:
+        return {"Comment": f"dnsgate doctor: a {self.action} Route53 refuses; tests the IAM "
+                           "right, changes nothing",
+                "Changes": [{"Action": self.action, "ResourceRecordSet": {
+                    "Name": f"{self.name}.", "Type": "TXT", "TTL": PROBE_TTL,
+                    "ResourceRecords": [{"Value": f'"{self.name}"'}]}}]}
+
+
+def probe(zone: Zone, domains: DomainFilter, policy: Policy,
+          token: Callable[[], str] = lambda: secrets.token_hex(8)) -> Probe:
+    """The probe for `policy`, at a name made up now (64 random bits): with sync, a DELETE
+    inside the zone, of a record that cannot exist; otherwise (dnsgate never deletes) a
+    CREATE outside the zone, which Route53 refuses whatever the zone holds."""
+    label = f"{PROBE_LABEL}-{token()}"
+    if policy == "sync":
+        inside = [d for d in domains.include if within(d, zone.name)]
+        name = f"{label}.{max(inside, key=len) if inside else zone.name}"
+        return Probe("DELETE", name, f"there is no record set {name} to delete")
+    name = f"{label}.{zone.name}.{OUTSIDE}"
+    return Probe("CREATE", name, f"{name} is outside the zone (--policy={policy}: dnsgate "
+                                 "never deletes, so neither does the probe)")
+
+
 def zone_rights(client: Route53Client, zone: Zone, domains: DomainFilter, call: Call,
-                probe_changes: bool) -> list[Result]:
+                probed: Probe | None) -> list[Result]:
+    """`probed` None (a --dry-run): ListResourceRecordSets only."""
     arn = f"arn:aws:route53:::hostedzone/{zone.id}"
     check = f"list records in {zone.name} ({zone.id})"
     try:
@@ -209,36 +248,23 @@ def zone_rights(client: Route53Client, zone: Zone, domains: DomainFilter, call: 
         results = [Result("ok", check, "ListResourceRecordSets allowed")]
     except Exception as exc:
         results = [Result("FAIL", check, *remedies.right(exc, "ListResourceRecordSets", arn))]
-    if not probe_changes:
+    if probed is None:
         return results
-    name = probe_name(zone, domains)
     check = f"change records in {zone.name} ({zone.id})"
     try:
         call(partial(client.change_resource_record_sets, HostedZoneId=zone.id,
-                     ChangeBatch=probe_batch(name)))
-        results.append(Result("ok", check, f"allowed (an old probe record {name} was deleted)"))
+                     ChangeBatch=probed.batch()))
+        results.append(Result("FAIL", check, f"Route53 accepted the probe's {probed.action} of "
+                              f"{probed.name}, which it should have refused",
+                              "report this: the doctor's probe assumes Route53 refuses it"))
     except RecordRejected:
         results.append(Result("ok", check, "allowed: IAM let ChangeResourceRecordSets "
-                              f"through and Route53 refused the probe's DELETE of {name}, "
-                              "which does not exist, so nothing changed"))
+                              f"through and Route53 refused the probe's {probed.action}: "
+                              f"{probed.why_refused}; nothing changed"))
     except Exception as exc:
         results.append(Result("FAIL", check,
                               *remedies.right(exc, "ChangeResourceRecordSets", arn)))
     return results
-
-
-def probe_name(zone: Zone, domains: DomainFilter) -> str:
-    """A name the reconciler could write: inside a filter domain if one is in the zone."""
-    inside = [d for d in domains.include if within(d, zone.name)]
-    return f"{PROBE_LABEL}.{max(inside, key=len) if inside else zone.name}"
-
-
-def probe_batch(name: str) -> dict[str, Any]:
-    return {"Comment": "dnsgate doctor: DELETE of a record that does not exist; tests the IAM "
-                       "right, changes nothing",
-            "Changes": [{"Action": "DELETE", "ResourceRecordSet": {
-                "Name": f"{name}.", "Type": "TXT", "TTL": PROBE_TTL,
-                "ResourceRecords": [{"Value": PROBE_VALUE}]}}]}
 
 
 def _all_zones(client: Route53Client, call: Call) -> list[Zone]:

@@ -1,24 +1,30 @@
 """The JSON patch (RFC 6902) that adds annotations to an object, as kube-apiserver applies it.
 
-Built with the jsonpatch library by diffing the object's annotations against the annotated
-map: that yields `add /metadata/annotations` with the whole map when the object has no
-annotations (a pointer into a missing map would fail), one `add` per key otherwise, and
-escapes the "/" inside annotation keys as "~1" (RFC 6901). Only `metadata.annotations` is
-diffed, never the whole object: a deep copy and diff of a full Service cost /mutate two thirds
-of its throughput (BENCHMARKS.md).
+Written out directly, one operation per added key, so its cost does not grow with the
+annotations the object already has (a diff of the whole map, as the jsonpatch library makes
+it, costs about a microsecond per existing key: 35 ms for a body of 30,000 keys):
+- no `metadata.annotations`: `add` of the whole map (a pointer into a missing map would
+  fail);
+- a `null` map: `replace` of it with the whole map;
+- otherwise one `add` per key, the "/" inside annotation keys escaped as "~1" and "~" as
+  "~0" (RFC 6901).
 """
 
 from collections.abc import Mapping
 from typing import Any
 
-import jsonpatch
+ANNOTATIONS = "/metadata/annotations"
 
 
 def add_annotations(obj: Mapping[str, Any], added: Mapping[str, str]) -> list[dict[str, Any]]:
     metadata = obj.get("metadata") or {}
-    current = metadata.get("annotations")
-    # A present-but-null map stays in `before`, so the diff replaces it rather than adding.
-    before = {"metadata": {"annotations": current} if "annotations" in metadata else {}}
-    after = {"metadata": {"annotations": {**(current or {}), **added}}}
-    operations: list[dict[str, Any]] = jsonpatch.make_patch(before, after).patch
-    return operations
+    if "annotations" not in metadata:
+        return [{"op": "add", "path": ANNOTATIONS, "value": dict(added)}]
+    if metadata["annotations"] is None:
+        return [{"op": "replace", "path": ANNOTATIONS, "value": dict(added)}]
+    return [{"op": "add", "path": f"{ANNOTATIONS}/{_escaped(key)}", "value": value}
+            for key, value in added.items()]
+
+
+def _escaped(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")

@@ -94,30 +94,67 @@ def parse(body: bytes) -> AdmissionRequest:
     return cast(AdmissionRequest, request)
 
 
+# The fields of an object that dnsgate reads (Services, Ingresses: `dnsgate.claims`,
+# `dnsgate.ingress`, `dnsgate.service_types`), each with the JSON type the rules rely on: a
+# dict is an object (other fields are not looked at), a one-item list a list of that shape.
+# kube-apiserver always sends these typed, so a mismatch is a body from elsewhere; null
+# stands for an unset field, as in Kubernetes' own JSON decoding, except inside a list or a
+# map, where Go would invent a zero value.
+STRING_MAP = "map of strings"
+OBJECT_SHAPE: dict[str, Any] = {
+    "kind": str,
+    "metadata": {"name": str, "namespace": str, "generateName": str,
+                 "creationTimestamp": str, "annotations": STRING_MAP},
+    "spec": {"type": str, "clusterIP": str, "externalName": str, "externalIPs": [str],
+             "ingressClassName": str, "rules": [{"host": str}], "tls": [{"hosts": [str]}]},
+    "status": {"conditions": [{"type": str, "status": str, "message": str}],
+               "loadBalancer": {"ingress": [{"ip": str, "hostname": str}]}},
+}
+
+
 def _check_object(obj: Mapping[str, Any], where: str) -> None:
-    """The parts of an object `review` reads: metadata strings and annotations, spec.type,
-    status.conditions (where the reconciler reports the names a Service holds)."""
-    metadata = obj.get("metadata")
-    if metadata is not None:
-        if not isinstance(metadata, dict):
-            raise BadReview(f"{where}.metadata is not an object")
-        for field in ("name", "namespace", "creationTimestamp"):
-            if metadata.get(field) is not None and not isinstance(metadata[field], str):
-                raise BadReview(f"{where}.metadata.{field} is not a string")
-        annotations = metadata.get("annotations")
-        if annotations is not None and not (
-            isinstance(annotations, dict) and all(isinstance(v, str) for v in annotations.values())
-        ):
-            raise BadReview(f"{where}.metadata.annotations is not a map of strings")
-    spec = obj.get("spec")
-    if spec is not None and not (isinstance(spec, dict) and isinstance(spec.get("type", ""), str)):
-        raise BadReview(f"{where}.spec is not an object with a string type")
-    status = obj.get("status")
-    if status is not None:
-        conditions = status.get("conditions") if isinstance(status, dict) else None
-        if not isinstance(status, dict) or not (conditions is None or (
-                isinstance(conditions, list) and all(isinstance(c, dict) for c in conditions))):
-            raise BadReview(f"{where}.status is not an object with a list of conditions")
+    _check_fields(obj, OBJECT_SHAPE, where)
+
+
+def _check_fields(obj: Mapping[str, Any], fields: Mapping[str, Any], where: str) -> None:
+    for name, shape in fields.items():
+        value = obj.get(name)
+        if value is not None:
+            _check(value, shape, f"{where}.{name}")
+
+
+def _check(value: Any, shape: Any, where: str) -> None:
+    """Raise `BadReview` naming the first part of `value` that does not have `shape`; one
+    pass over the value, C loops for the long parts (lists of strings, annotation maps)."""
+    if shape is str:
+        if not isinstance(value, str):
+            raise BadReview(f"{where} is not a string: it is {_json_type(value)}")
+    elif shape == STRING_MAP:
+        if not isinstance(value, dict):
+            raise BadReview(f"{where} is not a {STRING_MAP}: it is {_json_type(value)}")
+        if not set(map(type, value.values())) <= {str}:
+            key = next(k for k, v in value.items() if not isinstance(v, str))
+            raise BadReview(f'{where} is not a {STRING_MAP}: "{_short(key)}" is '
+                            f"{_json_type(value[key])}")
+    elif isinstance(shape, list):
+        if not isinstance(value, list):
+            raise BadReview(f"{where} is not a list: it is {_json_type(value)}")
+        if shape[0] is str and set(map(type, value)) <= {str}:
+            return
+        for index, item in enumerate(value):
+            _check(item, shape[0], f"{where}[{index}]")
+    else:
+        if not isinstance(value, dict):
+            raise BadReview(f"{where} is not an object: it is {_json_type(value)}")
+        _check_fields(value, shape, where)
+
+
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+               int: "a number", float: "a number", type(None): "null"}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _mapping(parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:

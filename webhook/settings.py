@@ -13,9 +13,13 @@ from dnsgate import txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 
-# kube-apiserver caps a request body at 3 MiB; an AdmissionReview carries the object and its
-# old version, each below etcd's 1.5 MiB, so nothing legitimate is larger than this.
-MAX_BODY_BYTES = 3 * 1024 * 1024
+# The largest AdmissionReview kube-apiserver sends for an object it can store: an UPDATE carries
+# the object and its old version, each at most etcd's 1.5 MiB request limit (JSON is about the
+# size of the stored protobuf for objects made of strings), plus the review's own fields
+# (uid, kind, resource, userInfo), given 64 KiB. It is also about kube-apiserver's own 3 MiB
+# cap on a request body. A longer body is refused by its Content-Length, unread and unparsed
+# (docs/admission-review.md, "Bounded cost per review").
+MAX_BODY_BYTES = 2 * 1536 * 1024 + 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Thousands of random and malformed bodies against the running gunicorn server over TLS:
 no answer is a 5xx, no worker dies, and every 200 is a well-formed AdmissionReview that
-carries the request's uid."""
+carries the request's uid. Among them, a Service and an Ingress with every field dnsgate
+reads set, one of their fields (any, at any depth) replaced by arbitrary JSON."""
 
 import base64
 import json
@@ -11,6 +12,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.admission import test_body_shapes as shapes
 from tests.admission.conftest import RunningWebhook, admission_review
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +67,15 @@ def reviews(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
+@st.composite
+def confused(draw: st.DrawFn) -> dict[str, Any]:
+    """A full Service or Ingress review, one field of its object replaced by any JSON."""
+    kind, path = draw(st.sampled_from(shapes.PATHS))
+    return shapes.review(kind, shapes.replaced(shapes.KINDS[kind][1], path, draw(JSON)))
+
+
 BODIES = st.one_of(
+    confused().map(lambda value: json.dumps(value).encode()),
     st.binary(max_size=300),
     JSON.map(lambda value: json.dumps(value).encode()),
     reviews().map(lambda value: json.dumps(value).encode()),

@@ -31,3 +31,25 @@ def test_tilde_and_slash_in_keys_are_escaped() -> None:
     assert operations == [{"op": "add", "path": "/metadata/annotations/x~0y~1z", "value": "1"}]
     assert jsonpatch.apply_patch(obj, operations)["metadata"]["annotations"] == {
         "a": "b", "x~y/z": "1"}
+
+
+class Unreadable(dict[str, str]):
+    """An annotation map that fails any attempt to go through its keys."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the patch read the existing annotations")
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the patch read the existing annotations")
+
+    def items(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the patch read the existing annotations")
+
+
+def test_the_patch_costs_the_same_whatever_annotations_the_object_has() -> None:
+    existing = Unreadable({f"team.example.com/k{i}": "v" for i in range(30_000)})
+
+    operations = add_annotations({"metadata": {"annotations": existing}}, {TTL: "60"})
+
+    assert operations == [{"op": "add", "value": "60",
+                           "path": "/metadata/annotations/external-dns.alpha.kubernetes.io~1ttl"}]

@@ -336,7 +336,7 @@ def _without(key: str) -> dict[str, Any]:
     (_review_with(object={"metadata": {"annotations": [HOSTNAME]}}), 400,
      "request.object.metadata.annotations is not a map of strings"),
     (_review_with(oldObject={"spec": {"type": 1}}), 400,
-     "request.oldObject.spec is not an object with a string type"),
+     "request.oldObject.spec.type is not a string: it is a number"),
     (b" " * (MAX_BODY_BYTES + 1), 413, "exceeds the capacity limit"),
 ], ids=["not-json", "not-utf8", "deeply-nested", "json-list", "wrong-api-version",
         "no-request", "no-uid", "empty-uid", "uid-not-string", "unknown-operation",

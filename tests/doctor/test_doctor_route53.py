@@ -53,6 +53,54 @@ def test_every_right_passes_and_the_change_probe_changes_nothing(
     assert zone_snapshot(iam_route53) == before
 
 
+# The record the probe used to DELETE (its name and value were fixed): if anything had written
+# it, the doctor deleted it.
+OLD_PROBE = {"Name": f"dnsgate-doctor-probe.{DOMAIN}.", "Type": "TXT", "TTL": 300,
+             "ResourceRecords": [{"Value": '"dnsgate doctor: this record is never created"'}]}
+POLICIES = ["sync", "upsert-only", "create-only"]
+
+
+def change(iam: IamRoute53, action: str, record: dict[str, object]) -> None:
+    iam.client("route53").change_resource_record_sets(
+        HostedZoneId=iam.zone_id,
+        ChangeBatch={"Changes": [{"Action": action, "ResourceRecordSet": record}]})
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_record_where_the_probe_once_wrote_survives_the_doctor(
+        iam_route53: IamRoute53, namespace: str, tmp_path: Path, policy: str) -> None:
+    keys = iam_route53.user(f"survives-{policy}-{namespace}"[:64], EVERY_RIGHT)
+    change(iam_route53, "CREATE", OLD_PROBE)
+    try:
+        before = zone_snapshot(iam_route53)
+
+        result = doctor(iam_route53, namespace, write(tmp_path / "credentials", keys),
+                        f"--policy={policy}")
+
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert zone_snapshot(iam_route53) == before
+        line = lines(result.stdout)[f"change records in {DOMAIN} ({iam_route53.zone_id})"]
+        action = "DELETE" if policy == "sync" else "CREATE"
+        assert line.startswith("ok") and f"refused the probe's {action}" in line, line
+    finally:
+        change(iam_route53, "DELETE", OLD_PROBE)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_missing_change_right_is_reported_under_every_policy(
+        iam_route53: IamRoute53, namespace: str, tmp_path: Path, policy: str) -> None:
+    keys = iam_route53.user(f"no-change-{policy}-{namespace}"[:64], [LIST_ZONES, LIST_RECORDS])
+    before = zone_snapshot(iam_route53)
+
+    result = doctor(iam_route53, namespace, write(tmp_path / "credentials", keys),
+                    f"--policy={policy}")
+
+    assert result.returncode == 1, result.stdout
+    line = lines(result.stdout)[f"change records in {DOMAIN} ({iam_route53.zone_id})"]
+    assert line.startswith("FAIL") and "IAM refuses ChangeResourceRecordSets" in line
+    assert zone_snapshot(iam_route53) == before
+
+
 @pytest.mark.parametrize(("actions", "check", "says"), [
     ([LIST_RECORDS, CHANGE], "aws credentials", "IAM refuses ListHostedZones"),
     ([LIST_ZONES, CHANGE], "list records in {zone}", "IAM refuses ListResourceRecordSets"),
