@@ -52,7 +52,25 @@ def build_parser() -> flags.Parser:
     commands = list(sub.choices.values())
     for name, command in sub.choices.items():
         command.check_environment = partial(_check_environment, commands, name)
+        command.explain_unknown = partial(_elsewhere, sub.choices, name,
+                                          command.explain_unknown)
     return parser
+
+
+def _elsewhere(commands: dict[str, flags.Parser], name: str, own: flags.Explain | None,
+               option: str) -> str | None:
+    """Why `option` is refused when another command has it: this command cannot honour it
+    (the webhook acts on no --policy; the reconciler adds no --default-ttl)."""
+    explained = own(option) if own is not None else None
+    if explained:
+        return explained
+    holders = [f"dnsgate {other}" for other, parser in sorted(commands.items())
+               if other != name and any(option in action.option_strings
+                                        for action in parser._actions)]
+    if not holders:
+        return None
+    return (f"{option} is a flag of {', '.join(holders)}, not of dnsgate {name}, which does "
+            f"not act on it; give it to {holders[-1] if len(holders) == 1 else 'those'} only")
 
 
 def _check_environment(commands: list[flags.Parser], name: str, args: argparse.Namespace) -> None:

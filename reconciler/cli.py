@@ -12,7 +12,7 @@ import threading
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from dnsgate import cli, externaldns, flags, logs
+from dnsgate import cli, flags, logs, publication
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,17 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """ExternalDNS's flags where dnsgate does the same (`external_dns=True`: also read from
     EXTERNAL_DNS_<FLAG>), then dnsgate's own. Every other ExternalDNS flag is refused by name,
     with the reason `dnsgate.externaldns` gives (docs/flags.md)."""
-    if isinstance(parser, flags.Parser):
-        parser.explain_unknown = externaldns.refusal
     parser.add_argument("--version", action="version", version=cli.version())
 
     def add(flag: str, **kwargs: Any) -> None:
         flags.add(parser, flag, external_dns=True, **kwargs)
 
-    # What to read, where to write, and how to keep ownership: each one implementation.
-    add("--source", action="append", metavar="SOURCE",
-        help="resources to publish records for: service, ingress (repeatable; default "
-             "service)")
+    # What is published, and by whom: the flags the webhook reads too (dnsgate.publication).
+    publication.add_arguments(parser)
+    # Where to write, and how to keep ownership: each one implementation.
     add("--provider", default="aws", help="DNS provider: aws (Route53)")
     add("--registry", default="txt", help="ownership registry: txt")
     # Kubernetes
@@ -49,38 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="kubeconfig file (default: the pod's service account, else KUBECONFIG or "
              "~/.kube/config)")
     add("--server", default="", help="Kubernetes API server URL, overriding the kubeconfig's")
-    add("--namespace", default="", help="watch only this namespace (default all)")
-    add("--label-filter", default="",
-        help="watch only Services and Ingresses matching this label selector (default all)")
-    add("--annotation-prefix", default="",
-        help="accepted as external-dns.kubernetes.io/ or external-dns.alpha.kubernetes.io/: "
-             "dnsgate reads both")
-    add("--enable-legacy-annotation-prefix", action="store_true", default=True,
-        help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
-    add("--publish-internal-services", action="store_true",
-        help="publish ClusterIP Services' hostnames with their cluster IP")
-    add("--ingress-class", action="append", metavar="CLASS",
-        help="publish only Ingresses of these classes (repeatable; default all)")
-    add("--ignore-ingress-tls-spec", action="store_true",
-        help="take no names from Ingresses' spec.tls[].hosts")
-    add("--ignore-ingress-rules-spec", action="store_true",
-        help="take no names from Ingresses' spec.rules[].host")
-    # Which names and zones
-    add("--domain-filter", action="append", metavar="DOMAIN",
-        help="manage only names in these domains (repeatable; empty: every zone)")
-    add("--exclude-domains", action="append", metavar="DOMAIN",
-        help="never manage names in these subdomains (repeatable)")
+    # Which zones
     add("--aws-zone-type", default="", help='only zones of this type: public, private, or "" '
                                             "for both")
     add("--zone-id-filter", action="append", metavar="ZONE_ID",
         help="only these hosted zone ids (repeatable)")
     # Ownership
-    add("--txt-owner-id", default="default",
-        help="owner id written to and required in ownership TXT records")
-    add("--txt-prefix", default="", help="prefix for ownership TXT names")
-    add("--txt-suffix", default="", help="suffix for the first label of ownership TXT names")
-    add("--txt-wildcard-replacement", default="",
-        help="label that replaces a leading '*' in ownership TXT names")
     add("--txt-encrypt-enabled", action="store_true",
         help="encrypt ownership TXT values (needs --txt-encrypt-aes-key)")
     add("--txt-encrypt-aes-key", default="",

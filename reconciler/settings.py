@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dnsgate import durations, externaldns, txtname
+from dnsgate import durations, errors, externaldns, publication
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 from reconciler import batching
@@ -131,12 +131,11 @@ class Settings:
 
 
 def from_args(args: argparse.Namespace) -> Settings:
+    try:  # what the webhook reads too, parsed and checked by the same function
+        shared = publication.from_args(args)
+    except errors.ConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     _check_supported_values(args)
-    domains = DomainFilter.of(args.domain_filter, args.exclude_domains)
-    naming_error = txtname.naming_error(args.txt_prefix, args.txt_suffix,
-                                        args.txt_wildcard_replacement)
-    if naming_error:
-        raise ConfigError(naming_error)
     if args.policy not in POLICIES:
         raise ConfigError(f'--policy "{args.policy}" is not a policy; use one of '
                           f"{', '.join(POLICIES)}")
@@ -151,9 +150,6 @@ def from_args(args: argparse.Namespace) -> Settings:
         raise ConfigError("an AES key is set (--txt-encrypt-aes-key or its file) but "
                           "--txt-encrypt-enabled is not; set both to encrypt TXT values, or "
                           "neither")
-    if args.txt_owner_id == "":
-        raise ConfigError('--txt-owner-id "" is empty; give the owner id your zone\'s TXT '
-                          "records carry, e.g. external-dns-external-dns")
     if not 0 <= args.health_port <= 65535:
         raise ConfigError(f"--health-port {args.health_port} is not a port; use 1 to 65535, "
                           "or 0 for none")
@@ -169,23 +165,20 @@ def from_args(args: argparse.Namespace) -> Settings:
         aws=AWSSettings(region=args.aws_region or None,
                         profile=args.aws_profile[0] if args.aws_profile else None),
         source=SourceSettings(
-            domains=domains, namespace=args.namespace, label_filter=args.label_filter,
-            publish_internal=args.publish_internal_services,
-            sources=tuple(dict.fromkeys(args.source or ("service",))),
-            ingress=IngressSettings(classes=tuple(args.ingress_class or ()),
-                                    ignore_tls_spec=args.ignore_ingress_tls_spec,
-                                    ignore_rules_spec=args.ignore_ingress_rules_spec),
+            domains=shared.domains, namespace=shared.scope.namespace,
+            label_filter=shared.scope.labels.text, publish_internal=shared.publish_internal,
+            sources=shared.scope.sources, ingress=shared.ingress,
             aliases=AliasSettings(prefer_cname=args.aws_prefer_cname,
                                   evaluate_target_health=args.aws_evaluate_target_health)),
         registry=RegistrySettings(
-            owner_id=args.txt_owner_id,
-            prefix=args.txt_prefix,
-            suffix=args.txt_suffix,
-            wildcard_replacement=args.txt_wildcard_replacement,
+            owner_id=shared.owner_id,
+            prefix=shared.txt.prefix,
+            suffix=shared.txt.suffix,
+            wildcard_replacement=shared.txt.wildcard_replacement,
             aes_key=aes_key(key_text) if key_text else None,
         ),
         route53=Route53Settings(
-            domains=domains,
+            domains=shared.domains,
             zone_type=args.aws_zone_type,
             zone_ids=tuple(z.rsplit("/", 1)[-1] for z in args.zone_id_filter),
             batch_changes=_limit("--aws-batch-change-size", args.aws_batch_change_size,
@@ -265,15 +258,9 @@ def duration_seconds(flag: str, value: str, *, allow_zero: bool = False) -> floa
 
 
 def _check_supported_values(args: argparse.Namespace) -> None:
-    """--source, --provider, --registry and the like: only the values dnsgate implements."""
-    chosen = {
-        "source": tuple(args.source or ()),
-        "provider": (args.provider,),
-        "registry": (args.registry,),
-        "annotation-prefix": (args.annotation_prefix,) if args.annotation_prefix else (),
-        "enable-legacy-annotation-prefix": (str(args.enable_legacy_annotation_prefix).lower(),),
-        "aws-prefer-cname": (str(args.aws_prefer_cname).lower(),),
-    }
+    """--provider and --registry: only the values dnsgate implements (the shared flags'
+    values are `dnsgate.publication`'s to check)."""
+    chosen = {"provider": (args.provider,), "registry": (args.registry,)}
     for name, values in chosen.items():
         message = externaldns.unsupported_value(name, values)
         if message:

@@ -15,21 +15,19 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnsgate import externaldns, flags, logs
+from dnsgate import flags, logs, publication
 from dnsgate.errors import ConfigError
 
 HELP = "serve the admission webhook over TLS"
 
 if TYPE_CHECKING:
-    from dnsgate.ingress import IngressSettings
     from webhook.certificate import CertificateRenewer
+    from webhook.settings import AdmissionSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    flags.add(parser, "--domain-filter", action="append", required=True, external_dns=True,
-              help="manage only names in this domain (dot boundary; repeatable)")
-    flags.add(parser, "--exclude-domains", action="append", external_dns=True,
-              help="never manage names in this domain (repeatable)")
+    # What is published, and by whom: the reconciler's flags, parsed by the same function.
+    publication.add_arguments(parser, domains_required=True)
     flags.add(parser, "--tls-cert-file", required=True, type=Path,
               help="PEM serving certificate; re-read for every new connection")
     flags.add(parser, "--tls-key-file", required=True, type=Path,
@@ -54,24 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--host", default="0.0.0.0", help="address to listen on")
     flags.add(parser, "--default-ttl", type=int, default=60,
               help="seconds; the ttl annotation added to Services that set none")
-    flags.add(parser, "--txt-prefix", default="",
-              help="the reconciler's --txt-prefix: ownership TXT names must fit DNS")
-    flags.add(parser, "--txt-suffix", default="",
-              help="the reconciler's --txt-suffix: ownership TXT names must fit DNS")
-    flags.add(parser, "--txt-wildcard-replacement", default="",
-              help="the reconciler's --txt-wildcard-replacement")
-    flags.add(parser, "--publish-internal-services", action="store_true", external_dns=True,
-              help="the reconciler's --publish-internal-services: ClusterIP Services' "
-                   "hostnames are published, and so claimed")
-    flags.add(parser, "--source", action="append", external_dns=True, metavar="SOURCE",
-              help="the reconciler's --source (repeatable): with ingress, Ingresses are "
-                   "reviewed and claim names too")
-    flags.add(parser, "--ingress-class", action="append", external_dns=True, metavar="CLASS",
-              help="the reconciler's --ingress-class: only these classes' Ingresses claim")
-    flags.add(parser, "--ignore-ingress-tls-spec", action="store_true", external_dns=True,
-              help="the reconciler's --ignore-ingress-tls-spec")
-    flags.add(parser, "--ignore-ingress-rules-spec", action="store_true", external_dns=True,
-              help="the reconciler's --ignore-ingress-rules-spec")
     flags.add(parser, "--workers", type=int, default=2, help="gunicorn worker processes")
     flags.add(parser, "--threads", type=int, default=4, help="threads per worker")
     flags.add(parser, "--review-routes", choices=("plain-wsgi", "flask"), default="plain-wsgi",
@@ -101,22 +81,14 @@ def _metrics_directory() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _metrics_directory()
-    from dnsgate import txtname
-    from dnsgate.domains import DomainFilter
     from webhook import watch
     from webhook.server import WebhookServer
-    from webhook.settings import AdmissionSettings, ServingSettings
+    from webhook.settings import ServingSettings
 
-    naming_error = txtname.naming_error(args.txt_prefix, args.txt_suffix,
-                                        args.txt_wildcard_replacement)
-    if naming_error:
-        raise ConfigError(naming_error)
+    admission = admission_settings(args)
     if not args.request_timeout > 0:
         raise ConfigError(f"--request-timeout {args.request_timeout}: use a number of seconds "
                           "above 0")
-    if not 1 <= args.default_ttl <= 2**31 - 1:
-        raise ConfigError(f"--default-ttl {args.default_ttl} is out of range; use 1 to "
-                          "2147483647 seconds")
     if not args.certificate_check_interval > 0:
         raise ConfigError(f"--certificate-check-interval {args.certificate_check_interval}: "
                           "use a number of seconds above 0")
@@ -136,13 +108,6 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise ConfigError(f"{flag} {path}: no such file; give --certificate-secret, or run "
                               "`dnsgate certs --out-dir ...` first")
-    admission = AdmissionSettings(
-        domains=DomainFilter.of(args.domain_filter, args.exclude_domains),
-        default_ttl=args.default_ttl,
-        txt=txtname.TXTNaming(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),
-        publish_internal=args.publish_internal_services,
-        ingresses=_ingress_settings(args),
-    )
     serving = ServingSettings(
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,
         port=args.port, workers=args.workers, threads=args.threads,
@@ -152,19 +117,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingress_settings(args: argparse.Namespace) -> IngressSettings | None:
-    """The Ingress source's settings when --source names ingress, else None."""
-    from dnsgate.ingress import IngressSettings
+def admission_settings(args: argparse.Namespace) -> AdmissionSettings:
+    """What decides a verdict: the shared settings (`dnsgate.publication`, the reconciler's
+    own parse) sliced for the review and the watch, and the TTL the mutation adds."""
+    from webhook.settings import AdmissionSettings
 
-    sources = tuple(args.source or ("service",))
-    message = externaldns.unsupported_value("source", sources)
-    if message:
-        raise ConfigError(message)
-    if "ingress" not in sources:
-        return None
-    return IngressSettings(classes=tuple(args.ingress_class or ()),
-                           ignore_tls_spec=args.ignore_ingress_tls_spec,
-                           ignore_rules_spec=args.ignore_ingress_rules_spec)
+    shared = publication.from_args(args)
+    if not 1 <= args.default_ttl <= 2**31 - 1:
+        raise ConfigError(f"--default-ttl {args.default_ttl} is out of range; use 1 to "
+                          "2147483647 seconds")
+    return AdmissionSettings.of(shared, default_ttl=args.default_ttl)
 
 
 def _keep_certificate(args: argparse.Namespace, api_client: Any) -> CertificateRenewer:

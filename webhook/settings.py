@@ -6,12 +6,13 @@ gunicorn needs. Each part is handed only to the code that uses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dnsgate import txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
+from dnsgate.publication import Publication, Scope
 
 # The largest AdmissionReview kube-apiserver sends for an object it can store: an UPDATE carries
 # the object and its old version, each at most etcd's 1.5 MiB request limit (JSON is about the
@@ -42,6 +43,16 @@ class AdmissionSettings:
     # Seconds a request may wait for this worker's Service index to finish its first list;
     # kept below the WebhookConfiguration's timeoutSeconds (5) so the apiserver gets an answer.
     sync_wait: float = 3.0
+    # The reconciler's --source, --namespace and --label-filter: which objects it reads at
+    # all. The watch feeding the index lists only these; the review leaves the others alone.
+    scope: Scope = field(default_factory=Scope)
+
+    @classmethod
+    def of(cls, shared: Publication, *, default_ttl: int) -> AdmissionSettings:
+        """The webhook's slice of the settings both deployables read."""
+        return cls(domains=shared.domains, txt=shared.txt,
+                   publish_internal=shared.publish_internal, ingresses=shared.ingresses,
+                   default_ttl=default_ttl, scope=shared.scope)
 
 
 @dataclass(frozen=True)
