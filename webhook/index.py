@@ -1,8 +1,9 @@
 """Which Services and Ingresses claim which hostnames right now: the webhook's memory of the
 cluster, one index for both kinds (a name one holds cannot be taken by the other).
 
-Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services in every namespace,
-and of Ingresses when the Ingress source is on);
+Fed by `webhook.watch` (dnsgate.watch's list, then watch, of Services, and of Ingresses when
+the Ingress source is on, in the namespace and with the label selector the reconciler reads:
+an object it never reads claims nothing here either);
 read by the review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
 A Service holds claims exactly for the names the reconciler would publish for it
 (`dnsgate.claims.of_service`: annotations without a problem, names its type publishes),
@@ -51,8 +52,9 @@ class ClaimIndex:
 
     def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT, *,
                  publish_internal: bool = False,
-                 ingresses: IngressSettings | None = None) -> None:
-        """`ingresses`: the Ingress source's settings, None when Ingresses are not watched."""
+                 ingresses: IngressSettings | None = None, services: bool = True) -> None:
+        """`ingresses`: the Ingress source's settings, None when Ingresses are not watched;
+        `services`: whether Services are (not without --source=service)."""
         self._domains = domains
         self._txt = txt
         self._publish_internal = publish_internal
@@ -60,7 +62,8 @@ class ClaimIndex:
         self._lock = threading.Lock()
         self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
-        self._unlisted = {False} | ({True} if ingresses is not None else set())
+        self._unlisted = ({False} if services else set()) | (
+            {True} if ingresses is not None else set())
         self._claim_count = 0
 
     def replace(self, objects: Iterable[Mapping[str, Any]], *, ingresses: bool = False

@@ -104,7 +104,7 @@ STRING_MAP = "map of strings"
 OBJECT_SHAPE: dict[str, Any] = {
     "kind": str,
     "metadata": {"name": str, "namespace": str, "generateName": str,
-                 "creationTimestamp": str, "annotations": STRING_MAP},
+                 "creationTimestamp": str, "annotations": STRING_MAP, "labels": STRING_MAP},
     "spec": {"type": str, "clusterIP": str, "externalName": str, "externalIPs": [str],
              "ingressClassName": str, "rules": [{"host": str}], "tls": [{"hosts": [str]}]},
     "status": {"conditions": [{"type": str, "status": str, "message": str}],

@@ -23,6 +23,16 @@ so it cannot carry a name past the check.
 
 Each object's annotations are parsed once per review: the object's and the oldObject's.
 
+An object outside the reconciler's `--namespace` or `--label-filter` (`AdmissionSettings.scope`,
+the same settings, parsed by the same function) is allowed untouched by both routes: no
+annotation check, no claim check, no default TTL. The reconciler never reads it, so it
+publishes nothing and claims nothing (the index, fed by a list and watch with the same
+namespace and selector, holds no claim of it either), and its annotations may be meant for
+another controller that reads them by other rules (a second dnsgate or ExternalDNS split off by
+label). Nothing slips past this way: the write that brings the object into scope (a label
+added) is an UPDATE, reviewed in full, and its oldObject, being out of scope, counts as having
+claimed nothing.
+
 With the Ingress source on (`AdmissionSettings.ingresses`), networking.k8s.io/v1 Ingresses
 are reviewed by the same rules against the same claims: their names are the rules' and TLS
 hosts and the hostname annotation (`dnsgate.ingress`), a name a Service holds cannot be
@@ -36,7 +46,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import annotations, claims, domains, ingress, service_types, txtname
+from dnsgate import annotations, claims, domains, ingress, publication, service_types, txtname
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
 from webhook import patch, payloads
@@ -96,19 +106,23 @@ def _fit(warning: str) -> str:
 def _service_write(request: payloads.AdmissionRequest, settings: AdmissionSettings
                    ) -> dict[str, Any] | None:
     """The Service (or, with the Ingress source on, the Ingress) being written, or None when
-    this request is not ours to judge. An Ingress is marked with its kind, as the watch
-    cache marks its copies."""
+    this request is not ours to judge: another kind, or an object outside --namespace or
+    --label-filter, which the reconciler never reads. An Ingress is marked with its kind, as
+    the watch cache marks its copies."""
     kind = request["kind"]
     if request["operation"] not in ("CREATE", "UPDATE"):
         return None
+    obj = request.get("object")
     if (kind["group"], kind["kind"]) == ("networking.k8s.io", ingress.KIND):
-        if settings.ingresses is None:
+        if settings.ingresses is None or not obj:
             return None
-        obj = request.get("object")
-        return {**obj, "kind": ingress.KIND} if obj else None
-    if (kind["group"], kind["kind"]) != ("", "Service"):
+        obj = {**obj, "kind": ingress.KIND}
+    elif (kind["group"], kind["kind"]) != ("", "Service") or not settings.scope.watches(
+            publication.SERVICE):
         return None
-    return request.get("object") or None
+    if not obj or not settings.scope.selects(obj, request.get("namespace")):
+        return None
+    return obj
 
 
 def _annotations(obj: Mapping[str, Any] | None) -> dict[str, str]:
@@ -235,6 +249,8 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
     if request["operation"] != "UPDATE" or not old:
         return {}
     old = _with_key(old, request)
+    if not settings.scope.selects(old):
+        return {}  # unread by the reconciler, it claimed nothing: adding the label is new
     chosen = settings.ingresses or ingress.DEFAULT
     if request["kind"]["kind"] == ingress.KIND:
         old = {**old, "kind": ingress.KIND}

@@ -25,6 +25,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from dnsgate import publication
 from webhook.app import create_app
 from webhook.certificate import CertificateRenewer
 from webhook.index import ClaimIndex
@@ -82,12 +83,14 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        scope = self.admission.scope
+        services = scope.watches(publication.SERVICE)
         index = ClaimIndex(self.admission.domains, self.admission.txt,
                            publish_internal=self.admission.publish_internal,
-                           ingresses=self.admission.ingresses)
-        self.watchers = [ServiceWatcher(index)]
+                           ingresses=self.admission.ingresses, services=services)
+        self.watchers = [ServiceWatcher(index, scope=scope)] if services else []
         if self.admission.ingresses is not None:
-            self.watchers.append(ServiceWatcher(index, ingresses=True))
+            self.watchers.append(ServiceWatcher(index, ingresses=True, scope=scope))
         return create_app(self.admission, index, cert_file=self.serving.cert_file,
                           plain_reviews=self.serving.plain_reviews)
 

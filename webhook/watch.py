@@ -1,5 +1,6 @@
 """Keeps a `ClaimIndex` current from `dnsgate.watch.ServiceStore`, the list+watch loop the
-reconciler uses too, over Services and, when the Ingress source is on, Ingresses: bookmarks
+reconciler uses too, over Services and, when the Ingress source is on, Ingresses, in the
+namespace and with the label selector the reconciler reads (`Scope`): bookmarks
 keep the resourceVersion fresh, 410 Gone re-lists, other failures back off. Every full list
 replaces that kind's part of the index whole (a re-list after 410 drops objects whose
 DELETED event was never delivered); each watched change updates the claims of the objects
@@ -15,6 +16,7 @@ from typing import Any
 
 from dnsgate import ingress
 from dnsgate.corev1 import CoreV1
+from dnsgate.publication import Scope
 from dnsgate.watch import KubernetesIngresses, KubernetesServices, ServiceAPI, ServiceStore
 from webhook import heap
 from webhook.index import ClaimIndex
@@ -35,10 +37,13 @@ class ServiceWatcher:
     """One watch of one kind: Services, or Ingresses (`ingresses=True`)."""
 
     def __init__(self, index: ClaimIndex, services: ServiceAPI | None = None, *,
-                 ingresses: bool = False) -> None:
+                 ingresses: bool = False, scope: Scope | None = None) -> None:
+        """`scope`: the namespace and label selector the list and watch ask for (the
+        reconciler's, so both read the same objects); default every object."""
         self.index = index
         self._services = services
         self._ingresses = ingresses
+        self._scope = scope or Scope()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.store: ServiceStore | None = None
@@ -56,13 +61,16 @@ class ServiceWatcher:
         """List, watch, re-list on 410 Gone, back off on errors; until `stop()`."""
         from kubernetes import client
 
+        namespace, selector = self._scope.namespace, self._scope.labels.text
         if self._ingresses:
-            api = self._services or KubernetesIngresses(client.NetworkingV1Api(api_client()))
+            api = self._services or KubernetesIngresses(client.NetworkingV1Api(api_client()),
+                                                        namespace, selector)
             store = ServiceStore(api, self._changed,
                                  on_relist=partial(self._relisted, ingresses=True),
                                  kept=ingress.slim)
         else:
-            api = self._services or KubernetesServices(CoreV1(api_client()))
+            api = self._services or KubernetesServices(CoreV1(api_client()), namespace,
+                                                       selector)
             store = ServiceStore(api, self._changed, on_relist=self._relisted)
         self.store = store
         store.run(self._stop)
