@@ -30,7 +30,8 @@ VALUE_SETS = {
                         "--set", "serviceMonitor.interval=30s"),
     "external-dns-style": ("--set", "replicaCount=1", "--set", "image.tag=0.2.0",
                            "--set", "domainFilters={goldentooth.net,example.org}",
-                           "--set", "extraArgs={--txt-prefix=dns-,--log-level=debug}",
+                           "--set", "txtPrefix=dns-",
+                           "--set", "extraArgs={--interval=5m,--log-level=debug}",
                            "--set", "webhook.failurePolicy=Ignore",
                            "--set", "podDisruptionBudget.minAvailable=1"),
     "ingress-source": ("--set", "sources={service,ingress}"),
@@ -169,19 +170,20 @@ def test_external_dns_style_values_reach_the_pods(helm) -> None:
 
     assert reconciler["spec"]["replicas"] == 1
     assert container["image"] == "dnsgate:0.2.0"
-    assert container["args"][-2:] == ["--txt-prefix=dns-", "--log-level=debug"]
+    assert container["args"][-2:] == ["--interval=5m", "--log-level=debug"]
     assert settings["DNSGATE_DOMAIN_FILTER"] == "goldentooth.net,example.org"
+    assert settings["DNSGATE_TXT_PREFIX"] == "dns-"
     assert [hook["failurePolicy"] for hook in hooks] == ["Ignore", "Ignore"]
     assert by_key(objects)[("PodDisruptionBudget", "dnsgate", "dnsgate-reconciler")][
         "spec"]["minAvailable"] == 1
 
 
 def test_extra_args_as_a_map_like_the_external_dns_chart(helm) -> None:
-    objects = helm_template(helm, CHART, "--set", "extraArgs.txt-prefix=dns-",
+    objects = helm_template(helm, CHART, "--set", "extraArgs.interval=5m",
                             "--set", "extraArgs.once=true", "--set", "extraArgs.dry-run=false")
     args = pod_spec(objects, "dnsgate-reconciler")["containers"][0]["args"]
 
-    assert args[3:] == ["--once", "--txt-prefix=dns-"]
+    assert args[3:] == ["--interval=5m", "--once"]
 
 
 def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:

@@ -82,3 +82,39 @@ dashes) to a value, a list of values, or null to leave it out.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The flags that decide which names are published, which both deployables must read alike
+(dnsgate/publication.py; tests/install/test_chart.py holds this list equal to the code's).
+They reach both through the settings ConfigMap (the top-level values, or `settings`), never
+through one Deployment's extraArgs or env: a --label-filter on the reconciler alone would let
+the webhook hold names at the door for Services the reconciler never publishes.
+*/}}
+{{- define "dnsgate.sharedFlags" -}}
+source namespace label-filter domain-filter exclude-domains publish-internal-services ingress-class ignore-ingress-tls-spec ignore-ingress-rules-spec txt-owner-id txt-prefix txt-suffix txt-wildcard-replacement annotation-prefix enable-legacy-annotation-prefix
+{{- end -}}
+
+{{/* Fails the render when extraArgs or env of either Deployment sets a shared flag. */}}
+{{- define "dnsgate.checkSharedFlags" -}}
+{{- $shared := splitList " " (include "dnsgate.sharedFlags" .) -}}
+{{- $args := dict "extraArgs" .Values.extraArgs "webhook.extraArgs" .Values.webhook.extraArgs -}}
+{{- range $where, $given := $args -}}
+{{- range (include "dnsgate.extraArgs" $given | fromYamlArray) -}}
+{{- $flag := . | toString | trimPrefix "--" | splitList "=" | first | trimPrefix "no-" -}}
+{{- if has $flag $shared -}}
+{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; set it once for both, as a top-level value or in settings (DNSGATE_%s)" $where . $flag ($flag | replace "-" "_" | upper)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $where, $env := dict "env" .Values.env "webhook.env" .Values.webhook.env -}}
+{{- range $env -}}
+{{- $name := .name | default "" | toString -}}
+{{- range $shared -}}
+{{- $variable := . | replace "-" "_" | upper -}}
+{{- if or (eq $name (printf "DNSGATE_%s" $variable)) (eq $name (printf "EXTERNAL_DNS_%s" $variable)) -}}
+{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; set it once for both, as a top-level value or in settings (DNSGATE_%s)" $where $name . $variable) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
