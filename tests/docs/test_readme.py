@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dnsgate import cli, flags
+from dnsgate import cli, flags, publication
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -87,3 +87,16 @@ def _documented_flags() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("command", "option"), _documented_flags())
 def test_every_documented_flag_exists(command: str, option: str) -> None:
     assert (command, option) in _subcommand_flags()
+
+
+@pytest.mark.parametrize("option", publication.flag_names())
+def test_every_shared_flag_is_marked_shared_for_both_deployables(option: str) -> None:
+    rows = {}
+    for command in ("reconcile", "webhook"):
+        body = _own_section(command)
+        rows[command] = next(line for line in body.splitlines()
+                             if line.startswith(f"| `{option}` |")).split(" | ")
+    environment = {command: row[2] for command, row in rows.items()}
+
+    assert all("*shared*" in row[-1] for row in rows.values()), rows
+    assert environment["reconcile"] == environment["webhook"]
