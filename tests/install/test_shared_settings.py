@@ -24,13 +24,12 @@ def given_to_one(flag: str, form: str) -> tuple[str, ...]:
     name = flag.lstrip("-")
     variable = flags.env_name(flag)
     return {
-        "extraArgs-list": ("--set-json", json.dumps({"extraArgs": [f"{flag}=x"]})),
-        "webhook.extraArgs-map": ("--set-json",
-                                  json.dumps({"webhook": {"extraArgs": {name: "x"}}})),
-        "extraArgs-no": ("--set-json", json.dumps({"extraArgs": [f"--no-{name}"]})),
-        "env": ("--set-json", json.dumps({"env": [{"name": variable, "value": "x"}]})),
-        "webhook.env-external-dns": ("--set-json", json.dumps({"webhook": {"env": [
-            {"name": flags.env_name(flag, flags.EXTERNAL_DNS_PREFIX), "value": "x"}]}})),
+        "extraArgs-list": ("--set-json", f"extraArgs={json.dumps([f'{flag}=x'])}"),
+        "webhook.extraArgs-map": ("--set-json", f"webhook.extraArgs={json.dumps({name: 'x'})}"),
+        "extraArgs-no": ("--set-json", f"extraArgs={json.dumps([f'--no-{name}'])}"),
+        "env": ("--set-json", f"env={json.dumps([{'name': variable, 'value': 'x'}])}"),
+        "webhook.env-external-dns": ("--set-json", "webhook.env=" + json.dumps(
+            [{"name": flags.env_name(flag, flags.EXTERNAL_DNS_PREFIX), "value": "x"}])),
     }[form]
 
 
@@ -53,11 +52,10 @@ def test_a_shared_flag_given_to_one_deployment_fails_the_render(
 
 
 def test_other_flags_still_reach_their_deployment(helm) -> None:
-    objects = helm_template(helm, CHART, "--set-json",
-                            json.dumps({"extraArgs": ["--interval=5m"],
-                                        "webhook": {"extraArgs": ["--workers=4"],
-                                                    "env": [{"name": "DNSGATE_THREADS",
-                                                             "value": "8"}]}}))
+    objects = helm_template(
+        helm, CHART, "--set-json", 'extraArgs=["--interval=5m"]',
+        "--set-json", 'webhook.extraArgs=["--workers=4"]',
+        "--set-json", 'webhook.env=[{"name": "DNSGATE_THREADS", "value": "8"}]')
 
     assert pod_spec(objects, "dnsgate-reconciler")["containers"][0]["args"][-1] == (
         "--interval=5m")
