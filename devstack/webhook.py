@@ -100,8 +100,10 @@ def start(
     kubeconfig: Path | str,
     extra_args: Sequence[str] = (),
     name: str = "dnsgate-webhook",
+    environment: Mapping[str, str] | None = None,
 ) -> Child:
-    """Start `dnsgate webhook` on 127.0.0.1:<port> and wait until it answers /readyz."""
+    """Start `dnsgate webhook` on 127.0.0.1:<port> and wait until it answers /readyz;
+    `environment`: variables to add, as a settings ConfigMap adds them."""
     argv = [
         sys.executable, "-m", "dnsgate", "webhook",
         "--host", "127.0.0.1", "--port", str(port),
@@ -109,7 +111,7 @@ def start(
         *(f"--domain-filter={domain}" for domain in domain_filters),
         *extra_args,
     ]
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    env = {**os.environ, **(environment or {}), "KUBECONFIG": str(kubeconfig)}
     child = supervisor.start(name, argv, env=env)
     # Each gunicorn worker has its own index; a few ready answers in a row on fresh
     # connections make it likely that every worker has listed the Services.
