@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,14 +49,20 @@ def services(stack, kubectl: Kubectl) -> Iterator[dict[str, dict[str, str]]]:
     kubectl("delete", "services", "--all", "-n", NAMESPACE, "--wait=true", check=False)
 
 
-def listed(selector: str) -> set[str] | int:
-    """The names the apiserver lists for `selector`, or the HTTP status refusing it."""
+@pytest.fixture(scope="module")
+def core(kubeconfig: Path) -> Any:
+    """The kubernetes client's CoreV1Api, for the stack's apiserver."""
     from kubernetes import client, config
+
+    return client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+
+
+def listed(core: Any, selector: str) -> set[str] | int:
+    """The names the apiserver lists for `selector`, or the HTTP status refusing it."""
     from kubernetes.client import ApiException
 
-    config.load_kube_config()
     try:
-        found = client.CoreV1Api().list_namespaced_service(NAMESPACE, label_selector=selector)
+        found = core.list_namespaced_service(NAMESPACE, label_selector=selector)
     except ApiException as exc:
         return int(exc.status)
     return {item.metadata.name for item in found.items}
@@ -62,16 +70,16 @@ def listed(selector: str) -> set[str] | int:
 
 @pytest.mark.parametrize("selector", SELECTORS)
 def test_dnsgate_picks_what_the_apiserver_lists(
-        services: dict[str, dict[str, str]], selector: str) -> None:
+        services: dict[str, dict[str, str]], core: Any, selector: str) -> None:
     parsed = labels.parse(selector)
 
     assert {name for name, given in services.items() if parsed.matches(given)} == listed(
-        selector)
+        core, selector)
 
 
 @pytest.mark.parametrize("selector", REFUSED)
 def test_dnsgate_refuses_what_the_apiserver_refuses(
-        services: dict[str, dict[str, str]], selector: str) -> None:
+        services: dict[str, dict[str, str]], core: Any, selector: str) -> None:
     with pytest.raises(ValueError):
         labels.parse(selector)
-    assert listed(selector) == 400
+    assert listed(core, selector) == 400
