@@ -108,3 +108,15 @@ def test_mutate_adds_the_ttl_to_an_object_the_reconciler_reads() -> None:
     mutated = answer("/mutate", body, SCOPED)
 
     assert mutated.get("patch")
+
+
+@pytest.mark.parametrize("wrong", ["dns=public", ["dns", "public"], {"dns": 1}])
+def test_labels_that_are_not_a_map_of_strings_are_a_400_not_a_guess(wrong: Any) -> None:
+    """The review reads the labels now; kube-apiserver always sends a map of strings."""
+    body = labelled(admission_review(TAKES_HELD, namespace="apps"), wrong)
+    client = create_app(SCOPED, FakeLookup((HELD,))).test_client()
+
+    reply = client.post("/validate", json=body)
+
+    assert reply.status_code == 400
+    assert "request.object.metadata.labels is not a map of strings" in reply.json["error"]
