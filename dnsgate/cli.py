@@ -45,7 +45,9 @@ def build_parser() -> flags.Parser:
                                 parser_class=flags.Parser)
     for entry in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         module = entry.load()
-        sub_parser = sub.add_parser(entry.name, help=module.HELP, description=module.HELP)
+        sub_parser = sub.add_parser(entry.name, help=module.HELP, description=module.HELP,
+                                    formatter_class=flags.HelpFormatter)
+        sub_parser.add_argument("--version", action="version", version=version())
         module.add_arguments(sub_parser)
         sub_parser.set_defaults(_module=module)
     # The commands share one ConfigMap: a variable is known if any of them reads it.

@@ -95,6 +95,21 @@ def split(value: str) -> list[str]:
     return [item.strip() for item in re.split(r"[,\r\n]", value) if item.strip()]
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help with each flag's default named, where it has one worth naming (an
+    empty or false default means "off", which the help text already says)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or "default" in text or default is UNSET
+                or default in (None, "", False, (), [], argparse.SUPPRESS)
+                or action.option_strings == [] or isinstance(default, bool)):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+        return f"{text} (default: {str(shown).replace('%', '%%')})"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with dnsgate's rules: no abbreviations, the environment applied after the
     command line, and every problem raised as one `ConfigError` (never argparse's usage block
@@ -155,6 +170,9 @@ def add(parser: argparse.ArgumentParser, flag: str, *, help: str,
                                      if external_dns else ())
     dest = flag.lstrip("-").replace("-", "_")
     text = f"{help} [env {', '.join(variables)}]"
+    if default not in (None, "", False, (), []) and "default" not in help:
+        shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+        text = f"{help} (default: {str(shown).replace('%', '%%')}) [env {', '.join(variables)}]"
     kind: Kind
     if action == "store_true":
         kind, default = "boolean", bool(default)

@@ -12,7 +12,7 @@ import threading
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from dnsgate import cli, flags, logs, publication
+from dnsgate import flags, logs, publication
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,7 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """ExternalDNS's flags where dnsgate does the same (`external_dns=True`: also read from
     EXTERNAL_DNS_<FLAG>), then dnsgate's own. Every other ExternalDNS flag is refused by name,
     with the reason `dnsgate.externaldns` gives (docs/flags.md)."""
-    parser.add_argument("--version", action="version", version=cli.version())
 
     def add(flag: str, **kwargs: Any) -> None:
         flags.add(parser, flag, external_dns=True, **kwargs)
