@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -47,6 +48,16 @@ def create_secret(kubectl, account: str, name: str) -> Any:  # type: ignore[no-u
     return kubectl("-n", NAMESPACE, "create", "secret", "generic", name,
                    "--from-literal=credentials=[default]", "--dry-run=server", user(account),
                    check=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def enforced(installed: str, kubectl) -> None:  # type: ignore[no-untyped-def]
+    """kube-apiserver loads new admission policies asynchronously: wait until the keeper's
+    Secret policy refuses, so no test sees the moment before."""
+    deadline = time.monotonic() + 30
+    while POLICY_REFUSAL not in create_secret(kubectl, KEEPER, "probe").stderr:
+        assert time.monotonic() < deadline, "the admission policies were not enforced in 30 s"
+        time.sleep(0.2)
 
 
 def test_only_the_keeper_may_create_secrets_in_the_namespace(installed: str, kubectl) -> None:
