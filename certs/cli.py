@@ -2,9 +2,10 @@
 and inject the CA bundle into the WebhookConfigurations. Safe to run again and again:
 while everything is valid and in place it writes nothing and says so.
 
-In a pod it uses the pod's service account; elsewhere KUBECONFIG. The webhook runs the
-same pass itself (`dnsgate webhook --certificate-secret`), so in a cluster this command is
-only needed for certificates kept elsewhere (`--out-dir`) or to look at the state.
+Once, it prints what it found and did and exits. With `--keep` it goes on, one pass every
+`--check-interval` seconds, until SIGTERM (certs/keep.py): the `dnsgate-certs` Deployment
+runs it so, the one pod that holds the CA's key and may write the caBundle
+(docs/security.md). In a pod it uses the pod's service account; elsewhere KUBECONFIG.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dnsgate import flags
+from dnsgate import flags, logs
 from dnsgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from certs import keep, keeper
 
 HELP = "create, rotate and inject the webhook's serving certificate"
 
@@ -42,6 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="days the serving certificate is valid; renewed with a third left")
     flags.add(parser, "--ca-validity-days", type=int, default=3650,
               help="days the CA is valid; long, as every renewal reuses it")
+    flags.add(parser, "--keep", action="store_true",
+              help="after the first pass, keep going: one pass every --check-interval "
+                   "seconds (renewal, a blanked caBundle put back) until SIGTERM")
+    flags.add(parser, "--check-interval", type=float, default=60.0,
+              help="with --keep: seconds between passes")
+    flags.add(parser, "--health-port", type=int, default=0,
+              help="with --keep: serve /healthz and /readyz on this port (0: off)")
+    logs.add_arguments(parser)
 
 
 def _kubernetes() -> Any:
@@ -57,11 +69,14 @@ def _kubernetes() -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from certs import inject, keeper, rotation
+    from certs import inject, keep, rotation
     from certs.stores import FileStore, SecretStore, Store
 
     if args.out_dir is None and args.secret is None:
         raise ConfigError("give --out-dir, --secret or both: where to keep the certificate")
+    if not args.check_interval > 0:
+        raise ConfigError(f"--check-interval {args.check_interval}: use a number of seconds "
+                          "above 0")
     configurations: list[tuple[inject.Kind, str]] = [
         *(("mutating", n) for n in [*args.webhook_config, *args.mutating_webhook_configuration]),
         *(("validating", n)
@@ -78,12 +93,54 @@ def run(args: argparse.Namespace) -> int:
         validity=dt.timedelta(days=args.validity_days),
         ca_validity=dt.timedelta(days=args.ca_validity_days),
     )
-    admission_api = client.AdmissionregistrationV1Api() if configurations else None
+    keeping = keep.Keeping(
+        stores, wanted, configurations,
+        client.AdmissionregistrationV1Api() if configurations else None, args.check_interval)
+    if args.keep:
+        return _keep(args, keeping)
     try:
-        report = keeper.ensure(stores, wanted, configurations=configurations,
-                               admission_api=admission_api)
+        report = keep.run_pass(keeping)
     except inject.MissingConfiguration as exc:
         raise ConfigError(str(exc)) from exc
     for line in report.lines:
         print(line)
     return 0
+
+
+def _keep(args: argparse.Namespace, keeping: keep.Keeping) -> int:
+    """The first pass, then the loop. RBAC refusing the first pass ends the process saying
+    which rights are missing; any other failure is logged and tried again."""
+    from kubernetes.client import ApiException
+
+    from certs import keep
+
+    logs.setup(args.log_level, args.log_format)
+    stop = keep.stop_on_sigterm()
+    progress = keep.Progress()
+    if args.health_port:
+        keep.serve_health(args.health_port, keeping, progress)
+
+    def first(keeping: keep.Keeping) -> keeper.Report:
+        try:
+            return keep.run_pass(keeping)
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                raise ConfigError(
+                    f"cannot keep the webhook's certificate: {exc.status} {exc.reason}: "
+                    f"{_message(exc)} (the ServiceAccount needs the rights in "
+                    "manifests/base/rbac-certs.yaml)") from exc
+            raise
+
+    keep.logged_pass(keeping, progress, first, announce=True)
+    keep.keep(keeping, progress, stop)
+    return 0
+
+
+def _message(exc: Any) -> str:
+    """The apiserver's own sentence from an ApiException's Status body."""
+    import json
+
+    try:
+        return str(json.loads(exc.body)["message"])
+    except (TypeError, ValueError, KeyError):
+        return str(exc.body or "")

@@ -1,16 +1,18 @@
 """One pass of keeping the webhook's certificate in place: load, decide, store, inject.
 
-`dnsgate certs` runs one pass and exits. `dnsgate webhook --certificate-secret` runs one
-pass before it serves (so the pod never starts without a certificate) and then one every
-few minutes in each worker (renewal, and repair of a caBundle that something overwrote).
+`dnsgate certs` runs one pass and exits; `dnsgate certs --keep` (the `dnsgate-certs`
+Deployment) runs one at start and then one every minute (renewal, and repair of a caBundle
+that something overwrote). The webhook itself runs none: it only reads the serving Secret
+the kubelet mounts into its pods (docs/security.md).
 
-Several processes may run a pass at the same moment (two webhook replicas starting together,
-two workers of one replica). The only write that must not be lost is the first CA: if two
-processes each created one, each would inject a different caBundle. Creating a Secret is
-atomic in the apiserver (the second create is refused with 409 AlreadyExists), so a pass
-whose create is refused starts over from what the winner stored. Two concurrent renewals of
-the serving certificate need no such care: both are signed by the same CA, so whichever is
-served is trusted, and the next pass copies the stored one everywhere.
+Several processes may run a pass at the same moment (during a rolling update the old and
+the new keeper pod overlap; someone runs `dnsgate certs` by hand). The only write that must
+not be lost is the first CA: if two processes each created one, each would inject a
+different caBundle. Creating a Secret is atomic in the apiserver (the second create is
+refused with 409 AlreadyExists), so a pass whose create is refused starts over from what the
+winner stored. Two concurrent renewals of the serving certificate need no such care: both
+are signed by the same CA, so whichever is served is trusted, and the next pass copies the
+stored one everywhere.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def _pass(
                      f"{serving.not_valid_after_utc:%Y-%m-%d %H:%M}Z: {outcome.reason}")
     wrote = False
     for store, stored in loaded:
-        if not _holds(store, stored, outcome.bundle):
+        if stored != rotation.Stored(outcome.bundle.ca, outcome.bundle.serving):
             store.save(outcome.bundle)
             lines.append(f"wrote {store.describe()}")
             wrote = True
@@ -92,8 +94,3 @@ def _pass(
         lines.append("nothing to do: certificates valid and CA bundle in place; nothing written")
     return Report(tuple(lines), wrote)
 
-
-def _holds(store: Store, stored: rotation.Stored, bundle: rotation.Bundle) -> bool:
-    if stored.serving != bundle.serving:
-        return False
-    return stored.ca == bundle.ca or not store.keeps_ca

@@ -1,9 +1,12 @@
 """Where certificates are kept: a directory of PEM files, or Kubernetes Secrets.
 
-Files (`--out-dir`): `ca.crt`, `ca.key`, `tls.crt`, `tls.key` (keys mode 0600).
+Files (`--out-dir`): `ca.crt`, `ca.key`, `tls.crt`, `tls.key` (keys mode 0600), for a
+webhook run outside a cluster.
 Secrets (`--secret NAME`): `NAME` of type kubernetes.io/tls with `tls.crt`, `tls.key` and
-`ca.crt`, the one the webhook Deployment mounts; and `NAME-ca` (Opaque) with `ca.crt` and
-`ca.key`, read only by the certs Job, so the CA key never sits in the webhook's pod.
+`ca.crt`, which the webhook Deployment mounts as a volume; and `NAME-ca` (Opaque) with
+`ca.crt` and `ca.key`, which only the certificate keeper (`dnsgate certs`, the
+`dnsgate-certs` Deployment) reads or writes. The webhook's ServiceAccount may read no
+Secret at all, and its pod mounts only `NAME`, so the CA's key never reaches it.
 A store writes only what differs from what it holds: a second run writes nothing.
 A Secret that another process wrote between this one's read and its write raises
 `StoreConflict`, so the caller can start over from what that process stored.
@@ -14,7 +17,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from certs import pki
 from certs.rotation import Bundle, Stored
@@ -25,10 +28,6 @@ class StoreConflict(RuntimeError):
 
 
 class Store(Protocol):
-    # False for a store that holds only the serving pair: it never supplies the CA, and
-    # holds the bundle once its serving pair matches.
-    keeps_ca: ClassVar[bool]
-
     def describe(self) -> str: ...
 
     def load(self) -> Stored: ...
@@ -51,7 +50,6 @@ def _pair(cert: bytes | None, key: bytes | None) -> pki.KeyPair | None:
 @dataclass(frozen=True)
 class FileStore:
     directory: Path
-    keeps_ca: ClassVar[bool] = True
 
     def describe(self) -> str:
         return f"files in {self.directory}"
@@ -75,32 +73,6 @@ class FileStore:
         pki.write_atomic(self.directory / "tls.crt", bundle.serving.cert_pem, 0o644)
 
 
-@dataclass(frozen=True)
-class ServingFiles:
-    """Only the serving pair, at the paths a server reads it from (the webhook's
-    `--tls-cert-file` and `--tls-key-file`), plus `ca.crt` beside them; the CA's key never
-    lands on the server's disk."""
-
-    cert_file: Path
-    key_file: Path
-    keeps_ca: ClassVar[bool] = False
-
-    def describe(self) -> str:
-        return f"{self.cert_file} and {self.key_file}"
-
-    def load(self) -> Stored:
-        def read(path: Path) -> bytes | None:
-            return path.read_bytes() if path.is_file() else None
-
-        return Stored(serving=_pair(read(self.cert_file), read(self.key_file)))
-
-    def save(self, bundle: Bundle) -> None:
-        # Key before certificate, as in FileStore.
-        pki.write_atomic(self.key_file, bundle.serving.key_pem)
-        pki.write_atomic(self.cert_file, bundle.serving.cert_pem, 0o644)
-        pki.write_atomic(self.cert_file.with_name("ca.crt"), bundle.ca.cert_pem, 0o644)
-
-
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -120,7 +92,6 @@ class SecretStore:
     core: Any  # kubernetes.client.CoreV1Api
     namespace: str
     name: str
-    keeps_ca: ClassVar[bool] = True
     # Secret name -> the resourceVersion `load` read, or None when it was missing.
     _seen: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 

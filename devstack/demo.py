@@ -1,8 +1,10 @@
 """`make demo`: the seed's story, end to end, on this machine.
 
-Starts the local stack (etcd, kube-apiserver, Route53 server), issues the webhook's
-certificate with `dnsgate certs`, runs the webhook under gunicorn and registers it through the
-shipped WebhookConfigurations (pointed at the local URL), runs the reconciler with the seed's
+Starts the local stack (etcd, kube-apiserver, Route53 server), registers the shipped
+WebhookConfigurations (pointed at the local URL), runs the certificate keeper (`dnsgate certs
+--keep`, as its own ServiceAccount under the install's admission policies) that issues the
+webhook's certificate and injects its CA, runs the webhook under gunicorn serving that
+certificate from the Secret's files, runs the reconciler with the seed's
 settings plus `--source=ingress`, then walks through seven steps, checking that each did what
 it says:
   1. a Service named into httpbin.example.com is refused at `kubectl apply`;
@@ -222,18 +224,18 @@ class Demo:
 
 def start_components(stack: Stack) -> None:
     tls = STATE / "webhook-tls"
-    setup("issuing the webhook's certificate (dnsgate certs)")
-    subprocess.run([sys.executable, "-m", "dnsgate", "certs", "--out-dir", str(tls),
-                    "--ip", "127.0.0.1"], check=True, capture_output=True, text=True)
     port = free_port()
-    setup(f"starting the webhook on https://127.0.0.1:{port} (gunicorn, TLS)")
+    setup("registering the webhook with the apiserver (manifests/base/"
+          "webhook-configurations.yaml, with manifests/components/ingress)")
+    webhook.register(stack.kubeconfig, webhook.local_configurations(port, ingresses=True))
+    setup("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
+          "dnsgate/dnsgate-certs): it issues the webhook's certificate and injects its CA")
+    webhook.keep_certificate(stack.supervisor, Path(stack.kubeconfig), tls)
+    setup(f"starting the webhook on https://127.0.0.1:{port} (gunicorn, TLS), serving the "
+          "certificate from Secret dnsgate/dnsgate-webhook-tls")
     webhook.start(stack.supervisor, port=port, cert_file=tls / "tls.crt",
                   key_file=tls / "tls.key", ca_file=tls / "ca.crt", domain_filters=[DOMAIN],
                   kubeconfig=stack.kubeconfig, extra_args=SOURCES)
-    setup("registering it with the apiserver (manifests/base/webhook-configurations.yaml, "
-          "with manifests/components/ingress)")
-    webhook.register(stack.kubeconfig, webhook.local_configurations(
-        port, (tls / "ca.crt").read_bytes(), ingresses=True))
     setup(f"starting the reconciler (domain {DOMAIN}, owner id {OWNER})")
     health = free_port()
     reconciler = stack.supervisor.start("dnsgate-reconciler", [

@@ -6,6 +6,12 @@ in-cluster Service (the local apiserver has no Service network). Tests, the demo
 benchmarks all register the webhook through `local_configurations` and start it with
 `start`, so they exercise the same rules (matchConditions, namespaceSelector, timeouts)
 as an installation.
+
+`keep_certificate` runs the certificate keeper as an installation does: the base's
+ServiceAccount, rights and admission policies (manifests/base/rbac-certs.yaml,
+admission-policy-certs.yaml) applied, `dnsgate certs --keep` run with that account's token
+alone, and its Secret kept in a directory as the kubelet keeps a mounted one
+(devstack.secretvolume), for the webhook to serve.
 """
 
 from __future__ import annotations
@@ -22,10 +28,15 @@ from typing import Any
 
 import yaml
 
-from devstack import kubectl
+from devstack import kubectl, serviceaccounts
 from devstack.processes import Child, Supervisor, wait_until
+from devstack.secretvolume import SecretVolume
 
-MANIFEST = Path(__file__).resolve().parents[1] / "manifests/base/webhook-configurations.yaml"
+BASE = Path(__file__).resolve().parents[1] / "manifests/base"
+MANIFEST = BASE / "webhook-configurations.yaml"
+KEEPER_OBJECTS = ("namespace.yaml", "rbac-certs.yaml", "admission-policy-certs.yaml")
+"""What the certificate keeper needs from the base, in the order to apply it."""
+NAMESPACE, KEEPER, SECRET = "dnsgate", "dnsgate-certs", "dnsgate-webhook-tls"
 INGRESS_COMPONENT = Path(__file__).resolve().parents[1] / "manifests/components/ingress"
 """The kustomize component that adds the Ingress webhooks (a JSON patch per configuration)."""
 READY_TIMEOUT = 60.0
@@ -126,3 +137,24 @@ def start(
 
     wait_until(child, all_ready, timeout=READY_TIMEOUT, what="ready (/readyz)")
     return child
+
+
+def keep_certificate(
+    supervisor: Supervisor, kubeconfig: Path, directory: Path, *,
+    extra_args: Sequence[str] = (),
+) -> tuple[Child, SecretVolume]:
+    """Start `dnsgate certs --keep` as the base's keeper account, for a webhook on
+    127.0.0.1 registered under the configurations' name `dnsgate`; returns it and the
+    synced Secret volume in `directory` (tls.crt, tls.key, ca.crt), once the Secret exists."""
+    for name in KEEPER_OBJECTS:
+        kubectl.run(kubeconfig, "apply", "-f", str(BASE / name))
+    account = serviceaccounts.token_kubeconfig(
+        Path(kubeconfig), NAMESPACE, KEEPER, directory.parent / f"{KEEPER}.kubeconfig",
+        seconds=7 * 24 * 3600)
+    argv = [sys.executable, "-m", "dnsgate", "certs", "--keep", f"--namespace={NAMESPACE}",
+            "--service=dnsgate-webhook", f"--secret={SECRET}", "--webhook-config=dnsgate",
+            "--ip=127.0.0.1", *extra_args]
+    child = supervisor.start(KEEPER, argv, env={**os.environ, "KUBECONFIG": str(account)})
+    volume = SecretVolume(Path(kubeconfig), NAMESPACE, SECRET, directory)
+    volume.wait_present()
+    return child, volume.start()

@@ -1,19 +1,18 @@
 """`dnsgate webhook`: serve the admission webhook over TLS until stopped.
 
-With `--certificate-secret` it also issues, stores, renews and injects its own serving
-certificate (webhook/certificate.py); without it the certificate files must be there already
-(cert-manager's Secret mounted, or `dnsgate certs --out-dir`).
+It only reads its serving certificate: in a cluster from the Secret the kubelet mounts
+(kept by the `dnsgate-certs` Deployment or by cert-manager), elsewhere from files `dnsgate
+certs --out-dir` wrote. It keeps no certificate and holds no right to (docs/security.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dnsgate import flags, logs, publication
 from dnsgate.errors import ConfigError
@@ -21,7 +20,6 @@ from dnsgate.errors import ConfigError
 HELP = "serve the admission webhook over TLS"
 
 if TYPE_CHECKING:
-    from webhook.certificate import CertificateRenewer
     from webhook.settings import AdmissionSettings
 
 
@@ -29,25 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # What is published, and by whom: the reconciler's flags, parsed by the same function.
     publication.add_arguments(parser, domains_required=True)
     flags.add(parser, "--tls-cert-file", required=True, type=Path,
-              help="PEM serving certificate; re-read for every new connection")
+              help="PEM serving certificate; re-read for every new connection, so a renewal "
+                   "(a mounted Secret updated by the kubelet) is served without a restart")
     flags.add(parser, "--tls-key-file", required=True, type=Path,
               help="PEM private key of the serving certificate")
-    flags.add(parser, "--certificate-secret",
-              help="keep the serving certificate in this Secret (CA in NAME-ca), issuing it "
-                   "if missing and renewing it with a third of its life left, and write it "
-                   "to --tls-cert-file and --tls-key-file; without this flag those files "
-                   "must exist")
-    flags.add(parser, "--certificate-service", default="dnsgate-webhook",
-              help="the webhook's Service; the certificate's DNS names derive from it")
-    flags.add(parser, "--certificate-namespace",
-              help="namespace of that Service and of --certificate-secret "
-                   "(default: the pod's own namespace, else dnsgate)")
-    flags.add(parser, "--certificate-check-interval", type=float, default=300.0,
-              help="seconds between checks of the certificate and the CA bundle, after the "
-                   "one at start")
-    flags.add(parser, "--webhook-config", action="append",
-              help="with --certificate-secret: inject the CA bundle into the Mutating and "
-                   "the Validating WebhookConfiguration of this name (repeatable)")
     flags.add(parser, "--port", type=int, default=8443, help="HTTPS port")
     flags.add(parser, "--host", default="0.0.0.0", help="address to listen on")
     flags.add(parser, "--default-ttl", type=int, default=60,
@@ -89,31 +72,23 @@ def run(args: argparse.Namespace) -> int:
     if not args.request_timeout > 0:
         raise ConfigError(f"--request-timeout {args.request_timeout}: use a number of seconds "
                           "above 0")
-    if not args.certificate_check_interval > 0:
-        raise ConfigError(f"--certificate-check-interval {args.certificate_check_interval}: "
-                          "use a number of seconds above 0")
-    try:
-        api_client = watch.api_client()
+    try:  # the watch threads connect later, in each worker: a bad kubeconfig fails here
+        watch.api_client()
     except Exception as exc:  # ConfigException, or a malformed kubeconfig
         raise ConfigError(f"cannot reach the Kubernetes API to watch Services: {exc}") from exc
     logs.setup(args.log_level, args.log_format)
-    renewer = None
-    if args.certificate_secret:
-        renewer = _keep_certificate(args, api_client)
-    elif args.webhook_config:
-        raise ConfigError("--webhook-config needs --certificate-secret (the CA it injects is "
-                          "the one kept in that Secret)")
     for flag, path in (("--tls-cert-file", args.tls_cert_file),
                        ("--tls-key-file", args.tls_key_file)):
         if not path.is_file():
-            raise ConfigError(f"{flag} {path}: no such file; give --certificate-secret, or run "
+            raise ConfigError(f"{flag} {path}: no such file; mount the webhook's TLS Secret "
+                              "there (kept by `dnsgate certs --keep` or cert-manager), or run "
                               "`dnsgate certs --out-dir ...` first")
     serving = ServingSettings(
         cert_file=args.tls_cert_file, key_file=args.tls_key_file, host=args.host,
         port=args.port, workers=args.workers, threads=args.threads,
         request_timeout=args.request_timeout, plain_reviews=args.review_routes == "plain-wsgi",
     )
-    WebhookServer(admission, serving, renewer=renewer).run()
+    WebhookServer(admission, serving).run()
     return 0
 
 
@@ -128,44 +103,3 @@ def admission_settings(args: argparse.Namespace) -> AdmissionSettings:
                           "2147483647 seconds")
     return AdmissionSettings.of(shared, default_ttl=args.default_ttl)
 
-
-def _keep_certificate(args: argparse.Namespace, api_client: Any) -> CertificateRenewer:
-    """The first pass, before serving: a pod that cannot get a certificate exits saying why,
-    instead of starting and failing every TLS handshake."""
-    from kubernetes.client import ApiException
-
-    from certs.inject import MissingConfiguration
-    from certs.stores import StoreConflict
-    from webhook import certificate, watch
-
-    settings = certificate.CertificateSettings(
-        secret=args.certificate_secret,
-        service=args.certificate_service,
-        namespace=args.certificate_namespace or certificate.default_namespace(),
-        webhook_configs=tuple(args.webhook_config),
-        cert_file=args.tls_cert_file,
-        key_file=args.tls_key_file,
-        check_interval=args.certificate_check_interval,
-    )
-    where = f"Secret {settings.namespace}/{settings.secret}"
-    log = logging.getLogger("dnsgate.webhook.certificate")
-    try:
-        report = certificate.ensure(settings, api_client)
-    except MissingConfiguration as exc:
-        # The certificate is stored and written by now; only the injection waits. Serving
-        # lets the configuration be applied after the webhook (or re-created) without a
-        # crash loop; the next pass injects into it.
-        log.warning("%s; the CA bundle goes in at the next check, in %.0f s", exc,
-                    settings.check_interval)
-        return certificate.CertificateRenewer(settings, watch.api_client)
-    except ApiException as exc:
-        hint = (" (the webhook's ServiceAccount needs the rights in "
-                "manifests/base/rbac-webhook.yaml)" if exc.status == 403 else "")
-        raise ConfigError(f"--certificate-secret: cannot keep the serving certificate in "
-                          f"{where}: {exc.status} {exc.reason}{hint}") from exc
-    except StoreConflict as exc:
-        raise ConfigError(f"--certificate-secret: {exc}, three times in a row; is something "
-                          f"else rewriting {where}?") from exc
-    for line in report.lines:
-        log.info(line)
-    return certificate.CertificateRenewer(settings, watch.api_client)

@@ -10,7 +10,7 @@
   renewed certificate (a Secret volume updated in place) is served without a restart.
 - The Flask app and its Service index are built in each worker after the fork (no
   preload): the watch thread must live in the process that answers. `post_worker_init`
-  starts it, and the certificate renewal thread when the webhook keeps its own certificate.
+  starts it.
 - Metrics use prometheus-client's multiprocess mode: `dnsgate webhook` points
   PROMETHEUS_MULTIPROC_DIR at an empty directory before anything imports prometheus-client,
   and `child_exit` marks a dead worker's gauges so /metrics (any worker) adds up all of them.
@@ -27,7 +27,6 @@ from gunicorn.app.base import BaseApplication
 
 from dnsgate import publication
 from webhook.app import create_app
-from webhook.certificate import CertificateRenewer
 from webhook.index import ClaimIndex
 from webhook.settings import AdmissionSettings, ServingSettings
 from webhook.watch import ServiceWatcher
@@ -52,12 +51,9 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         self,
         admission: AdmissionSettings,
         serving: ServingSettings,
-        *,
-        renewer: CertificateRenewer | None = None,
     ) -> None:
         self.admission = admission
         self.serving = serving
-        self.renewer = renewer
         self.watchers: list[ServiceWatcher] = []
         super().__init__()
 
@@ -98,5 +94,3 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         assert self.watchers, "gunicorn loads the app before post_worker_init"
         for watcher in self.watchers:
             watcher.start()
-        if self.renewer is not None:
-            self.renewer.start()

@@ -5,7 +5,9 @@ fetch what its volumes and environment name (waiting, as ContainerCreating does,
 Secret or ConfigMap is missing), request its ServiceAccount token bound to the pod
 (TokenRequest), write the volumes, build the environment and the command line, and start the
 container in a sandbox as its user. Relays let it reach the `kubernetes` Service and the
-addresses outside the cluster it was given.
+addresses outside the cluster it was given. While it runs, `sync_volumes` does what the
+kubelet's periodic sync does: a Secret or ConfigMap that changed is written into the volumes
+made from it, so the container sees the new files without a restart.
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class RunningPod:
     startup: probes.Tracker | None
     readiness: probes.Tracker | None
     liveness: probes.Tracker | None
+    identity: podenv.PodIdentity
+    # What each Secret, ConfigMap or projected volume holds now, by volume name.
+    payloads: dict[str, tuple[volumes.File, ...]]
+    fs_user: int | None
     started: float = field(default_factory=time.monotonic)
     started_up: bool = False  # the startup probe has succeeded (or there is none)
     ready: bool = False
@@ -95,6 +101,15 @@ def _objects(api: Api, namespace: str) -> podenv.Objects:
     if namespace != "default":
         services.append(api.get(namespaced("default", "services", "kubernetes")))
     return podenv.Objects(namespace, config_maps, secrets, services)
+
+
+def _fs_user(spec: podspec.PodSpec) -> int | None:
+    return next((v for v in (spec.container.run_as_user, spec.run_as_user) if v is not None),
+                None)
+
+
+def _no_token(source: podspec.Source) -> str:
+    raise AssertionError("volumes with a token are not synced")
 
 
 def _token(api: Api, pod: Mapping[str, Any], account: str, source: podspec.Source) -> str:
@@ -139,10 +154,10 @@ class Kubelet:
 
     def _volumes(self, pod: Mapping[str, Any], spec: podspec.PodSpec,
                  identity: podenv.PodIdentity, directory: Path
-                 ) -> tuple[podenv.Objects, tuple[rootfs.Mount, ...]]:
+                 ) -> tuple[podenv.Objects, tuple[rootfs.Mount, ...],
+                            dict[str, tuple[volumes.File, ...]]]:
         """Wait until every volume's source exists (ContainerCreating), then write them."""
-        fs_user = next((v for v in (spec.container.run_as_user, spec.run_as_user)
-                        if v is not None), None)
+        fs_user = _fs_user(spec)
         deadline = time.monotonic() + self.volume_timeout
         while True:
             objects = _objects(self.api, identity.namespace)
@@ -173,7 +188,30 @@ class Kubelet:
                 source.mkdir(parents=True, exist_ok=True)
                 source.chmod(0o777)
                 mounts.append(rootfs.Mount(mount.path, str(source), mount.read_only))
-        return objects, tuple(mounts)
+        return objects, tuple(mounts), payloads
+
+    def sync_volumes(self, pod: RunningPod) -> list[str]:
+        """The kubelet's periodic sync of a running pod's Secret and ConfigMap volumes: each
+        whose source changed is rewritten (atomically, as at start); the names of those.
+        A source that went missing leaves the files as they were, as the kubelet does.
+        Volumes with a ServiceAccount token are left alone: the kubelet renews the token at
+        80% of its life (an hour here), longer than any run of the runner."""
+        objects = _objects(self.api, pod.namespace)
+        synced = []
+        for volume in pod.spec.volumes:
+            if volume.kind != "files" or volume.name not in pod.payloads or any(
+                    source.kind == "serviceAccountToken" for source in volume.sources):
+                continue
+            try:
+                files = volumes.payload(volume, pod.identity, objects, _no_token, pod.fs_user)
+            except (volumes.NotReady, podenv.ContainerConfigError):
+                continue
+            if files != pod.payloads[volume.name]:
+                volumes.write(self.state_dir / pod.namespace / pod.name / "volumes" / volume.name,
+                              files)
+                pod.payloads[volume.name] = files
+                synced.append(volume.name)
+        return synced
 
     def start(self, pod: Mapping[str, Any], kind: str) -> RunningPod:
         metadata = pod["metadata"]
@@ -192,7 +230,7 @@ class Kubelet:
             identity = podenv.PodIdentity(
                 name, namespace, metadata["uid"], spec.service_account, link.pod_ip,
                 metadata.get("labels") or {}, metadata.get("annotations") or {})
-            objects, mounts = self._volumes(pod, spec, identity, directory)
+            objects, mounts, payloads = self._volumes(pod, spec, identity, directory)
             uid, gid = self._user(spec, image)
             environment = podenv.environment(
                 container, identity, objects, dict(image.config.env),
@@ -234,4 +272,5 @@ class Kubelet:
             name, namespace, metadata["uid"], kind, spec, metadata.get("labels") or {}, link,
             sandboxed, relays, log,
             startup=_tracker(container.startup), readiness=_tracker(container.readiness),
-            liveness=_tracker(container.liveness))
+            liveness=_tracker(container.liveness), identity=identity, payloads=payloads,
+            fs_user=_fs_user(spec))

@@ -52,6 +52,9 @@ class PodRunner:
     outside: Mapping[Address, Address] = field(default_factory=dict)
     progress: Callable[[str], None] = print
     ready_timeout: float = 120.0
+    # Seconds between syncs of running pods' Secret and ConfigMap volumes. The kubelet's own
+    # period is its sync frequency, a minute (docs/kubelet.md); tests need less.
+    volume_sync: float = 2.0
     pods: list[kubelet.RunningPod] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -139,14 +142,25 @@ class PodRunner:
     # --- the kubelet's loop ------------------------------------------------------------------
 
     def _monitor(self) -> None:
+        synced = time.monotonic()
         while not self.stopping.wait(0.2):
             with self.lock:
                 pods = [pod for pod in self.pods if pod.failure is None]
+            sync = time.monotonic() - synced >= self.volume_sync
             for pod in pods:
                 try:
                     self._tick(pod)
+                    if sync:
+                        self._sync_volumes(pod)
                 except Exception as exc:  # an API hiccup: said, and tried again next tick
                     self.progress(f"{pod.describe()}: {type(exc).__name__}: {exc}")
+            if sync:
+                synced = time.monotonic()
+
+    def _sync_volumes(self, pod: kubelet.RunningPod) -> None:
+        if pod.sandboxed.exit_code() is None:
+            for name in self.kubelet.sync_volumes(pod):
+                self.progress(f"{pod.describe()}: volume {name} updated from its source")
 
     def _tick(self, pod: kubelet.RunningPod) -> None:
         """One turn of the kubelet's prober for `pod`, each probe on its own period: no

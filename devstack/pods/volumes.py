@@ -1,6 +1,8 @@
 """The files of Secret, ConfigMap and projected volumes, laid out as the kubelet lays them out
 (docs/kubelet.md): the files in a timestamped directory, `..data` pointing at it, and one
 symlink per top-level name through `..data`, so a reader sees a whole update or none of it.
+Writing again (the kubelet's periodic sync of a changed Secret) swaps `..data` in one
+rename, then removes the old directory and the names the new payload no longer has.
 
 `payload` is pure: it turns a volume and the objects it names into files and modes. A
 missing Secret or ConfigMap is `NotReady` (the kubelet keeps the pod in ContainerCreating and
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +87,8 @@ def write(directory: Path, files: tuple[File, ...]) -> None:
     """Write `files` into `directory` as the kubelet's atomic writer does, replacing a
     previous payload in one rename."""
     directory.mkdir(parents=True, exist_ok=True)
+    link = directory / "..data"
+    previous = os.readlink(link) if link.is_symlink() else None
     stamp = dt.datetime.now(dt.UTC).strftime("..%Y_%m_%d_%H_%M_%S.")
     data_dir = Path(tempfile.mkdtemp(prefix=stamp, dir=directory))
     data_dir.chmod(0o755)
@@ -94,15 +99,20 @@ def write(directory: Path, files: tuple[File, ...]) -> None:
         target.chmod(file.mode)
         if file.owner is not None:
             os.chown(target, file.owner, -1)
-    link = directory / "..data"
     staging = directory / "..data_tmp"
     staging.unlink(missing_ok=True)
     staging.symlink_to(data_dir.name)
     staging.rename(link)
-    for top in sorted({file.path.split("/")[0] for file in files}):
+    names = {file.path.split("/")[0] for file in files}
+    for top in sorted(names):
         visible = directory / top
         if not visible.is_symlink():
             visible.symlink_to(f"..data/{top}")
+    for entry in directory.iterdir():
+        if not entry.name.startswith("..") and entry.name not in names:
+            entry.unlink()
+    if previous is not None and previous != data_dir.name:
+        shutil.rmtree(directory / previous, ignore_errors=True)
 
 
 def decode_secret(data: dict[str, str] | None) -> dict[str, bytes]:

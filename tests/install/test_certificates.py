@@ -1,25 +1,28 @@
-"""The webhook keeps its own serving certificate (`--certificate-secret`), so the install has
-no Job: re-applying it, with a new image or after anything was deleted, just works.
+"""The certificate keeper (`dnsgate certs --keep`, the dnsgate-certs Deployment) keeps the
+webhook's serving certificate, so the install has no Job and the webhook no right to any
+Secret: re-applying it, with a new image or after anything was deleted, just works.
 
-Against the real apiserver, with the webhook's ServiceAccount token as its only credential:
-the webhook started as the Deployment says issues the certificate, stores it, serves it and
-injects the CA; two replicas starting together agree on one CA; a later pass renews and
-repairs. And the Argo CD / GitOps story: apply, apply again with a new image, and nothing
+Against the real apiserver, each process with its own ServiceAccount's token as its only
+credential: the keeper started as its Deployment says issues the certificate, stores it and
+injects the CA; the webhook started as its Deployment says serves it from the Secret's files
+(kept as the kubelet keeps a mounted Secret); two keepers starting together agree on one CA;
+the running keeper renews and repairs, and the running webhook serves the renewal without a
+restart. And the Argo CD / GitOps story: apply, apply again with a new image, and nothing
 drifts.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import itertools
 import json
 import os
 import shutil
-import socket
-import ssl
+import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,52 +38,36 @@ from certs.stores import SecretStore, StoreConflict
 from devstack.controlplane import free_port
 from devstack.kubectl import KubectlError
 from devstack.processes import Child, Supervisor, tail
+from devstack.secretvolume import SecretVolume
+from tests.install.certificates import (
+    NAMESPACE,
+    SECRET,
+    age_serving_certificate,
+    ca_bundles,
+    forget_certificates,
+    secret_data,
+    served_certificate,
+)
 from tests.install.conftest import CHART, MANIFESTS, OVERLAYS, service_account_kubeconfig
 from tests.install.rendering import helm_template, kustomize, pod_spec
-from webhook import certificate
 
 pytestmark = pytest.mark.e2e
 
-NAMESPACE = "dnsgate"
-SECRET = "dnsgate-webhook-tls"
-SERVER_NAME = "dnsgate-webhook.dnsgate.svc"  # the name the apiserver connects to
-CONFIGURATIONS = ("mutatingwebhookconfiguration", "validatingwebhookconfiguration")
+def container_args(deployment: str) -> list[str]:
+    args: list[str] = pod_spec(kustomize(MANIFESTS), deployment)["containers"][0]["args"]
+    return args
 
 
-def secret_data(kubectl, name: str, namespace: str = NAMESPACE) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
-    secret = json.loads(kubectl("-n", namespace, "get", "secret", name, "-o", "json").stdout)
-    return {key: base64.b64decode(value) for key, value in secret["data"].items()}
-
-
-def ca_bundles(kubectl, name: str = "dnsgate") -> list[bytes]:  # type: ignore[no-untyped-def]
-    return [base64.b64decode(hook["clientConfig"].get("caBundle", ""))
-            for kind in CONFIGURATIONS
-            for hook in json.loads(kubectl("get", kind, name, "-o", "json").stdout)["webhooks"]]
-
-
-def forget_certificates(kubectl) -> None:  # type: ignore[no-untyped-def]
-    kubectl("-n", NAMESPACE, "delete", "secret", SECRET, f"{SECRET}-ca", "--ignore-not-found")
-
-
-def tls_get(port: int, ca_pem: bytes, path: str) -> tuple[str, x509.Certificate]:
-    """GET `path` over TLS, verifying the server as the apiserver would: against the CA,
-    for the Service's DNS name. Returns the status line and the served certificate."""
-    context = ssl.create_default_context(cadata=ca_pem.decode())
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
-            context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
-        der = tls.getpeercert(binary_form=True)
-        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {SERVER_NAME}\r\nConnection: close"
-                    "\r\n\r\n".encode())
-        reply = b""
-        while chunk := tls.recv(4096):
-            reply += chunk
-    assert der is not None
-    return reply.split(b"\r\n")[0].decode(), x509.load_der_x509_certificate(der)
+def keeper_command(health_port: int, *extra: str) -> list[str]:
+    """`dnsgate certs` with the args of the base's dnsgate-certs Deployment; only the
+    health port is this machine's."""
+    args = [a for a in container_args("dnsgate-certs") if not a.startswith("--health-port")]
+    return [sys.executable, "-m", "dnsgate", *args, f"--health-port={health_port}", *extra]
 
 
 def webhook_command(tls_dir: Path, port: int) -> tuple[list[str], dict[str, str]]:
     """`dnsgate webhook` with the args and env of the base's Deployment; only the listening
-    address and the emptyDir's path are this machine's."""
+    address and the Secret volume's path are this machine's."""
     objects = kustomize(MANIFESTS)
     container = pod_spec(objects, "dnsgate-webhook")["containers"][0]
     settings = next(o for o in objects if o["kind"] == "ConfigMap")["data"]
@@ -88,127 +75,209 @@ def webhook_command(tls_dir: Path, port: int) -> tuple[list[str], dict[str, str]
     args = [arg for arg in args if not arg.startswith("--port=")]
     env = dict(settings)
     for variable in container["env"]:
-        if variable.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == \
-                "metadata.namespace":
-            env[variable["name"]] = NAMESPACE
-        elif "value" in variable:
-            env[variable["name"]] = variable["value"].replace("/tmp", str(tls_dir.parent))
+        env[variable["name"]] = variable["value"].replace("/tmp", str(tls_dir.parent))
     argv = [sys.executable, "-m", "dnsgate", *args, "--host=127.0.0.1", f"--port={port}",
             "--workers=2"]
     return argv, env
 
 
+def clean_environment(kubeconfig: Path) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("DNSGATE_")},
+            "KUBECONFIG": str(kubeconfig)}
+
+
+@dataclass(frozen=True)
+class Accounts:
+    keeper: Path
+    webhook: Path
+    admin: Path
+
+
 @pytest.fixture
-def as_webhook(installed: str, kubectl, tmp_path: Path) -> Iterator[Path]:  # type: ignore[no-untyped-def]
-    """A kubeconfig holding only the webhook ServiceAccount's token; fresh certificates."""
+def accounts(installed: str, kubectl, kubeconfig: Path, tmp_path: Path) -> Iterator[Accounts]:  # type: ignore[no-untyped-def]
+    """Kubeconfigs holding only the keeper's and the webhook's ServiceAccount tokens (and the
+    admin's, for the kubelet's part); no certificates yet."""
     forget_certificates(kubectl)
-    yield service_account_kubeconfig(kubectl, NAMESPACE, "dnsgate-webhook",
-                                     tmp_path / "webhook.kubeconfig")
+    yield Accounts(
+        service_account_kubeconfig(kubectl, NAMESPACE, "dnsgate-certs",
+                                   tmp_path / "certs.kubeconfig"),
+        service_account_kubeconfig(kubectl, NAMESPACE, "dnsgate-webhook",
+                                   tmp_path / "webhook.kubeconfig"),
+        kubeconfig)
     forget_certificates(kubectl)
 
 
 @dataclass(frozen=True)
-class Replica:
+class Keeper:
+    child: Child
+    health_port: int
+
+    def ready(self) -> bool:
+        """The pod's readiness probe: /readyz answers 200 once a pass has succeeded."""
+        url = f"http://127.0.0.1:{self.health_port}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return bool(answer.status == 200)
+        except urllib.error.HTTPError:
+            return False
+
+    def wait_ready(self) -> None:
+        wait_for(self.ready, self.child, "ready")
+
+
+def start_keeper(supervisor: Supervisor, kubeconfig: Path, name: str, *extra: str) -> Keeper:
+    port = free_port()
+    child = supervisor.start(name, keeper_command(port, *extra),
+                             env=clean_environment(kubeconfig))
+    return Keeper(child, port)
+
+
+@dataclass(frozen=True)
+class Webhook:
     child: Child
     port: int
-    tls_dir: Path
+    volume: SecretVolume
 
 
-def start_webhook(supervisor: Supervisor, kubeconfig: Path, directory: Path, *extra: str
-                  ) -> Replica:
-    """One replica, with its own emptyDir, started as the Deployment starts it."""
-    tls_dir = directory / "tls"
-    directory.mkdir(parents=True)
+def start_webhook(supervisor: Supervisor, accounts: Accounts, directory: Path) -> Webhook:
+    """One webhook replica as its pod starts: first its Secret volume (the kubelet's part,
+    waiting as ContainerCreating does until the keeper has written the Secret), then
+    `dnsgate webhook` with the webhook's token alone."""
+    volume = SecretVolume(accounts.admin, NAMESPACE, SECRET, directory / "tls", period=0.5)
+    volume.wait_present()
     port = free_port()
-    argv, env = webhook_command(tls_dir, port)
-    argv += extra
-    child = supervisor.start(directory.name, argv, env={
-        **{k: v for k, v in os.environ.items() if not k.startswith("DNSGATE_")},
-        **env, "KUBECONFIG": str(kubeconfig)})
-    return Replica(child, port, tls_dir)
+    argv, env = webhook_command(directory / "tls", port)
+    child = supervisor.start("webhook", argv, env={**clean_environment(accounts.webhook), **env})
+    return Webhook(child, port, volume.start())
 
 
-def wait_serving(kubectl, replica: Replica) -> tuple[str, x509.Certificate]:  # type: ignore[no-untyped-def]
-    """Until /readyz answers 200 over TLS verified against the CA in the Secret."""
-    deadline = time.monotonic() + 60
+def wait_for(check: Callable[[], Any], child: Child, what: str, timeout: float = 60) -> Any:
+    """Until `check()` returns something true (errors count as not yet); fails early if
+    `child` exits."""
+    deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
-        if replica.child.process.poll() is not None:
-            raise AssertionError(f"webhook exited: {tail(replica.child.log)}")
+        if child.process.poll() is not None:
+            raise AssertionError(f"{child.name} exited before {what}: {tail(child.log)}")
         try:
-            ca = secret_data(kubectl, f"{SECRET}-ca")["ca.crt"]
-            status, served = tls_get(replica.port, ca, "/readyz")
-        except (OSError, KubectlError) as exc:  # not listening yet; Secret not there yet
+            result = check()
+        except (OSError, KubectlError, KeyError, AssertionError) as exc:
             last = exc
         else:
-            if status.endswith("200 OK"):
-                return status, served
-            last = status
+            if result:
+                return result
+            last = result
         time.sleep(0.3)
-    raise AssertionError(f"webhook not serving after 60 s ({last}): {tail(replica.child.log)}")
+    raise AssertionError(f"not {what} after {timeout:.0f} s ({last}): {tail(child.log)}")
 
 
-def test_webhook_issues_serves_and_injects_its_certificate_as_its_service_account(
-    as_webhook: Path, kubectl, tmp_path: Path
+def test_keeper_issues_and_injects_and_the_webhook_serves_from_the_secrets_files(
+    accounts: Accounts, kubectl, tmp_path: Path
 ) -> None:
     supervisor = Supervisor(tmp_path / "logs")
     try:
-        replica = start_webhook(supervisor, as_webhook, tmp_path / "replica")
-        status, served = wait_serving(kubectl, replica)
+        keeper_ = start_keeper(supervisor, accounts.keeper, "keeper")
+        webhook = start_webhook(supervisor, accounts, tmp_path / "replica")
+        keeper_.wait_ready()
+        ca = secret_data(kubectl, f"{SECRET}-ca")
+        served = wait_for(lambda: served_certificate(webhook.port, ca["ca.crt"]),
+                          webhook.child, "serving")
     finally:
         supervisor.stop_all()
 
     stored = secret_data(kubectl, SECRET)
-    ca = secret_data(kubectl, f"{SECRET}-ca")
-    assert status == "HTTP/1.1 200 OK"
+    assert ca_bundles(kubectl) == [ca["ca.crt"]] * 2
     assert served.public_bytes(serialization.Encoding.PEM) == stored["tls.crt"]
     assert pki.issued_by(served, x509.load_pem_x509_certificate(ca["ca.crt"]))
-    assert ca_bundles(kubectl) == [ca["ca.crt"]] * 2
-    # The serving pair reached the pod's emptyDir; the CA's key did not.
-    assert sorted(p.name for p in replica.tls_dir.iterdir() if not p.name.startswith(".")) == [
-        "ca.crt", "tls.crt", "tls.key"]
+    # The webhook's volume holds the serving pair and the CA certificate, not the CA's key.
+    assert sorted(p.name for p in (tmp_path / "replica" / "tls").iterdir()
+                  if not p.name.startswith(".")) == ["ca.crt", "tls.crt", "tls.key"]
 
 
-def test_two_replicas_starting_together_share_one_ca(
-    as_webhook: Path, kubectl, tmp_path: Path
+def test_two_keepers_starting_together_share_one_ca(
+    accounts: Accounts, kubectl, tmp_path: Path
 ) -> None:
+    """The old and the new keeper pod of a rollout, or a keeper and a `dnsgate certs` run
+    by hand: whichever writes second adopts the first one's CA."""
     supervisor = Supervisor(tmp_path / "logs")
     try:
-        replicas = [start_webhook(supervisor, as_webhook, tmp_path / f"replica-{n}")
-                    for n in range(2)]
-        served = [wait_serving(kubectl, replica)[1] for replica in replicas]
+        keepers = [start_keeper(supervisor, accounts.keeper, f"keeper-{n}") for n in range(2)]
+        for each in keepers:
+            each.wait_ready()
     finally:
         supervisor.stop_all()
 
     ca = x509.load_pem_x509_certificate(secret_data(kubectl, f"{SECRET}-ca")["ca.crt"])
-    assert all(pki.issued_by(cert, ca) for cert in served)
+    serving = x509.load_pem_x509_certificate(secret_data(kubectl, SECRET)["tls.crt"])
+    assert pki.issued_by(serving, ca)
     assert ca_bundles(kubectl) == [ca.public_bytes(serialization.Encoding.PEM)] * 2
 
 
-def test_running_webhook_puts_back_a_blanked_ca_bundle(
-    as_webhook: Path, kubectl, tmp_path: Path
+def test_running_keeper_renews_and_repairs_and_the_webhook_serves_the_renewal_unrestarted(
+    accounts: Accounts, kubectl, tmp_path: Path
 ) -> None:
-    """The check after start runs in the serving workers: blank the caBundle (as a
-    `kubectl replace` of the configuration would) and it comes back without a restart."""
+    """Months on: the certificate has a sixth of its life left, and someone's `kubectl
+    replace` blanked a caBundle. The running keeper renews and puts the bundle back; the
+    running webhook serves the renewal from its Secret volume, on new connections, with no
+    restart of either."""
     supervisor = Supervisor(tmp_path / "logs")
     try:
-        replica = start_webhook(supervisor, as_webhook, tmp_path / "replica",
-                                "--certificate-check-interval=1")
-        wait_serving(kubectl, replica)
-        injected = ca_bundles(kubectl)
-        kubectl("patch", "mutatingwebhookconfiguration", "dnsgate", "--type=json", "-p",
+        keeper_ = start_keeper(supervisor, accounts.keeper, "keeper", "--check-interval=1")
+        keeper_child = keeper_.child
+        webhook = start_webhook(supervisor, accounts, tmp_path / "replica")
+        keeper_.wait_ready()
+        ca = secret_data(kubectl, f"{SECRET}-ca")["ca.crt"]
+        first = wait_for(lambda: served_certificate(webhook.port, ca), webhook.child, "serving")
+        assert ca_bundles(kubectl) == [ca] * 2
+        pids = (keeper_child.process.pid, webhook.child.process.pid)
+
+        aged = age_serving_certificate(kubectl)
+        kubectl("patch", "validatingwebhookconfiguration", "dnsgate", "--type=json", "-p",
                 json.dumps([{"op": "remove", "path": "/webhooks/0/clientConfig/caBundle"}]))
-        deadline = time.monotonic() + 30
-        while ca_bundles(kubectl) != injected and time.monotonic() < deadline:
-            time.sleep(0.5)
+
+        def renewed_and_served() -> x509.Certificate | None:
+            stored = secret_data(kubectl, SECRET)["tls.crt"]
+            served = served_certificate(webhook.port, ca)
+            fresh = served.public_bytes(serialization.Encoding.PEM) == stored != aged.cert_pem
+            return served if fresh else None
+
+        renewed = wait_for(renewed_and_served, keeper_child, "renewed and served")
+        wait_for(lambda: ca_bundles(kubectl) == [ca] * 2, keeper_child, "bundle put back")
+        alive = keeper_child.alive() and webhook.child.alive()
+        webhook.child.process.send_signal(signal.SIGTERM)
+        keeper_child.process.send_signal(signal.SIGTERM)
+        codes = (keeper_child.process.wait(15), webhook.child.process.wait(15))
     finally:
         supervisor.stop_all()
 
-    log = replica.child.log.read_text()
-    assert injected[0] and ca_bundles(kubectl) == injected
-    assert log.count("Starting gunicorn") == 1  # put back by the running server
-    assert "injected the CA bundle into 1 webhook(s) of MutatingWebhookConfiguration" in \
-        log.split("Booting worker", 1)[1]
+    log = keeper_child.log.read_text()
+    assert renewed.serial_number != first.serial_number
+    assert pki.remaining_fraction(renewed) > 0.99
+    assert alive and (keeper_child.process.pid, webhook.child.process.pid) == pids
+    assert webhook.child.log.read_text().count("Starting gunicorn") == 1
+    assert "the serving certificate has 1" in log  # 16-17% of its life left
+    assert "injected the CA bundle into 1 webhook(s) of ValidatingWebhookConfiguration" in log
+    assert codes == (0, 0)
+
+
+def test_keeper_without_the_rights_exits_saying_which(
+    accounts: Accounts, tmp_path: Path
+) -> None:
+    """The webhook's account may not touch Secrets: a keeper started with it refuses to
+    start, naming what was refused and where the rights are granted."""
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        child = start_keeper(supervisor, accounts.webhook, "keeper").child
+        code = child.process.wait(timeout=60)
+    finally:
+        supervisor.stop_all()
+
+    log = child.log.read_text()
+    assert code == 2  # a configuration error, as every command reports one
+    assert "dnsgate certs: error: cannot keep the webhook's certificate: 403 Forbidden: " \
+        'secrets "dnsgate-webhook-tls-ca" is forbidden: User ' \
+        '"system:serviceaccount:dnsgate:dnsgate-webhook" cannot get resource "secrets"' in log
+    assert "(the ServiceAccount needs the rights in manifests/base/rbac-certs.yaml)" in log
 
 
 class InMemorySecrets:
@@ -293,8 +362,6 @@ def test_a_pass_that_loses_a_race_adopts_the_winners_ca(start: str) -> None:
 
 def test_a_pass_gives_up_when_the_store_keeps_changing_under_it() -> None:
     class AlwaysLosing:
-        keeps_ca = True
-
         def load(self) -> rotation.Stored:
             return rotation.Stored()
 
@@ -309,48 +376,12 @@ def test_a_pass_gives_up_when_the_store_keeps_changing_under_it() -> None:
         keeper.ensure([AlwaysLosing()], WANTED)
 
 
-def renewal_settings(tmp_path: Path) -> certificate.CertificateSettings:
-    return certificate.CertificateSettings(
-        secret=SECRET, service="dnsgate-webhook", namespace=NAMESPACE,
-        webhook_configs=("dnsgate",), cert_file=tmp_path / "tls" / "tls.crt",
-        key_file=tmp_path / "tls" / "tls.key")
-
-
-def test_a_later_pass_renews_an_aging_certificate_and_puts_back_a_blanked_bundle(
-    as_webhook: Path, kubectl, tmp_path: Path
-) -> None:
-    from kubernetes import config
-
-    settings = renewal_settings(tmp_path)
-    client = config.new_client_from_config(str(as_webhook))  # type: ignore[no-untyped-call]
-    renewer = certificate.CertificateRenewer(settings, lambda: client)
-    certificate.ensure(settings, client)  # the pass before serving
-    ca = secret_data(kubectl, f"{SECRET}-ca")
-    aged = pki.issue(pki.KeyPair(ca["ca.crt"], ca["ca.key"]), SERVER_NAME,
-                     valid_for=dt.timedelta(minutes=6), dns_names=WANTED.dns_names)
-    kubectl("-n", NAMESPACE, "patch", "secret", SECRET, "--type=merge", "-p", json.dumps(
-        {"data": {"tls.crt": base64.b64encode(aged.cert_pem).decode(),
-                  "tls.key": base64.b64encode(aged.key_pem).decode()}}))
-    kubectl("patch", "validatingwebhookconfiguration", "dnsgate", "--type=json", "-p",
-            json.dumps([{"op": "remove", "path": "/webhooks/0/clientConfig/caBundle"}]))
-
-    renewer.run_once(client)
-
-    renewed = secret_data(kubectl, SECRET)["tls.crt"]
-    assert renewed != aged.cert_pem
-    assert settings.cert_file.read_bytes() == renewed
-    assert pki.remaining_fraction(x509.load_pem_x509_certificate(renewed)) > 0.99
-    assert ca_bundles(kubectl) == [ca["ca.crt"]] * 2
-
-
 def test_reapplying_with_a_new_image_succeeds_and_leaves_nothing_to_sync(
-    as_webhook: Path, kubectl, tmp_path: Path
+    accounts: Accounts, kubectl, tmp_path: Path
 ) -> None:
     """What Argo CD with selfHeal does all day: apply the same manifests again, and after an
     image bump apply changed ones. With a Job among them the second apply failed (a Job's
     pod template is immutable) and a Job deleted by its TTL came back at every sync."""
-    from kubernetes import config
-
     def overlay(tag: str) -> Path:
         directory = tmp_path / f"overlay-{tag}"
         shutil.copytree(MANIFESTS, directory / "manifests")
@@ -361,8 +392,11 @@ def test_reapplying_with_a_new_image_succeeds_and_leaves_nothing_to_sync(
 
     first, second = overlay("0.1.0"), overlay("0.2.0")
     kubectl("apply", "-k", str(first))
-    client = config.new_client_from_config(str(as_webhook))  # type: ignore[no-untyped-call]
-    certificate.ensure(renewal_settings(tmp_path), client)  # what a webhook pod does at start
+    supervisor = Supervisor(tmp_path / "logs")  # what the keeper's pod does at start
+    try:
+        start_keeper(supervisor, accounts.keeper, "keeper").wait_ready()
+    finally:
+        supervisor.stop_all()
     bundle = ca_bundles(kubectl)
 
     again = kubectl("apply", "-k", str(second), check=False)
@@ -399,25 +433,3 @@ def test_nothing_rendered_is_a_job_or_a_hook(helm, render) -> None:  # type: ign
     assert not [o["metadata"]["name"] for o in objects
                 if any(k.startswith(("helm.sh/hook", "argocd.argoproj.io/hook"))
                        for k in (o["metadata"].get("annotations") or {}))]
-
-
-def test_webhook_without_rights_to_its_secret_exits_saying_which(
-    installed: str, kubectl, tmp_path: Path
-) -> None:
-    """The reconciler's account may not touch Secrets: a webhook started with it refuses to
-    start, naming the Secret and where the rights are granted, instead of serving nothing."""
-    kubeconfig = service_account_kubeconfig(kubectl, NAMESPACE, "dnsgate-reconciler",
-                                            tmp_path / "reconciler.kubeconfig")
-    supervisor = Supervisor(tmp_path / "logs")
-    try:
-        replica = start_webhook(supervisor, kubeconfig, tmp_path / "replica")
-        code = replica.child.process.wait(timeout=60)
-    finally:
-        supervisor.stop_all()
-
-    log = replica.child.log.read_text()
-    assert code == 2  # a configuration error, as every command reports one
-    assert ("dnsgate webhook: error: --certificate-secret: cannot keep the serving "
-            "certificate in Secret "
-            "dnsgate/dnsgate-webhook-tls: 403 Forbidden (the webhook's ServiceAccount needs "
-            "the rights in manifests/base/rbac-webhook.yaml)") in log

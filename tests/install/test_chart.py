@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,6 @@ import pytest
 
 from tests.install.conftest import CHART, service_account_kubeconfig
 from tests.install.rendering import by_key, deployment, documents, helm_template, pod_spec
-from webhook import certificate
 
 VALUE_SETS = {
     "defaults": (),
@@ -117,10 +118,8 @@ def test_cert_manager_issues_and_the_webhook_only_serves(helm, values: str) -> N
     webhook = objects[("Deployment", "dnsgate", "dnsgate-webhook")]["spec"]["template"]["spec"]
     issuer = objects[("Certificate", "dnsgate", "dnsgate-webhook")]["spec"]["issuerRef"]
 
-    assert not [arg for arg in webhook["containers"][0]["args"]
-                if arg.startswith(("--certificate-", "--webhook-config"))]
     assert {"name": "tls", "secret": {"secretName": "dnsgate-webhook-tls"}} in webhook["volumes"]
-    assert not [key for key in objects if key[2] == "dnsgate-webhook-certificate"]
+    assert not [key for key in objects if key[2].startswith("dnsgate-certs")]
     for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
         assert objects[(kind, "", "dnsgate")]["metadata"]["annotations"] == {
             "cert-manager.io/inject-ca-from": "dnsgate/dnsgate-webhook"}
@@ -193,14 +192,22 @@ def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:
     hooks = [o["webhooks"][0] for o in objects if o["kind"].endswith("WebhookConfiguration")]
 
     assert cluster_wide == ["edge-dnsgate", "edge-dnsgate",
+                            "edge-dnsgate-certs", "edge-dnsgate-certs",
+                            "edge-dnsgate-certs-secrets", "edge-dnsgate-certs-secrets",
+                            "edge-dnsgate-certs-webhook-configurations",
+                            "edge-dnsgate-certs-webhook-configurations",
                             "edge-dnsgate-reconciler", "edge-dnsgate-reconciler",
-                            "edge-dnsgate-webhook", "edge-dnsgate-webhook",
-                            "edge-dnsgate-webhook-certificate",
-                            "edge-dnsgate-webhook-certificate"]
+                            "edge-dnsgate-webhook", "edge-dnsgate-webhook"]
     assert {hook["clientConfig"]["service"]["namespace"] for hook in hooks} == {"dns-edge"}
-    args = pod_spec(objects, "edge-dnsgate-webhook")["containers"][0]["args"]
+    args = pod_spec(objects, "edge-dnsgate-certs")["containers"][0]["args"]
+    assert "--namespace=dns-edge" in args
     assert "--webhook-config=edge-dnsgate" in args
-    assert "--certificate-secret=edge-dnsgate-webhook-tls" in args
+    assert "--secret=edge-dnsgate-webhook-tls" in args
+    policies = " ".join(json.dumps(o["spec"]) for o in objects
+                        if o["kind"] == "ValidatingAdmissionPolicy")
+    assert "system:serviceaccount:dns-edge:edge-dnsgate-certs" in policies
+    assert "'edge-dnsgate-webhook-tls', 'edge-dnsgate-webhook-tls-ca'" in policies
+    assert "request.name == 'edge-dnsgate'" in policies
 
 
 # --- against the real apiserver ---
@@ -238,8 +245,10 @@ def test_install_creates_every_rendered_object(release: list[dict[str, Any]], ku
     assert kinds == sorted([
         "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding",
         "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "Deployment", "Deployment",
-        "MutatingWebhookConfiguration", "PodDisruptionBudget", "Role", "Role", "RoleBinding",
-        "RoleBinding", "Service", "ServiceAccount", "ServiceAccount",
+        "Deployment", "MutatingWebhookConfiguration", "PodDisruptionBudget", "Role", "Role",
+        "RoleBinding", "RoleBinding", "Service", "ServiceAccount", "ServiceAccount",
+        "ServiceAccount", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicyBinding",
         "ValidatingWebhookConfiguration"])
     for obj in release:
         found = live(kubectl, obj)
@@ -253,17 +262,15 @@ def test_install_creates_every_rendered_object(release: list[dict[str, Any]], ku
 def test_second_upgrade_changes_nothing_and_keeps_the_injected_ca(
     release: list[dict[str, Any]], helm_cluster, kubectl, tmp_path: Path
 ) -> None:
-    """The certificate step (run here as the release's webhook account, as its pods would)
-    writes the caBundle; an upgrade with the same values then patches nothing at all."""
-    from kubernetes import config
-
-    account = service_account_kubeconfig(kubectl, RELEASE, f"{RELEASE}-webhook",
-                                         tmp_path / "webhook.kubeconfig")
-    settings = certificate.CertificateSettings(
-        secret=f"{RELEASE}-webhook-tls", service=f"{RELEASE}-webhook", namespace=RELEASE,
-        webhook_configs=(RELEASE,), cert_file=tmp_path / "tls" / "tls.crt",
-        key_file=tmp_path / "tls" / "tls.key")
-    certificate.ensure(settings, config.new_client_from_config(str(account)))  # type: ignore[no-untyped-call]
+    """The certificate keeper's pass (run here as the release's keeper account, as its pod
+    would, under the release's admission policies) writes the caBundle; an upgrade with the
+    same values then patches nothing at all."""
+    account = service_account_kubeconfig(kubectl, RELEASE, f"{RELEASE}-certs",
+                                         tmp_path / "certs.kubeconfig")
+    subprocess.run([sys.executable, "-m", "dnsgate", "certs", f"--namespace={RELEASE}",
+                    f"--service={RELEASE}-webhook", f"--secret={RELEASE}-webhook-tls",
+                    f"--webhook-config={RELEASE}"], check=True, timeout=60,
+                   env={**os.environ, "KUBECONFIG": str(account)})
     before = {(o["kind"], o["metadata"]["name"]): live(kubectl, o)["metadata"]["resourceVersion"]
               for o in release}
 

@@ -17,7 +17,12 @@ EXPECTED = {
     ("ServiceAccount", "dnsgate-reconciler"),
     ("Deployment", "dnsgate-webhook"), ("Deployment", "dnsgate-reconciler"),
     ("Service", "dnsgate-webhook"), ("PodDisruptionBudget", "dnsgate-webhook"),
-    ("Role", "dnsgate-webhook-certificate"), ("ClusterRole", "dnsgate-webhook-certificate"),
+    ("ServiceAccount", "dnsgate-certs"), ("Deployment", "dnsgate-certs"),
+    ("Role", "dnsgate-certs"), ("ClusterRole", "dnsgate-certs"),
+    ("ValidatingAdmissionPolicy", "dnsgate-certs-secrets"),
+    ("ValidatingAdmissionPolicyBinding", "dnsgate-certs-secrets"),
+    ("ValidatingAdmissionPolicy", "dnsgate-certs-webhook-configurations"),
+    ("ValidatingAdmissionPolicyBinding", "dnsgate-certs-webhook-configurations"),
     ("MutatingWebhookConfiguration", "dnsgate"), ("ValidatingWebhookConfiguration", "dnsgate"),
 }
 
@@ -39,7 +44,8 @@ def test_real_apply_creates_every_object_without_pod_security_warnings(
     assert "would violate PodSecurity" not in installed, installed
     for kind, name in EXPECTED:
         namespaced = kind not in ("Namespace", "ClusterRole", "MutatingWebhookConfiguration",
-                                  "ValidatingWebhookConfiguration")
+                                  "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+                                  "ValidatingAdmissionPolicyBinding")
         args = ["get", kind.lower(), name, "-o", "name"]
         kubectl(*(["-n", "dnsgate", *args] if namespaced else args))
 
@@ -106,17 +112,31 @@ def _can(kubectl, account: str, *request: str) -> bool:  # type: ignore[no-untyp
     ("dnsgate-webhook", ("get", "secrets", "-n", "dnsgate"), False),
     ("dnsgate-webhook", ("list", "secrets", "-n", "dnsgate"), False),
     ("dnsgate-webhook", ("get", "configmaps", "-n", "dnsgate"), False),
-    # Its own certificate (--certificate-secret): its two Secrets and two configurations.
-    ("dnsgate-webhook", ("create", "secrets", "-n", "dnsgate"), True),
-    ("dnsgate-webhook", ("create", "secrets", "-n", "httpbin"), False),
-    ("dnsgate-webhook", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), True),
-    ("dnsgate-webhook", ("get", "secrets/dnsgate-webhook-tls-ca", "-n", "dnsgate"), True),
-    ("dnsgate-webhook", ("get", "secrets/dnsgate-aws", "-n", "dnsgate"), False),
-    ("dnsgate-webhook", ("get", "secrets/other", "-n", "dnsgate"), False),
-    ("dnsgate-webhook", ("patch", "validatingwebhookconfigurations/dnsgate"), True),
-    ("dnsgate-webhook", ("patch", "mutatingwebhookconfigurations/dnsgate"), True),
-    ("dnsgate-webhook", ("patch", "validatingwebhookconfigurations/someone-else"), False),
-    ("dnsgate-webhook", ("delete", "validatingwebhookconfigurations/dnsgate"), False),
+    # No certificate rights at all: the keeper holds them (tests/install/test_rights.py).
+    ("dnsgate-webhook", ("create", "secrets", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("get", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("get", "secrets/dnsgate-webhook-tls-ca", "-n", "dnsgate"), False),
+    ("dnsgate-webhook", ("patch", "validatingwebhookconfigurations/dnsgate"), False),
+    ("dnsgate-webhook", ("patch", "mutatingwebhookconfigurations/dnsgate"), False),
+    ("dnsgate-webhook", ("update", "mutatingwebhookconfigurations/dnsgate"), False),
+    # The keeper: its two Secrets (a create of any other name is refused by the admission
+    # policy, which `can-i` does not see) and the two configurations, nothing else.
+    ("dnsgate-certs", ("create", "secrets", "-n", "dnsgate"), True),
+    ("dnsgate-certs", ("create", "secrets", "-n", "httpbin"), False),
+    ("dnsgate-certs", ("update", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), True),
+    ("dnsgate-certs", ("get", "secrets/dnsgate-webhook-tls-ca", "-n", "dnsgate"), True),
+    ("dnsgate-certs", ("get", "secrets/dnsgate-aws", "-n", "dnsgate"), False),
+    ("dnsgate-certs", ("update", "secrets/dnsgate-txt-encryption", "-n", "dnsgate"), False),
+    ("dnsgate-certs", ("list", "secrets", "-n", "dnsgate"), False),
+    ("dnsgate-certs", ("delete", "secrets/dnsgate-webhook-tls", "-n", "dnsgate"), False),
+    ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/dnsgate"), True),
+    ("dnsgate-certs", ("patch", "mutatingwebhookconfigurations/dnsgate"), True),
+    ("dnsgate-certs", ("update", "mutatingwebhookconfigurations/dnsgate"), False),
+    ("dnsgate-certs", ("patch", "validatingwebhookconfigurations/someone-else"), False),
+    ("dnsgate-certs", ("delete", "validatingwebhookconfigurations/dnsgate"), False),
+    ("dnsgate-certs", ("create", "validatingadmissionpolicybindings"), False),
+    ("dnsgate-certs", ("list", "services", "--all-namespaces"), False),
 ], ids=lambda value: "-".join(value) if isinstance(value, tuple) else str(value))
 def test_service_account_permissions(
     installed: str, kubectl, account: str, request_: tuple[str, ...], allowed: bool
@@ -152,12 +172,10 @@ def test_cert_manager_component_takes_over_the_certificate(kubectl) -> None:
                    ("Deployment", "dnsgate-webhook"))["spec"]["template"]["spec"]
 
     assert ("Certificate", "dnsgate-webhook") in kinds
-    # The webhook serves cert-manager's Secret, and no longer keeps a certificate itself
-    # nor holds the rights to.
-    assert not [arg for arg in webhook["containers"][0]["args"]
-                if arg.startswith(("--certificate-", "--webhook-config"))]
+    # The webhook serves cert-manager's Secret; dnsgate's own keeper, its account, rights
+    # and policies are gone.
     assert {"name": "tls", "secret": {"secretName": "dnsgate-webhook-tls"}} in webhook["volumes"]
-    assert not {kind for kind in kinds if kind[1] == "dnsgate-webhook-certificate"}
+    assert not {kind for kind in kinds if kind[1].startswith("dnsgate-certs")}
     for doc in rendered:
         if doc["kind"].endswith("WebhookConfiguration"):
             annotations = doc["metadata"]["annotations"]

@@ -9,15 +9,27 @@ wrong mount path or argument) fails the run, and the failure says which pod and 
 from __future__ import annotations
 
 import copy
+import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
+from certs import pki
 from devstack.image import Image
 from devstack.pods.runner import PodFailure
 from tests.install import cluster, rendering
+from tests.install.certificates import (
+    SECRET,
+    age_serving_certificate,
+    ca_bundles,
+    secret_data,
+    served_certificate,
+)
 from tests.install.conftest import CHART
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +98,51 @@ def test_seed_story_runs_through_the_charts_default_pods(
         "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
     assert not [o for o in objects if o["kind"] == "Namespace"]
     _run_and_tell_the_story([namespace, *objects], image, tmp_path)
+
+
+def test_a_renewal_reaches_the_webhook_pods_files_without_a_restart(
+    image: Image, tmp_path: Path
+) -> None:
+    """The certificate keeper's pod renews an aging certificate and puts back a blanked
+    caBundle; the kubelet brings the renewed Secret into the webhook pods' volume, and each
+    webhook pod serves it on new connections, with no pod restarted. The keeper checks
+    every second here instead of every minute."""
+    objects = copy.deepcopy(cluster.render())
+    _container(objects, "dnsgate-certs")["args"].append("--check-interval=1")
+    with cluster.install(objects, image, tmp_path) as install:
+        install.runner.run_namespace(cluster.NAMESPACE)
+        webhooks = [p for p in install.runner.pods if p.name.startswith("dnsgate-webhook-")]
+        pids = sorted(p.sandboxed.pid or 0 for p in install.runner.pods)
+        ca = secret_data(install.kubectl, f"{SECRET}-ca")["ca.crt"]
+
+        def served() -> list[x509.Certificate]:
+            return [served_certificate(pod.port("https"), ca, host=pod.pod_ip)
+                    for pod in webhooks]
+
+        first = served()
+        aged = age_serving_certificate(install.kubectl)
+        install.kubectl("patch", "mutatingwebhookconfiguration", "dnsgate", "--type=json",
+                        "-p", json.dumps([{"op": "remove",
+                                           "path": "/webhooks/0/clientConfig/caBundle"}]))
+        deadline = time.monotonic() + 60
+        while True:
+            install.runner.check()
+            stored = secret_data(install.kubectl, SECRET)["tls.crt"]
+            now = served()
+            if stored != aged.cert_pem and all(
+                    cert.public_bytes(serialization.Encoding.PEM) == stored for cert in now) \
+                    and ca_bundles(install.kubectl) == [ca] * 2:
+                break
+            assert time.monotonic() < deadline, (
+                f"webhook pods serve {[c.serial_number for c in now]}, Secret holds "
+                f"{x509.load_pem_x509_certificate(stored).serial_number}\n{install.logs()}")
+            time.sleep(0.5)
+        assert sorted(p.sandboxed.pid or 0 for p in install.runner.pods) == pids
+        stopped = install.runner.stop()
+    assert len(webhooks) == 2
+    assert {c.serial_number for c in now}.isdisjoint({c.serial_number for c in first})
+    assert all(pki.remaining_fraction(cert) > 0.99 for cert in now)
+    assert [s for s in stopped if s.exit_code != 0 or not s.graceful] == []
 
 
 def _drop_rule(role: str, resource: str) -> Callable[[Objects], None]:

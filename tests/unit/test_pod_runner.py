@@ -205,6 +205,23 @@ def test_volume_files_are_laid_out_like_the_kubelets_atomic_writer(tmp_path: Pat
     assert (tmp_path / "dir" / "key").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_rewritten_volume_swaps_its_files_at_once_and_keeps_no_old_ones(
+        tmp_path: Path) -> None:
+    """The kubelet's sync of a changed Secret: the old names resolve to the new content
+    through one swapped `..data`, a key gone from the Secret is gone from the volume, and
+    the old timestamped directory is removed."""
+    volumes.write(tmp_path, (volumes.File("tls.crt", b"old", 0o644),
+                             volumes.File("gone", b"x", 0o644)))
+    first = os.readlink(tmp_path / "..data")
+
+    volumes.write(tmp_path, (volumes.File("tls.crt", b"new", 0o644),))
+
+    assert (tmp_path / "tls.crt").read_bytes() == b"new"
+    assert os.readlink(tmp_path / "..data") != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        os.readlink(tmp_path / "..data"), "..data", "tls.crt"]
+
+
 JOB: dict[str, Any] = {
     "kind": "Job", "metadata": {"name": "certs", "namespace": "dnsgate", "uid": "j-1"},
     "spec": {"backoffLimit": 6, "completions": 1, "parallelism": 1,
