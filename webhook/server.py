@@ -74,6 +74,10 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
             "errorlog": "-",
             "loglevel": "info",
             "proc_name": "dnsgate-webhook",
+            # gunicorn 25+ opens a control socket under $HOME/.gunicorn for `gunicornc`; on a
+            # read-only root that fails with an error in every pod's log, and dnsgate manages
+            # its workers through the pod's lifecycle, never through a socket anyone could use.
+            "control_socket_disable": True,
         }
         for key, value in options.items():
             self.cfg.set(key, value)

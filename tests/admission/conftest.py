@@ -106,23 +106,25 @@ def certs_args(cert_dir: Path) -> list[str]:
     return ["certs", "--out-dir", str(cert_dir), "--ip", "127.0.0.1"]
 
 
-def start_webhook(stack, directory: Path, supervisor: Supervisor) -> RunningWebhook:
+def start_webhook(stack, directory: Path, supervisor: Supervisor,  # type: ignore[no-untyped-def]
+                  environment: dict[str, str] | None = None) -> RunningWebhook:
     port = free_port()
     child = devstack_webhook.start(
         supervisor, port=port, cert_file=directory / "tls.crt", key_file=directory / "tls.key",
         ca_file=directory / "ca.crt", domain_filters=[DOMAIN], kubeconfig=stack.kubeconfig,
-        extra_args=(*SOURCES, *TXT_NAMING),
+        extra_args=(*SOURCES, *TXT_NAMING), environment=environment,
     )
     return RunningWebhook(port, directory, child)
 
 
 @contextlib.contextmanager
-def running_webhook(stack, directory: Path) -> Iterator[RunningWebhook]:  # type: ignore[no-untyped-def]
+def running_webhook(stack, directory: Path,  # type: ignore[no-untyped-def]
+                    environment: dict[str, str] | None = None) -> Iterator[RunningWebhook]:
     """`dnsgate webhook` serving a certificate that `dnsgate certs` wrote into `directory`."""
     dnsgate(*certs_args(directory / "certs"))
     supervisor = Supervisor(directory / "logs")
     try:
-        yield start_webhook(stack, directory / "certs", supervisor)
+        yield start_webhook(stack, directory / "certs", supervisor, environment)
     finally:
         supervisor.stop_all()
 

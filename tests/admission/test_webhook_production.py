@@ -154,3 +154,16 @@ def test_valid_reviews_answered_within_timeout_during_malformed_flood(
     assert max(latencies) < timeout
     assert len(flood_codes) > 100
     assert all(400 <= code < 500 for code in flood_codes), sorted(set(flood_codes))
+
+
+def test_the_webhook_opens_no_control_socket(stack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn 25+ makes a control socket under $HOME/.gunicorn; in a pod HOME is `/` on a
+    read-only root, so every pod logged "Control server error". dnsgate opens none."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = {"HOME": str(home), "XDG_RUNTIME_DIR": ""}
+    with running_webhook(stack, tmp_path / "webhook", environment=environment) as running:
+        log = running.child.log.read_text()
+
+    assert "Control server" not in log
+    assert list(home.iterdir()) == []
