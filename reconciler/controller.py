@@ -277,13 +277,16 @@ class Controller:
         """Route53 refused some groups: a DELETE no longer matched or a CREATE found a set,
         if the zone moved since it was read (docs/route53.md, "Conditional writes"). The
         names those groups touch are read again (those alone); where Route53 held something
-        else than the cache, their record names are planned again and applied, once. A
+        else than the cache, their record names are planned again and applied, once. The
+        names read are those the groups write and those their ownership is read from. A
         group refused by an unchanged zone (a poisoned change) stays refused. Returns what
         landed and failed in all, and the plan's skips with the second plan's added."""
         refused = [f for f in applied.failed if f.refused]
-        moved = self.zones.reread(zone, {c.record.dnsname for f in refused
-                                         for c in f.group.changes})
-        again = [f for f in refused if any(c.record.dnsname in moved for c in f.group.changes)]
+        read = {f.group.dnsname: {n for c in f.group.changes
+                                  for n in registry.names_read(c.record, self.registry_settings)}
+                for f in refused}
+        moved = self.zones.reread(zone, set().union(*read.values()))
+        again = [f for f in refused if read[f.group.dnsname] & moved]
         if not again:
             return applied, planned
         names = frozenset(f.group.dnsname for f in again)

@@ -294,6 +294,18 @@ def anchors(settings: RegistrySettings) -> tuple[Anchor, Callable[[str], str]]:
     return of_record, of_name
 
 
+def names_read(record: Endpoint, settings: RegistrySettings) -> frozenset[str]:
+    """The names `read` takes a record set's ownership from: its own, its new-format TXT's
+    under each type it is looked up by, the old format's (not for AAAA). A TXT: its own."""
+    if record.record_type == endpoint.TXT:
+        return frozenset({record.dnsname})
+    names = mapper(settings)
+    found = {record.dnsname, *(names.txt_name(record.dnsname, t) for t in _read_types(record))}
+    if record.record_type != endpoint.AAAA:
+        found.add(names.old_txt_name(record.dnsname))
+    return frozenset(found)
+
+
 def owned_txts(found: Ownership, settings: RegistrySettings) -> tuple[Endpoint, ...]:
     """The TXTs a record was read through that carry our owner id: those we may delete."""
     return tuple(txt for txt in (found.new, found.old, *found.also) if txt is not None
