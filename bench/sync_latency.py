@@ -84,9 +84,11 @@ def _burst(rig: Rig, kube: Cluster, namespace: str, names: list[str], current: d
     landed = [c for c in calls if c.operation == CHANGE and 200 <= c.status < 300]
     done = landed[-1].at - started if landed and not left else None
     cpu = controllers.cpu_seconds(pid) - cpu
-    # An IP change is one UPSERT of an A record (its TXT is unchanged); Route53 takes up to
-    # 1,000 changes and 32,000 characters of values per call, an UPSERT counting twice
-    # towards both (docs/route53.md).
+    # The floor: an IP change as ExternalDNS sends it, one UPSERT of an A record (its TXT is
+    # unchanged); Route53 takes up to 1,000 changes and 32,000 characters of values per call,
+    # an UPSERT counting twice towards both (docs/route53.md). dnsgate's conditional update
+    # also deletes and re-creates the TXT, so it needs more: about 7 calls for 1,000
+    # changes, by the characters of the TXT values ("Conditional writes" there).
     chars = sum(len(ip) for ip in fresh.values())
     floor = max(math.ceil(2 * count / 1000), math.ceil(2 * chars / 32000))
     return {"seconds": done, "patched_in": patched, "missing": len(left),

@@ -36,8 +36,25 @@ class MemoryRoute53:
                                 for z, n in self.zones.items()]}
 
     def list_resource_record_sets(self, **kwargs: Any) -> Any:
+        """The whole zone in one page; from `StartRecordName` on, in Route53's order (name
+        with its labels reversed, type, set identifier) and `MaxItems` to a page, as
+        Route53 pages."""
         self._enter("list_resource_record_sets")
-        return {"ResourceRecordSets": list(self.records[kwargs["HostedZoneId"]].values())}
+        zone = self.records[kwargs["HostedZoneId"]]
+        if "StartRecordName" not in kwargs:
+            return {"ResourceRecordSets": list(zone.values())}
+        start = (_ordered(kwargs["StartRecordName"]), kwargs.get("StartRecordType", ""),
+                 kwargs.get("StartRecordIdentifier", ""))
+        rest = sorted((key for key in zone if (_ordered(key[0]), *key[1:]) >= start),
+                      key=lambda key: (_ordered(key[0]), *key[1:]))
+        size = int(kwargs.get("MaxItems", 300))
+        page: dict[str, Any] = {"ResourceRecordSets": [zone[key] for key in rest[:size]]}
+        if len(rest) > size:
+            name, kind, set_id = rest[size]
+            page |= {"IsTruncated": True, "NextRecordName": name, "NextRecordType": kind}
+            if set_id:
+                page["NextRecordIdentifier"] = set_id
+        return page
 
     def change_resource_record_sets(self, **kwargs: Any) -> Any:
         self._enter("change_resource_record_sets")
@@ -63,3 +80,7 @@ class MemoryRoute53:
             else:
                 zone[key] = rrset
         return {"ChangeInfo": {"Status": "PENDING"}}
+
+
+def _ordered(name: str) -> tuple[str, ...]:
+    return tuple(reversed(name.lower().rstrip(".").split(".")))

@@ -142,32 +142,3 @@ def invalid_change_batch_xml(names: tuple[str, ...]) -> bytes:
         "InvalidChangeBatch",
         f"RRSet with DNS name {listed} is not permitted (dnsgate proxy poison)",
     )
-
-
-def created_sets(body: bytes) -> tuple[tuple[str, str, str], ...]:
-    """(name, type, set identifier) of every CREATE in a ChangeResourceRecordSets body,
-    except a CREATE of a set the same batch DELETEs first: Route53 applies a batch's changes
-    in order, so DELETE then CREATE replaces a set (how an A record becomes an alias)."""
-    found = []
-    deleted = set()
-    for change in ElementTree.fromstring(body).iter(f"{{{XMLNS}}}Change"):
-        rrset = change.find(f"{{{XMLNS}}}ResourceRecordSet")
-        if rrset is None:
-            continue
-        key = (normal_name(rrset.findtext(f"{{{XMLNS}}}Name") or ""),
-               rrset.findtext(f"{{{XMLNS}}}Type") or "",
-               rrset.findtext(f"{{{XMLNS}}}SetIdentifier") or "")
-        action = change.findtext(f"{{{XMLNS}}}Action")
-        if action == "DELETE":
-            deleted.add(key)
-        elif action == "CREATE" and key not in deleted:
-            found.append(key)
-    return tuple(found)
-
-
-def create_of_existing_xml(name: str, kind: str, set_identifier: str) -> bytes:
-    """Route53's refusal of a CREATE whose set exists, whatever its values (moto 5.2 refuses
-    only an identical duplicate and silently accepts the rest)."""
-    identifier = f", set-identifier='{set_identifier}'" if set_identifier else ""
-    return error_xml("InvalidChangeBatch", f"[Tried to create resource record set "
-                     f"[name='{name}.', type='{kind}'{identifier}] but it already exists]")

@@ -12,9 +12,10 @@ and change batches a controller spends); the resilience tests turn on faults:
 - `poison`: ChangeResourceRecordSets batches naming one of these records are refused with
   400 `InvalidChangeBatch`, the way one bad change fails a whole batch on Route53.
 
-`strict_creates=True` is not a fault but fidelity: Route53 refuses a CREATE of a record set
-that exists whatever its values, moto 5.2 only an identical one; the proxy checks each CREATE
-against the zone moto holds and refuses the batch as Route53 would.
+`strict=True` is not a fault but fidelity: Route53 refuses a CREATE of a record set that
+exists whatever its values, and a DELETE that does not match the set exactly; moto 5.2 does
+neither (`devstack.r53strict`). The proxy checks each batch against the zone moto holds and
+refuses it as Route53 would.
 
 Clients that cannot be pointed at a custom endpoint (aws-sdk-go v1, as in ExternalDNS
 v0.14) reach it through HTTPS_PROXY: given `intercept` (a TLS context holding a certificate
@@ -42,17 +43,14 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from devstack import route53
+from devstack import r53strict, route53
 from devstack.r53api import (
     NO_FAULTS,
     Call,
     Faults,
     choose_fault,
-    create_of_existing_xml,
-    created_sets,
     error_xml,
     invalid_change_batch_xml,
-    normal_name,
     operation,
     poisoned_names,
 )
@@ -79,7 +77,7 @@ class Route53Proxy:
 
     def __init__(
         self, upstream: str, *, faults: Faults = NO_FAULTS, port: int = 0,
-        intercept: ssl.SSLContext | None = None, strict_creates: bool = False,
+        intercept: ssl.SSLContext | None = None, strict: bool = False,
     ) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme != "http" or not parsed.hostname:
@@ -87,8 +85,8 @@ class Route53Proxy:
         self.upstream_host = parsed.hostname
         self.upstream_port = parsed.port or 80
         self.intercept = intercept
-        self.strict_creates = strict_creates
-        self.refused: list[str] = []  # messages of strict_creates refusals, for tests
+        self.strict = strict
+        self.refused: list[str] = []  # messages of strict refusals, for tests
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._faulted: Counter[str] = Counter()
@@ -165,23 +163,13 @@ class Route53Proxy:
                 self._faulted[fault] += 1
             return fault, faults
 
-    def existing_create(self, path: str, body: bytes) -> bytes | None:
-        """Route53's refusal for the first CREATE in `body` whose set exists, or None."""
-        creates = created_sets(body)
-        if not creates:
-            return None
+    def strict_refusal(self, path: str, body: bytes) -> bytes | None:
+        """Route53's refusal of the batch in `body`, checked against the zone moto holds."""
         zone_id = path.rstrip("/").split("/")[-2]
         client = route53.client(f"http://{self.upstream_host}:{self.upstream_port}")
-        existing = {
-            (normal_name(r["Name"]), r["Type"], r.get("SetIdentifier", ""))
-            for page in client.get_paginator("list_resource_record_sets").paginate(
-                HostedZoneId=zone_id)
-            for r in page["ResourceRecordSets"]
-        }
-        for created in creates:
-            if created in existing:
-                return create_of_existing_xml(*created)
-        return None
+        listed = [r for page in client.get_paginator("list_resource_record_sets").paginate(
+            HostedZoneId=zone_id) for r in page["ResourceRecordSets"]]
+        return r53strict.refusal(body, listed)
 
     def _record(self, op: str, status: int) -> None:
         with self._lock:
@@ -249,10 +237,10 @@ def _handler_for(proxy: Route53Proxy) -> type[BaseHTTPRequestHandler]:
                     proxy._note_poison()
                     self._answer(op, 400, invalid_change_batch_xml(names), "poison")
                     return
-                existing = proxy.strict_creates and proxy.existing_create(self.path, body)
-                if existing:
-                    proxy.refused.append(existing.decode())
-                    self._answer(op, 400, existing, "create-of-existing")
+                refused = proxy.strict and proxy.strict_refusal(self.path, body)
+                if refused:
+                    proxy.refused.append(refused.decode())
+                    self._answer(op, 400, refused, "strict")
                     return
             self._forward(op, body)
 

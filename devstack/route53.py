@@ -1,4 +1,5 @@
-"""A Route53 endpoint on loopback: moto's standalone server, reached exactly as AWS is.
+"""A Route53 endpoint on loopback: moto's standalone server, reached exactly as AWS is (with
+its CREATE check made Route53's, `devstack.motoserver`).
 
 Clients find it through `AWS_ENDPOINT_URL_ROUTE_53` (boto3's per-service endpoint variable;
 the service id is "Route 53", hence the underscore in ROUTE_53, and the spelling without it
@@ -40,7 +41,7 @@ def start(supervisor: Supervisor, zone: str = DEFAULT_ZONE) -> tuple[Child, Rout
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     child = supervisor.start(
-        "route53", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        "route53", [sys.executable, "-m", "devstack.motoserver", "-H", "127.0.0.1", "-p", str(port)]
     )
 
     def answering() -> bool:

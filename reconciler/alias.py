@@ -58,14 +58,3 @@ def target_zone(record: endpoint.Endpoint, own_zone: str) -> str:
     target's canonical zone, else the record's own zone (an alias to a name in the zone)."""
     return canonical_zone(record.targets[0]) or own_zone
 
-
-def replaces(old: endpoint.Endpoint, new: endpoint.Endpoint) -> bool:
-    """Whether an update must be a DELETE and a CREATE rather than an UPSERT, as
-    ExternalDNS's AWS provider decides: an A record turning into an alias or back, or a
-    change of routing policy kind."""
-    if old.record_type == endpoint.A and old.alias != new.alias:
-        return True
-    policies = (endpoint.WEIGHT, endpoint.REGION, endpoint.FAILOVER, endpoint.GEO_CONTINENT,
-                endpoint.GEO_COUNTRY, endpoint.GEO_SUBDIVISION)
-    before, after = dict(old.properties), dict(new.properties)
-    return any((key in before) != (key in after) for key in policies)

@@ -1,10 +1,14 @@
 """Pack change groups into ChangeResourceRecordSets batches within Route53's limits.
 
 Route53 takes at most 1000 changes, 1000 record values and 32000 characters of record values
-per call, and counts an UPSERT twice for each (it is a delete plus a create): docs/route53.md.
-A user may set lower limits (ExternalDNS's --aws-batch-change-size, -size-values and
--size-bytes). A group (a record and its TXT) is never split across batches, so a record never
-lands without its ownership TXT; a group larger than a lowered limit travels alone.
+per call (docs/route53.md). It counts an UPSERT twice, as a delete plus a create; dnsgate
+sends none, and its update, a DELETE and a CREATE of the record set and of its TXT, counts
+each change once, which comes to the same for the record. A user may set lower limits
+(ExternalDNS's --aws-batch-change-size, -size-values and -size-bytes). A group (a record and
+its TXTs, an update's DELETEs and CREATEs) is never split across batches: a record never
+lands without its ownership TXT, and an update's DELETE, the condition it is written on,
+never lands without its CREATE nor the CREATE without it. A group larger than a lowered
+limit travels alone.
 Pure: the provider calls `pack`, and bisects a refused batch with `halves`.
 """
 
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # settings import the limits below; registry imports settings
-    from reconciler.registry import Change, ChangeGroup
+    from reconciler.registry import ChangeGroup
 
 MAX_CHANGES = 1000
 MAX_VALUES = 1000
@@ -23,15 +27,11 @@ MAX_VALUE_CHARS = 32000
 T = TypeVar("T")
 
 
-def weight(change: Change) -> int:
-    return 2 if change.action == "UPSERT" else 1
-
-
 def cost(group: ChangeGroup) -> tuple[int, int, int]:
     """(changes, record values, value characters) the group counts for against the limits."""
-    changes = sum(weight(c) for c in group.changes)
-    values = sum(weight(c) * len(c.record.targets) for c in group.changes)
-    chars = sum(weight(c) * sum(len(t) for t in c.record.targets) for c in group.changes)
+    changes = len(group.changes)
+    values = sum(len(c.record.targets) for c in group.changes)
+    chars = sum(len(t) for c in group.changes for t in c.record.targets)
     return changes, values, chars
 
 

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
@@ -179,8 +179,11 @@ class Controller:
            as far as this reconciler may touch them;
         4. changes: the plan as Route53 changes, each with its TXTs (`registry.changes`);
         5. apply: batched and bisected through the zone cache, which keeps what landed
-           (`ZoneCache.apply`), or printed (--dry-run); a refused name waits for its retry;
-           the names that changed are read back for their new holders;
+           (`ZoneCache.apply`), or printed (--dry-run); every write is conditional on the
+           zone holding what was read, so where Route53 refuses a group, its names are read
+           again and, if the zone moved, planned and applied once more (`_moved`); a name
+           still refused waits for its retry; the names that changed are read back for
+           their new holders;
         6. report: each Service's outcome and the names it now holds (`report.outcomes`),
            the records we own by type.
         """
@@ -206,10 +209,12 @@ class Controller:
                                      owner_id=self.registry_settings.owner_id,
                                      sharing=partial(registry.sharing, view,
                                                      settings=self.registry_settings))
-            _keep_first(skipped, ((s.endpoint.label(endpoint.RESOURCE) or "", s.reason)
-                                  for s in planned.skipped))
             groups = registry.changes(planned, view, self.registry_settings)  # 4
             applied = self._apply(zone, groups)  # 5
+            if any(f.refused for f in applied.failed):
+                applied, planned = self._moved(zone, applied, wanted.get(zone.id, []), planned)
+            _keep_first(skipped, ((s.endpoint.label(endpoint.RESOURCE) or "", s.reason)
+                                  for s in planned.skipped))
             self.owned.follow(applied)
             self._landed(zone, applied)
             landed = landed or bool(applied.landed)
@@ -266,6 +271,37 @@ class Controller:
         found = source.holders((e for e in self._read(zone, names).endpoints
                                 if e.dnsname in names), self.registry_settings.owner_id)
         self.desired.hold({name: found.get(name, frozenset()) for name in names})
+
+    def _moved(self, zone: Zone, applied: Applied, wanted: Sequence[Endpoint],
+               planned: plan.Plan) -> tuple[Applied, plan.Plan]:
+        """Route53 refused some groups: a DELETE no longer matched or a CREATE found a set,
+        if the zone moved since it was read (docs/route53.md, "Conditional writes"). The
+        names those groups touch are read again (those alone); where Route53 held something
+        else than the cache, their record names are planned again and applied, once. The
+        names read are those the groups write and those their ownership is read from. A
+        group refused by an unchanged zone (a poisoned change) stays refused. Returns what
+        landed and failed in all, and the plan's skips with the second plan's added."""
+        refused = [f for f in applied.failed if f.refused]
+        read = {f.group.dnsname: {n for c in f.group.changes
+                                  for n in registry.names_read(c.record, self.registry_settings)}
+                for f in refused}
+        moved = self.zones.reread(zone, set().union(*read.values()))
+        again = [f for f in refused if read[f.group.dnsname] & moved]
+        if not again:
+            return applied, planned
+        names = frozenset(f.group.dnsname for f in again)
+        view = self._read(zone, names)
+        second = plan.calculate(self._current(view, names),
+                                [e for e in wanted if e.dnsname in names],
+                                policy=self.settings.policy,
+                                owner_id=self.registry_settings.owner_id,
+                                sharing=partial(registry.sharing, view,
+                                                settings=self.registry_settings))
+        retried = self._apply(zone, registry.changes(second, view, self.registry_settings))
+        kept = tuple(f for f in applied.failed if f not in again)
+        return (Applied(applied.landed + retried.landed, kept + retried.failed,
+                        applied.calls + retried.calls),
+                replace(planned, skipped=planned.skipped + second.skipped))
 
     def _unzoned(self, desired: source.Desired) -> Iterable[tuple[str, str]]:
         """(resource, reason) for each desired name that no managed zone holds."""

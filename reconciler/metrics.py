@@ -43,7 +43,7 @@ ROUTE53_CALLS = Counter(
 )
 CHANGES = Counter(
     "dnsgate_reconciler_changes_total",
-    "Record changes applied to Route53, by action (CREATE, UPSERT, DELETE).",
+    "Record changes applied to Route53, by action (CREATE, DELETE; an update is one of each).",
     ["action"],
     registry=REGISTRY,
 )

@@ -27,11 +27,11 @@ class OwnedRecords:
 
     def follow(self, applied: Applied) -> None:
         """Each record we create is ours, each we delete was (the plan deletes only ours),
-        and each brings its ownership TXT along."""
+        and each brings its ownership TXT along; an update deletes one and creates one."""
         for group in applied.landed:
             for change in group.changes:
                 kind = change.record.record_type
-                if kind in endpoint.MANAGED_TYPES and change.action != "UPSERT":
+                if kind in endpoint.MANAGED_TYPES:
                     step = 1 if change.action == "CREATE" else -1
                     self.by_type[kind] += step
                     self.by_type["TXT"] += step

@@ -8,12 +8,13 @@ is dropped (a CNAME cannot share its name; ExternalDNS keeps the A/AAAA too).
 
 Decision table, for one desired record set D and the current set C of the same key:
 
-| C exists? | ours? | differs? | sync / upsert-only     | create-only |
-|-----------|-------|----------|------------------------|-------------|
-| no        | -     | -        | create (*)             | create (*)  |
-| yes       | yes   | no       | nothing (idempotent)   | nothing     |
-| yes       | yes   | yes      | update (UPSERT)        | nothing     |
-| yes       | no    | -        | skip, reported         | skip        |
+| C exists? | ours? | differs? | sync / upsert-only        | create-only | sent as (`registry`)   |
+|-----------|-------|----------|---------------------------|-------------|------------------------|
+| no        | -     | -        | create (*)                | create (*)  | CREATE set + TXT       |
+| yes       | yes   | no       | nothing (idempotent)      | nothing     | -                      |
+| yes       | yes   | yes      | update                    | nothing     | DELETE old set + TXT,  |
+|           |       |          |                           |             | CREATE new set + TXT   |
+| yes       | no    | -        | skip, reported            | skip        | -                      |
 
 (*) only when no record of any type is at the (name, SetIdentifier), or every one there is
 ours, and no record at another name could be owned through its TXT (`sharing`: a wildcard
@@ -21,6 +22,12 @@ and a record named like the TXT wildcard replacement); otherwise skipped and rep
 ("differs" also covers a changed `resource` label).
 Records at the name with another SetIdentifier do not block: weighted sets of several owners
 share a name (Route53 itself refuses a set that mixes routing policies).
+
+"Exists" and "ours" are what dnsgate last read, which may be stale (the zone cache lives an
+`--interval`). So nothing is sent as an UPSERT: each DELETE names the set exactly as read and
+each CREATE fails on a set that exists, and Route53 refuses the whole group if the zone moved
+(docs/route53.md, "Conditional writes"). The controller then re-reads those names and plans
+them again with this same table: a name another owner took is skipped and reported.
 
 A current set we own that no Service wants is deleted under `sync` only. A record we own
 whose new-format TXT is missing (owned through an old-format TXT) gets its TXT re-created.

@@ -21,10 +21,18 @@ it would rewrite the other's TXT or make both nobody's.
 Write: only the new format. A TXT is created with TTL 300 (what ExternalDNS's AWS provider
 writes for a record without a TTL) and carries the record's SetIdentifier and routing
 properties, since Route53 requires every set sharing a name and type to use one routing
-policy. Existing TXTs are rewritten only when their labels or routing change: adopting a
-zone from ExternalDNS must cause no churn. Deleting a record we own also deletes the TXTs it
-was read through that carry our owner id, with the exact values listed (Route53 DELETE must
-match); a TXT with another owner is never deleted or overwritten.
+policy. Adopting a zone from ExternalDNS writes nothing: no churn. Deleting a record we own
+also deletes the TXTs it was read through that carry our owner id, with the exact values
+listed; a TXT with another owner is never deleted or overwritten.
+
+Every write is conditional on Route53 still holding what was read (docs/route53.md,
+"Conditional writes"): no UPSERT is ever sent. An update is the DELETE of the record set
+exactly as listed and of our ownership TXT with its exact listed value, then the CREATE of
+the new record set and TXT, in one group (one batch): if another owner changed either in
+between, the DELETE does not match and Route53 refuses the whole batch. The TXT is deleted
+and re-created even when its value stays the same, because it is what says the record is
+ours. A record we create is written with a CREATE (refused if the set exists) and its TXT
+the same way: CREATE, or DELETE + CREATE of the one we own.
 
 An A record that is a Route53 alias keeps its ownership TXT under type CNAME (`cname-<name>`),
 as ExternalDNS up to v0.21 writes it; v0.22 and later write `a-<name>` and read `cname-` as
@@ -54,7 +62,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from dnsgate import txtname
-from reconciler import alias, endpoint, plan
+from reconciler import endpoint, plan
 from reconciler.endpoint import Endpoint, Key
 from reconciler.settings import RegistrySettings
 
@@ -66,7 +74,7 @@ TXT_MISSING = plan.TXT_MISSING
 TXT_TTL = endpoint.DEFAULT_TTL
 NONCE_SIZE = 12  # AES-GCM's standard nonce size, as ExternalDNS uses
 
-Action = Literal["CREATE", "UPSERT", "DELETE"]
+Action = Literal["CREATE", "DELETE"]  # never UPSERT: it would overwrite whatever is there
 
 
 @dataclass(frozen=True)
@@ -286,6 +294,18 @@ def anchors(settings: RegistrySettings) -> tuple[Anchor, Callable[[str], str]]:
     return of_record, of_name
 
 
+def names_read(record: Endpoint, settings: RegistrySettings) -> frozenset[str]:
+    """The names `read` takes a record set's ownership from: its own, its new-format TXT's
+    under each type it is looked up by, the old format's (not for AAAA). A TXT: its own."""
+    if record.record_type == endpoint.TXT:
+        return frozenset({record.dnsname})
+    names = mapper(settings)
+    found = {record.dnsname, *(names.txt_name(record.dnsname, t) for t in _read_types(record))}
+    if record.record_type != endpoint.AAAA:
+        found.add(names.old_txt_name(record.dnsname))
+    return frozenset(found)
+
+
 def owned_txts(found: Ownership, settings: RegistrySettings) -> tuple[Endpoint, ...]:
     """The TXTs a record was read through that carry our owner id: those we may delete."""
     return tuple(txt for txt in (found.new, found.old, *found.also) if txt is not None
@@ -351,22 +371,23 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
         # shadow the one rewritten here.
         stale = tuple(Change("DELETE", t) for t in owned_txts(found, settings)
                       if t is not found.old and t.key not in deleted)
-        if alias.replaces(update.old, update.new):
-            record: tuple[Change, ...] = (Change("DELETE", update.old),
-                                          Change("CREATE", update.new))
-        elif update.old.same_record(update.new):
-            record = ()  # only the owning Service changed: rewrite the TXT, not the record
+        if update.old.same_record(update.new):
+            # Only the owning Service changed: the TXT is rewritten, the record left alone.
+            record: tuple[Change, ...] = ()
         else:
-            record = (Change("UPSERT", update.new),)
+            record = (Change("DELETE", update.old), Change("CREATE", update.new))
+        deleted.update(c.record.key for c in txt if c.action == "DELETE")
+        guard = _old_format_guard(found, settings, deleted)
         groups.append(ChangeGroup(_resource(update.new), update.new.dnsname,
-                                  (*record, *txt, *stale)))
+                                  _deletes_first((*record, *txt, *guard, *stale))))
     for new in planned.creates:
         txt = _txt_change(new, view, settings)
-        groups.append(ChangeGroup(_resource(new), new.dnsname,
-                                  (*replaced.pop(new.dnsname, ()), Change("CREATE", new), *txt)))
+        groups.append(ChangeGroup(_resource(new), new.dnsname, _deletes_first(
+            (*replaced.pop(new.dnsname, ()), Change("CREATE", new), *txt))))
     for owned in planned.repairs:
+        guard = _old_format_guard(view.ownership.get(owned.key, Ownership()), settings, deleted)
         groups.append(ChangeGroup(_resource(owned), owned.dnsname,
-                                  _txt_change(owned, view, settings)))
+                                  _deletes_first((*_txt_change(owned, view, settings), *guard))))
     return tuple(group for group in groups if group.changes)
 
 
@@ -392,22 +413,43 @@ def _txt_key(record: Endpoint, settings: RegistrySettings) -> Key:
 
 
 def _txt_change(record: Endpoint, view: View, settings: RegistrySettings) -> tuple[Change, ...]:
+    """The ownership TXT `record` is written with: a CREATE where none is listed or where the
+    listed one is not ours (Route53 refuses that CREATE, which isolates and reports the
+    group: someone else's TXT is never overwritten); else the DELETE of ours exactly as
+    listed and the CREATE of its new value, even an unchanged one, so the group lands only
+    while the TXT still names us."""
     existing = view.txts.get(_txt_key(record, settings))
     if existing is None:
         return (Change("CREATE", ownership_record(record, settings)),)
     current = decode(existing.targets[0], settings.aes_key) if len(existing.targets) == 1 else None
     wanted = {k: v for k, v in record.labels if k != TXT_MISSING}
     if current is None or current.get(endpoint.OWNER) != wanted.get(endpoint.OWNER):
-        # Someone else's TXT (ordinary, or another owner's) holds the name: never overwrite
-        # it. The CREATE fails at Route53, which isolates and reports this one group.
         return (Change("CREATE", ownership_record(record, settings)),)
     nonce = current.pop(NONCE_LABEL, None)
-    if current == wanted and existing.properties == endpoint.txt_properties(record.properties):
-        return ()  # the same ownership already: never rewrite (no churn)
-    # Same plaintext (only routing changed): the same nonce gives the same value. New
-    # plaintext: a fresh nonce, or two plaintexts would be sealed under one key and nonce.
+    # Same plaintext: the same nonce gives the same value. New plaintext: a fresh nonce, or
+    # two plaintexts would be sealed under one key and nonce.
     desired = ownership_record(record, settings, nonce if current == wanted else None)
-    return (Change("UPSERT", replace(desired, ttl=existing.ttl)),)
+    return (Change("DELETE", existing), Change("CREATE", replace(desired, ttl=existing.ttl)))
+
+
+def _old_format_guard(found: Ownership, settings: RegistrySettings,
+                      deleted: set[Key]) -> tuple[Change, ...]:
+    """A record owned through its old-format TXT alone (the new one is created in the same
+    group): that TXT deleted and re-created as listed, so the group lands only while it
+    still names us."""
+    old = found.old
+    if found.new is not None or old is None or old.key in deleted or (
+            old not in owned_txts(found, settings)):
+        return ()
+    deleted.add(old.key)
+    return (Change("DELETE", old), Change("CREATE", old))
+
+
+def _deletes_first(changes: tuple[Change, ...]) -> tuple[Change, ...]:
+    """Route53 applies a batch's changes in order: every DELETE before any CREATE, so a set
+    deleted and created again (an update) is replaced, never duplicated."""
+    return (*(c for c in changes if c.action == "DELETE"),
+            *(c for c in changes if c.action == "CREATE"))
 
 
 def _resource(record: Endpoint) -> str:

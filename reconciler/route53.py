@@ -3,7 +3,8 @@
 Through boto3 behind `Route53Client`, a Protocol of the three calls used, so region,
 credentials and endpoint come from boto3's normal chain (AWS_SHARED_CREDENTIALS_FILE,
 AWS_ENDPOINT_URL_ROUTE_53). Zones are chosen by domain filter, zone type and zone id
-filter. Record sets are listed 300 per page (Route53's maximum). Changes are packed by
+filter. Record sets are listed 300 per page (Route53's maximum), a whole zone or the sets at
+a few names. Changes are packed by
 `batching.pack` within the batch limits of `Route53Settings`, with its batch interval between
 two change calls; a batch Route53 refuses is bisected so one bad change never blocks the
 rest: good groups land, the bad group is returned as failed.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -56,6 +57,9 @@ class Zone:
 class Failed:
     group: ChangeGroup
     message: str
+    refused: bool = True
+    """Route53 refused the group for what it holds or says (RecordRejected); False: the call
+    failed past its retries, and the group may or may not have landed."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,27 @@ class Provider:
                       "StartRecordType": page["NextRecordType"]}
             if page.get("NextRecordIdentifier"):
                 kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
+    def records_at(self, zone: Zone, names: Iterable[str]) -> tuple[Endpoint, ...]:
+        """The record sets at exactly these names, each name read with one
+        ListResourceRecordSets starting at it (Route53 lists in name order, so the sets at a
+        name come first), not the whole zone: what a refused change is checked against."""
+        found: list[Endpoint] = []
+        for name in sorted(set(names)):
+            kwargs: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE,
+                                      "StartRecordName": name + "."}
+            while True:
+                page = self._call(partial(self.client.list_resource_record_sets, **kwargs))
+                listed = [to_endpoint(raw) for raw in page.get("ResourceRecordSets", [])]
+                found.extend(record for record in listed if record.dnsname == name)
+                if (not page.get("IsTruncated") or not listed
+                        or listed[-1].dnsname != name):
+                    break
+                kwargs = {**kwargs, "StartRecordName": page["NextRecordName"],
+                          "StartRecordType": page["NextRecordType"]}
+                if page.get("NextRecordIdentifier"):
+                    kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+        return tuple(found)
 
     def apply(self, zone: Zone, groups: Sequence[ChangeGroup],
               stop: threading.Event | None = None) -> Applied:

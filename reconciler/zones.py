@@ -7,6 +7,10 @@ hosted zone created later is found after a restart. Record sets are held by anch
 (`registry.anchors`: a record with the ownership TXTs that may name it), so a Service event
 reads the few record sets at its names (`at`), whatever the zone's size.
 
+When Route53 refuses a change because the zone is no longer what the cache says (another
+owner wrote to it), the record sets at the names of that change are read again (`reread`),
+those names alone, and the cache takes what Route53 holds.
+
 Whenever what Route53 holds is no longer certain (a change batch failed in flight and may
 have landed, a sync failed as a whole, another replica was writing while this one stood by)
 the cache is marked stale (`invalidate`) and re-listed before anything is planned against it.
@@ -35,6 +39,8 @@ class Route53(Protocol):
     def zones(self) -> tuple[Zone, ...]: ...
 
     def records(self, zone: Zone) -> tuple[Endpoint, ...]: ...
+
+    def records_at(self, zone: Zone, names: Iterable[str]) -> tuple[Endpoint, ...]: ...
 
     def apply(self, zone: Zone, groups: Sequence[ChangeGroup],
               stop: threading.Event | None = None) -> Applied: ...
@@ -114,7 +120,7 @@ class ZoneCache:
         except TransientError as exc:
             log.error("Route53 changes to zone %s failed: %s", zone.name, exc)
             self.invalidate()
-            return Applied(failed=tuple(Failed(g, str(exc)) for g in groups))
+            return Applied(failed=tuple(Failed(g, str(exc), refused=False) for g in groups))
         cache = self._records.setdefault(zone.id, {})
         for group in applied.landed:
             _log_landed(group)
@@ -129,6 +135,26 @@ class ZoneCache:
                 else:  # as a listing would show it: ownership lives in the TXT alone
                     cache.setdefault(anchor, {})[record.key] = replace(record, labels=())
         return applied
+
+    def reread(self, zone: Zone, names: Collection[str]) -> frozenset[str]:
+        """Read the record sets at exactly `names` from Route53 into the cache, in place of
+        what it held there. Returns the names where Route53 held something else."""
+        listed = {r.key: r for r in self.provider.records_at(zone, names)}
+        cache = self._records.setdefault(zone.id, {})
+        # A record set at a name lives under its own anchor, or (a TXT) under the anchor of
+        # the record it stands for; both are found from the name alone.
+        probes = (Endpoint(name, kind, ()) for name in names for kind in ("A", "TXT"))
+        held: dict[Key, Endpoint] = {}
+        for anchor in {self.anchor(probe) for probe in probes}:
+            anchored = cache.get(anchor, {})
+            for key in [k for k in anchored if k[0] in names]:
+                held[key] = anchored.pop(key)
+            if not anchored:
+                cache.pop(anchor, None)
+        for record in listed.values():
+            cache.setdefault(self.anchor(record), {})[record.key] = record
+        return frozenset(key[0] for key in held.keys() ^ listed.keys()) | {
+            key[0] for key in held.keys() & listed.keys() if held[key] != listed[key]}
 
     def _anchored(self, records: Iterable[Endpoint]) -> Anchored:
         found: Anchored = {}

@@ -169,12 +169,13 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
 
 @pytest.fixture
 def strict_route53(stack, zone_id) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    """moto behind the Route53 proxy with `strict_creates`, which refuses a CREATE of an
-    existing set as Route53 does. `.client` and `.env()` reach Route53 through it."""
+    """moto behind the Route53 proxy in `strict` mode, which refuses a CREATE of an existing
+    set and a DELETE that does not match, as Route53 does and moto does not.
+    `.client` and `.env()` reach Route53 through it."""
     from devstack import route53 as route53_server
     from devstack.r53proxy import Route53Proxy
 
-    with Route53Proxy(stack.route53.url, strict_creates=True) as proxy:
+    with Route53Proxy(stack.route53.url, strict=True) as proxy:
         proxy.client = route53_server.client(proxy.url)  # type: ignore[attr-defined]
         proxy.env = lambda: {  # type: ignore[method-assign]
             "AWS_ENDPOINT_URL_ROUTE_53": proxy.url, **route53_server.CREDENTIALS,

@@ -82,27 +82,3 @@ def test_alias_target_zone_is_canonical_else_the_records_own_zone() -> None:
     assert alias.target_zone(elb, "ZOWN") == "Z35SXDOTRQ7X7K"
     assert alias.target_zone(same_zone, "ZOWN") == "ZOWN"
 
-
-PLAIN_A = endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"])
-ALIAS_A = endpoint.make("a.goldentooth.net", "A", ["web-1.us-east-1.elb.amazonaws.com"],
-                        properties={endpoint.ALIAS: "true",
-                                    endpoint.EVALUATE_TARGET_HEALTH: "true"})
-
-
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    (PLAIN_A, ALIAS_A, True),
-    (ALIAS_A, PLAIN_A, True),
-    (PLAIN_A, endpoint.make("a.goldentooth.net", "A", ["10.0.0.2"]), False),
-    (endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"], set_identifier="x",
-                   properties={endpoint.WEIGHT: "1"}),
-     endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"], set_identifier="x",
-                   properties={endpoint.FAILOVER: "PRIMARY"}), True),
-    (endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"], set_identifier="x",
-                   properties={endpoint.WEIGHT: "1"}),
-     endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"], set_identifier="x",
-                   properties={endpoint.WEIGHT: "2"}), False),
-], ids=["becomes-alias", "stops-being-alias", "new-address", "weighted-to-failover",
-        "new-weight"])
-def test_update_that_route53_needs_as_delete_and_create(
-        old: endpoint.Endpoint, new: endpoint.Endpoint, expected: bool) -> None:
-    assert alias.replaces(old, new) is expected

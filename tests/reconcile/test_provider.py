@@ -26,6 +26,12 @@ def group(i: int, action: str = "CREATE", value: str = "10.0.0.1") -> ChangeGrou
                        (Change(action, record), Change(action, txt)))  # type: ignore[arg-type]
 
 
+def update(created: ChangeGroup) -> ChangeGroup:
+    """The group as an update sends it: each set deleted as read, then created anew."""
+    return ChangeGroup(created.resource, created.dnsname, (
+        *(Change("DELETE", c.record) for c in created.changes), *created.changes))
+
+
 def error(code: str, status: int = 400) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": f"{code} happened"},
                         "ResponseMetadata": {"HTTPStatusCode": status}},
@@ -90,7 +96,7 @@ def test_one_poisoned_group_among_500_is_isolated_and_the_rest_land() -> None:
 @pytest.mark.parametrize(("groups", "expected_sizes"), [
     ([group(i) for i in range(500)], [500]),                       # 1000 changes: one call
     ([group(i) for i in range(501)], [500, 1]),                    # 1002 changes: two
-    ([group(i, "UPSERT") for i in range(300)], [250, 50]),         # UPSERT counts twice
+    ([update(group(i)) for i in range(300)], [250, 50]),           # DELETE + CREATE: twice
     # 32000 value characters: 123 per group (100 for the A value, 23 for its TXT)
     ([group(i, value="1" * 100) for i in range(400)], [260, 140]),
 ])
@@ -98,19 +104,21 @@ def test_batches_stay_within_route53_limits(groups, expected_sizes) -> None:  # 
     assert [len(b) for b in batching.pack(groups)] == expected_sizes
 
 
-def multi(i: int, count: int, action: str = "CREATE") -> ChangeGroup:
+def multi(i: int, count: int) -> ChangeGroup:
     """A record with `count` values and its TXT: count + 1 values, 2 changes."""
     name = f"m{i}.goldentooth.net"
     record = endpoint.make(name, "A", [f"10.0.{n // 250}.{n % 250}" for n in range(count)])
     txt = endpoint.make(f"a-{name}", "TXT", ['"heritage=external-dns"'])
     return ChangeGroup(f"service/ns/m{i}", name,
-                       (Change(action, record), Change(action, txt)))  # type: ignore[arg-type]
+                       (Change("CREATE", record), Change("CREATE", txt)))
 
 
 @pytest.mark.parametrize(("groups", "limits", "expected_sizes"), [
     # Route53 counts record values too: 4 groups of 300 A values (+ TXT) are 1204 values.
     ([multi(i, 300) for i in range(4)], {}, [3, 1]),
-    ([multi(i, 300, "UPSERT") for i in range(4)], {}, [1, 1, 1, 1]),
+    ([update(multi(i, 300)) for i in range(4)], {}, [1, 1, 1, 1]),
+    # An update's DELETEs and CREATEs are never split, even by a lowered limit.
+    ([update(group(i)) for i in range(3)], {"max_changes": 6}, [1, 1, 1]),
     # Limits lowered as ExternalDNS's --aws-batch-change-size(-values, -bytes) lower them.
     ([group(i) for i in range(10)], {"max_changes": 4}, [2, 2, 2, 2, 2]),
     ([group(i) for i in range(10)], {"max_values": 6}, [3, 3, 3, 1]),

@@ -140,17 +140,34 @@ def test_delete_removes_record_and_both_txt_formats_exactly_as_listed() -> None:
         ("DELETE", HTTPBIN_A), ("DELETE", NEW_TXT), ("DELETE", OLD_TXT)]
 
 
-def test_update_rewrites_only_the_record_when_ownership_is_unchanged() -> None:
+def test_update_deletes_exactly_what_was_read_and_creates_the_new_set() -> None:
     moved = endpoint.make("httpbin.goldentooth.net", "A", ["10.4.11.2"], ttl=60,
                           labels={"resource": "service/httpbin/httpbin"})
+    view = registry.read([HTTPBIN_A, NEW_TXT], PLAIN)
+    planned = plan.calculate(view.endpoints, [moved], policy="sync", owner_id=OWNER)
 
-    assert changes_for([HTTPBIN_A, NEW_TXT], [moved]) == [
-        ("UPSERT", "httpbin.goldentooth.net", "A", 60)]
+    (group,) = registry.changes(planned, view, PLAIN)
+
+    # The unchanged TXT is deleted and created again: the DELETE is the condition that it
+    # still names us (docs/route53.md, "Conditional writes").
+    assert [(c.action, c.record) for c in group.changes] == [
+        ("DELETE", HTTPBIN_A), ("DELETE", NEW_TXT), ("CREATE", moved), ("CREATE", NEW_TXT)]
+    assert group.changes[3].record.targets == NEW_TXT.targets
 
 
-def test_migration_recreates_missing_new_format_txt() -> None:
+def test_no_change_is_ever_an_upsert() -> None:
+    moved = endpoint.make("httpbin.goldentooth.net", "A", ["10.4.11.2"], ttl=60,
+                          labels={"resource": "service/httpbin/httpbin-v2"})
+
+    assert {action for action, *_ in changes_for([HTTPBIN_A, NEW_TXT, OLD_TXT], [moved])} == {
+        "DELETE", "CREATE"}
+
+
+def test_migration_recreates_missing_new_format_txt_while_the_old_one_names_us() -> None:
     assert changes_for([HTTPBIN_A, OLD_TXT], [DESIRED]) == [
-        ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300)]
+        ("DELETE", "httpbin.goldentooth.net", "TXT", 300),
+        ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300),
+        ("CREATE", "httpbin.goldentooth.net", "TXT", 300)]
 
 
 def test_weighted_txt_carries_set_identifier_and_weight() -> None:
@@ -201,7 +218,8 @@ def test_new_owning_service_rewrites_only_the_txt() -> None:
     moved = HTTPBIN_A.with_labels(resource="service/httpbin/httpbin-v2")
 
     assert changes_for([HTTPBIN_A, NEW_TXT], [moved]) == [
-        ("UPSERT", "a-httpbin.goldentooth.net", "TXT", 300)]
+        ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300),
+        ("CREATE", "a-httpbin.goldentooth.net", "TXT", 300)]
 
 
 # ---- ownership read as ExternalDNS maps TXT names ---------------------------------------
@@ -300,8 +318,9 @@ def test_rewritten_labels_are_sealed_under_a_fresh_nonce() -> None:
     sealed = endpoint.make("a-httpbin.goldentooth.net", "TXT", [registry.encode(SEED_LABELS, KEY)])
     moved = HTTPBIN_A.with_labels(resource="service/httpbin/httpbin-v2")
 
-    (txt,) = sealed_changes([HTTPBIN_A, sealed], [moved])
+    old, txt = sealed_changes([HTTPBIN_A, sealed], [moved])
 
+    assert old == sealed
     assert registry.decode(txt.targets[0], KEY) is not None
     assert nonce_of(txt) != nonce_of(sealed)
 
@@ -315,8 +334,9 @@ def test_unchanged_labels_keep_their_nonce_when_only_routing_changes() -> None:
                             properties={endpoint.WEIGHT: "20"},
                             labels={"resource": SEED_LABELS["resource"]})
 
-    record, txt = sealed_changes([weighted, sealed], [heavier])
+    old, old_txt, record, txt = sealed_changes([weighted, sealed], [heavier])
 
+    assert (old, old_txt) == (weighted, sealed)
     assert (record.record_type, txt.properties) == ("A", ((endpoint.WEIGHT, "20"),))
     assert txt.targets == sealed.targets
 
@@ -393,7 +413,9 @@ def test_cname_becoming_an_alias_keeps_its_txt_and_is_replaced_in_one_group() ->
             for g in groups] == [
         [("DELETE", "httpbin.goldentooth.net", "CNAME"),
          ("DELETE", "httpbin.goldentooth.net", "TXT"),
-         ("CREATE", "httpbin.goldentooth.net", "A")],
+         ("DELETE", "cname-httpbin.goldentooth.net", "TXT"),
+         ("CREATE", "httpbin.goldentooth.net", "A"),
+         ("CREATE", "cname-httpbin.goldentooth.net", "TXT")],
         [("CREATE", "httpbin.goldentooth.net", "AAAA"),
          ("CREATE", "aaaa-httpbin.goldentooth.net", "TXT")]]
 
@@ -403,9 +425,9 @@ def test_a_record_becoming_an_alias_is_deleted_and_created_and_its_txt_renamed()
 
     assert found == [
         ("DELETE", "httpbin.goldentooth.net", "A", 60),
+        ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300),
         ("CREATE", "httpbin.goldentooth.net", "A", 300),
-        ("CREATE", "cname-httpbin.goldentooth.net", "TXT", 300),
-        ("DELETE", "a-httpbin.goldentooth.net", "TXT", 300)]
+        ("CREATE", "cname-httpbin.goldentooth.net", "TXT", 300)]
 
 
 def test_deleting_an_alias_deletes_every_txt_that_owns_it() -> None:

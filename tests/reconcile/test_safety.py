@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import HealthCheck, given, settings
 
 from reconciler.endpoint import Endpoint, Key
-from tests.reconcile import zones
+from tests.reconcile import outofband, zones
 from tests.reconcile.zones import Case
 
 EXAMPLES = 10_000
@@ -224,3 +224,42 @@ def sharing_violations(case: Case) -> list[str]:
 @given(case=zones.cases().filter(lambda c: c.settings.wildcard_replacement != ""))
 def test_never_touches_what_a_wildcard_and_its_replacements_namesake_share(case: Case) -> None:
     assert sharing_violations(case) == []
+
+
+# ---- another writer between any two steps ---------------------------------------------------
+
+WRITER_EXAMPLES = 10_000
+
+
+def ours_now(record: Endpoint, zone: dict[Key, Endpoint], case: Case) -> bool:
+    """Whether `record` is ours in `zone` as it is at that moment, read as above."""
+    now = Case(tuple(zone.values()), case.desired, case.settings, case.policy)
+    if record.record_type != "TXT":
+        return ours_by_both(record, now)
+    labels = labels_of(record.targets[0], case.settings.aes_key) if len(
+        record.targets) == 1 else None
+    return (labels or {}).get("owner") == zones.ME
+
+
+def changed_not_ours(batch: outofband.Batch, case: Case) -> list[str]:
+    """Record sets not ours when the batch landed that it changed or removed."""
+    found = []
+    for key, there in batch.before.items():
+        after = batch.after.get(key)
+        if after != there and not ours_now(there, batch.before, case):
+            found.append(f"{there.describe()} ({', '.join(there.targets)}) not ours, became "
+                         f"{after.targets if after else 'absent'} by {batch.group}")
+    return found
+
+
+@pytest.mark.timeout(1800)
+@settings(max_examples=WRITER_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=zones.cases(), writes=outofband.writes)
+def test_another_writer_between_any_two_steps_never_makes_us_change_what_is_not_ours(
+        case: Case, writes: list[outofband.Write]) -> None:
+    """The zone changes after dnsgate read it, between its batches and after it re-read a
+    refused name (tests/reconcile/outofband.py); whatever is not ours at the moment a batch
+    lands, the batch leaves as it is."""
+    assert [v for batch in outofband.run(case, writes) for v in changed_not_ours(batch, case)
+            ] == []
