@@ -66,11 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--aws-profile", action="append", metavar="PROFILE",
         help="AWS profile to use (default: boto3's chain, AWS_PROFILE); one only")
     add("--aws-batch-change-size", type=int, default=1000,
-        help="most changes per Route53 call (1 to 1000; an UPSERT counts twice)")
+        help="most changes per Route53 call (1 to 1000; an update, sent as DELETE and "
+             "CREATE, counts twice)")
     add("--aws-batch-change-size-values", type=int, default=1000,
-        help="most record values per Route53 call (1 to 1000; an UPSERT counts twice)")
+        help="most record values per Route53 call (1 to 1000; an update, sent as DELETE "
+             "and CREATE, counts twice)")
     add("--aws-batch-change-size-bytes", type=int, default=32000,
-        help="most characters of record values per Route53 call (1 to 32000; UPSERT twice)")
+        help="most characters of record values per Route53 call (1 to 32000; an update "
+             "counts twice)")
     add("--aws-batch-change-interval", default="0s",
         help="pause between two Route53 change calls: seconds or a Go duration (default 0s: "
              "calls are already paced to 5 per second)")

@@ -284,7 +284,8 @@ def _health_address(metrics_address: str, health_port: int) -> tuple[str, int]:
 def _limit(flag: str, value: int, route53_limit: int, unit: str) -> int:
     if not 1 <= value <= route53_limit:
         raise ConfigError(f"{flag} {value}: Route53 takes 1 to {route53_limit} {unit} per "
-                          "call (an UPSERT counts twice); use a value in that range")
+                          "call (an update, sent as DELETE and CREATE, counts twice); use a "
+                          "value in that range")
     return value
 
 
