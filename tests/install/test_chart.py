@@ -185,6 +185,24 @@ def test_extra_args_as_a_map_like_the_external_dns_chart(helm) -> None:
     assert args[3:] == ["--interval=5m", "--once"]
 
 
+@pytest.mark.parametrize(("prefix", "name"), [
+    ("", "dnsgate-reconciler"), ("webhook.", "dnsgate-webhook"), ("certs.", "dnsgate-certs")])
+def test_probes_are_tunable_and_a_slow_start_is_not_a_liveness_failure(
+        helm, prefix: str, name: str) -> None:
+    defaults = pod_spec(helm_template(helm, CHART), name)["containers"][0]
+    tuned = pod_spec(helm_template(
+        helm, CHART, "--set", f"{prefix}startupProbe.failureThreshold=120",
+        "--set", f"{prefix}livenessProbe.periodSeconds=30"), name)["containers"][0]
+
+    # Liveness counts only once the startup probe has passed: five minutes by default.
+    startup = defaults["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] == 300
+    assert startup["httpGet"]["path"] == defaults["livenessProbe"]["httpGet"]["path"]
+    assert tuned["startupProbe"]["failureThreshold"] == 120
+    assert tuned["livenessProbe"]["periodSeconds"] == 30
+    assert tuned["readinessProbe"] == defaults["readinessProbe"]
+
+
 def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:
     objects = helm_template(helm, CHART, release="edge", namespace="dns-edge")
     cluster_wide = sorted(o["metadata"]["name"] for o in objects
