@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -90,7 +91,23 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+def stop_on_sigterm() -> None:
+    """Exit at once on SIGTERM until a subcommand installs its own, graceful handler.
+
+    As a container's PID 1, a process gets only the signals it handles: the kernel drops a
+    SIGTERM that would take its default action, so a kubelet stopping a pod still starting
+    (importing, running its start-up checks) would wait out the whole grace period and then
+    kill it. Nothing is in flight before a subcommand's own handler is in place, so exiting
+    at once is the right answer then (docs/kubelet.md, "Stopping")."""
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    stop_on_sigterm()
     try:
         args = parse(argv)
     except errors.ConfigError as exc:

@@ -193,8 +193,8 @@ def _serve(settings: Settings) -> int:
             ok = controller.run_once()
             log.info("sync %s", "complete" if ok else "finished with failures")
             return 0 if ok else 1
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: controller.shutdown())
+        # Until the controller runs, SIGTERM exits at once (dnsgate.cli.stop_on_sigterm): the
+        # start-up checks may wait a minute on a silent Route53, and nothing is in flight.
         watchers = [threading.Thread(target=each.run, args=(controller.stop,),
                                      name=f"watch-{index}", daemon=True)
                     for index, each in enumerate(stores)]
@@ -211,6 +211,8 @@ def _serve(settings: Settings) -> int:
                 return 0
         if elector is not None:
             elector.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # from now on: finish the batch
+            signal.signal(signum, lambda *_: controller.shutdown())
         try:
             controller.run()
         finally:
