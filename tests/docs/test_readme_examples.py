@@ -18,8 +18,8 @@ TEXT = " ".join(README.split())  # sentences wrap across lines
 # Every dnsgate command line the README shows, in prose or in a code block.
 INVOCATIONS = sorted({
     match.group(1).strip() for match in re.finditer(
-        r"(?:^|[`$(]|-- )dnsgate ((?:reconcile|doctor|iam-policy|webhook|certs)(?: --?[^`\s)\"]+)+)",
-        README, re.M)})
+        r"(?:^|[`$(]|-- )dnsgate ((?:reconcile|doctor|iam-policy|webhook|certs)"
+        r"(?: --?[^`\s)\"]+)+)", README, re.M)})
 SEED_ARGS = re.search(r"the seed's args \(`([^`]+)`\) work unchanged", TEXT)
 REFUSED = re.search(r"An ExternalDNS flag dnsgate does not implement \(([^)]+)\) is refused",
                     TEXT)
