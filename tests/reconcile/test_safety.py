@@ -199,15 +199,32 @@ def readers(case: Case) -> dict[Key, set[str]]:
     return found
 
 
+def shared_records(case: Case, by_key: dict[Key, set[str]]) -> set[tuple[str, str, str]]:
+    """(name, type, set identifier) of each record a TXT could own together with a record at
+    another name: the pair is nobody's. Per record, not per name: `wild` AAAA shares nothing
+    with `*` A even while `wild` A does (AAAA reads no old-format TXT)."""
+    replacement = case.settings.wildcard_replacement.lower()
+    found = set()
+    for record in case.zone:
+        name = record.dnsname
+        if name.startswith("*.") and replacement:
+            name = replacement + name[1:]
+        for kind in readable(record) if record.record_type in ("A", "AAAA", "CNAME") else ():
+            if len(by_key.get((name, kind, record.set_identifier), ())) > 1:
+                found.add((record.dnsname, record.record_type, record.set_identifier))
+    return found
+
+
 def sharing_violations(case: Case) -> list[str]:
     by_key = readers(case)
-    shared = {name for names in by_key.values() if len(names) > 1 for name in names}
+    shared = shared_records(case, by_key)
     found = []
     for group in zones.dnsgate_groups(case):
         names = {change.dnsname for _, change in group if change.record_type != "TXT"}
         for action, change in group:
             if change.record_type != "TXT":
-                if action != "CREATE" and change.dnsname in shared:
+                if action != "CREATE" and (change.dnsname, change.record_type,
+                                           change.set_identifier) in shared:
                     found.append(f"{action} {change.describe()}: shares a TXT")
                 continue
             target = stands_for(change.dnsname, case, LATEST_TYPES)

@@ -115,7 +115,11 @@ def test_a_record_replaced_at_its_own_name_keeps_the_txt_it_shares() -> None:
 
     _, written = changes([cname(WILD), mine], [wanted])
 
-    assert written == [f"DELETE {WILD} CNAME", f"CREATE {WILD} A"]
+    # The TXT keeps its name; it is deleted with its exact read value and created again in
+    # the same batch, the condition that it still names us (docs/route53.md, "Conditional
+    # writes").
+    assert written == [f"DELETE {WILD} CNAME", f"DELETE cname-{WILD} TXT", f"CREATE {WILD} A",
+                       f"CREATE cname-{WILD} TXT"]
 
 
 # ---- the claim rule ----------------------------------------------------------------------
