@@ -203,12 +203,10 @@ class Controller:
             view = views[zone.id] if at is None and views else self._read(zone, at)  # 2
             if names is None:
                 present += ((e.dnsname, e.record_type) for e in view.endpoints)
-            planned = plan.calculate(self._current(view, names),  # 3
-                                     wanted.get(zone.id, []),
-                                     policy=self.settings.policy,
-                                     owner_id=self.registry_settings.owner_id,
-                                     sharing=partial(registry.sharing, view,
-                                                     settings=self.registry_settings))
+            planned = self._plan(view, names, wanted.get(zone.id, []))  # 3
+            if names is not None and planned.creates and self._creates_moved(zone, planned):
+                view = self._read(zone, at)
+                planned = self._plan(view, names, wanted.get(zone.id, []))
             groups = registry.changes(planned, view, self.registry_settings)  # 4
             applied = self._apply(zone, groups)  # 5
             if any(f.refused for f in applied.failed):
@@ -291,17 +289,32 @@ class Controller:
             return applied, planned
         names = frozenset(f.group.dnsname for f in again)
         view = self._read(zone, names)
-        second = plan.calculate(self._current(view, names),
-                                [e for e in wanted if e.dnsname in names],
-                                policy=self.settings.policy,
-                                owner_id=self.registry_settings.owner_id,
-                                sharing=partial(registry.sharing, view,
-                                                settings=self.registry_settings))
+        second = self._plan(view, names, [e for e in wanted if e.dnsname in names])
         retried = self._apply(zone, registry.changes(second, view, self.registry_settings))
         kept = tuple(f for f in applied.failed if f not in again)
         return (Applied(applied.landed + retried.landed, kept + retried.failed,
                         applied.calls + retried.calls),
                 replace(planned, skipped=planned.skipped + second.skipped))
+
+    def _plan(self, view: registry.View, names: frozenset[str] | None,
+              wanted: Sequence[Endpoint]) -> plan.Plan:
+        return plan.calculate(self._current(view, names), wanted,
+                              policy=self.settings.policy,
+                              owner_id=self.registry_settings.owner_id,
+                              sharing=partial(registry.sharing, view,
+                                              settings=self.registry_settings))
+
+    def _creates_moved(self, zone: Zone, planned: plan.Plan) -> bool:
+        """Before an event sync creates record sets, read their names from Route53 again.
+        A CREATE is refused only where a set of the same name, type and set identifier
+        exists, so another owner's record of another type at the name (their AAAA where we
+        add an A), written since the cache was listed, would not stop it: the plan creates
+        only at names that hold nothing but ours, and a cache up to --interval old cannot
+        tell. Those names alone are read (`ZoneCache.refresh_names`: one call per name, or
+        one listing of the zone when that is fewer calls). True when Route53 held something
+        else there, so the plan is made again from what it holds. The record names are
+        enough: a set there that no TXT in the cache names is not ours either."""
+        return bool(self.zones.refresh_names(zone, {r.dnsname for r in planned.creates}))
 
     def _unzoned(self, desired: source.Desired) -> Iterable[tuple[str, str]]:
         """(resource, reason) for each desired name that no managed zone holds."""

@@ -28,7 +28,8 @@ from reconciler.errors import RecordRejected
 from reconciler.registry import Change, ChangeGroup
 from reconciler.settings import Route53Settings
 
-PAGE_SIZE = "300"  # ListResourceRecordSets' maximum page
+PAGE_LIMIT = 300  # ListResourceRecordSets' maximum page
+PAGE_SIZE = str(PAGE_LIMIT)
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
 # Route53 fields of the routing properties that are plain strings.

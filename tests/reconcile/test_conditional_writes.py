@@ -123,3 +123,65 @@ def test_reading_one_name_pages_through_its_sets_and_stops_at_the_next_name() ->
 
     assert len(found) == 350 and {r.dnsname for r in found} == {NAME}
     assert r53.calls == ["list_resource_record_sets"] * 2
+
+
+THEIR_AAAA = {"Name": NAME + ".", "Type": "AAAA", "TTL": 60,
+              "ResourceRecords": [{"Value": "2001:db8::9"}]}
+THEIR_AAAA_TXT = {"Name": "aaaa-" + NAME + ".", "Type": "TXT", "TTL": 300, "ResourceRecords": [
+    {"Value": registry.encode({"owner": "another-cluster", "resource": "service/x/y"})}]}
+
+
+def test_a_name_another_owner_took_since_the_listing_is_not_created_beside_them() -> None:
+    """Route53 refuses a CREATE only of the same name, type and set identifier: their AAAA
+    would not stop our A. So the names an event sync creates at are read again first."""
+    r53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ctl, reporter = controller(r53, [])
+    ctl.services = services = StaticServices([])
+    assert ctl.run_once()  # the zone, listed empty
+    put(r53, THEIR_AAAA, THEIR_AAAA_TXT)  # taken after the listing
+    r53.calls.clear()
+    services.services = [web("10.0.0.1")]
+
+    ctl.sync_services({"apps/web"})
+
+    zone = r53.records["Z1"]
+    assert sorted(zone) == sorted([(NAME + ".", "AAAA", ""), ("aaaa-" + NAME + ".", "TXT", "")])
+    assert reporter.latest["apps/web"].status == "conflict"
+    assert r53.calls == ["list_resource_record_sets"]  # the name read again; nothing sent
+
+
+def test_a_new_name_nobody_took_costs_one_listing_before_its_create() -> None:
+    r53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ctl, reporter = controller(r53, [])
+    ctl.services = services = StaticServices([])
+    assert ctl.run_once()
+    r53.calls.clear()
+    services.services = [web("10.0.0.1")]
+
+    ctl.sync_services({"apps/web"})
+
+    assert (NAME + ".", "A", "") in r53.records["Z1"]
+    assert r53.calls == ["list_resource_record_sets", "change_resource_record_sets"]
+    assert reporter.latest["apps/web"].status == "synced"
+
+
+def test_a_burst_of_new_names_is_checked_with_one_listing_of_the_zone() -> None:
+    """More new names than the zone has pages: one listing of the zone costs fewer calls
+    than a listing per name (Route53 answers 5 calls per second per account)."""
+    r53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ctl, reporter = controller(r53, [])
+    ctl.services = services = StaticServices([])
+    assert ctl.run_once()
+    put(r53, {**THEIR_AAAA, "Name": "n3.goldentooth.net."})
+    r53.calls.clear()
+    burst = [service(f"n{i}", {ALPHA + "hostname": f"n{i}.goldentooth.net"},
+                     ingress=[{"ip": f"10.0.1.{i}"}]) for i in range(5)]
+    services.services = burst
+
+    ctl.sync_services({f"apps/n{i}" for i in range(5)})
+
+    assert r53.calls[0] == "list_resource_record_sets"  # the zone, one page
+    assert r53.calls.count("list_resource_record_sets") == 1
+    assert ("n3.goldentooth.net.", "A", "") not in r53.records["Z1"]
+    assert reporter.latest["apps/n3"].status == "conflict"
+    assert all(reporter.latest[f"apps/n{i}"].status == "synced" for i in (0, 1, 2, 4))

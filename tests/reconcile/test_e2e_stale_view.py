@@ -111,3 +111,29 @@ def test_dev_stack_moto_checks_a_create_as_route53_does(route53, zone_id: str) -
         send(("CREATE", {**ours, "ResourceRecords": [{"Value": '"other"'}]}))
     assert [values(r) for r in zone_records(route53, zone_id).values()] == [[ours[
         "ResourceRecords"][0]["Value"]]]
+
+
+def test_a_name_taken_before_our_first_ip_gets_no_record_of_ours_beside_theirs(
+        kubeconfig: Path, kubectl, namespace: str, route53, zone_id: str, reconciler,
+        strict_route53) -> None:  # type: ignore[no-untyped-def]
+    """Route53 refuses a CREATE only of the same name and type: their AAAA, written after
+    our listing, would not stop our A. The event sync reads a name again before creating."""
+    metallb.create_service(kubeconfig, namespace, "stale",
+                           {ALPHA + "hostname": NAME, ALPHA + "ttl": "60"})
+    running = reconciler(client_=strict_route53.client, interval=3600.0, report_status=True)
+    wait_for(lambda: running.controller.syncs >= 1, timeout=20)  # the zone is listed
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": rrset(NAME, "AAAA", 300, "2001:db8::50")},
+        {"Action": "CREATE", "ResourceRecordSet": rrset("aaaa-" + NAME, "TXT", 300, THEIRS)}]})
+    theirs = zone_records(route53, zone_id)
+
+    metallb.assign(kubeconfig, namespace, "stale", ["10.4.12.3"])
+
+    outcome = wait_for(lambda: (o := running.outcome(f"{namespace}/stale"))
+                       and o.status == "conflict" and o, timeout=20)
+    assert zone_records(route53, zone_id) == theirs
+    # Their TXT sits at another name than ours would (aaaa-): the name alone is read again,
+    # and a record there that no TXT in hand names is not ours either.
+    assert outcome.message.startswith(f"{NAME} AAAA (2001:db8::50) ")
+    assert outcome.message.endswith("dnsgate leaves it untouched")
+    assert running.client.calls["change_resource_record_sets"] == 0
