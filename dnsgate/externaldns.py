@@ -8,6 +8,10 @@ latest release, is in one of three states:
 - implemented: the same flag with the same meaning (a different default is in the note);
 - mapped: accepted, and turned into what dnsgate does instead (`--metrics-address` serves
   dnsgate's health server there, `--events` is always on);
+- ignored: accepted with a value, logged at start as having no effect, because dnsgate's
+  design leaves nothing for it to tune (the caches and rate limits it sets do not exist in
+  dnsgate). These are the tuning flags users carry from release to release: refusing them
+  would stop the pod at start over a setting that changes no record;
 - refused: dnsgate does not implement it. The flag, or an `EXTERNAL_DNS_` variable naming
   it, stops `dnsgate reconcile` at start with one line saying so and why, rather than being
   ignored: a user relying on it must learn that it has no effect.
@@ -21,14 +25,18 @@ dnsgate gains one.
 
 from __future__ import annotations
 
+import argparse
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from dnsgate import flags
 
 
 class State(enum.Enum):
     IMPLEMENTED = "implemented"
     MAPPED = "mapped"
+    IGNORED = "ignored"
     REFUSED = "refused"
 
 
@@ -38,7 +46,8 @@ class Flag:
     """Without the leading dashes, as ExternalDNS's help lists it."""
     state: State
     note: str
-    """Implemented: how dnsgate differs, if at all. Mapped: what it becomes. Refused: why."""
+    """Implemented: how dnsgate differs, if at all. Mapped: what it becomes. Ignored and
+    refused: why."""
 
 
 SUPPORTED_VALUES: Mapping[str, tuple[str, ...]] = {
@@ -51,7 +60,7 @@ SUPPORTED_VALUES: Mapping[str, tuple[str, ...]] = {
 }
 """Flags dnsgate accepts only with some values: the values it implements."""
 
-_I, _M, _R = State.IMPLEMENTED, State.MAPPED, State.REFUSED
+_I, _M, _G, _R = State.IMPLEMENTED, State.MAPPED, State.IGNORED, State.REFUSED
 _SERVICE_TYPES = ("dnsgate publishes LoadBalancer, ClusterIP and ExternalName Services, not "
                   "NodePort or headless ones (docs/annotations.md)")
 _NO_TEMPLATES = "names come from the hostname annotation only; FQDN templates are not implemented"
@@ -59,7 +68,11 @@ _RECORD_TYPES = ("dnsgate manages A, AAAA and CNAME records (ExternalDNS's defau
                  "their TXT ownership records")
 _NO_TARGET_FILTER = "targets come from the Service and are not filtered"
 _ZONE_CACHE = ("dnsgate lists the zones once and their records once per --interval, keeping "
-               "them in memory in between")
+               "them in memory in between: there is no cache to tune")
+_KUBE_TIMEOUT = ("dnsgate's Kubernetes calls keep their own timeouts (the Service watch is "
+                 "renewed every 300 s)")
+_KUBE_RATE = ("dnsgate makes one list and one watch per kind it reads; there is no "
+              "client-side rate to set")
 
 _FLAGS = (
     # Kubernetes
@@ -68,14 +81,10 @@ _FLAGS = (
     Flag("server", _I, "overrides the API server of the kubeconfig or of the pod"),
     Flag("kubeconfig", _I, "without it: the pod's service account, else KUBECONFIG or "
                            "~/.kube/config"),
-    Flag("request-timeout", _R, "dnsgate's Kubernetes calls keep their own timeouts (the "
-                                "Service watch is renewed every 300 s)"),
-    Flag("kube-api-request-timeout", _R, "dnsgate's Kubernetes calls keep their own timeouts "
-                                         "(the Service watch is renewed every 300 s)"),
-    Flag("kube-api-qps", _R, "dnsgate makes one list and one watch of Services; there is no "
-                             "client-side rate to set"),
-    Flag("kube-api-burst", _R, "dnsgate makes one list and one watch of Services; there is no "
-                               "client-side rate to set"),
+    Flag("request-timeout", _G, _KUBE_TIMEOUT),
+    Flag("kube-api-request-timeout", _G, _KUBE_TIMEOUT),
+    Flag("kube-api-qps", _G, _KUBE_RATE),
+    Flag("kube-api-burst", _G, _KUBE_RATE),
     # The Service source
     Flag("source", _I, "service and ingress (docs/ingress.md); default service"),
     Flag("namespace", _I, ""),
@@ -152,8 +161,8 @@ _FLAGS = (
     Flag("prefer-alias", _R, "AWS targets become aliases as ExternalDNS makes them; turning "
                              "every other CNAME into an alias is not implemented (the alias "
                              "annotation does it per Service)"),
-    Flag("aws-zones-cache-duration", _R, _ZONE_CACHE),
-    Flag("provider-cache-time", _R, _ZONE_CACHE),
+    Flag("aws-zones-cache-duration", _G, _ZONE_CACHE),
+    Flag("provider-cache-time", _G, _ZONE_CACHE),
     Flag("batch-change-size", _R, "other providers read it; Route53's is "
                                   "--aws-batch-change-size"),
     Flag("batch-change-interval", _R, "other providers read it; Route53's is "
@@ -167,15 +176,16 @@ _FLAGS = (
     Flag("txt-wildcard-replacement", _I, ""),
     Flag("txt-encrypt-enabled", _I, ""),
     Flag("txt-encrypt-aes-key", _I, ""),
-    Flag("txt-cache-interval", _R, _ZONE_CACHE),
+    Flag("txt-cache-interval", _G, _ZONE_CACHE),
     Flag("migrate-from-txt-owner", _R, "changing the owner id of existing records is not "
                                        "implemented"),
     Flag("min-ttl", _R, "the webhook's --default-ttl gives Services without a ttl one"),
     # The loop
     Flag("interval", _I, "default 15m (ExternalDNS: 1m): Service changes are applied as "
                          "they happen, so the resync only repairs drift"),
-    Flag("min-event-sync-interval", _R, "dnsgate applies each burst of Service events as one "
-                                        "batch, 0.2 s after the burst pauses"),
+    Flag("min-event-sync-interval", _G, "dnsgate applies each burst of Service events as one "
+                                        "batch, 0.2 s after the burst pauses, and paces its "
+                                        "Route53 calls itself"),
     Flag("once", _I, ""),
     Flag("dry-run", _I, "prints the planned changes as a table"),
     Flag("events", _M, "always on: dnsgate syncs on every Service change"),
@@ -265,3 +275,20 @@ def unsupported_value(name: str, values: tuple[str, ...]) -> str | None:
             return (f'--{name} "{value}" is not implemented by dnsgate; supported: '
                     f"{', '.join(supported)}")
     return None
+
+
+def add_ignored(parser: argparse.ArgumentParser) -> None:
+    """Accept every ignored flag (each takes a value, as in ExternalDNS), also from its
+    DNSGATE_ and EXTERNAL_DNS_ variables; `ignored_given` says which were set."""
+    for flag in FLAGS.values():
+        if flag.state is State.IGNORED:
+            flags.add(parser, f"--{flag.name}", default="", external_dns=True,
+                      help=f"accepted for ExternalDNS compatibility, no effect: {flag.note}")
+
+
+def ignored_given(args: argparse.Namespace) -> tuple[str, ...]:
+    """One line per ignored flag that was set, saying it has no effect and why."""
+    return tuple(f"--{flag.name} has no effect in dnsgate: {flag.note} (docs/flags.md)"
+                 for flag in FLAGS.values()
+                 if flag.state is State.IGNORED
+                 and bool(getattr(args, flag.name.replace("-", "_"), "")))

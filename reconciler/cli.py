@@ -12,7 +12,7 @@ import threading
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from dnsgate import flags, logs, publication
+from dnsgate import externaldns, flags, logs, publication
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -111,6 +111,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--retry-period", type=float, default=2.0,
               help="seconds between attempts to acquire or renew the Lease")
     logs.add_arguments(parser)
+    # Tuning flags of caches and rate limits dnsgate does not have: accepted, no effect.
+    externaldns.add_ignored(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.events:
         logging.getLogger("dnsgate.reconcile").info(
             "--events=false has no effect: dnsgate applies Service changes as they happen")
+    for message in externaldns.ignored_given(args):
+        logging.getLogger("dnsgate.reconcile").info(message)
     return _serve(settings)
 
 

@@ -12,7 +12,7 @@ from dnsgate import externaldns
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "flags.md").read_text()
 ROWS = {match.group(1): match.group(2) for match in re.finditer(
-    r"^\| `--([a-z0-9-]+\*?)`[^|]* \| (implemented|mapped|refused) \|", DOC, re.M)}
+    r"^\| `--([a-z0-9-]+\*?)`[^|]* \| (implemented|mapped|ignored|refused) \|", DOC, re.M)}
 
 
 @pytest.mark.parametrize("flag", sorted(externaldns.FLAGS.values(), key=lambda f: f.name),
