@@ -46,10 +46,15 @@ def kustomize(path: Path) -> list[dict[str, Any]]:
     return documents(result.stdout)
 
 
+IMAGE = ("--set", "image.repository=dnsgate")
+"""The image the kustomize base names: the chart names none, and refuses to render without."""
+
+
 def helm_template(helm: Run, chart: Path, *args: str, release: str = "dnsgate",
                   namespace: str = "dnsgate") -> list[dict[str, Any]]:
+    """`helm template` with the base's image and then `args`."""
     return documents(helm("template", release, str(chart), "--namespace", namespace,
-                          *args).stdout)
+                          *IMAGE, *args).stdout)
 
 
 def key(obj: dict[str, Any]) -> Key:

@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from tests.install.conftest import CHART, service_account_kubeconfig
-from tests.install.rendering import by_key, deployment, documents, helm_template, pod_spec
+from tests.install.rendering import (
+    IMAGE,
+    by_key,
+    deployment,
+    documents,
+    helm_template,
+    pod_spec,
+)
 
 VALUE_SETS = {
     "defaults": (),
@@ -41,7 +48,7 @@ VALUE_SETS = {
 
 @pytest.mark.parametrize("values", VALUE_SETS.values(), ids=VALUE_SETS.keys())
 def test_lint_passes(helm, values: tuple[str, ...]) -> None:
-    result = helm("lint", "--strict", str(CHART), "--namespace", "dnsgate", *values)
+    result = helm("lint", "--strict", str(CHART), "--namespace", "dnsgate", *IMAGE, *values)
 
     assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
 
@@ -60,10 +67,28 @@ def test_lint_passes(helm, values: tuple[str, ...]) -> None:
 def test_values_it_cannot_honour_fail_the_render(
     helm, values: tuple[str, ...], message: str
 ) -> None:
-    result = helm("template", "dnsgate", str(CHART), *values, check=False)
+    result = helm("template", "dnsgate", str(CHART), *IMAGE, *values, check=False)
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ((), "image.repository: set the dnsgate image you built and pushed"),
+    (("--set", "image.repository=registry.k8s.io/external-dns/external-dns"),
+     "image.repository: registry.k8s.io/external-dns/external-dns is ExternalDNS's image"),
+], ids=["unset", "external-dns-image"])
+def test_an_image_never_set_fails_the_render_naming_image_repository(
+        helm, values: tuple[str, ...], message: str) -> None:
+    """The chart names no image: rendering `dnsgate:0.1.0`, which no registry serves, would
+    leave every pod in ImagePullBackOff."""
+    result = helm("template", "dnsgate", str(CHART), *values, check=False)
+    # helm lint runs `required` leniently, but still says so.
+    lint = helm("lint", "--strict", str(CHART), *values, check=False)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert message in lint.stdout + lint.stderr
 
 
 def test_irsa_mounts_no_secret_and_annotates_the_reconcilers_account(helm) -> None:
@@ -173,16 +198,141 @@ def test_external_dns_style_values_reach_the_pods(helm) -> None:
     assert settings["DNSGATE_DOMAIN_FILTER"] == "goldentooth.net,example.org"
     assert settings["DNSGATE_TXT_PREFIX"] == "dns-"
     assert [hook["failurePolicy"] for hook in hooks] == ["Ignore", "Ignore"]
-    assert by_key(objects)[("PodDisruptionBudget", "dnsgate", "dnsgate-reconciler")][
-        "spec"]["minAvailable"] == 1
 
 
 def test_extra_args_as_a_map_like_the_external_dns_chart(helm) -> None:
-    objects = helm_template(helm, CHART, "--set", "extraArgs.interval=5m",
-                            "--set", "extraArgs.once=true", "--set", "extraArgs.dry-run=false")
+    """As ExternalDNS's chart renders a map: true is --flag, false --no-flag, null the bare
+    flag, a list repeats it, and each value is a template."""
+    objects = helm_template(helm, CHART, "--set-json", 'extraArgs={"interval": "5m", '
+                            '"once": true, "dry-run": false, "events": null, '
+                            '"zone-id-filter": ["Z1", "Z2"], "aws-profile": "{{ .Release.Name }}"}')
     args = pod_spec(objects, "dnsgate-reconciler")["containers"][0]["args"]
 
-    assert args[3:] == ["--interval=5m", "--once"]
+    assert args[3:] == ["--aws-profile=dnsgate", "--no-dry-run", "--events", "--interval=5m",
+                        "--once", "--zone-id-filter=Z1", "--zone-id-filter=Z2"]
+
+
+@pytest.mark.parametrize("flag", ["--request-timeout=30s", "--aws-zones-cache-duration=1h",
+                                  "--txt-cache-interval=1h", "--min-event-sync-interval=5s"])
+def test_tuning_flags_users_carry_render_and_start(helm, flag: str) -> None:
+    """Accepted as documented no-ops (dnsgate/externaldns.py, "ignored"): the render keeps
+    them and `dnsgate reconcile` parses them, so the pod does not crash-loop."""
+    from dnsgate import cli
+    from reconciler import settings
+
+    objects = helm_template(helm, CHART, "--set-json", f"extraArgs={json.dumps([flag])}")
+    args = pod_spec(objects, "dnsgate-reconciler")["containers"][0]["args"]
+
+    assert args[-1] == flag
+    parsed = cli.build_parser().parse_args([*args, "--domain-filter=goldentooth.net"])
+    assert settings.from_args(parsed)
+
+
+@pytest.mark.parametrize(("where", "args", "message"), [
+    ("extraArgs", ["--google-project=p"], "extraArgs: --google-project is an ExternalDNS flag "
+     "that dnsgate does not implement: it configures the Google Cloud DNS provider"),
+    ("extraArgs", ["--no-create-ptr"], "extraArgs: --create-ptr is an ExternalDNS flag that "
+     "dnsgate does not implement: PTR records are not implemented (docs/flags.md)"),
+    ("extraArgs", ["--intervall=5m"], "extraArgs: --intervall is not a flag of dnsgate "
+     "reconcile"),
+    ("webhook.extraArgs", ["--interval=5m"], "webhook.extraArgs: --interval is not a flag of "
+     "dnsgate webhook"),
+    ("extraArgs", ["interval=5m"], 'extraArgs: "interval=5m" is not a flag'),
+], ids=["refused-family", "refused-no-form", "misspelt", "other-command", "no-dashes"])
+def test_a_flag_that_would_stop_the_pod_fails_the_render_instead(
+        helm, where: str, args: list[str], message: str) -> None:
+    """The line the command itself would print at start (dnsgate/externaldns.py), at render
+    time: a crash loop is never how a user learns of it."""
+    result = helm("template", "dnsgate", str(CHART), *IMAGE,
+                  "--set-json", f"{where}={json.dumps(args)}", check=False)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+SCHEDULING = ("--set", "nodeSelector.pool=system", "--set", "priorityClassName=critical",
+              "--set-json", 'tolerations=[{"key": "arm", "operator": "Exists"}]',
+              "--set-json", 'affinity={"podAntiAffinity": {'
+                            '"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, '
+                            '"podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}]}}')
+
+
+@pytest.mark.parametrize("name", ["dnsgate-reconciler", "dnsgate-webhook", "dnsgate-certs"])
+def test_top_level_scheduling_reaches_every_deployment(helm, name: str) -> None:
+    spec = pod_spec(helm_template(helm, CHART, *SCHEDULING), name)
+    [term] = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+
+    assert spec["nodeSelector"] == {"pool": "system"}
+    assert spec["priorityClassName"] == "critical"
+    assert spec["tolerations"] == [{"key": "arm", "operator": "Exists"}]
+    # As the ExternalDNS chart: a term without a selector selects the Deployment's own pods.
+    assert term["podAffinityTerm"]["labelSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": name}}
+
+
+@pytest.mark.parametrize("prefix", ["webhook", "certs"])
+def test_a_deployables_own_scheduling_overrides_the_top_level(helm, prefix: str) -> None:
+    objects = helm_template(helm, CHART, *SCHEDULING, "--set", f"{prefix}.nodeSelector.pool=edge",
+                            "--set", f"{prefix}.priorityClassName=low")
+    spec = pod_spec(objects, f"dnsgate-{prefix}")
+
+    assert (spec["nodeSelector"], spec["priorityClassName"]) == ({"pool": "edge"}, "low")
+    assert pod_spec(objects, "dnsgate-reconciler")["nodeSelector"] == {"pool": "system"}
+
+
+@pytest.mark.parametrize(("values", "budgets"), [
+    ((), {"dnsgate-webhook": {"minAvailable": 1}}),
+    (("--set", "webhook.replicaCount=1"), {}),
+    (("--set", "webhook.replicaCount=3", "--set", "webhook.podDisruptionBudget.minAvailable=3"),
+     {}),
+    (("--set", "webhook.replicaCount=1", "--set", "webhook.podDisruptionBudget.maxUnavailable=1"),
+     {"dnsgate-webhook": {"maxUnavailable": 1}}),
+    (("--set", "replicaCount=1", "--set", "podDisruptionBudget.minAvailable=1"),
+     {"dnsgate-webhook": {"minAvailable": 1}}),
+    (("--set", "podDisruptionBudget.minAvailable=1"),
+     {"dnsgate-webhook": {"minAvailable": 1}, "dnsgate-reconciler": {"minAvailable": 1}}),
+], ids=["defaults", "one-webhook", "all-webhooks-required", "max-unavailable",
+        "one-reconciler", "two-reconcilers"])
+def test_no_budget_that_would_block_every_drain(
+        helm, values: tuple[str, ...], budgets: dict[str, dict[str, int]]) -> None:
+    """A PodDisruptionBudget that allows no eviction makes `kubectl drain` wait forever; the
+    chart renders none then (webhook.replicaCount=1 with the default minAvailable: 1)."""
+    objects = helm_template(helm, CHART, *values)
+
+    found = {o["metadata"]["name"]: {k: v for k, v in o["spec"].items() if k != "selector"}
+             for o in objects if o["kind"] == "PodDisruptionBudget"}
+    assert found == budgets
+
+
+def test_seed_credentials_pattern_replaces_the_charts_own_mount(helm) -> None:
+    """The seed mounts its Secret through env, extraVolumes and extraVolumeMounts at /.aws,
+    where the chart mounts aws.credentials.secretName: the seed's replace the chart's (one
+    volume of each name, one mount per path, one variable), as its ExternalDNS had them."""
+    objects = helm_template(helm, CHART, "--set-json", json.dumps(
+        [{"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/.aws/credentials"}])
+        .join(("env=", "")), "--set-json", 'extraVolumes=[{"name": "aws-credentials", '
+        '"secret": {"secretName": "external-dns"}}]', "--set-json",
+        'extraVolumeMounts=[{"name": "aws-credentials", "mountPath": "/.aws/", "readOnly": true}]')
+    spec = pod_spec(objects, "dnsgate-reconciler")
+    container = spec["containers"][0]
+
+    assert spec["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
+                               {"name": "aws-credentials",
+                                "secret": {"secretName": "external-dns"}}]
+    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/tmp", "/.aws/"]
+    assert [e["name"] for e in container["env"]].count("AWS_SHARED_CREDENTIALS_FILE") == 1
+
+
+def test_secret_configuration_as_the_external_dns_chart(helm) -> None:
+    objects = helm_template(helm, CHART, "--set", "secretConfiguration.enabled=true",
+                            "--set", "secretConfiguration.mountPath=/.aws",
+                            "--set", "secretConfiguration.data.credentials=[default]")
+    spec = pod_spec(objects, "dnsgate-reconciler")
+    secret = by_key(objects)[("Secret", "dnsgate", "dnsgate-reconciler-secret-configuration")]
+
+    assert secret["data"] == {"credentials": "W2RlZmF1bHRd"}
+    assert {"name": "secrets", "mountPath": "/.aws"} in spec["containers"][0]["volumeMounts"]
+    assert "aws-credentials" not in [m["name"] for m in spec["containers"][0]["volumeMounts"]]
 
 
 @pytest.mark.parametrize(("prefix", "name"), [
@@ -246,7 +396,7 @@ def release(helm_cluster, kubectl) -> Iterator[list[dict[str, Any]]]:  # type: i
     """`helm install` of the chart with its defaults, as the README says; uninstalled after
     (its webhook configurations would otherwise send other tests' Services nowhere)."""
     installed = helm_cluster("install", RELEASE, str(CHART), "--namespace", RELEASE,
-                             "--create-namespace")
+                             "--create-namespace", *IMAGE)
     assert "STATUS: deployed" in installed.stdout
     try:
         yield documents(helm_cluster("get", "manifest", RELEASE, "-n", RELEASE).stdout)
@@ -292,7 +442,7 @@ def test_second_upgrade_changes_nothing_and_keeps_the_injected_ca(
     before = {(o["kind"], o["metadata"]["name"]): live(kubectl, o)["metadata"]["resourceVersion"]
               for o in release}
 
-    upgraded = helm_cluster("upgrade", RELEASE, str(CHART), "--namespace", RELEASE)
+    upgraded = helm_cluster("upgrade", RELEASE, str(CHART), "--namespace", RELEASE, *IMAGE)
 
     after = {(o["kind"], o["metadata"]["name"]): live(kubectl, o)["metadata"]["resourceVersion"]
              for o in release}
@@ -309,7 +459,7 @@ def test_second_upgrade_changes_nothing_and_keeps_the_injected_ca(
 def test_upgrade_to_a_new_image_and_to_irsa(
     release: list[dict[str, Any]], helm_cluster, kubectl
 ) -> None:
-    upgraded = helm_cluster("upgrade", RELEASE, str(CHART), "--namespace", RELEASE,
+    upgraded = helm_cluster("upgrade", RELEASE, str(CHART), "--namespace", RELEASE, *IMAGE,
                             "--set", "image.tag=0.2.0", *VALUE_SETS["irsa"])
 
     reconciler = json.loads(kubectl("-n", RELEASE, "get", "deployment",

@@ -13,7 +13,7 @@ import pytest
 
 from dnsgate import flags, publication
 from tests.install.conftest import CHART, MANIFESTS
-from tests.install.rendering import helm_template, kustomize, pod_spec
+from tests.install.rendering import IMAGE, helm_template, kustomize, pod_spec
 
 SHARED = publication.flag_names()
 DEPLOYMENTS = ("dnsgate-webhook", "dnsgate-reconciler")
@@ -44,7 +44,8 @@ CASES += [pytest.param("--label-filter", form, id=f"--label-filter-{form}") for 
 @pytest.mark.parametrize(("flag", "form"), CASES)
 def test_a_shared_flag_given_to_one_deployment_fails_the_render(
         helm, flag: str, form: str) -> None:
-    result = helm("template", "dnsgate", str(CHART), *given_to_one(flag, form), check=False)
+    result = helm("template", "dnsgate", str(CHART), *IMAGE, *given_to_one(flag, form),
+                  check=False)
 
     assert result.returncode != 0
     assert f"sets {flag}, which decides which names are published" in result.stderr

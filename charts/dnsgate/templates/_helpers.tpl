@@ -54,34 +54,24 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end }}
 {{- end -}}
 
+{{/*
+The image of every deployable. dnsgate publishes no image (README, "Build the image"), so the
+chart names none: an unset repository would render an unpullable one.
+*/}}
 {{- define "dnsgate.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) -}}
+{{- $repository := required "image.repository: set the dnsgate image you built and pushed, e.g. registry.example.org/dnsgate (the chart names none: README, Build the image)" .Values.image.repository -}}
+{{- if contains "external-dns/external-dns" $repository -}}
+{{- fail (printf "image.repository: %s is ExternalDNS's image; set the dnsgate image you built, e.g. registry.example.org/dnsgate" $repository) -}}
+{{- end -}}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag | toString) -}}
 {{- end -}}
 
-{{/*
-extraArgs as in the ExternalDNS chart: a list of flags, or a map of flag name (without
-dashes) to a value, a list of values, or null to leave it out.
-*/}}
-{{- define "dnsgate.extraArgs" -}}
-{{- if kindIs "map" . -}}
-{{- range $flag, $value := . -}}
-{{- if kindIs "slice" $value }}
-{{- range $value }}
-- {{ printf "--%s=%v" $flag . | quote }}
+{{/* imagePullSecrets, else global.imagePullSecrets, as the ExternalDNS chart takes them. */}}
+{{- define "dnsgate.imagePullSecrets" -}}
+{{- with (default (dig "imagePullSecrets" list (.Values.global | default dict)) .Values.imagePullSecrets) }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- else if kindIs "bool" $value }}
-{{- if $value }}
-- {{ printf "--%s" $flag | quote }}
-{{- end }}
-{{- else if not (kindIs "invalid" $value) }}
-- {{ printf "--%s=%v" $flag $value | quote }}
-{{- end }}
-{{- end -}}
-{{- else -}}
-{{- range . }}
-- {{ . | quote }}
-{{- end -}}
-{{- end -}}
 {{- end -}}
 
 {{/*
@@ -93,29 +83,4 @@ the webhook hold names at the door for Services the reconciler never publishes.
 */}}
 {{- define "dnsgate.sharedFlags" -}}
 source namespace label-filter domain-filter exclude-domains publish-internal-services ingress-class ignore-ingress-tls-spec ignore-ingress-rules-spec txt-owner-id txt-prefix txt-suffix txt-wildcard-replacement annotation-prefix enable-legacy-annotation-prefix
-{{- end -}}
-
-{{/* Fails the render when extraArgs or env of either Deployment sets a shared flag. */}}
-{{- define "dnsgate.checkSharedFlags" -}}
-{{- $shared := splitList " " (include "dnsgate.sharedFlags" .) -}}
-{{- $args := dict "extraArgs" .Values.extraArgs "webhook.extraArgs" .Values.webhook.extraArgs -}}
-{{- range $where, $given := $args -}}
-{{- range (include "dnsgate.extraArgs" $given | fromYamlArray) -}}
-{{- $flag := . | toString | trimPrefix "--" | splitList "=" | first | trimPrefix "no-" -}}
-{{- if has $flag $shared -}}
-{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; set it once for both, as a top-level value or in settings (DNSGATE_%s)" $where . $flag ($flag | replace "-" "_" | upper)) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- range $where, $env := dict "env" .Values.env "webhook.env" .Values.webhook.env -}}
-{{- range $env -}}
-{{- $name := .name | default "" | toString -}}
-{{- range $shared -}}
-{{- $variable := . | replace "-" "_" | upper -}}
-{{- if or (eq $name (printf "DNSGATE_%s" $variable)) (eq $name (printf "EXTERNAL_DNS_%s" $variable)) -}}
-{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; set it once for both, as a top-level value or in settings (DNSGATE_%s)" $where $name . $variable) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
 {{- end -}}
