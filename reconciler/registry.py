@@ -9,6 +9,13 @@ A record looks up its own type first, then the old format (type "", not for AAAA
 we own whose new-format TXT is absent is marked `txt-missing` so the plan re-creates it (the
 migration ExternalDNS v0.12+ performs).
 
+Ownership must not depend on the order Route53 lists names in, so where the TXTs that map to
+one (record name, type or "", set id) name different owners, a record read through that key is
+nobody's (docs/externaldns-txt-registry.md, "TXTs that disagree"); ExternalDNS keeps the later.
+With an AES key, a TXT whose value is sealed but does not open with it names an owner we cannot
+read: not us. A record is read through its own type's TXTs, else the old format's; an A alias
+through all of them, since releases read them in different orders (`_read_through`).
+
 Two records at different names that could be owned through one TXT are both nobody's: the TXT
 cannot say which it was written for. Only a wildcard and a record named like its replacement
 (`*.ex.com`, `wild.ex.com`) share the names their TXTs map to (`txtname.Mapper.anchor`);
@@ -73,6 +80,7 @@ NONCE_LABEL = "txt-encryption-nonce"
 TXT_MISSING = plan.TXT_MISSING
 TXT_TTL = endpoint.DEFAULT_TTL
 NONCE_SIZE = 12  # AES-GCM's standard nonce size, as ExternalDNS uses
+TAG_SIZE = 16  # AES-GCM's authentication tag
 
 Action = Literal["CREATE", "DELETE"]  # never UPSERT: it would overwrite whatever is there
 
@@ -190,20 +198,19 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
     names = mapper(settings, mapped_types)
     txts: dict[Key, Endpoint] = {}
     managed: list[Endpoint] = []
-    mapped: dict[Key, Endpoint] = {}  # (record name, type or "", set id) -> its TXT
+    mapped: dict[Key, list[Endpoint]] = {}  # (record name, type or "", set id) -> its TXTs
     ownership_names: set[str] = set()
     for record in records:
         if record.record_type in endpoint.MANAGED_TYPES:
             managed.append(record)
         elif record.record_type == endpoint.TXT:
             txts[record.key] = record
-            if _labels_of(record, settings) is None:
+            if _labels_of(record, settings) is None and not _unopened(record, settings):
                 continue  # an ordinary TXT record
             ownership_names.add(record.dnsname)
             stands_for = names.record_of(record.dnsname)
             if stands_for is not None:
-                # As ExternalDNS's label map: a later TXT for the same key replaces it.
-                mapped[(*stands_for, record.set_identifier)] = record
+                mapped.setdefault((*stands_for, record.set_identifier), []).append(record)
     readers: dict[Key, list[Endpoint]] = {}
     for record in managed:
         for key in ownership_keys(record, names):
@@ -214,19 +221,21 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
         if _shared(record, names, readers):  # a wildcard and its replacement's namesake
             labelled.append(record)
             continue
-        name, kind, set_id = _lookup_key(record, names)
-        # Each type its new-format TXT may be named for: `cname-` (up to v0.21, and dnsgate)
-        # or `a-` (v0.22+) for an A alias (docs/route53-alias.md).
-        news = [txt for typed in _read_types(record)
-                if (txt := mapped.get((name, typed, set_id))) is not None]
-        new = news[0] if news else None
-        old = mapped.get((name, "", set_id)) if kind != endpoint.AAAA else None
-        if record.alias and len({_owner(txt, settings) for txt in (*news, old)
-                                 if txt is not None}) > 1:
-            # An alias's TXTs disagree: each release reads another of them, so which owner
-            # is meant cannot be told; like an ambiguous wildcard, it is left alone.
+        if len({_owner(txt, settings) for txt in _read_through(record, names, mapped)}) > 1:
+            # Its TXTs disagree: which owner is meant cannot be told (ExternalDNS's answer
+            # hangs on the listing order, or on the release); like an ambiguous wildcard, it
+            # is left alone.
             labelled.append(record)
             continue
+        name, kind, set_id = _lookup_key(record, names)
+        # Each type its new-format TXT may be named for: `cname-` (up to v0.21, and dnsgate)
+        # or `a-` (v0.22+) for an A alias (docs/route53-alias.md). Several TXTs for one key
+        # name one owner here; as ExternalDNS's label map, the later is the one read.
+        news = [listed[-1] for typed in _read_types(record)
+                if (listed := mapped.get((name, typed, set_id)))]
+        new = news[0] if news else None
+        olds = mapped.get((name, "", set_id), []) if kind != endpoint.AAAA else []
+        old = olds[-1] if olds else None
         found = Ownership(new, old, tuple(news[1:]))
         ownership[record.key] = found
         source = new or old
@@ -241,6 +250,20 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
         labelled.append(record)
     return View(tuple(labelled), ownership, txts,
                 {key: tuple(found) for key, found in readers.items()})
+
+
+def _read_through(record: Endpoint, names: txtname.Mapper,
+                  mapped: Mapping[Key, list[Endpoint]]) -> tuple[Endpoint, ...]:
+    """Every TXT whose owner decides whether `record` is ours: those mapped to its own type,
+    or where there are none, to the old format (not for AAAA), as every release looks it up;
+    an A alias's under `cname-`, `a-` and the old format alike, since v0.14 reads only the
+    first and v0.22+ the second first (docs/route53-alias.md)."""
+    name, kind, set_id = _lookup_key(record, names)
+    keys = [(name, typed, set_id) for typed in _read_types(record)]
+    old = [(name, "", set_id)] if kind != endpoint.AAAA else []
+    if not record.alias and any(key in mapped for key in keys):
+        old = []
+    return tuple(txt for key in (*keys, *old) for txt in mapped.get(key, ()))
 
 
 def ownership_keys(record: Endpoint, names: txtname.Mapper) -> tuple[Key, ...]:
@@ -296,11 +319,16 @@ def anchors(settings: RegistrySettings) -> tuple[Anchor, Callable[[str], str]]:
 
 def names_read(record: Endpoint, settings: RegistrySettings) -> frozenset[str]:
     """The names `read` takes a record set's ownership from: its own, its new-format TXT's
-    under each type it is looked up by, the old format's (not for AAAA). A TXT: its own."""
+    under each type it is looked up by, the names mapping to the same key as those (under a
+    template), the old format's (not for AAAA). A TXT: its own."""
     if record.record_type == endpoint.TXT:
         return frozenset({record.dnsname})
     names = mapper(settings)
     found = {record.dnsname, *(names.txt_name(record.dnsname, t) for t in _read_types(record))}
+    # Under a `%{record_type}` template, the old-format name of `<type>-<name>` maps to the
+    # same key as the new-format TXT (`-cname-team` and `cname-team`): it may disagree.
+    anchor = names.anchor(record.dnsname)
+    found |= {names.old_txt_name(f"{t.lower()}-{anchor}") for t in _read_types(record)}
     if record.record_type != endpoint.AAAA:
         found.add(names.old_txt_name(record.dnsname))
     return frozenset(found)
@@ -333,6 +361,19 @@ def _read_types(record: Endpoint) -> tuple[str, ...]:
 
 def _owner(txt: Endpoint, settings: RegistrySettings) -> str | None:
     return (_labels_of(txt, settings) or {}).get(endpoint.OWNER)
+
+
+def _unopened(txt: Endpoint, settings: RegistrySettings) -> bool:
+    """Whether, with an AES key, `txt` holds a sealed value (base64 of a nonce, a tag and
+    more) that does not open with it: an ownership TXT written under another key, whose owner
+    is then not us. ExternalDNS reads it as plain text, so as no ownership TXT at all."""
+    if settings.aes_key is None or len(txt.targets) != 1:
+        return False
+    try:
+        raw = base64.b64decode(txt.targets[0].strip('"'), validate=True)
+    except binascii.Error:
+        return False
+    return len(raw) > NONCE_SIZE + TAG_SIZE and _labels_of(txt, settings) is None
 
 
 def _labels_of(txt: Endpoint, settings: RegistrySettings) -> dict[str, str] | None:
