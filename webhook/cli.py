@@ -42,8 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "front of Flask, same answers, less time per review) or flask (every "
                    "route through Flask, to compare)")
     flags.add(parser, "--request-timeout", type=float, default=10.0,
-              help="seconds a connection may take for its TLS handshake, request and answer "
-                   "before it is closed (slow clients must not hold threads)")
+              help="seconds a connection may take for a request's body and its answer "
+                   "before it is closed; the TLS handshake and the request's head must come "
+                   "within 2.5 s (or this, if shorter), so slow clients cannot hold threads")
     logs.add_arguments(parser)
 
 

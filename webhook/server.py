@@ -2,9 +2,10 @@
 
 - gthread workers with keep-alive: kube-apiserver reuses its connections to a webhook, and
   gunicorn's sync worker would close each one after a response. The worker is
-  `webhook.worker.DeadlineWorker`, which gives each connection `request_timeout` seconds in
-  a thread for its handshake, request and answer: gunicorn itself has no read timeout, and a
-  client sending one byte would hold a thread for good.
+  `webhook.worker.DeadlineWorker`: a connection gets a thread only once it has sent
+  something, then a short deadline for its handshake and request head and
+  `request_timeout` seconds for its answer. gunicorn itself gives a new connection a thread
+  at once and has no read timeout, so idle or one-byte clients would hold every thread.
 - TLS 1.2 at least, set in gunicorn's `ssl_context` hook. gunicorn calls the hook for every
   accepted connection and its default factory re-reads `certfile`/`keyfile` each time, so a
   renewed certificate (a Secret volume updated in place) is served without a restart.

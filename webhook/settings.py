@@ -71,9 +71,11 @@ class ServingSettings:
     keepalive: int = 75
     # Seconds before gunicorn restarts a silent worker; a review takes milliseconds.
     timeout: int = 30
-    # Seconds one connection may hold a worker thread for a TLS handshake, a request and its
-    # answer, after which it is cut. Twice the WebhookConfigurations' timeoutSeconds (5): an
-    # answer later than that reaches an apiserver that has already given up.
+    # Seconds a connection may hold a worker thread for a request's body and its answer,
+    # after which it is cut; the handshake and the request's head have a shorter deadline of
+    # their own (`webhook.worker.HEAD_TIMEOUT`, never more than this). Twice the
+    # WebhookConfigurations' timeoutSeconds (5): an answer later than that reaches an
+    # apiserver that has already given up.
     request_timeout: float = 10.0
     # Whether `webhook.plainwsgi` answers the ordinary POSTs to /validate and /mutate before
     # Flask does. The answers are the same; in process it halves the time per review

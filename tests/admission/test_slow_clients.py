@@ -1,14 +1,19 @@
-"""Slow clients against the real gunicorn server over TLS: a connection that sends a byte and
-then nothing must not keep a worker thread, and reviews must be answered meanwhile.
+"""Slow clients against the real gunicorn server over TLS: a connection that sends nothing
+must not take a worker thread at all, one that sends a byte and then nothing must not keep
+one beyond the short deadline for its request, and reviews must be answered meanwhile.
 
-The webhook here runs one worker with two threads and a 3-second request timeout, and as
-many slow clients as it has threads take them all: without a deadline the review sent next
-would wait for ever.
+The webhook here runs one worker with two threads and the production request timeout (10 s),
+and as many slow clients as it has threads take them all: without a deadline the review sent
+next would wait for ever; with only the request timeout it would wait 10 s, twice what
+kube-apiserver waits (docs/admission-review.md, "Slow clients").
 """
 
 import json
+import math
+import select
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,11 +32,16 @@ from tests.admission.conftest import (
     certs_args,
     dnsgate,
 )
+from webhook import worker
 
 pytestmark = pytest.mark.e2e
 
 THREADS = 2
-REQUEST_TIMEOUT = 3.0
+REQUEST_TIMEOUT = 10.0
+# Seconds a review may take while attackers hold connections: far below the WebhookConfigurations'
+# timeoutSeconds (5), and generous for a busy 2-core machine (a review takes milliseconds).
+REVIEW_BOUND = 1.0
+IDLE_CONNECTIONS = 64
 
 
 @pytest.fixture
@@ -99,6 +109,7 @@ def closed_by_server(connection: socket.socket) -> bool:
 def test_slow_clients_are_cut_and_reviews_are_answered_meanwhile(
     small_webhook: RunningWebhook, slow_client: Callable[[RunningWebhook], socket.socket]
 ) -> None:
+    started = time.monotonic()
     slow = [slow_client(small_webhook) for _ in range(THREADS)]
     time.sleep(0.5)  # let them take the threads
     review = admission_review({HOSTNAME: f"httpbin.{DOMAIN}"})
@@ -113,8 +124,92 @@ def test_slow_clients_are_cut_and_reviews_are_answered_meanwhile(
     assert answer.status_code == 200
     assert answer.json()["response"]["allowed"] is True
     assert [closed_by_server(connection) for connection in slow] == [True] * THREADS
+    # Cut by the deadline for a request's head, not by the longer one for its answer.
+    assert time.monotonic() - started < worker.HEAD_TIMEOUT + 2 < REQUEST_TIMEOUT
     for connection in slow:
         connection.close()
     log = small_webhook.child.log.read_text()
     assert log.count("closing the connection from") >= THREADS
     assert small_webhook.child.alive()
+
+
+def idle_connection(webhook: RunningWebhook) -> socket.socket:
+    """A TCP connection that sends nothing at all."""
+    return socket.create_connection(("127.0.0.1", webhook.port), timeout=30)
+
+
+def review_seconds(webhook: RunningWebhook) -> float:
+    """Seconds one review takes on a new connection (a TLS handshake included, as when
+    kube-apiserver opens one); infinity when none came within five times the bound."""
+    review = admission_review({HOSTNAME: f"httpbin.{DOMAIN}"})
+    started = time.monotonic()
+    try:
+        answer = requests.post(webhook.url("/validate"), data=json.dumps(review),
+                               headers={"Content-Type": "application/json"},
+                               verify=str(webhook.ca_file), timeout=REVIEW_BOUND * 5)
+    except requests.RequestException:
+        return math.inf
+    assert answer.json()["response"]["allowed"] is True
+    return time.monotonic() - started
+
+
+def test_idle_connections_hold_no_thread_and_reviews_are_answered_at_once(
+    small_webhook: RunningWebhook
+) -> None:
+    """An attacker keeps 64 connections open that send nothing, far more than the two
+    threads, and re-opens each one the server closes, while reviews are timed over longer
+    than an idle connection may wait."""
+    stop = threading.Event()
+
+    def attack() -> None:
+        idle = [idle_connection(small_webhook) for _ in range(IDLE_CONNECTIONS)]
+        while not stop.is_set():
+            closed, _, _ = select.select(idle, [], [], 0.1)  # readable: the server hung up
+            for connection in closed:
+                connection.close()
+                idle[idle.index(connection)] = idle_connection(small_webhook)
+        for connection in idle:
+            connection.close()
+
+    attacker = threading.Thread(target=attack, daemon=True)
+    attacker.start()
+    try:
+        time.sleep(0.5)
+        seconds = []
+        for _ in range(8):  # over about four seconds
+            seconds.append(review_seconds(small_webhook))
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        attacker.join()
+
+    assert max(seconds) < REVIEW_BOUND, [f"{s:.2f}" for s in seconds]
+    assert small_webhook.child.alive()
+
+
+def hung_up(connection: socket.socket, within: float) -> bool:
+    connection.settimeout(within)
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_idle_connections_beyond_the_cap_are_dropped_oldest_first(
+    small_webhook: RunningWebhook
+) -> None:
+    """A worker keeps at most MAX_IDLE connections that have sent nothing, so they cannot use
+    up its file descriptors or gunicorn's worker_connections: the oldest are closed at once,
+    long before the head deadline, and the newest (maybe kube-apiserver's) stay."""
+    connections = [idle_connection(small_webhook) for _ in range(worker.MAX_IDLE + 8)]
+    try:
+        oldest, newest = connections[:8], connections[-8:]
+
+        assert [hung_up(connection, within=1.0) for connection in oldest] == [True] * 8
+        assert [hung_up(connection, within=0.1) for connection in newest] == [False] * 8
+        assert review_seconds(small_webhook) < REVIEW_BOUND
+    finally:
+        for connection in connections:
+            connection.close()
