@@ -377,6 +377,7 @@ def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:
                         if o["kind"] == "ValidatingAdmissionPolicy")
     assert "system:serviceaccount:dns-edge:edge-dnsgate-certs" in policies
     assert "'edge-dnsgate-webhook-tls', 'edge-dnsgate-webhook-tls-ca'" in policies
+    assert "object.type == (object.metadata.name == 'edge-dnsgate-webhook-tls-ca' ?" in policies
     assert "request.name == 'edge-dnsgate'" in policies
 
 

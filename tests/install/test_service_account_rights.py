@@ -7,6 +7,11 @@ apiserver after `kubectl apply -k manifests/` (docs/security.md):
   limit `create` to names), but the admission policy refuses every name but the webhook's
   two, so none of the Secrets the reconciler mounts if present (dnsgate-aws,
   dnsgate-txt-encryption) can be planted by any dnsgate account;
+- the keeper may write those two only as it does itself: of its types, with no annotation,
+  no label but its own, no ownerReferences, finalizers or immutable; so it can neither have
+  kube-controller-manager fill one with another account's token, nor have the garbage
+  collector delete one, nor freeze one against renewal; its own issue and renewal, with its
+  own token and code, are admitted;
 - the keeper may patch dnsgate's webhook configurations as far as RBAC goes (RBAC cannot
   limit a patch to a field), but the admission policy refuses every change except to
   clientConfig.caBundle, which it can still inject.
@@ -22,12 +27,16 @@ import base64
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from certs import pki, rotation
+from certs.stores import SecretStore
+from tests.install.certificates import forget_certificates
 from tests.install.conftest import MANIFESTS, service_account_kubeconfig
 
 pytestmark = pytest.mark.e2e
@@ -85,15 +94,6 @@ def test_the_keeper_may_not_create_a_secret_of_another_name(
     assert ("the certificate keeper dnsgate/dnsgate-certs may write only the Secrets "
             "dnsgate/dnsgate-webhook-tls and dnsgate/dnsgate-webhook-tls-ca, not "
             f"dnsgate/{name}") in refused.stderr
-
-
-@pytest.mark.parametrize("name", ["dnsgate-webhook-tls", "dnsgate-webhook-tls-ca"])
-def test_the_keeper_may_create_the_webhooks_two_secrets(
-    installed: str, kubectl, name: str
-) -> None:
-    created = create_secret(kubectl, KEEPER, name)
-
-    assert created.returncode == 0, created.stderr
 
 
 @pytest.mark.parametrize("account", [WEBHOOK, RECONCILER])
@@ -258,3 +258,133 @@ def test_the_policy_compares_every_field_a_webhook_has(installed: str, kubectl) 
     fields |= {f"clientConfig.{f}" for f in schemas[prefix + "WebhookClientConfig"]["properties"]}
 
     assert fields - {"clientConfig"} - compared_fields() == {"clientConfig.caBundle"}
+
+
+# The keeper's two Secrets, as certs/stores.py writes them, and what it must not do to them.
+TLS, CA = "dnsgate-webhook-tls", "dnsgate-webhook-tls-ca"
+TYPES = {TLS: "kubernetes.io/tls", CA: "Opaque"}
+KEEPERS_LABELS = {"app.kubernetes.io/managed-by": "dnsgate-certs"}
+PEM = base64.b64encode(b"-----BEGIN CERTIFICATE-----\n").decode()
+MISSING_OWNER = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "gone",
+                  "uid": "00000000-0000-4000-8000-000000000000"}]
+TOKEN_FOR_THE_RECONCILER = {"kubernetes.io/service-account.name": RECONCILER}
+
+
+def keeper_secret(name: str, **changes: Any) -> dict[str, Any]:
+    """One of the keeper's Secrets as certs/stores.py writes it, with `changes`: `type`,
+    `immutable`, or metadata fields."""
+    secret_type = changes.get("type", TYPES[name])
+    keys = ("tls.crt", "tls.key", "ca.crt") if secret_type == TYPES[TLS] else ("ca.crt", "ca.key")
+    metadata = {"name": name, "namespace": NAMESPACE, "labels": KEEPERS_LABELS}
+    metadata.update({k: v for k, v in changes.items() if k not in ("type", "immutable")})
+    body = {"apiVersion": "v1", "kind": "Secret", "type": secret_type, "metadata": metadata,
+            "data": dict.fromkeys(keys, PEM)}
+    if "immutable" in changes:
+        body["immutable"] = changes["immutable"]
+    return body
+
+
+SECRET_ABUSES = [
+    pytest.param(TLS, {"type": "kubernetes.io/service-account-token",
+                       "annotations": TOKEN_FOR_THE_RECONCILER},
+                 "only of type kubernetes.io/tls", id="tls-as-a-token-for-the-reconciler"),
+    pytest.param(CA, {"type": "kubernetes.io/service-account-token",
+                      "annotations": TOKEN_FOR_THE_RECONCILER},
+                 "only of type Opaque", id="ca-as-a-token-for-the-reconciler"),
+    pytest.param(CA, {"type": "kubernetes.io/tls"}, "only of type Opaque",
+                 id="ca-of-another-type"),
+    pytest.param(TLS, {"annotations": TOKEN_FOR_THE_RECONCILER}, "no annotation",
+                 id="service-account-annotation"),
+    pytest.param(TLS, {"annotations": {"replicator.v1.mittwald.de/replicate-from":
+                                       "kube-system/anything"}}, "no annotation",
+                 id="another-controllers-annotation"),
+    pytest.param(CA, {"labels": {**KEEPERS_LABELS, "example.org/sync": "true"}}, "no label",
+                 id="another-label"),
+    pytest.param(CA, {"labels": {"app.kubernetes.io/managed-by": "Helm"}}, "no label",
+                 id="another-managed-by"),
+    pytest.param(CA, {"ownerReferences": MISSING_OWNER, "finalizers": ["example.org/x"]},
+                 "no ownerReferences", id="owner-reference-for-the-garbage-collector"),
+    pytest.param(TLS, {"finalizers": ["example.org/never"]}, "no finalizers",
+                 id="finalizer"),
+    pytest.param(TLS, {"immutable": True}, "no immutable", id="immutable"),
+]
+# The apiserver itself refuses a Secret's type change on update (the field is immutable).
+REWRITE_ABUSES = [abuse for abuse in SECRET_ABUSES if "type" not in abuse.values[1]]
+
+
+@pytest.fixture
+def keepers_core(installed: str, kubectl, tmp_path: Path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A CoreV1Api holding the keeper's own token alone; no certificates before or after."""
+    from kubernetes import client, config
+
+    forget_certificates(kubectl)
+    token = service_account_kubeconfig(kubectl, NAMESPACE, KEEPER, tmp_path / "kubeconfig")
+    yield client.CoreV1Api(config.new_client_from_config(str(token)))  # type: ignore[no-untyped-call]
+    forget_certificates(kubectl)
+
+
+def refusal(attempt: Callable[[], Any]) -> str:
+    from kubernetes.client import ApiException
+
+    with pytest.raises(ApiException) as refused:
+        attempt()
+    assert refused.value.status == 403, refused.value.body
+    return str(json.loads(refused.value.body)["message"])
+
+
+def issue(core: Any) -> rotation.Bundle:
+    """The keeper's own first pass, through its own store: both Secrets created."""
+    bundle = rotation.ensure(rotation.Stored(), rotation.Wanted("dnsgate-webhook", NAMESPACE),
+                             pki.now()).bundle
+    SecretStore(core, NAMESPACE, TLS).save(bundle)
+    return bundle
+
+
+@pytest.mark.parametrize(("name", "changes", "message"), SECRET_ABUSES)
+def test_the_keeper_may_not_create_its_secrets_unlike_it_writes_them(
+    keepers_core: Any, name: str, changes: dict[str, Any], message: str
+) -> None:
+    said = refusal(lambda: keepers_core.create_namespaced_secret(
+        NAMESPACE, keeper_secret(name, **changes), dry_run="All"))
+
+    assert POLICY_REFUSAL.format("dnsgate-certs-secrets") in said, said
+    assert message in said
+
+
+@pytest.mark.parametrize(("name", "changes", "message"), REWRITE_ABUSES)
+def test_the_keeper_may_not_rewrite_its_secrets_unlike_it_writes_them(
+    keepers_core: Any, name: str, changes: dict[str, Any], message: str
+) -> None:
+    """As `kubectl replace` would, at the stored version."""
+    issue(keepers_core)
+    stored = keepers_core.read_namespaced_secret(name, NAMESPACE)
+    body = keeper_secret(name, resourceVersion=stored.metadata.resource_version, **changes)
+
+    said = refusal(lambda: keepers_core.replace_namespaced_secret(
+        name, NAMESPACE, body, dry_run="All"))
+
+    assert POLICY_REFUSAL.format("dnsgate-certs-secrets") in said, said
+    assert message in said
+
+
+@pytest.mark.parametrize("name", [TLS, CA])
+def test_the_keeper_may_create_the_webhooks_two_secrets(keepers_core: Any, name: str) -> None:
+    created = keepers_core.create_namespaced_secret(NAMESPACE, keeper_secret(name),
+                                                    dry_run="All")
+
+    assert (created.metadata.name, created.type) == (name, TYPES[name])
+
+
+def test_the_keeper_may_issue_and_renew_its_secrets(keepers_core: Any) -> None:
+    """Its own code with its own token: both Secrets created, then replaced at the version
+    read, as a renewal replaces them."""
+    issued = issue(keepers_core)
+    store = SecretStore(keepers_core, NAMESPACE, TLS)
+    renewed = rotation.ensure(rotation.Stored(issued.ca, None),
+                              rotation.Wanted("dnsgate-webhook", NAMESPACE), pki.now()).bundle
+
+    assert store.load() == rotation.Stored(issued.ca, issued.serving)
+    store.save(renewed)
+
+    assert store.load() == rotation.Stored(renewed.ca, renewed.serving)
+    assert renewed.serving != issued.serving
