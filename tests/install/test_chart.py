@@ -240,7 +240,11 @@ def test_tuning_flags_users_carry_render_and_start(helm, flag: str) -> None:
     ("webhook.extraArgs", ["--interval=5m"], "webhook.extraArgs: --interval is not a flag of "
      "dnsgate webhook"),
     ("extraArgs", ["interval=5m"], 'extraArgs: "interval=5m" is not a flag'),
-], ids=["refused-family", "refused-no-form", "misspelt", "other-command", "no-dashes"])
+    # The kubelet expands $(VAR) in args after the render: a flag named through a variable
+    # (env F=label-filter=dns=public) would reach one Deployment past the shared-flag rule.
+    ("extraArgs", ["--$(F)"], "extraArgs: --$(F) is not a flag of dnsgate reconcile"),
+], ids=["refused-family", "refused-no-form", "misspelt", "other-command", "no-dashes",
+        "variable-flag-name"])
 def test_a_flag_that_would_stop_the_pod_fails_the_render_instead(
         helm, where: str, args: list[str], message: str) -> None:
     """The line the command itself would print at start (dnsgate/externaldns.py), at render
