@@ -4,6 +4,8 @@ reconciler and `dnsgate certs` can never disagree about which cluster they talk 
 
 from __future__ import annotations
 
+import os
+
 
 class NoKubernetesAPI(RuntimeError):
     """Neither in a cluster nor given a usable kubeconfig."""
@@ -28,7 +30,9 @@ def load_config(kubeconfig: str = "", server: str = "") -> None:
             config.load_incluster_config()  # type: ignore[no-untyped-call]
         except config.ConfigException:
             try:
-                config.load_kube_config()  # type: ignore[no-untyped-call]
+                # KUBECONFIG as it is now: the client reads it once, when first imported.
+                config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=os.environ.get("KUBECONFIG") or None)
             except (config.ConfigException, OSError, TypeError, ValueError) as exc:
                 raise NoKubernetesAPI(
                     "not in a cluster, and no usable kubeconfig (KUBECONFIG or "

@@ -9,6 +9,7 @@ every Route53 call so tests can assert how many were made.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -120,7 +121,7 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
         """`all_namespaces`: watch every namespace, as an installed reconciler does.
         `report_status`: also write Events and conditions on the Services.
         `ingresses`: watch Ingresses too (--source=ingress), with these settings."""
-        config.load_kube_config()
+        config.load_kube_config(config_file=os.environ["KUBECONFIG"])  # as the stack set it
         watched = "" if all_namespaces else namespace
         settings = settings_module.Settings(
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
@@ -191,7 +192,7 @@ def create_services(namespace: str) -> Iterator[Callable[[dict[str, dict[str, st
 
     from devstack import metallb
 
-    config.load_kube_config()
+    config.load_kube_config(config_file=os.environ["KUBECONFIG"])  # as the stack set it
     core = client.CoreV1Api()
 
     def create(annotations_by_name: dict[str, dict[str, str]]) -> None:
