@@ -61,11 +61,11 @@ def test_an_older_service_the_webhook_never_sees_cannot_take_a_live_name(  # typ
     # The older Service in kube-system now asks for the live name: no webhook checks it.
     kubectl_cli.run(kubeconfig, "-n", SKIPPED, "annotate", "service", skipped_service,
                     f"{ALPHA}hostname={name}")
-    outcome = wait_for(lambda: running.outcome(f"{SKIPPED}/{skipped_service}"), timeout=20)
+    outcome = wait_for(lambda: running.outcome(f"service/{SKIPPED}/{skipped_service}"), timeout=20)
 
     records = zone_records(route53, zone_id)
     txt = registry.decode(values(records[(f"a-{name}", "TXT", "")])[0])
-    assert (held["status"], held["message"]) == ("True", name)
+    assert (held["status"], held["message"]) == ("True", claims.held_message([(name, "")]))
     assert (outcome.status, outcome.message) == (
         "conflict", f"{name} is held by Service {namespace}/live: its ownership record names it")
     assert values(records[(name, "A", "")]) == ["10.4.11.1"]
@@ -93,7 +93,7 @@ def test_a_service_the_webhook_never_sees_is_held_to_the_same_annotation_rules( 
                     "--type=merge", "-p", json.dumps(patch))
     running = reconciler(all_namespaces=True)
 
-    outcome = wait_for(lambda: running.outcome(f"{SKIPPED}/{skipped_service}"), timeout=20)
+    outcome = wait_for(lambda: running.outcome(f"service/{SKIPPED}/{skipped_service}"), timeout=20)
 
     assert (outcome.status, outcome.message) == ("invalid", message)
     assert zone_records(route53, zone_id) == {}
