@@ -34,10 +34,10 @@ from typing import Any
 from bench import cluster
 from bench.table import Table, percentile
 from devstack.memroute53 import MemoryRoute53
-from dnsgate import claims
+from dnsgate import claims, objectkey
 from dnsgate.backoff import Backoff
 from dnsgate.domains import DomainFilter
-from dnsgate.watch import Service, service_key
+from dnsgate.watch import Service
 from reconciler import settings as reconciler_settings
 from reconciler import source, throttle
 from reconciler.controller import Controller
@@ -75,7 +75,7 @@ class Store:
     """The watch's store, reduced to what the controller reads of it."""
 
     def __init__(self, services: list[dict[str, Any]]) -> None:
-        self.services = {service_key(s): s for s in services}
+        self.services = {objectkey.of(s): s for s in services}
 
     def snapshot(self) -> list[Service]:
         return list(self.services.values())
@@ -84,7 +84,7 @@ class Store:
         return self.services.get(key)
 
     def put(self, svc: dict[str, Any]) -> str:
-        key = service_key(svc)
+        key = objectkey.of(svc)
         self.services[key] = svc
         return key
 

@@ -1,34 +1,41 @@
-"""Who may have a hostname: the one rule behind the webhook's hijack check and the
+"""Who may have a record set: the one rule behind the webhook's hijack check and the
 reconciler's tie-break, so both settle a contested name the same way.
 
-Which Services claim names: only a Service whose DNS annotations parse without a problem,
+Which objects claim names: only a Service whose DNS annotations parse without a problem,
 for the names the reconciler would publish for its type (`dnsgate.service_types.published`:
 a ClusterIP Service's `hostname` names only with --publish-internal-services). An Ingress
 claims the same way, for every name it would publish (`dnsgate.ingress`), if --ingress-class
 selects it. `of_service` is the one function that turns a Service or an Ingress into its
 claims, for the webhook's index, its review and the reconciler's source alike; Services and
 Ingresses share one index, so a name held by one kind cannot be taken by the other. A
-claimant is named by its key: "namespace/name" for a Service, "ingress/namespace/name" for
-an Ingress (`resource` gives the ownership TXT's resource label of either).
+claimant is named by its key (`dnsgate.objectkey`: "service/<ns>/<name>",
+"ingress/<ns>/<name>"), which is also the resource label of its ownership TXT records.
 
-Two claims conflict unless both carry set-identifiers and those differ: weighted or failover
-routing across Services is how Route53 shares a name on purpose (docs/annotations.md). Given
-the TXT naming, claims on two names whose ownership TXT names coincide conflict the same way
-(`txtname.Mapper.namesake`: `*.<zone>` and `wild.<zone>` under --txt-wildcard-replacement
-`wild`), whatever record types they would get: a Service's types follow its load balancer's
-addresses, which change without the Service changing, and the old format's TXT name carries
-no type (docs/externaldns-txt-registry.md, "Names two records share"). Among conflicting
-claims:
-1. the holder keeps the name: the Service that the name's ownership TXT record names in its
-   `resource` label (its record is live, and it is dnsgate's under our owner id);
-2. between claims of which none holds the name (newcomers), the earliest created Service
-   wins, ties broken by `namespace/name`.
-So a live record never moves to an older Service that asks for the name later.
+A claim is on one record set: a row (name, set identifier), as ExternalDNS's plan keys its
+rows (docs/annotations.md). Two claims conflict when they share a name, unless both carry
+set-identifiers and those differ: weighted or failover routing across Services is how
+Route53 shares a name on purpose. Among conflicting claims:
+1. the holder keeps its row: the claimant that the row's ownership TXT record (same name,
+   same set identifier) names in its `resource` label (its record is live, and it is
+   dnsgate's under our owner id). Holding one row of a name holds no other row of it: a
+   Service whose TXT names it at (www, green) does not hold (www, blue), nor (www) without
+   a set identifier. This is ExternalDNS's rule for a row (its plan's PerResource conflict
+   resolver: the candidate whose resource the current record names keeps it);
+2. between claims of which none holds its row (newcomers), the earliest created wins, ties
+   broken by key.
+Given the TXT naming, claims on two names whose ownership TXT names coincide conflict as two
+claims on one name do (`txtname.Mapper.namesake`: `*.<zone>` and `wild.<zone>` under
+--txt-wildcard-replacement `wild`), whatever record types they would get: a Service's types
+follow its load balancer's addresses, which change without the Service changing, and the old
+format's TXT name carries no type (docs/externaldns-txt-registry.md, "Names two records
+share").
+So a live record never moves to another Service that asks for its row later, whatever set
+identifier that Service held before.
 
 How each side learns the holder. The reconciler reads it from Route53 (the TXT registry) at
 every sync. The webhook cannot read Route53; it reads what the reconciler reports on each
-Service: the condition `dnsgate.io/DNSNamesHeld` (status True, message the comma-separated
-names whose TXT names this Service), written by the reconciler after every sync in which it
+Service: the condition `dnsgate.io/DNSNamesHeld` (status True, message the rows whose TXT
+names this Service, `held_message`), written by the reconciler after every sync in which it
 changes. kube-apiserver never lets a Service's own spec write carry a status, so a user
 needs `services/status` rights to forge it. The windows this leaves are described in the
 README ("Who gets a contested name"): they can make the webhook refuse a holder re-adding a
@@ -38,58 +45,53 @@ never hands a live record to a Service that does not hold it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import hostnames, ingress, service_types, txtname, values
+from dnsgate import hostnames, ingress, objectkey, service_types, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
-from dnsgate.watch import service_key
 
 HELD_CONDITION = "dnsgate.io/DNSNamesHeld"
 HELD_REASON = "OwnershipRecordsNameThisService"
+HELD_MESSAGE_MAX = 32 * 1024  # bytes: kube-apiserver's cap on a condition's message
+
+Row = tuple[str, str]
+"""A record set: (name, set identifier, "" for none), as ExternalDNS's plan keys a row."""
+
+
+def row(hostname: str, set_identifier: str | None) -> Row:
+    return hostname, set_identifier or ""
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A Service's claim on one hostname; `holds` when the name's ownership TXT names it."""
+    """An object's claim on one record set; `holds` when that row's ownership TXT names it."""
 
     created: str  # metadata.creationTimestamp (RFC 3339 sorts as text)
-    service: str  # "namespace/name"
+    service: str  # the claimant's key, `dnsgate.objectkey`: "service/ns/name"
     hostname: str
     set_identifier: str | None = None
     holds: bool = False
 
     @property
+    def row(self) -> Row:
+        return row(self.hostname, self.set_identifier)
+
+    @property
     def precedence(self) -> tuple[bool, bool, str, str]:
         """Sort key: the holder first, then the earliest created (an object not yet stored
-        has no creation time and counts as the newest), then by name."""
+        has no creation time and counts as the newest), then by key."""
         return (not self.holds, not self.created, self.created, self.service)
 
 
-SERVICE_RESOURCE = "service/"  # the resource label's kind for a Service (docs/annotations.md)
-
-
-def resource(key: str) -> str:
-    """The resource label of the ownership TXTs of the claimant `key`, as ExternalDNS
-    writes it: "service/<ns>/<name>" or "ingress/<ns>/<name>"."""
-    return key if ingress.is_key(key) else SERVICE_RESOURCE + key
-
-
 def claimant(resource_label: str) -> str | None:
-    """The claimant key a resource label names; None for anything else's (a node, a CRD)."""
-    if resource_label.startswith(SERVICE_RESOURCE):
-        return resource_label[len(SERVICE_RESOURCE):]
-    return resource_label if ingress.is_key(resource_label) else None
-
-
-def describe(key: str) -> str:
-    """The claimant as a message names it: "Service ns/name" or "Ingress ns/name"."""
-    if ingress.is_key(key):
-        return f"Ingress {key[len(ingress.KEY_PREFIX):]}"
-    return f"Service {key}"
+    """The claimant key a resource label names (they are the same text); None for anything
+    else's (a node, a CRD)."""
+    return resource_label if objectkey.parse(resource_label) is not None else None
 
 
 def would_publish(obj: Mapping[str, Any], ingresses: IngressSettings = ingress.DEFAULT
@@ -135,11 +137,11 @@ def parse(service: Mapping[str, Any], domains: DomainFilter,
 
 
 def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
-               held: Collection[str] = (), *, publish_internal: bool = False,
+               held: Collection[Row] = (), *, publish_internal: bool = False,
                ingresses: IngressSettings = ingress.DEFAULT) -> tuple[Claim, ...]:
     """The claims `service` (or an Ingress) makes: none unless its annotations (`parsed`,
     parsed once by the caller) have no problem, and only for the names its type publishes
-    (`publish_internal`: --publish-internal-services). `held`: names it holds."""
+    (`publish_internal`: --publish-internal-services). `held`: the rows it holds."""
     if parsed.dns is None or not would_publish(service, ingresses):
         return ()
     if ingress.is_ingress(service):
@@ -150,14 +152,15 @@ def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
 
 
 def requested(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
-              held: Collection[str] = (), names: Iterable[str] | None = None
+              held: Collection[Row] = (), names: Iterable[str] | None = None
               ) -> tuple[Claim, ...]:
     """The claims `service` asks for with every hostname that is valid on its own (or with
     `names`), whatever else is wrong: what a review checks, to list a taken name beside the
     other problems."""
     created = str((service.get("metadata") or {}).get("creationTimestamp") or "")
-    key = service_key(service)
-    return tuple(Claim(created, key, name, parsed.set_identifier, name in held)
+    key = objectkey.of(service)
+    set_identifier = parsed.set_identifier
+    return tuple(Claim(created, key, name, set_identifier, row(name, set_identifier) in held)
                  for name in (parsed.hostnames if names is None else names))
 
 
@@ -185,13 +188,13 @@ def rivals(claim: Claim, others: Iterable[Claim], names: txtname.Mapper | None =
 
 def keeper(claim: Claim, others: Iterable[Claim], names: txtname.Mapper | None = None
            ) -> Claim:
-    """The claim that keeps `claim.hostname` when `claim` joins `others`."""
+    """The claim that keeps `claim`'s row when `claim` joins `others`."""
     return min([claim, *rivals(claim, others, names)], key=lambda c: c.precedence)
 
 
 def winners(claims: Iterable[Claim], names: txtname.Mapper | None = None
             ) -> tuple[list[Claim], list[tuple[Claim, Claim]]]:
-    """Split claims into those that keep their name and (loser, winner) pairs; with `names`,
+    """Split claims into those that keep their row and (loser, winner) pairs; with `names`,
     claims on names sharing their ownership TXT names are settled together."""
     by_name: dict[str, list[Claim]] = {}
     for claim in claims:
@@ -212,19 +215,54 @@ def winners(claims: Iterable[Claim], names: txtname.Mapper | None = None
 
 
 # ---- the holder, as the reconciler reports it on the Service --------------------------
+#
+# The message is a JSON array of rows, sorted, each `[name]` or `[name, set identifier]`:
+# `[["api.example.com"],["www.example.com","blue"]]`. Set identifiers are free text (commas,
+# brackets, quotes, spaces), and JSON round-trips any of them. A reconciler before set
+# identifiers were part of a claim wrote the names alone, comma-separated; such a message
+# cannot say which row of a name is held (the TXT naming the Service may be another set
+# identifier's), so it is read as holding no row. That only makes the webhook stricter (a
+# claim counted as holding is what turns a refusal into a warning), and the reconciler
+# rewrites the condition in this format at its first sync.
 
-def held_names(service: Mapping[str, Any]) -> frozenset[str]:
-    """The names the reconciler last reported this Service as holding."""
+def held_rows(service: Mapping[str, Any]) -> frozenset[Row]:
+    """The rows the reconciler last reported this Service as holding."""
     for condition in (service.get("status") or {}).get("conditions") or ():
         if isinstance(condition, Mapping) and condition.get("type") == HELD_CONDITION:
             if condition.get("status") != "True":
                 return frozenset()
-            message = str(condition.get("message") or "")
-            names = message.split(",")[: values.HOSTNAMES_MAX]
-            return frozenset(name for name in names if hostnames.error(name) is None)
+            return _decoded(str(condition.get("message") or ""))
     return frozenset()
 
 
-def held_message(names: Iterable[str]) -> str:
-    """The condition's message for these names: sorted, comma-separated."""
-    return ",".join(sorted(set(names)))
+def _decoded(message: str) -> frozenset[Row]:
+    """The rows of a held message; none from the old names-only format or anything else
+    that is not a list of rows."""
+    if not message.startswith("["):  # the old format: a hostname never starts with "["
+        return frozenset()
+    try:
+        entries = json.loads(message)
+    except ValueError:
+        return frozenset()
+    rows: set[Row] = set()
+    for entry in entries if isinstance(entries, list) else ():
+        if (isinstance(entry, list) and 1 <= len(entry) <= 2
+                and all(isinstance(part, str) for part in entry)
+                and hostnames.error(entry[0]) is None):
+            rows.add(row(entry[0], entry[1] if len(entry) == 2 else None))
+    return frozenset(rows)
+
+
+def held_message(rows: Iterable[Row]) -> str:
+    """The condition's message for these rows: sorted, as many as fit the message cap (a
+    row left out counts as not held: the webhook is then stricter, never laxer)."""
+    entries: list[str] = []
+    size = 2  # the brackets
+    for name, set_identifier in sorted(set(rows)):
+        entry = json.dumps([name, set_identifier] if set_identifier else [name],
+                           separators=(",", ":"))
+        size += len(entry) + (1 if entries else 0)
+        if size > HELD_MESSAGE_MAX:
+            break
+        entries.append(entry)
+    return "[" + ",".join(entries) + "]"

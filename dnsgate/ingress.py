@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import txtname
+from dnsgate import objectkey, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.values import Problem
 
-KIND = "Ingress"
-API_VERSION = "networking.k8s.io/v1"
-KEY_PREFIX = "ingress/"
+KIND = objectkey.INGRESS.name
+API_VERSION = objectkey.INGRESS.api_version
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 HOSTNAME_SOURCE = "ingress-hostname-source"
 DEFINED_HOSTS_ONLY = "defined-hosts-only"
@@ -54,16 +53,6 @@ DEFAULT = IngressSettings()
 def is_ingress(obj: Mapping[str, Any]) -> bool:
     """Whether `obj` is an Ingress (the watch cache marks its copies with their kind)."""
     return obj.get("kind") == KIND
-
-
-def is_key(key: str) -> bool:
-    """Whether a claimant key ("ingress/ns/name" or a Service's "ns/name") names an Ingress."""
-    return key.startswith(KEY_PREFIX)
-
-
-def key(ingress: Mapping[str, Any]) -> str:
-    meta = ingress.get("metadata") or {}
-    return f"{KEY_PREFIX}{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 def selected(ingress: Mapping[str, Any], settings: IngressSettings) -> bool:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from dnsgate import ingress
+from dnsgate import ingress, objectkey
 from dnsgate.backoff import Backoff
 
 Service = Mapping[str, Any]  # a Service as JSON (camelCase keys), as the API serves it
@@ -74,15 +74,6 @@ def without_own_writes(kept: Mapping[str, Any]) -> dict[str, Any]:
     return {**kept, "metadata": metadata, "status": status}
 
 
-def service_key(service: Service) -> str:
-    """ "namespace/name", the key everything in dnsgate uses for a Service; an Ingress's is
-    "ingress/namespace/name" (`dnsgate.ingress`), so both kinds share one claim index."""
-    if ingress.is_ingress(service):
-        return ingress.key(service)
-    meta = service.get("metadata") or {}
-    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
-
-
 class ServiceAPI(Protocol):
     """How a store reads its objects (Services, or Ingresses), as JSON dicts."""
 
@@ -96,8 +87,8 @@ class Gone(Exception):
 
 
 class ServiceStore:
-    """Services by "namespace/name" (or Ingresses by "ingress/namespace/name"); thread-safe
-    snapshots for the controller."""
+    """Services (or Ingresses) by their keys (`dnsgate.objectkey`: "service/ns/name");
+    thread-safe snapshots for the controller."""
 
     def __init__(self, api: ServiceAPI, on_change: OnChange,
                  on_relist: OnRelist | None = None,
@@ -121,7 +112,7 @@ class ServiceStore:
             return list(self._services.values())
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The Service "namespace/name" as last seen, for reporters."""
+        """The object of this key ("service/ns/name") as last seen, for reporters."""
         with self._lock:
             found = self._services.get(key)
         return dict(found) if found is not None else None
@@ -129,7 +120,7 @@ class ServiceStore:
     def relist(self) -> str:
         items, version = self._api.list()
         kept = [self._kept(item) for item in items]
-        fresh: dict[str, Service] = {service_key(item): item for item in kept}
+        fresh: dict[str, Service] = {objectkey.of(item): item for item in kept}
         with self._lock:
             changed = {k for k in fresh.keys() | self._services.keys()
                        if self._changed(self._services.get(k), fresh.get(k))}
@@ -171,7 +162,7 @@ class ServiceStore:
                 raise Gone()
             raise RuntimeError(f"watch error: {item.get('message')}")
         copy = self._kept(item)
-        key = service_key(copy)
+        key = objectkey.of(copy)
         with self._lock:
             if kind == "DELETED":
                 changed = self._services.pop(key, None) is not None
@@ -266,7 +257,7 @@ class KubernetesIngresses(KubernetesServices):
 
 class Combined:
     """Several stores seen as one (the Service and the Ingress stores), for the controller
-    and the reporters: keys never collide (`service_key`)."""
+    and the reporters: keys carry their kind, so they never collide (`dnsgate.objectkey`)."""
 
     def __init__(self, *stores: ServiceStore) -> None:
         self.stores = stores

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
+from dnsgate import objectkey
 from dnsgate.backoff import Backoff
 from dnsgate.watch import Service
 from reconciler import endpoint, metrics, plan, registry, report, source, table
@@ -49,7 +50,7 @@ class Services(Protocol):
     def snapshot(self) -> list[Service]: ...
 
     def get(self, key: str) -> Service | None:
-        """The Service "namespace/name" as last seen; None once deleted."""
+        """The object of this key ("service/ns/name") as last seen; None once deleted."""
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,8 @@ class Controller:
     def sync(self, scope: Scope) -> bool:
         """Run the pipeline once over `scope`; True when every change in it landed. Steps:
 
-        1. desired: the record sets the Services ask for, a contested name going to its
-           holder (`desired.DesiredState`): at a resync all recomputed, with the holders
+        1. desired: the record sets the Services ask for, a contested record set going to
+           its holder (`desired.DesiredState`): at a resync all recomputed, with the holders
            every zone's registry view names (`source.holders`); else the changed Services'
            alone;
         2. registry view: per zone, its cached record sets (at the names in scope) read
@@ -184,8 +185,8 @@ class Controller:
            again and, if the zone moved, planned and applied once more (`_moved`); a name
            still refused waits for its retry; the names that changed are read back for
            their new holders;
-        6. report: each Service's outcome and the names it now holds (`report.outcomes`),
-           the records we own by type.
+        6. report: each Service's outcome and the record sets it now holds
+           (`report.outcomes`), the records we own by type.
         """
         self.zones.ensure_fresh()
         views = self._whole_views(scope)
@@ -262,13 +263,13 @@ class Controller:
                              self.registry_settings)
 
     def _landed(self, zone: Zone, applied: Applied) -> None:
-        """Who holds the names whose changes landed, read back from the cache."""
+        """Who holds the rows at the names whose changes landed, read back from the cache."""
         names = {group.dnsname for group in applied.landed}
         if not names:
             return
         found = source.holders((e for e in self._read(zone, names).endpoints
                                 if e.dnsname in names), self.registry_settings.owner_id)
-        self.desired.hold({name: found.get(name, frozenset()) for name in names})
+        self.desired.hold(names, found)
 
     def _moved(self, zone: Zone, applied: Applied, wanted: Sequence[Endpoint],
                planned: plan.Plan) -> tuple[Applied, plan.Plan]:
@@ -336,8 +337,8 @@ class Controller:
         namespace = self.source_settings.namespace
         resource = record.label(endpoint.RESOURCE) or ""
         owner = self.registry_settings.owner_id
-        if namespace and record.label(endpoint.OWNER) == owner and not resource.startswith(
-                (f"service/{namespace}/", f"ingress/{namespace}/")):
+        if namespace and record.label(endpoint.OWNER) == owner and not objectkey.in_namespace(
+                resource, namespace):
             # Another namespace's Service or Ingress holds it under our owner id: to a namespaced
             # reconciler that is someone else's record, never updated or deleted, and it
             # blocks a create at its name instead of letting Route53 refuse the CREATE.

@@ -3,7 +3,7 @@
 A resync computes it whole from the watch's snapshot and the holders the registry read
 (`reset`). Between resyncs a Service event recomputes only that Service's records and
 claims (`source.read`) and re-settles only the names whose claims changed; a change that
-lands re-settles only its names with their new holders (`hold`). So an event costs what it
+lands re-settles only its names with their rows' new holders (`hold`). So an event costs what it
 touches, at any number of Services. `scoped` hands a sync the part it plans as a
 `source.Desired`; `whole` is the value `source.desired` computes from the same Services and
 holders (the property tests hold the two equal after any sequence of events).
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
-from dnsgate import claims, txtname
+from dnsgate import claims, objectkey, txtname
 from dnsgate.claimindex import ClaimIndex
-from dnsgate.watch import Service, service_key
+from dnsgate.watch import Service
 from reconciler import source
 from reconciler.settings import SourceSettings
 from reconciler.source import Holders, ServiceRecords
@@ -29,7 +29,7 @@ class Changed:
     names: frozenset[str]
     """Every name the changed Services claimed before or claim now."""
     gone: frozenset[str]
-    """Services deleted ("namespace/name")."""
+    """Services deleted (their keys)."""
 
 
 class DesiredState:
@@ -41,8 +41,9 @@ class DesiredState:
         self.loaded = False
         self._records: dict[str, ServiceRecords] = {}
         self._claims = ClaimIndex()
-        self._holders: dict[str, frozenset[str]] = {}  # name -> Services its TXTs name
-        self._held: dict[str, set[str]] = {}  # Service -> names whose TXTs name it
+        self._holders: dict[claims.Row, frozenset[str]] = {}  # row -> keys its TXTs name
+        self._rows_at: dict[str, set[str]] = {}  # name -> set identifiers of held rows
+        self._held: dict[str, set[claims.Row]] = {}  # key -> rows whose TXTs name it
         self._lost: dict[str, dict[str, claims.Claim]] = {}  # name -> loser -> keeper
 
     def reset(self, services: Iterable[Service], holders: Holders) -> frozenset[str]:
@@ -50,7 +51,7 @@ class DesiredState:
         returns the Services gone since the last time."""
         before = self._records.keys()
         self._records, self._claims, self._lost = {}, ClaimIndex(), {}
-        self._holders, self._held = {}, {}
+        self._holders, self._rows_at, self._held = {}, {}, {}
         self._hold(holders)
         for service in services:
             self._put(service)
@@ -60,8 +61,8 @@ class DesiredState:
         return frozenset(before - self._records.keys())
 
     def update(self, changed: Mapping[str, Service | None]) -> Changed:
-        """Take the new state of these Services ("namespace/name" -> object, or None once
-        deleted) and re-settle the names their claims touch."""
+        """Take the new state of these Services (key -> object, or None once deleted) and
+        re-settle the names their claims touch."""
         names: set[str] = set()
         contested: set[str] = set()  # names whose claims changed: settled again
         gone: set[str] = set()
@@ -78,14 +79,20 @@ class DesiredState:
             self._settle(name)
         return Changed(frozenset(names | contested), frozenset(gone))
 
-    def hold(self, holders: Holders) -> None:
-        """Who holds these names now (changes to them landed), re-settled with it."""
-        self._hold(holders)
-        for name in {*holders, *self._namesakes(holders)}:
+    def hold(self, names: Set[str], holders: Holders) -> None:
+        """Who holds the rows at these names now (changes to them landed): `holders` has
+        every row held at them; a row held before and missing from it is held no more. The
+        names and their namesakes (names sharing their ownership TXT names) are re-settled."""
+        released: dict[claims.Row, frozenset[str]] = {
+            (name, set_id): frozenset() for name in names
+            for set_id in self._rows_at.get(name, ())}
+        self._hold({**released, **holders})
+        touched = set(names) | {name for name, _ in holders}
+        for name in touched | self._namesakes(touched):
             self._settle(name)
 
-    def held(self, services: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        """The names each of these Services holds, sorted (reported on the Service)."""
+    def held(self, services: Iterable[str]) -> dict[str, tuple[claims.Row, ...]]:
+        """The rows each of these Services holds, sorted (reported on the Service)."""
         return {s: tuple(sorted(self._held[s])) for s in services if self._held.get(s)}
 
     def scoped(self, names: Set[str], services: Set[str]) -> source.Desired:
@@ -111,20 +118,24 @@ class DesiredState:
     def _put(self, service: Service) -> set[str]:
         records, made = source.read(service, self.settings, self.naming)
         self._records[records.service] = records
-        return self._claims.put(service_key(service), made)
+        return self._claims.put(objectkey.of(service), made)
 
     def _hold(self, holders: Holders) -> None:
-        for name, services in holders.items():
-            for service in self._holders.get(name, frozenset()) - services:
-                self._held[service].discard(name)
+        for at, services in holders.items():
+            for service in self._holders.get(at, frozenset()) - services:
+                self._held[service].discard(at)
                 if not self._held[service]:
                     del self._held[service]
             for service in services:
-                self._held.setdefault(service, set()).add(name)
+                self._held.setdefault(service, set()).add(at)
+            name, set_id = at
             if services:
-                self._holders[name] = services
-            else:
-                self._holders.pop(name, None)
+                self._holders[at] = services
+                self._rows_at.setdefault(name, set()).add(set_id)
+            elif self._holders.pop(at, None) is not None:
+                self._rows_at[name].discard(set_id)
+                if not self._rows_at[name]:
+                    del self._rows_at[name]
 
     def _namesakes(self, names: Iterable[str]) -> set[str]:
         """The claimed names that share their ownership TXT names with one of `names`: a

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from dnsgate import claims
+from dnsgate import claims, objectkey
 from reconciler import source
 
 Status = Literal["synced", "failed", "conflict", "invalid"]
@@ -25,13 +25,13 @@ log = logging.getLogger("dnsgate.reconcile")
 @dataclass(frozen=True)
 class Outcome:
     """How one Service fared. `status` None: nothing to say about its records (it asks for
-    none), only `held` to report. `held`: the names whose ownership TXT names it after the
-    sync, which the webhook reads to know a name's holder (dnsgate.claims)."""
+    none), only `held` to report. `held`: the record sets whose ownership TXT names it after
+    the sync, which the webhook reads to know a row's holder (dnsgate.claims)."""
 
-    service: str  # "namespace/name"
+    service: str  # the key, `dnsgate.objectkey`: "service/ns/name"
     status: Status | None
     message: str = ""
-    held: tuple[str, ...] = ()
+    held: tuple[claims.Row, ...] = ()
 
 
 class Reporter(Protocol):
@@ -72,7 +72,7 @@ class LogReporter:
             return
         level = logging.INFO if outcome.status == "synced" else logging.WARNING
         suffix = f": {outcome.message}" if outcome.message else ""
-        log.log(level, "%s %s%s", claims.describe(outcome.service), outcome.status, suffix)
+        log.log(level, "%s %s%s", objectkey.describe(outcome.service), outcome.status, suffix)
 
     def forget(self, service: str) -> None:
         with self._lock:
@@ -81,11 +81,12 @@ class LogReporter:
 
 def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[str],
              failed: Mapping[str, str], skipped: Mapping[str, str],
-             dry_run: bool, held: Mapping[str, tuple[str, ...]] | None = None) -> list[Outcome]:
+             dry_run: bool, held: Mapping[str, tuple[claims.Row, ...]] | None = None
+             ) -> list[Outcome]:
     """Each Service's outcome of one sync, for the Services it covered (`names` None: all).
 
-    `failed` and `skipped` map the resource label (`service/<ns>/<name>` or
-    `ingress/<ns>/<name>`) to the reason; `held` maps the key to the names it holds.
+    `failed` and `skipped` map the resource label, which is the key (`dnsgate.objectkey`), to
+    the reason; `held` maps the key to the record sets it holds.
     Precedence: invalid annotations, then a lost claim or a name held by someone else, then
     a refused change. A covered Service with nothing else
     to report still gets an outcome with status None, so that a stale held list is cleared.
@@ -97,7 +98,7 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
         mine = {e.dnsname for e in result.endpoints}
         if names is not None and result.service not in touched and not mine & names:
             continue
-        resource = claims.resource(result.service)
+        resource = result.service
         holds = held.get(result.service, ())
         if result.problems:
             found.append(Outcome(result.service, "invalid", "; ".join(result.problems), holds))
@@ -107,7 +108,7 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
             taken = (f"{c.hostname} is held by" if c.shares is None else
                      f"{c.hostname} shares its ownership TXT names with {c.shares}, held by")
             found.append(Outcome(result.service, "conflict",
-                                 f"{taken} {claims.describe(c.holder)}: {why}", holds))
+                                 f"{taken} {objectkey.describe(c.holder)}: {why}", holds))
         elif resource in skipped:
             found.append(Outcome(result.service, "conflict", skipped[resource], holds))
         elif resource in failed:

@@ -11,8 +11,8 @@ webhook enforces, with the registry's TXT naming: a Service with any problem pro
 records at all and is reported, never half-applied. Every Service in every namespace is held
 to the same claim rules, also those the webhook never sees (its own namespace,
 kube-system): claims come from `dnsgate.claims.of_service`, and contested names are settled
-by `dnsgate.claims.winners`, which gives a name to the Service its ownership TXT already
-names (`holders`).
+by `dnsgate.claims.winners`, which gives a record set (name, set identifier) to the Service
+its ownership TXT of that record set already names (`holders`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import claims, ingress, service_types, txtname
+from dnsgate import claims, ingress, objectkey, service_types, txtname
 from dnsgate.annotations import DNSAnnotations
-from dnsgate.watch import Service, service_key
+from dnsgate.watch import Service
 from reconciler import alias, endpoint
 from reconciler.endpoint import Endpoint
 from reconciler.settings import SourceSettings
@@ -34,7 +34,7 @@ from reconciler.settings import SourceSettings
 class ServiceRecords:
     """What one Service asks for: its record sets, or the problems that stop it."""
 
-    service: str  # "namespace/name"
+    service: str  # the key, `dnsgate.objectkey`: "service/ns/name"
     created: str
     endpoints: tuple[Endpoint, ...] = ()
     problems: tuple[str, ...] = ()
@@ -59,7 +59,7 @@ class Desired:
     conflicts: tuple[Conflict, ...]
 
 
-Holders = Mapping[str, frozenset[str]]  # hostname -> "namespace/name" of its TXT's resource
+Holders = Mapping[claims.Row, frozenset[str]]  # row -> the keys its TXTs' resource labels name
 
 
 def records(service: Service, settings: SourceSettings,
@@ -72,7 +72,7 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
           ) -> tuple[ServiceRecords, dns_annotations.Parsed | None]:
     """The Service's records, and its annotations parsed (once) when it may publish."""
     meta = service.get("metadata", {})
-    key, created = service_key(service), str(meta.get("creationTimestamp", ""))
+    key, created = objectkey.of(service), str(meta.get("creationTimestamp", ""))
     is_ingress = ingress.is_ingress(service)
     if not claims.would_publish(service, settings.ingress) or not (
             is_ingress or dns_annotations.has_dns_annotations(meta.get("annotations"))):
@@ -100,7 +100,7 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
         made += [
             endpoint.make(name, record_type, values, ttl=ttl,
                           set_identifier=dns.set_identifier, properties=properties,
-                          labels={endpoint.RESOURCE: claims.resource(key)})
+                          labels={endpoint.RESOURCE: key})
             for name in names for record_type, values, properties, ttl in typed]
     return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier), parsed
 
@@ -174,9 +174,9 @@ def read(service: Service, settings: SourceSettings,
 def desired(services: Iterable[Service], settings: SourceSettings, *,
             naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None
             ) -> Desired:
-    """Every Service's records, each contested name given to its holder, else to the senior
-    Service (`dnsgate.claims`; names sharing their ownership TXT names are contested too).
-    `holders` come from the registry (`holders` below)."""
+    """Every Service's records, each contested record set given to its holder, else to the
+    senior Service (`dnsgate.claims`; names sharing their ownership TXT names are contested
+    too). `holders` come from the registry (`holders` below)."""
     holders = holders or {}
     results: list[ServiceRecords] = []
     wanted: list[claims.Claim] = []
@@ -200,31 +200,31 @@ def conflict(service: str, hostname: str, keeper: claims.Claim) -> Conflict:
 
 
 def holding(claim: claims.Claim, holders: Holders) -> claims.Claim:
-    """The claim, marked as holding its name when the name's ownership TXT names it."""
-    holds = claim.service in holders.get(claim.hostname, frozenset())
+    """The claim, marked as holding its row when that row's ownership TXT names it."""
+    holds = claim.service in holders.get(claim.row, frozenset())
     return replace(claim, holds=True) if holds else claim
 
 
-def holders(records: Iterable[Endpoint], owner_id: str) -> dict[str, frozenset[str]]:
-    """hostname -> the Services and Ingresses (their keys, `dnsgate.claims.claimant`) named
-    in its ownership TXTs under `owner_id`, from records read through the registry
-    (`registry.read`)."""
-    found: dict[str, set[str]] = {}
+def holders(records: Iterable[Endpoint], owner_id: str) -> dict[claims.Row, frozenset[str]]:
+    """(name, set identifier) -> the Services and Ingresses (their keys) named in that row's
+    ownership TXTs under `owner_id`, from records read through the registry (`registry.read`,
+    which labels each record with its own TXT's labels: same name, same set identifier)."""
+    found: dict[claims.Row, set[str]] = {}
     for record in records:
         labels = dict(record.labels)
         key = claims.claimant(labels.get(endpoint.RESOURCE) or "")
         if labels.get(endpoint.OWNER) == owner_id and key is not None:
-            found.setdefault(record.dnsname, set()).add(key)
-    return {name: frozenset(services) for name, services in found.items()}
+            found.setdefault(claims.row(record.dnsname, record.set_identifier), set()).add(key)
+    return {at: frozenset(keys) for at, keys in found.items()}
 
 
-def held_by_service(found: Holders) -> dict[str, tuple[str, ...]]:
-    """"namespace/name" -> the names it holds, sorted: what is reported on each Service."""
-    by_service: dict[str, set[str]] = {}
-    for name, services in found.items():
-        for service in services:
-            by_service.setdefault(service, set()).add(name)
-    return {service: tuple(sorted(names)) for service, names in by_service.items()}
+def held_by_service(found: Holders) -> dict[str, tuple[claims.Row, ...]]:
+    """key -> the rows it holds, sorted: what is reported on each Service."""
+    by_service: dict[str, set[claims.Row]] = {}
+    for at, keys in found.items():
+        for key in keys:
+            by_service.setdefault(key, set()).add(at)
+    return {key: tuple(sorted(rows)) for key, rows in by_service.items()}
 
 
 def _typed(target: str) -> tuple[str, str]:

@@ -8,9 +8,10 @@ writes, for each Service whose outcome changes:
 - the condition, written by server-side apply on the status subresource with its own field
   manager. Service conditions are a list keyed by `type`, so the apply owns only our entries
   and never touches `status.loadBalancer`, which belongs to the load-balancer controller;
-- in the same apply, `dnsgate.io/DNSNamesHeld` listing the names whose ownership TXT names
-  the Service, which is how the webhook learns who holds a name (dnsgate/claims.py). When the
-  Service holds nothing the apply leaves it out, and server-side apply removes it.
+- in the same apply, `dnsgate.io/DNSNamesHeld` listing the record sets (name, set
+  identifier) whose ownership TXT names the Service, which is how the webhook learns who
+  holds a row (dnsgate/claims.py, `held_message`). When the Service holds nothing the apply
+  leaves it out, and server-side apply removes it.
 Both are deduplicated: nothing is written while the outcome stays the same, and after a
 restart the conditions already on the Service count as written, so a steady state writes
 nothing at all.
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import claims, ingress
+from dnsgate import claims, ingress, objectkey
 from reconciler.report import Outcome, Reporter
 
 log = logging.getLogger(__name__)
@@ -69,16 +70,16 @@ def condition_for(outcome: Outcome, generation: int | None,
     return condition
 
 
-def held_condition(names: tuple[str, ...], previous: dict[str, Any] | None,
+def held_condition(rows: tuple[claims.Row, ...], previous: dict[str, Any] | None,
                    now: dt.datetime) -> dict[str, Any] | None:
-    """The held-names condition, or None when the Service holds no name."""
-    if not names:
+    """The held-rows condition, or None when the Service holds no record set."""
+    if not rows:
         return None
     transition = (previous or {}).get("lastTransitionTime")
     if previous is None or previous.get("status") != "True" or not transition:
         transition = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"type": claims.HELD_CONDITION, "status": "True", "reason": claims.HELD_REASON,
-            "message": claims.held_message(names), "lastTransitionTime": transition}
+            "message": claims.held_message(rows), "lastTransitionTime": transition}
 
 
 def current_condition(service: dict[str, Any], kind: str = CONDITION_TYPE
@@ -110,7 +111,7 @@ class KubernetesReporter:
     def __init__(self, core: Any, lookup: Lookup,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.core = core  # dnsgate.corev1.CoreV1
-        self.lookup = lookup  # the watch cache: "ns/name" -> Service JSON
+        self.lookup = lookup  # the watch cache: key -> Service (or Ingress) JSON
         self.clock = clock
         self._written: dict[str, _Written] = {}
         self._lock = threading.Lock()
@@ -140,8 +141,8 @@ class KubernetesReporter:
                                                                                ready):
                 self._event(metadata, outcome, ready)
         except Exception as exc:  # reporting must never stop DNS work
-            log.warning("could not report %s on Service %s: %s", outcome.status or "held names",
-                        outcome.service, exc)
+            log.warning("could not report %s on %s: %s", outcome.status or "held records",
+                        objectkey.describe(outcome.service), exc)
             return
         with self._lock:
             self._written[outcome.service] = _Written(ready, held)
@@ -159,8 +160,8 @@ class KubernetesReporter:
             self._event(metadata, outcome, ready, kind=ingress.KIND,
                         api_version=ingress.API_VERSION)
         except Exception as exc:  # reporting must never stop DNS work
-            log.warning("could not report %s on Ingress %s: %s", outcome.status,
-                        outcome.service, exc)
+            log.warning("could not report %s on %s: %s", outcome.status,
+                        objectkey.describe(outcome.service), exc)
             return
         with self._lock:
             self._written[outcome.service] = _Written(ready, None)

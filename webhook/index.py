@@ -7,7 +7,8 @@ an object it never reads claims nothing here either);
 read by the review through the narrow `ClaimLookup` protocol, which tests satisfy with a plain fake.
 A Service holds claims exactly for the names the reconciler would publish for it
 (`dnsgate.claims.of_service`: annotations without a problem, names its type publishes),
-each marked with whether the reconciler reports it as the name's holder. One index lives in
+each marked with whether the reconciler reports it as its record set's holder (the
+`dnsgate.io/DNSNamesHeld` condition, `dnsgate.claims.held_rows`). One index lives in
 each gunicorn worker.
 """
 
@@ -16,11 +17,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from dnsgate import annotations, claimindex, claims, ingress, txtname
+from dnsgate import annotations, claimindex, claims, ingress, objectkey, txtname
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
-from dnsgate.watch import service_key
 from webhook import metrics
 
 
@@ -40,7 +40,7 @@ def claims_of(service: Mapping[str, Any], domains: DomainFilter,
             ingress.is_ingress(service) or annotations.has_dns_annotations(notes)):
         return ()
     return claims.of_service(service, claims.parse(service, domains, txt, ingresses),
-                             claims.held_names(service), publish_internal=publish_internal,
+                             claims.held_rows(service), publish_internal=publish_internal,
                              ingresses=ingresses)
 
 
@@ -62,25 +62,26 @@ class ClaimIndex:
         self._lock = threading.Lock()
         self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
-        self._unlisted = ({False} if services else set()) | (
-            {True} if ingresses is not None else set())
+        self._unlisted = ({objectkey.SERVICE} if services else set()) | (
+            {objectkey.INGRESS} if ingresses is not None else set())
         self._claim_count = 0
 
-    def replace(self, objects: Iterable[Mapping[str, Any]], *, ingresses: bool = False
-                ) -> None:
-        """A full list of Services (or of Ingresses): forget every other one of that kind
-        (a re-list after 410 Gone drops deletions the watch never delivered)."""
-        made = {service_key(obj): self._claims(obj) for obj in objects}
+    def replace(self, objects: Iterable[Mapping[str, Any]],
+                kind: objectkey.Kind = objectkey.SERVICE) -> None:
+        """A full list of one kind's objects: forget every other one of that kind (a re-list
+        after 410 Gone drops deletions the watch never delivered). The kind is read from
+        each key (`dnsgate.objectkey`), whatever the namespaces are called."""
+        made = {objectkey.of(obj): self._claims(obj) for obj in objects}
         fresh = claimindex.ClaimIndex()
         with self._lock:
             for key in self._index.claimants():
-                if ingress.is_key(key) != ingresses:
+                if objectkey.kind_of(key) != kind:
                     fresh.put(key, self._index.of(key))
             for key, claimed in made.items():
                 fresh.put(key, claimed)
             self._index = fresh
             self._count(sum(len(fresh.of(key)) for key in fresh.claimants()))
-            self._unlisted.discard(ingresses)
+            self._unlisted.discard(kind)
             if not self._unlisted:
                 self._synced.set()
 
@@ -90,13 +91,13 @@ class ClaimIndex:
 
     def upsert(self, service: Mapping[str, Any]) -> None:
         made = self._claims(service)
-        key = service_key(service)
+        key = objectkey.of(service)
         with self._lock:
             self._count(self._claim_count - len(self._index.of(key)) + len(made))
             self._index.put(key, made)
 
     def delete(self, key: str) -> None:
-        """Forget the Service "namespace/name" (or the Ingress "ingress/namespace/name")."""
+        """Forget the object of this key ("service/ns/name", "ingress/ns/name")."""
         with self._lock:
             self._count(self._claim_count - len(self._index.of(key)))
             self._index.remove(key)

@@ -12,14 +12,17 @@ A Service is also refused when its type cannot be published as asked
 controller, as ExternalDNS leaves it.
 
 Claims follow `dnsgate.claims`, the rule the reconciler applies too: a Service claims the
-names it would publish (for its type, with annotations without a problem), and a contested
-name stays with its holder (the Service its ownership record names), else with the senior
-Service. At the door the webhook is stricter than that tie-break: a name another Service
-claims is refused, unless this Service holds it. One exception keeps old contests editable:
-on UPDATE, a name the Service already claimed validly before (its oldObject would have been
-counted as a claim: a published name, annotations without a problem) is only warned about,
-naming who keeps the record. An old object whose annotations had a problem claimed nothing,
-so it cannot carry a name past the check.
+record sets (name, set identifier) it would publish (for its type, with annotations without
+a problem), and a contested record set stays with its holder (the Service its ownership
+record names), else with the senior Service. At the door the webhook is stricter than that
+tie-break: a name another Service claims (without different set-identifiers) is refused,
+unless this Service holds that record set. One exception keeps old contests editable: on
+UPDATE, a record set the Service already claimed validly before (its oldObject would have
+been counted as a claim on the same name with the same set identifier: a published name,
+annotations without a problem) is only warned about, naming who keeps the record. A new set
+identifier is a claim on another record set, checked as a newcomer's: holding (www, green)
+gives no right to (www, blue). An old object whose annotations had a problem claimed
+nothing, so it cannot carry a name past the check.
 
 Each object's annotations are parsed once per review: the object's and the oldObject's.
 
@@ -42,11 +45,21 @@ to follow, under both prefixes, which every ExternalDNS version between them rea
 """
 
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import annotations, claims, domains, ingress, publication, service_types, txtname
+from dnsgate import (
+    annotations,
+    claims,
+    domains,
+    ingress,
+    objectkey,
+    publication,
+    service_types,
+    txtname,
+)
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
 from webhook import patch, payloads
@@ -243,8 +256,9 @@ def _with_key(obj: Mapping[str, Any], request: payloads.AdmissionRequest) -> dic
 
 
 def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
-                ) -> dict[str, Claim]:
-    """The claims the object made before this request, counted as the index counts them."""
+                ) -> dict[claims.Row, Claim]:
+    """The claims the object made before this request, by record set, counted as the index
+    counts them."""
     old = request.get("oldObject")
     if request["operation"] != "UPDATE" or not old:
         return {}
@@ -257,8 +271,8 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
     elif not annotations.has_dns_annotations(_annotations(old)):
         return {}
     parsed = claims.parse(old, settings.domains, settings.txt, chosen)
-    return {claim.hostname: claim
-            for claim in claims.of_service(old, parsed, claims.held_names(old),
+    return {claim.row: claim
+            for claim in claims.of_service(old, parsed, claims.held_rows(old),
                                            publish_internal=settings.publish_internal,
                                            ingresses=chosen)}
 
@@ -277,7 +291,7 @@ def _conflicts(
     service = _with_key(obj, request)
     # The object's status is the stored one: kube-apiserver drops a status sent with a
     # Service's own create or update, so `held` is what the reconciler last reported.
-    new_claims = claims.requested(service, parsed, claims.held_names(service), names)
+    new_claims = claims.requested(service, parsed, claims.held_rows(service), names)
     if not new_claims:
         return [], []
     if not lookup.wait_synced(settings.sync_wait):
@@ -294,12 +308,12 @@ def _conflicts(
         if not rivals:
             continue
         kept_by = claims.keeper(claim, rivals)
-        if claim.hostname in old_claims or (kept_by is claim and claim.holds):
+        if claim.row in old_claims or (kept_by is claim and claim.holds):
             warnings.append(_contest_warning(claim, rivals[0], kept_by))
             continue
         problems.append(Problem(
             where(claim.hostname).key, claim.hostname,
-            f"is already claimed by {claims.describe(rivals[0].service)}; choose another "
+            f"is already claimed by {_claimant(rivals[0])}; choose another "
             f"hostname, or give both {_both(claim.service, rivals[0].service)} different "
             f"{annotations.SET_IDENTIFIER} annotations to share it through Route53 weighted "
             "or failover routing",
@@ -309,7 +323,7 @@ def _conflicts(
     return problems + txt_problems, warnings + txt_warnings
 
 
-def _txt_conflicts(new_claims: tuple[Claim, ...], old_claims: Mapping[str, Claim],
+def _txt_conflicts(new_claims: tuple[Claim, ...], old_claims: Mapping[claims.Row, Claim],
                    where: Callable[[str], Raw], settings: AdmissionSettings,
                    lookup: ClaimLookup) -> tuple[list[Problem], list[str]]:
     """Claims on a name whose ownership TXT names another claimant's name shares (`wild.<zone>`
@@ -323,12 +337,12 @@ def _txt_conflicts(new_claims: tuple[Claim, ...], old_claims: Mapping[str, Claim
         rivals = claims.rivals(claim, lookup.claims_on(other), names) if other else []
         if not rivals:
             continue
-        holder = claims.describe(rivals[0].service)
+        holder = objectkey.describe(rivals[0].service)
         shared = (f"shares its ownership TXT records ({names.txt_name(claim.hostname, '<type>')})"
                   f" with {other} under --txt-wildcard-replacement "
                   f'"{settings.txt.wildcard_replacement}"')
-        if claim.hostname in old_claims or (claims.keeper(claim, rivals, names) is claim
-                                            and claim.holds):
+        if claim.row in old_claims or (claims.keeper(claim, rivals, names) is claim
+                                       and claim.holds):
             warnings.append(f"{claim.hostname} {shared}, which {holder} claims")
             continue
         problems.append(Problem(
@@ -338,16 +352,31 @@ def _txt_conflicts(new_claims: tuple[Claim, ...], old_claims: Mapping[str, Claim
     return problems, warnings
 
 
+def _claimant(claim: Claim) -> str:
+    """Who claims, as a message names them: "Service ns/name", with the set identifier of
+    its claim when it has one (it is the record set that is taken)."""
+    who = objectkey.describe(claim.service)
+    if claim.set_identifier is None:
+        return who
+    return f"{who} (with {annotations.SET_IDENTIFIER} {json.dumps(claim.set_identifier)})"
+
+
 def _both(a: str, b: str) -> str:
-    kinds = {"Ingresses" if ingress.is_key(key) else "Services" for key in (a, b)}
-    return kinds.pop() if len(kinds) == 1 else "the Service and the Ingress"
+    kinds = sorted({_kind(a), _kind(b)}, key=objectkey.KINDS.index)
+    if len(kinds) == 1:
+        return kinds[0].plural
+    return f"the {kinds[0].name} and the {kinds[1].name}"
+
+
+def _kind(key: str) -> objectkey.Kind:
+    return objectkey.kind_of(key) or objectkey.SERVICE
 
 
 def _contest_warning(claim: Claim, rival: Claim, kept_by: Claim) -> str:
     why = "it holds it" if kept_by.holds else "it is the senior claim"
-    this = "Ingress" if ingress.is_key(claim.service) else "Service"
+    this = _kind(claim.service).name
     if kept_by is claim:
-        return (f"{claim.hostname} is also claimed by {claims.describe(rival.service)}; this "
-                f"{this} keeps the record: {why}")
-    return (f"{claim.hostname} is also claimed by {claims.describe(rival.service)}, which "
+        return (f"{claim.hostname} is also claimed by {objectkey.describe(rival.service)}; "
+                f"this {this} keeps the record: {why}")
+    return (f"{claim.hostname} is also claimed by {objectkey.describe(rival.service)}, which "
             f"keeps the record: {why}")

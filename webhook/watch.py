@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from dnsgate import ingress
+from dnsgate import ingress, objectkey
 from dnsgate.corev1 import CoreV1
 from dnsgate.publication import Scope
 from dnsgate.watch import KubernetesIngresses, KubernetesServices, ServiceAPI, ServiceStore
@@ -66,7 +66,7 @@ class ServiceWatcher:
             api = self._services or KubernetesIngresses(client.NetworkingV1Api(api_client()),
                                                         namespace, selector)
             store = ServiceStore(api, self._changed,
-                                 on_relist=partial(self._relisted, ingresses=True),
+                                 on_relist=partial(self._relisted, kind=objectkey.INGRESS),
                                  kept=ingress.slim)
         else:
             api = self._services or KubernetesServices(CoreV1(api_client()), namespace,
@@ -75,11 +75,11 @@ class ServiceWatcher:
         self.store = store
         store.run(self._stop)
 
-    def _relisted(self, objects: Iterable[Mapping[str, Any]], *, ingresses: bool = False
-                  ) -> None:
-        """A whole list replaces the index; the heap is then settled (`heap.settle`), so
-        later garbage collections leave the claims just loaded alone."""
-        self.index.replace(objects, ingresses=ingresses)
+    def _relisted(self, objects: Iterable[Mapping[str, Any]],
+                  kind: objectkey.Kind = objectkey.SERVICE) -> None:
+        """A whole list replaces the index's part of that kind; the heap is then settled
+        (`heap.settle`), so later garbage collections leave the claims just loaded alone."""
+        self.index.replace(objects, kind)
         heap.settle()
 
     def _changed(self, keys: set[str]) -> None:

@@ -42,9 +42,9 @@ def test_only_cleanly_parsed_services_hold_claims() -> None:
         service("plain", None),
     ])
 
-    assert index.claims_on(NAME) == (Claim("2024-01-01T00:00:00Z", "good/httpbin", NAME,
+    assert index.claims_on(NAME) == (Claim("2024-01-01T00:00:00Z", "service/good/httpbin", NAME,
                                            "blue"),)
-    assert [c.service for c in index.claims_on("api.goldentooth.net")] == ["good/httpbin"]
+    assert [c.service for c in index.claims_on("api.goldentooth.net")] == ["service/good/httpbin"]
 
 
 def test_watch_events_update_and_release_claims() -> None:
@@ -55,10 +55,10 @@ def test_watch_events_update_and_release_claims() -> None:
     both = [c.service for c in index.claims_on(NAME)]
     index.upsert(service("a", {A + "hostname": "other.goldentooth.net"}))
     moved = [c.service for c in index.claims_on(NAME)]
-    index.delete("b/httpbin")
+    index.delete("service/b/httpbin")
 
-    assert both == ["a/httpbin", "b/httpbin"]  # most senior first
-    assert moved == ["b/httpbin"]
+    assert both == ["service/a/httpbin", "service/b/httpbin"]  # most senior first
+    assert moved == ["service/b/httpbin"]
     assert index.claims_on(NAME) == ()
 
 
@@ -94,17 +94,17 @@ def test_a_service_published_for_its_type_claims_its_names(
     index = ClaimIndex(DOMAINS, publish_internal=publish_internal)
     index.replace([service("db", annotations, service_type=service_type)])
 
-    assert [claim.service for claim in index.claims_on(NAME)] == ["db/httpbin"]
+    assert [claim.service for claim in index.claims_on(NAME)] == ["service/db/httpbin"]
 
 
 def test_the_holder_reported_by_the_reconciler_is_marked_and_listed_first() -> None:
     index = ClaimIndex(DOMAINS)
     index.replace([service("old", {A + "hostname": NAME}),
                    service("live", {A + "hostname": NAME}, created="2025-01-01T00:00:00Z",
-                           held=NAME)])
+                           held=claims.held_message([(NAME, "")]))])
 
     assert [(c.service, c.holds) for c in index.claims_on(NAME)] == [
-        ("live/httpbin", True), ("old/httpbin", False)]
+        ("service/live/httpbin", True), ("service/old/httpbin", False)]
 
 
 def test_a_name_whose_txt_name_cannot_exist_is_not_claimed() -> None:
@@ -128,8 +128,8 @@ def test_claims_held_are_counted_for_the_metric() -> None:
     counted.append((index.claims, gauge()))
     index.upsert(service("b", {A + "hostname": "one.goldentooth.net,two.goldentooth.net"}))
     counted.append((index.claims, gauge()))
-    index.delete("a/httpbin")
-    index.delete("nobody/here")
+    index.delete("service/a/httpbin")
+    index.delete("service/nobody/here")
     counted.append((index.claims, gauge()))
 
     assert counted == [(3, 3.0), (4, 4.0), (4, 4.0), (2, 2.0)]

@@ -15,7 +15,7 @@ from webhook.app import create_app
 from webhook.settings import MAX_BODY_BYTES
 
 NAME = "httpbin.goldentooth.net"
-HELD = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME)
+HELD = Claim("2024-01-01T00:00:00Z", "service/web/httpbin", NAME)
 ADMITTED = json.dumps(admission_review({HOSTNAME: "new.goldentooth.net"})).encode()
 CLAIMED = json.dumps(admission_review({HOSTNAME: NAME})).encode()
 BAD_TTL = json.dumps(admission_review({HOSTNAME: NAME, HOSTNAME[:-8] + "ttl": "soon"})).encode()

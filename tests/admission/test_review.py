@@ -20,8 +20,8 @@ from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
 A = "external-dns.alpha.kubernetes.io/"
 S = "external-dns.kubernetes.io/"
 NAME = "httpbin.goldentooth.net"
-HELD = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME)
-HELD_BLUE = Claim("2024-01-01T00:00:00Z", "web/httpbin", NAME, "blue")
+HELD = Claim("2024-01-01T00:00:00Z", "service/web/httpbin", NAME)
+HELD_BLUE = Claim("2024-01-01T00:00:00Z", "service/web/httpbin", NAME, "blue")
 
 
 def post(path: str, body: Any, lookup: FakeLookup | None = None,
@@ -99,7 +99,7 @@ def test_update_keeps_a_name_it_already_had_with_a_warning() -> None:
     body = admission_review({HOSTNAME: f"{NAME},new.goldentooth.net", "team": "x"},
                             operation="UPDATE", namespace="late",
                             old_annotations={HOSTNAME: NAME})
-    held_new = Claim("2024-01-01T00:00:00Z", "web/new", "new.goldentooth.net")
+    held_new = Claim("2024-01-01T00:00:00Z", "service/web/new", "new.goldentooth.net")
 
     result = response_of("/validate", body, FakeLookup((HELD, held_new)))
 
@@ -146,9 +146,10 @@ def with_status(body: dict[str, Any], held: str) -> dict[str, Any]:
 
 
 def test_the_holder_may_ask_for_its_name_again_while_a_newcomer_claims_it() -> None:
-    newcomer = Claim("2026-01-01T00:00:00Z", "web/httpbin", NAME)
+    newcomer = Claim("2026-01-01T00:00:00Z", "service/web/httpbin", NAME)
     body = with_status(admission_review({HOSTNAME: NAME}, operation="UPDATE",
-                                        namespace="live", old_annotations={"team": "x"}), NAME)
+                                        namespace="live", old_annotations={"team": "x"}),
+                       claims.held_message([(NAME, "")]))
 
     result = response_of("/validate", body, FakeLookup((newcomer,)))
 
@@ -158,7 +159,7 @@ def test_the_holder_may_ask_for_its_name_again_while_a_newcomer_claims_it() -> N
 
 
 def test_an_older_service_cannot_take_a_name_from_its_holder() -> None:
-    holder = Claim("2026-01-01T00:00:00Z", "web/httpbin", NAME, holds=True)
+    holder = Claim("2026-01-01T00:00:00Z", "service/web/httpbin", NAME, holds=True)
     body = admission_review({HOSTNAME: NAME}, operation="UPDATE", namespace="old",
                             old_annotations={"team": "x"})
     body["request"]["object"]["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
@@ -170,7 +171,7 @@ def test_an_older_service_cannot_take_a_name_from_its_holder() -> None:
 
 
 def test_a_contested_name_kept_from_before_is_warned_naming_its_holder() -> None:
-    holder = Claim("2026-01-01T00:00:00Z", "web/httpbin", NAME, holds=True)
+    holder = Claim("2026-01-01T00:00:00Z", "service/web/httpbin", NAME, holds=True)
     body = admission_review({HOSTNAME: NAME, "team": "y"}, operation="UPDATE", namespace="old",
                             old_annotations={HOSTNAME: NAME})
     body["request"]["object"]["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
@@ -180,6 +181,48 @@ def test_a_contested_name_kept_from_before_is_warned_naming_its_holder() -> None
     assert result["allowed"] is True
     assert result["warnings"] == [f"{NAME} is also claimed by Service web/httpbin, which keeps "
                                   "the record: it holds it"]
+
+
+SET_ID, WEIGHT = A + "set-identifier", A + "aws-weight"
+GREEN = {HOSTNAME: NAME, SET_ID: "green", WEIGHT: "1"}
+TEAM_A_BLUE = Claim("2026-01-01T00:00:00Z", "service/team-a/web", NAME, "blue", holds=True)
+
+
+@pytest.mark.parametrize(("asked", "held"), [
+    ({HOSTNAME: NAME, SET_ID: "blue", WEIGHT: "1"}, [(NAME, "green")]),
+    ({HOSTNAME: NAME}, [(NAME, "green")]),
+    ({HOSTNAME: NAME, SET_ID: "blue", WEIGHT: "1"}, None),
+], ids=["moves-to-the-held-set-id", "drops-its-set-id", "old-names-only-condition"])
+def test_an_older_service_cannot_move_its_claim_onto_a_record_set_another_holds(
+        asked: dict[str, str], held: list[tuple[str, str]] | None) -> None:
+    """Team B's older Service holds (name, green); team A's newer one holds (name, blue).
+    Team B's edit to a record set that conflicts with team A's is a new claim, refused."""
+    team_b_green = Claim("2020-01-01T00:00:00Z", "service/team-b/web", NAME, "green",
+                         holds=True)
+    body = with_status(admission_review(asked, operation="UPDATE", namespace="team-b",
+                                        name="web", old_annotations=GREEN),
+                       claims.held_message(held) if held is not None else NAME)
+    body["request"]["object"]["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
+
+    result = response_of("/validate", body, FakeLookup((team_b_green, TEAM_A_BLUE)))
+
+    assert result["allowed"] is False
+    assert result["status"]["message"].startswith(
+        f'{HOSTNAME}: "{NAME}" is already claimed by Service team-a/web (with set-identifier '
+        '"blue"); choose another hostname')
+
+
+def test_an_edit_keeping_its_record_set_keeps_the_old_contest_with_a_warning() -> None:
+    team_b_green = Claim("2020-01-01T00:00:00Z", "service/team-b/web", NAME, "green")
+    rival = Claim("2019-01-01T00:00:00Z", "service/team-c/web", NAME, "green")
+    body = admission_review({**GREEN, "team": "b"}, operation="UPDATE", namespace="team-b",
+                            name="web", old_annotations=GREEN)
+
+    result = response_of("/validate", body, FakeLookup((team_b_green, rival)))
+
+    assert result["allowed"] is True
+    assert result["warnings"] == [f"{NAME} is also claimed by Service team-c/web, which keeps "
+                                  "the record: it is the senior claim"]
 
 
 def test_a_service_never_published_is_not_held_to_claims_it_does_not_make() -> None:
@@ -201,7 +244,7 @@ def test_with_publish_internal_services_a_cluster_ip_service_is_held_to_its_clai
                          content_type="application/json").json["response"]
 
     assert result["allowed"] is False
-    assert "is already claimed by Service web/httpbin" in result["status"]["message"]
+    assert "is already claimed by Service web/httpbin;" in result["status"]["message"]
 
 
 def test_a_node_port_service_is_refused_saying_what_would_work() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from dnsgate import objectkey
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
@@ -18,7 +19,7 @@ S = "external-dns.kubernetes.io/"
 NAME = "shop.goldentooth.net"
 OLD = "2024-01-01T00:00:00Z"
 ON = replace(SETTINGS, ingresses=IngressSettings())
-SERVICE_CLAIM = Claim(OLD, "web/svc", NAME)
+SERVICE_CLAIM = Claim(OLD, "service/web/svc", NAME)
 INGRESS_CLAIM = Claim(OLD, "ingress/web/other", NAME)
 SPEC = "spec.rules[].host, spec.tls[].hosts"
 
@@ -113,12 +114,12 @@ def test_the_index_keeps_ingresses_when_services_are_relisted() -> None:
     ingress_obj = {**an_ingress(), "metadata": {**an_ingress()["metadata"],
                                                 "creationTimestamp": OLD}}
 
-    index.replace([], ingresses=False)
+    index.replace([], objectkey.SERVICE)
     assert not index.wait_synced(0)  # the Ingress list is not in yet
-    index.replace([ingress_obj], ingresses=True)
+    index.replace([ingress_obj], objectkey.INGRESS)
     assert index.wait_synced(0)
-    index.replace([], ingresses=False)
+    index.replace([], objectkey.SERVICE)
 
     assert [c.service for c in index.claims_on(NAME)] == ["ingress/shop/web"]
-    index.replace([], ingresses=True)
+    index.replace([], objectkey.INGRESS)
     assert index.claims_on(NAME) == ()

@@ -68,8 +68,8 @@ def test_index_follows_events_and_a_relist_after_gone_forgets_missed_deletes() -
     assert index.synced
     assert _claimants(index, "a.goldentooth.net", "b.goldentooth.net", "b2.goldentooth.net",
                       "d.goldentooth.net") == {
-        "a.goldentooth.net": [], "b.goldentooth.net": [], "b2.goldentooth.net": ["b/httpbin"],
-        "d.goldentooth.net": []}
+        "a.goldentooth.net": [], "b.goldentooth.net": [],
+        "b2.goldentooth.net": ["service/b/httpbin"], "d.goldentooth.net": []}
 
 
 def test_a_relist_freezes_the_loaded_heap_so_full_collections_skip_the_claims() -> None:
@@ -86,7 +86,7 @@ def test_a_relist_freezes_the_loaded_heap_so_full_collections_skip_the_claims() 
         watcher.run()
 
         claim = index.claims_on("s7.goldentooth.net")
-        assert [c.service for c in claim] == ["n7/httpbin"]
+        assert [c.service for c in claim] == ["service/n7/httpbin"]
         assert gc.get_freeze_count() > 0
         # The claims are in the permanent generation: no collection walks them.
         assert gc.is_tracked(claim[0])

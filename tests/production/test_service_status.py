@@ -24,7 +24,7 @@ def service(kubeconfig: Path, namespace: str) -> str:
     metallb.create_service(kubeconfig, namespace, "httpbin",
                            {"external-dns.alpha.kubernetes.io/hostname": "httpbin.goldentooth.net"})
     metallb.assign(kubeconfig, namespace, "httpbin", ["10.4.11.1"])
-    return f"{namespace}/httpbin"
+    return f"service/{namespace}/httpbin"
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def reporter(stack, kubectl) -> KubernetesReporter:  # type: ignore[no-untyped-d
     core = CoreV1(config.new_client_from_config(str(stack.kubeconfig)))
 
     def lookup(key: str) -> dict[str, Any] | None:
-        namespace, name = key.split("/")
+        _, namespace, name = key.split("/")
         found = kubectl("-n", namespace, "get", "service", name, "-o", "json", check=False)
         return json.loads(found.stdout) if found.returncode == 0 else None
 
@@ -42,7 +42,7 @@ def reporter(stack, kubectl) -> KubernetesReporter:  # type: ignore[no-untyped-d
 
 
 def _get(kubectl, key: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    namespace, name = key.split("/")
+    _, namespace, name = key.split("/")
     return json.loads(kubectl("-n", namespace, "get", "service", name, "-o", "json").stdout)
 
 

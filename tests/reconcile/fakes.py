@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from devstack.memroute53 import MemoryRoute53 as MemoryRoute53
-from dnsgate.watch import service_key
+from dnsgate import objectkey
 
 
 class StaticServices:
@@ -18,4 +18,4 @@ class StaticServices:
         return list(self.services)
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return next((s for s in self.services if service_key(s) == key), None)
+        return next((s for s in self.services if objectkey.of(s) == key), None)

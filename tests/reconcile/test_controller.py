@@ -45,7 +45,7 @@ def test_invalid_service_makes_no_records_and_is_reported() -> None:
 
     assert sorted(k[0] for k in route53.records["Z1"]) == [
         "a-good.goldentooth.net.", "good.goldentooth.net."]
-    outcome = reporter.latest["apps/bad"]
+    outcome = reporter.latest["service/apps/bad"]
     assert outcome.status == "invalid"
     assert outcome.message.startswith('external-dns.alpha.kubernetes.io/ttl: "forever" is not')
 
@@ -57,10 +57,10 @@ def test_name_that_no_zone_holds_is_reported_failed() -> None:
 
     assert not ctl.run_once()
 
-    assert reporter.latest["apps/lost"].message == (
+    assert reporter.latest["service/apps/lost"].message == (
         "no Route53 hosted zone dnsgate manages holds app.example.org (managed zones: "
         "goldentooth.net)")
-    assert reporter.latest["apps/good"].status == "synced"
+    assert reporter.latest["service/apps/good"].status == "synced"
 
 
 def test_route53_outage_fails_the_sync_not_the_loop_and_relists_after() -> None:
@@ -70,12 +70,12 @@ def test_route53_outage_fails_the_sync_not_the_loop_and_relists_after() -> None:
     thread = threading.Thread(target=ctl.run)
     thread.start()
     try:
-        wait_for(lambda: reporter.latest.get("apps/good"), timeout=5)
+        wait_for(lambda: reporter.latest.get("service/apps/good"), timeout=5)
     finally:
         ctl.shutdown()
         thread.join(timeout=5)
 
-    assert reporter.latest["apps/good"].status == "synced"
+    assert reporter.latest["service/apps/good"].status == "synced"
     assert route53.calls[:2] == ["list_hosted_zones", "list_hosted_zones"]  # the outage
     assert not thread.is_alive()
     assert ("good.goldentooth.net.", "A", "") in route53.records["Z1"]
@@ -101,12 +101,12 @@ def test_refused_name_is_retried_with_growing_backoff_and_dropped_when_unwanted(
     ctl.services = services
 
     assert not ctl.run_once()
-    assert not ctl.sync_services({"apps/good"})
+    assert not ctl.sync_services({"service/apps/good"})
     assert ctl.retrying == {"good.goldentooth.net": 2}
-    assert reporter.latest["apps/good"].status == "failed"
+    assert reporter.latest["service/apps/good"].status == "failed"
 
     services.services = []
-    assert ctl.sync_services({"apps/good"})
+    assert ctl.sync_services({"service/apps/good"})
     assert ctl.retrying == {}
 
 
@@ -122,7 +122,7 @@ def test_namespaced_reconciler_leaves_other_namespaces_records_alone() -> None:
     assert namespaced.run_once()
 
     assert route53.records["Z1"] == before  # neither deleted nor overwritten
-    assert reporter.latest["team-b/rival"].message == (
+    assert reporter.latest["service/team-b/rival"].message == (
         'good.goldentooth.net A (10.0.0.1) is owned by "me (service/apps/good)"; dnsgate '
         "leaves it untouched")
 
@@ -133,9 +133,9 @@ def test_deleted_service_is_forgotten_by_the_reporter() -> None:
     ctl, reporter = controller(route53, [])
     ctl.services = services
     assert ctl.run_once()
-    assert "apps/good" in reporter.latest
+    assert "service/apps/good" in reporter.latest
 
     services.services = []
-    assert ctl.sync_services({"apps/good"})
+    assert ctl.sync_services({"service/apps/good"})
 
-    assert "apps/good" not in reporter.latest  # memory follows the cluster, never only grows
+    assert "service/apps/good" not in reporter.latest  # memory follows the cluster

@@ -111,7 +111,7 @@ def test_a_record_and_alias_replace_each_other(  # type: ignore[no-untyped-def]
             "AliasTarget" in records[(WEB, "A", "")]) == (then == ELB) else None
     records = wait_for(replaced)
     assert strict_route53.refused == []
-    assert running.outcome(f"{namespace}/web").status == "synced"
+    assert running.outcome(f"service/{namespace}/web").status == "synced"
     if then != ELB:
         assert values(records[(WEB, "A", "")]) == [then]
 
@@ -274,7 +274,7 @@ def test_service_of_another_controller_is_not_published(  # type: ignore[no-unty
 
     assert not any(key[0].endswith("kops.goldentooth.net")
                    for key in zone_records(route53, zone_id))
-    assert running.outcome(f"{namespace}/kops") is None
+    assert running.outcome(f"service/{namespace}/kops") is None
 
 
 def test_node_port_service_is_reported_not_published(  # type: ignore[no-untyped-def]
@@ -284,7 +284,7 @@ def test_node_port_service_is_reported_not_published(  # type: ignore[no-untyped
     metallb.create_service(kubeconfig, namespace, "np", {ALPHA + "hostname": WEB},
                            service_type="NodePort")
 
-    outcome = wait_for(lambda: running.outcome(f"{namespace}/np"))
+    outcome = wait_for(lambda: running.outcome(f"service/{namespace}/np"))
 
     assert outcome.status == "invalid" and "is on a NodePort Service" in outcome.message
     assert json.dumps(zone_records(route53, zone_id)).count(WEB) == 0

@@ -61,11 +61,11 @@ def test_an_older_service_the_webhook_never_sees_cannot_take_a_live_name(  # typ
     # The older Service in kube-system now asks for the live name: no webhook checks it.
     kubectl_cli.run(kubeconfig, "-n", SKIPPED, "annotate", "service", skipped_service,
                     f"{ALPHA}hostname={name}")
-    outcome = wait_for(lambda: running.outcome(f"{SKIPPED}/{skipped_service}"), timeout=20)
+    outcome = wait_for(lambda: running.outcome(f"service/{SKIPPED}/{skipped_service}"), timeout=20)
 
     records = zone_records(route53, zone_id)
     txt = registry.decode(values(records[(f"a-{name}", "TXT", "")])[0])
-    assert (held["status"], held["message"]) == ("True", name)
+    assert (held["status"], held["message"]) == ("True", claims.held_message([(name, "")]))
     assert (outcome.status, outcome.message) == (
         "conflict", f"{name} is held by Service {namespace}/live: its ownership record names it")
     assert values(records[(name, "A", "")]) == ["10.4.11.1"]
@@ -93,7 +93,58 @@ def test_a_service_the_webhook_never_sees_is_held_to_the_same_annotation_rules( 
                     "--type=merge", "-p", json.dumps(patch))
     running = reconciler(all_namespaces=True)
 
-    outcome = wait_for(lambda: running.outcome(f"{SKIPPED}/{skipped_service}"), timeout=20)
+    outcome = wait_for(lambda: running.outcome(f"service/{SKIPPED}/{skipped_service}"), timeout=20)
 
     assert (outcome.status, outcome.message) == ("invalid", message)
     assert zone_records(route53, zone_id) == {}
+
+
+WEIGHTED = {ALPHA + "aws-weight": "10"}
+
+
+def ready_reason(kubeconfig: Path, namespace: str, name: str) -> str | None:
+    found = condition(service_json(kubeconfig, namespace, name), "dnsgate.io/DNSReady")
+    return found["reason"] if found else None
+
+
+@pytest.mark.parametrize("moved", [
+    {ALPHA + "set-identifier": "blue", **WEIGHTED},
+    {ALPHA + "set-identifier": None, ALPHA + "aws-weight": None},
+], ids=["moves-to-the-held-set-identifier", "drops-its-set-identifier"])
+def test_an_older_service_moving_its_set_identifier_never_takes_a_held_record(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
+        skipped_service: str, moved: dict[str, str | None]) -> None:
+    """Team B's older Service (in kube-system: no webhook checks it) holds `www` with
+    set-identifier green; team A's newer one holds `www`/blue, weight 100. Team B's edit onto
+    team A's record set leaves team A's record and its TXT as they are."""
+    name = f"www-{namespace}"[:63].rstrip("-") + ".goldentooth.net"
+    green = {ALPHA + "hostname": name, ALPHA + "set-identifier": "green", **WEIGHTED}
+    kubectl_cli.run(kubeconfig, "-n", SKIPPED, "patch", "service", skipped_service,
+                    "--type=merge", "-p", json.dumps({"metadata": {"annotations": green}}))
+    metallb.create_service(kubeconfig, namespace, "web", {
+        ALPHA + "hostname": name, ALPHA + "set-identifier": "blue",
+        ALPHA + "aws-weight": "100"})
+    metallb.assign(kubeconfig, namespace, "web", ["10.4.11.1"])
+    reconciler(all_namespaces=True, report_status=True)
+    blue, txt = (name, "A", "blue"), (f"a-{name}", "TXT", "blue")
+    wait_for(lambda: {blue, (name, "A", "green")} <= zone_records(route53, zone_id).keys(),
+             timeout=20)
+    before = zone_records(route53, zone_id)
+
+    kubectl_cli.run(kubeconfig, "-n", SKIPPED, "patch", "service", skipped_service,
+                    "--type=merge", "-p", json.dumps({"metadata": {"annotations": moved}}))
+
+    def decided() -> bool:  # team B's edit is synced: either team B lost, or a record moved
+        now = zone_records(route53, zone_id)
+        return (name, "A", "green") not in now and (
+            now.get(blue) != before[blue] or now.get(txt) != before[txt]
+            or ready_reason(kubeconfig, SKIPPED, skipped_service) == "DNSOwnershipConflict")
+
+    wait_for(decided, timeout=20)
+
+    after = zone_records(route53, zone_id)
+    assert after.get(blue) == before[blue] and after.get(txt) == before[txt]
+    assert registry.decode(values(after[txt])[0]) == {
+        "owner": OWNER, "resource": f"service/{namespace}/web"}
+    assert ready_reason(kubeconfig, SKIPPED, skipped_service) == "DNSOwnershipConflict"
+    assert ready_reason(kubeconfig, namespace, "web") == "DNSSynced"

@@ -118,7 +118,7 @@ def test_a_name_held_by_one_kind_is_not_taken_by_the_other(  # type: ignore[no-u
     landed(route53, zone_id, (APP, "A", ""))
     later, _, _ = steps["ingress" if first == "service" else "service"]
     later()
-    loser = f"ingress/{namespace}/web" if first == "service" else f"{namespace}/svc"
+    loser = f"ingress/{namespace}/web" if first == "service" else f"service/{namespace}/svc"
     holder = f"Service {namespace}/svc" if first == "service" else f"Ingress {namespace}/web"
 
     outcome = wait_for(lambda: (o := running.outcome(loser)) is not None

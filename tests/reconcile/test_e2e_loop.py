@@ -27,7 +27,7 @@ def httpbin(kubeconfig: Path, namespace: str) -> str:
 def test_nothing_changing_means_no_change_calls_and_one_listing_per_resync(
         httpbin: str, route53, zone_id: str, reconciler) -> None:
     running = reconciler(interval=1.0)
-    wait_for(lambda: running.outcome(f"{httpbin}/httpbin"))
+    wait_for(lambda: running.outcome(f"service/{httpbin}/httpbin"))
     changes = running.client.calls["change_resource_record_sets"]
     listings = running.client.calls["list_resource_record_sets"]
 
@@ -47,7 +47,7 @@ def test_resync_repairs_drift(httpbin: str, route53, zone_id: str, reconciler) -
         "Changes": [{"Action": "DELETE", "ResourceRecordSet": record}]})
 
     assert wait_for(lambda: zone_records(route53, zone_id).get(A_KEY), timeout=5) == record
-    assert running.outcome(f"{httpbin}/httpbin").status == "synced"
+    assert running.outcome(f"service/{httpbin}/httpbin").status == "synced"
 
 
 def test_burst_of_service_changes_lands_in_one_batch(

@@ -67,7 +67,7 @@ def test_service_asking_for_hand_made_a_team_is_refused_it(  # type: ignore[no-u
     metallb.create_service(kubeconfig, namespace, "a-team",
                            {ALPHA + "hostname": "a-team.goldentooth.net"})
     metallb.assign(kubeconfig, namespace, "a-team", ["10.4.11.62"])
-    outcome = wait_for(lambda: running.outcome(f"{namespace}/a-team"))
+    outcome = wait_for(lambda: running.outcome(f"service/{namespace}/a-team"))
 
     assert outcome.status == "conflict"
     assert "a-team.goldentooth.net A (203.0.113.7) exists without an ownership TXT" in (

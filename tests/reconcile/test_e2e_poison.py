@@ -40,17 +40,18 @@ def test_one_poisoned_change_among_500_good_ones(
 
     started = time.monotonic()
     running = reconciler(client_=strict_route53.client)
-    wait_for(lambda: running.outcome(f"{namespace}/poison"), timeout=60)
+    wait_for(lambda: running.outcome(f"service/{namespace}/poison"), timeout=60)
     first_sync = time.monotonic() - started
 
     records = zone_records(route53, zone_id)
     good = [k for k in records if k[0].startswith("s") and k[1] == "A"]
     assert len(good) == GOOD
     assert ("poison.goldentooth.net", "A", "") not in records
-    poison = running.outcome(f"{namespace}/poison")
+    poison = running.outcome(f"service/{namespace}/poison")
     assert poison.status == "failed"
     assert "already exists" in poison.message and "a-poison.goldentooth.net" in poison.message
-    assert all(running.outcome(f"{namespace}/s{i:03d}").status == "synced" for i in range(GOOD))
+    assert all(running.outcome(f"service/{namespace}/s{i:03d}").status == "synced"
+               for i in range(GOOD))
     # The zone, then the refused group's two names read again (`poison` and `a-poison`):
     # Route53 held what the cache said, so the group is not sent again in this sync.
     assert running.client.calls["list_resource_record_sets"] == 1 + 2
@@ -67,4 +68,4 @@ def test_one_poisoned_change_among_500_good_ones(
 
     wait_for(lambda: ("poison.goldentooth.net", "A", "") in zone_records(route53, zone_id),
              timeout=20)
-    wait_for(lambda: running.outcome(f"{namespace}/poison").status == "synced", timeout=5)
+    wait_for(lambda: running.outcome(f"service/{namespace}/poison").status == "synced", timeout=5)

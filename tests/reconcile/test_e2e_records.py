@@ -58,7 +58,8 @@ def test_two_weighted_services_give_two_weighted_record_sets(
     assert [(values(records[k]), records[k]["Weight"]) for k in keys[:2]] == [
         (["10.4.11.21"], 10), (["10.4.11.22"], 30)]
     assert records[keys[2]]["Weight"] == 10 and records[keys[3]]["Weight"] == 30
-    assert {running.outcome(f"{namespace}/{n}").status for n in ("blue", "green")} == {"synced"}
+    assert {running.outcome(f"service/{namespace}/{n}").status
+            for n in ("blue", "green")} == {"synced"}
 
 
 def test_service_change_reaches_route53_within_a_second(
@@ -85,10 +86,10 @@ def test_two_services_claiming_one_name_senior_keeps_it_junior_reported(
 
     running = reconciler()
 
-    wait_for(lambda: running.outcome(f"{namespace}/second"))
+    wait_for(lambda: running.outcome(f"service/{namespace}/second"))
     assert values(zone_records(route53, zone_id)[("shared.goldentooth.net", "A", "")]) == [
         "10.4.11.51"]
-    second = running.outcome(f"{namespace}/second")
+    second = running.outcome(f"service/{namespace}/second")
     assert (second.status, second.message) == (
         "conflict",
         # first won as the senior Service; once its record landed, the record names it,

@@ -33,7 +33,7 @@ def test_seed_httpbin_gets_a_record_and_ownership_txt(
     txt = records[("a-httpbin.goldentooth.net", "TXT", "")]
     assert (values(a), a["TTL"]) == (["10.4.11.1"], 60)
     assert (values(txt), txt["TTL"]) == ([ownership(namespace, "httpbin")], 300)
-    assert running.outcome(f"{namespace}/httpbin").status == "synced"
+    assert running.outcome(f"service/{namespace}/httpbin").status == "synced"
 
 
 def test_changed_ip_updates_and_deleted_service_removes_both(

@@ -45,11 +45,11 @@ def test_zone_left_by_external_dns_is_adopted_with_zero_changes(
     before = zone_records(route53, zone_id)
 
     running = reconciler()
-    wait_for(lambda: all(running.outcome(f"{namespace}/{n}") for n in ("httpbin", "echo")))
+    wait_for(lambda: all(running.outcome(f"service/{namespace}/{n}") for n in ("httpbin", "echo")))
 
     assert running.client.calls["change_resource_record_sets"] == 0
     assert running.client.calls["list_resource_record_sets"] == 1
-    assert {running.outcome(f"{namespace}/{n}").status for n in ("httpbin", "echo")} == {
+    assert {running.outcome(f"service/{namespace}/{n}").status for n in ("httpbin", "echo")} == {
         "synced"}
     assert zone_records(route53, zone_id) == before
 
@@ -67,7 +67,7 @@ def test_foreign_and_unowned_records_are_untouched_and_reported(
         metallb.assign(kubeconfig, namespace, name, ["10.4.11.40"])
 
     running = reconciler()
-    outcomes = wait_for(lambda: (o := [running.outcome(f"{namespace}/{n}")
+    outcomes = wait_for(lambda: (o := [running.outcome(f"service/{namespace}/{n}")
                                        for n in ("theirs", "manual")]) and all(o) and o)
 
     assert zone_records(route53, zone_id) == before
@@ -88,7 +88,7 @@ def test_deleting_adopted_service_removes_record_and_both_txt_formats(
     prefill(route53, zone_id, external_dns_v0142(
         namespace, "httpbin", "httpbin.goldentooth.net", "10.4.11.1", 60))
     running = reconciler()
-    wait_for(lambda: running.outcome(f"{namespace}/httpbin"))
+    wait_for(lambda: running.outcome(f"service/{namespace}/httpbin"))
 
     kubectl("-n", namespace, "delete", "service", "httpbin")
 

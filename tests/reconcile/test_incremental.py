@@ -13,9 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dnsgate import txtname
+from dnsgate import objectkey, txtname
 from dnsgate.domains import DomainFilter
-from dnsgate.watch import service_key
 from reconciler import endpoint, metrics, registry, source
 from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
@@ -26,7 +25,7 @@ from tests.reconcile.test_source import ALPHA, service
 
 DOMAINS = DomainFilter.of(["goldentooth.net", "example.org"])
 KEYS = [("apps", "a"), ("apps", "b"), ("apps", "c"), ("team", "a"), ("team", "d")]
-INGRESS_KEYS = [("apps", "a"), ("team", "e")]  # ingress/apps/a is not the Service apps/a
+INGRESS_KEYS = [("apps", "a"), ("team", "e")]  # ingress/apps/a is not service/apps/a
 # Few names, so that Services contest them; one outside every zone, one outside the filter.
 HOSTNAMES = ["web.goldentooth.net", "api.goldentooth.net", "db.goldentooth.net",
              "app.example.org", "x.elsewhere.test", "*.goldentooth.net", "wild.goldentooth.net"]
@@ -81,7 +80,7 @@ def an_event(draw: st.DrawFn) -> tuple[str, dict[str, Any] | None]:
         return f"ingress/{namespace}/{name}", changed
     namespace, name = draw(st.sampled_from(KEYS))
     changed = draw(st.one_of(st.none(), a_service(namespace, name)))
-    return f"{namespace}/{name}", changed
+    return f"service/{namespace}/{name}", changed
 
 
 def replay(initial: list[tuple[str, dict[str, Any] | None]],
@@ -99,10 +98,12 @@ def replay(initial: list[tuple[str, dict[str, Any] | None]],
 
 
 EVENTS = st.lists(an_event(), max_size=12)
-# Who the ownership TXT of a name names: what landing changes (and a resync) tell.
-HOLDERS = st.dictionaries(st.sampled_from(HOSTNAMES), st.frozensets(
-    st.sampled_from([f"{ns}/{name}" for ns, name in KEYS]
-                    + [f"ingress/{ns}/{name}" for ns, name in INGRESS_KEYS]), max_size=2),
+# Who the ownership TXT of a record set names: what landing changes (and a resync) tell.
+HOLDERS = st.dictionaries(
+    st.tuples(st.sampled_from(HOSTNAMES), st.sampled_from(["", "blue", "green"])),
+    st.frozensets(st.sampled_from([f"service/{ns}/{name}" for ns, name in KEYS]
+                                  + [f"ingress/{ns}/{name}" for ns, name in INGRESS_KEYS]),
+                  max_size=2),
     max_size=3)
 
 
@@ -111,9 +112,10 @@ HOLDERS = st.dictionaries(st.sampled_from(HOSTNAMES), st.frozensets(
        landed=st.lists(st.tuples(st.integers(min_value=0, max_value=12), HOLDERS), max_size=3),
        batch=st.integers(min_value=1, max_value=4))
 def test_incremental_desired_state_equals_a_full_recompute(
-        initial: list[tuple[str, dict[str, Any] | None]], held: dict[str, frozenset[str]],
+        initial: list[tuple[str, dict[str, Any] | None]],
+        held: dict[tuple[str, str], frozenset[str]],
         events: list[tuple[str, dict[str, Any] | None]],
-        landed: list[tuple[int, dict[str, frozenset[str]]]], batch: int) -> None:
+        landed: list[tuple[int, dict[tuple[str, str], frozenset[str]]]], batch: int) -> None:
     start, final = replay(initial, events)
     state = DesiredState(SourceSettings(DOMAINS), NAMING)
     state.reset(start.values(), held)
@@ -123,14 +125,15 @@ def test_incremental_desired_state_equals_a_full_recompute(
         for key, changed in events[i:i + batch]:
             now.pop(key, None) if changed is None else now.__setitem__(key, changed)
         state.update({key: now.get(key) for key, _ in events[i:i + batch]})
-        for _, names in (change for change in landed if i <= change[0] < i + batch):
-            state.hold(names)  # changes landed at these names: their holders now
-            holders |= names
+        for _, rows in (change for change in landed if i <= change[0] < i + batch):
+            names = {name for name, _ in rows}  # changes landed at these names:
+            state.hold(names, rows)  # every row held there now
+            holders = {at: h for at, h in holders.items() if at[0] not in names} | rows
 
     expected = source.desired(final.values(), SourceSettings(DOMAINS), naming=NAMING,
                               holders=holders)
     assert state.whole() == expected
-    assert state.held(final) == {s: tuple(sorted(n for n, h in holders.items() if s in h))
+    assert state.held(final) == {s: tuple(sorted(at for at, h in holders.items() if s in h))
                                  for s in final if any(s in h for h in holders.values())}
 
 
@@ -152,12 +155,14 @@ WEB = {ALPHA + "hostname": "web.goldentooth.net"}
           suppress_health_check=[HealthCheck.too_slow])
 @given(initial=EVENTS, events=EVENTS)
 # Found by the search: a Service without an IP still loses its name, and is told so.
-@example(initial=[], events=[("apps/b", service("b", WEB)), ("apps/a", service("a", WEB))])
+@example(initial=[], events=[("service/apps/b", service("b", WEB)),
+                             ("service/apps/a", service("a", WEB))])
 # Found by the search: a junior Service that loses to a senior one whose record then lands is
 # told the reason a resync will give (the ownership record), not the one before it landed.
 @example(initial=[], events=[
-    ("apps/a", service("a", WEB, created="2026-01-02T00:00:00Z")),
-    ("apps/b", service("b", WEB, created="2026-01-01T00:00:00Z", ingress=[{"ip": "10.0.0.1"}]))])
+    ("service/apps/a", service("a", WEB, created="2026-01-02T00:00:00Z")),
+    ("service/apps/b", service("b", WEB, created="2026-01-01T00:00:00Z",
+                               ingress=[{"ip": "10.0.0.1"}]))])
 def test_syncing_each_event_leaves_nothing_for_a_full_resync_to_change(
         initial: list[tuple[str, dict[str, Any] | None]],
         events: list[tuple[str, dict[str, Any] | None]]) -> None:
@@ -183,17 +188,17 @@ def test_syncing_each_event_leaves_nothing_for_a_full_resync_to_change(
     # asking for names keeps its last outcome: outcomes come only with names or problems).
     for key, outcome in full_reporter.latest.items():
         assert reporter.latest.get(key) == outcome, key
-    assert set(reporter.latest) <= {service_key(s) for s in final.values()}  # gone: forgotten
+    assert set(reporter.latest) <= {objectkey.of(s) for s in final.values()}  # gone: forgotten
 
 
 def test_a_service_event_reads_neither_every_service_nor_the_whole_zone() -> None:
     route53 = MemoryRoute53({"Z1": "goldentooth.net"})
     web = service("web", {ALPHA + "hostname": "web.goldentooth.net"},
                   ingress=[{"ip": "10.0.0.1"}])
-    others = {f"apps/other-{i}": service(f"other-{i}", {
+    others = {f"service/apps/other-{i}": service(f"other-{i}", {
         ALPHA + "hostname": f"other-{i}.goldentooth.net"}, ingress=[{"ip": "10.0.1.1"}])
         for i in range(3)}
-    store = Store({"apps/web": web, **others})
+    store = Store({"service/apps/web": web, **others})
     ctl, _ = controller(route53, [])
     ctl.services = store
     assert ctl.run_once()
@@ -203,9 +208,9 @@ def test_a_service_event_reads_neither_every_service_nor_the_whole_zone() -> Non
 
     store.snapshot = whole  # type: ignore[method-assign]
     ctl.zones.records = whole  # type: ignore[method-assign,assignment]
-    store.services["apps/web"] = service("web", {ALPHA + "hostname": "web.goldentooth.net"},
+    store.services["service/apps/web"] = service("web", {ALPHA + "hostname": "web.goldentooth.net"},
                                          ingress=[{"ip": "10.0.0.9"}])
-    assert ctl.sync_services({"apps/web"})
+    assert ctl.sync_services({"service/apps/web"})
 
     assert route53.records["Z1"]["web.goldentooth.net.", "A", ""]["ResourceRecords"] == [
         {"Value": "10.0.0.9"}]
@@ -220,7 +225,7 @@ def test_an_ingress_event_reads_neither_every_object_nor_the_whole_zone() -> Non
                 "spec": {"rules": [{"host": "shop.goldentooth.net"}]},
                 "status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
 
-    others = {f"apps/other-{i}": service(f"other-{i}", {
+    others = {f"service/apps/other-{i}": service(f"other-{i}", {
         ALPHA + "hostname": f"other-{i}.goldentooth.net"}, ingress=[{"ip": "10.0.1.1"}])
         for i in range(3)}
     store = Store({"ingress/apps/shop": shop("10.0.0.1"), **others})
@@ -290,7 +295,7 @@ def test_owned_records_metric_follows_the_changes_that_land() -> None:
                   ingress=[{"ip": "10.0.0.1"}])
     api = service("api", {ALPHA + "hostname": "api.goldentooth.net"},
                   ingress=[{"ip": "2001:db8::1"}])
-    store = Store({"apps/web": web, "apps/api": api})
+    store = Store({"service/apps/web": web, "service/apps/api": api})
     ctl, _ = controller(route53, [])
     ctl.services = store
 
@@ -300,8 +305,8 @@ def test_owned_records_metric_follows_the_changes_that_land() -> None:
 
     assert ctl.run_once()
     assert (owned("A"), owned("AAAA"), owned("TXT")) == (1, 1, 2)  # what landed counts
-    del store.services["apps/api"]
-    assert ctl.sync_services({"apps/api"})
+    del store.services["service/apps/api"]
+    assert ctl.sync_services({"service/apps/api"})
     assert (owned("A"), owned("AAAA"), owned("TXT")) == (1, 0, 1)
     assert ctl.run_once()  # a resync counts the zone again, and agrees
     assert (owned("A"), owned("AAAA"), owned("TXT")) == (1, 0, 1)

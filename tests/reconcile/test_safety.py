@@ -17,6 +17,7 @@ import base64
 import binascii
 import gzip
 import zlib
+from collections.abc import Iterable
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -26,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from reconciler import endpoint, registry
 from reconciler.endpoint import Endpoint, Key
 from reconciler.settings import RegistrySettings
-from tests.reconcile import outofband, zones
+from tests.reconcile import claimants, outofband, zones
 from tests.reconcile.zones import Case
 
 EXAMPLES = 10_000
@@ -281,6 +282,33 @@ def sharing_violations(case: Case) -> list[str]:
     return found
 
 
+def holders_of(records: Iterable[Endpoint], case: Case) -> dict[Key, str | None]:
+    """(record name, type, set identifier) -> the resource its ownership TXT of our owner
+    names (the new-format TXT, as both releases read it)."""
+    found: dict[Key, str | None] = {}
+    for txt in records:
+        labels = labels_of(txt.targets[0], case.settings.aes_key) if (
+            txt.record_type == "TXT" and len(txt.targets) == 1) else None
+        target = stands_for(txt.dnsname, case, LATEST_TYPES) if labels else None
+        if labels and target and target[1] and labels.get("owner") == zones.ME:
+            found[(*target, txt.set_identifier)] = labels.get("resource")
+    return found
+
+
+def taken(case: Case) -> list[str]:
+    """Record sets a Service asks for whose TXT names it, that dnsgate's changes moved to
+    another Service or deleted."""
+    asking = {(e.dnsname, e.record_type, e.set_identifier): e.label("resource")
+              for e in case.desired}
+    before = holders_of(case.zone, case)
+    present = {record.key for record in case.zone}
+    after_zone = zones.apply(case.zone, zones.dnsgate_groups(case)).zone
+    after = holders_of(after_zone.values(), case)
+    return [f"{key}: held by {holder}, now {after.get(key)}"
+            for key, holder in before.items() if key in present
+            and asking.get(key) == holder and (key not in after_zone or after.get(key) != holder)]
+
+
 @pytest.mark.timeout(1800)
 @settings(max_examples=EXAMPLES // 5, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -328,3 +356,13 @@ def test_another_writer_between_any_two_steps_never_makes_us_change_what_is_not_
     lands, the batch leaves as it is."""
     assert [v for batch in outofband.run(case, writes) for v in changed_not_ours(batch, case)
             ] == []
+
+
+@pytest.mark.timeout(1800)
+@settings(max_examples=EXAMPLES // 5, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=claimants.cases())
+def test_set_identifiers_moving_between_services_take_no_record_set_from_its_holder(
+        case: Case) -> None:
+    assert violations(case) == []
+    assert taken(case) == []

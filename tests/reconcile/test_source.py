@@ -111,7 +111,7 @@ def test_senior_service_keeps_contested_name_and_junior_is_reported() -> None:
 
     assert [e.targets for e in desired.endpoints] == [("10.0.0.1",)]
     assert desired.conflicts == (
-        source.Conflict("other/new", "web.goldentooth.net", "apps/old"),)
+        source.Conflict("service/other/new", "web.goldentooth.net", "service/apps/old"),)
 
 
 def test_services_with_distinct_set_identifiers_share_a_name() -> None:
@@ -132,11 +132,13 @@ def test_the_holder_keeps_its_name_against_an_older_service_that_asks_later() ->
     live = service("live", HOST, ingress=[{"ip": "10.0.0.2"}], created="2026-02-01T00:00:00Z")
 
     desired = source.desired([old, live], SETTINGS,
-                             holders={"web.goldentooth.net": frozenset({"apps/live"})})
+                             holders={("web.goldentooth.net", ""):
+                                      frozenset({"service/apps/live"})})
 
     assert [e.targets for e in desired.endpoints] == [("10.0.0.2",)]
     assert desired.conflicts == (
-        source.Conflict("kube-system/old", "web.goldentooth.net", "apps/live", holds=True),)
+        source.Conflict("service/kube-system/old", "web.goldentooth.net", "service/apps/live",
+                        holds=True),)
 
 
 def test_a_service_without_an_address_yet_still_claims_its_name() -> None:
@@ -147,7 +149,7 @@ def test_a_service_without_an_address_yet_still_claims_its_name() -> None:
 
     assert desired.endpoints == ()
     assert desired.conflicts == (
-        source.Conflict("apps/later", "web.goldentooth.net", "apps/pending"),)
+        source.Conflict("service/apps/later", "web.goldentooth.net", "service/apps/pending"),)
 
 
 def test_a_cluster_ip_service_claims_nothing() -> None:
@@ -186,6 +188,8 @@ def test_holders_are_read_from_ownership_labels_of_our_owner_only() -> None:
     records = [
         endpoint.make("a.goldentooth.net", "A", ["10.0.0.1"],
                       labels={endpoint.OWNER: "me", endpoint.RESOURCE: "service/apps/web"}),
+        endpoint.make("a.goldentooth.net", "A", ["10.0.0.2"], set_identifier="blue",
+                      labels={endpoint.OWNER: "me", endpoint.RESOURCE: "service/apps/blue"}),
         endpoint.make("b.goldentooth.net", "A", ["10.0.0.1"],
                       labels={endpoint.OWNER: "other", endpoint.RESOURCE: "service/apps/x"}),
         endpoint.make("c.goldentooth.net", "A", ["10.0.0.1"],
@@ -197,11 +201,50 @@ def test_holders_are_read_from_ownership_labels_of_our_owner_only() -> None:
 
     found = source.holders(records, "me")
 
-    # A Service and an Ingress hold names alike, each under its own key; a node does not.
-    assert found == {"a.goldentooth.net": frozenset({"apps/web"}),
-                     "c.goldentooth.net": frozenset({"ingress/apps/y"})}
-    assert source.held_by_service(found) == {"apps/web": ("a.goldentooth.net",),
-                                             "ingress/apps/y": ("c.goldentooth.net",)}
+    # A Service and an Ingress hold record sets alike, each under its own key; a node does
+    # not; a row is held by the TXT of that row (same name, same set identifier).
+    assert found == {("a.goldentooth.net", ""): frozenset({"service/apps/web"}),
+                     ("a.goldentooth.net", "blue"): frozenset({"service/apps/blue"}),
+                     ("c.goldentooth.net", ""): frozenset({"ingress/apps/y"})}
+    assert source.held_by_service(found) == {
+        "service/apps/web": (("a.goldentooth.net", ""),),
+        "service/apps/blue": (("a.goldentooth.net", "blue"),),
+        "ingress/apps/y": (("c.goldentooth.net", ""),)}
+
+
+WWW = "web.goldentooth.net"
+TEAM_A = "2026-03-01T00:00:00Z"  # team A's Service is the newer one
+TEAM_B = "2020-01-01T00:00:00Z"
+
+
+def weighted(set_identifier: str | None, weight: str = "1") -> dict[str, str]:
+    if set_identifier is None:
+        return HOST
+    return {**HOST, ALPHA + "set-identifier": set_identifier, ALPHA + "aws-weight": weight}
+
+
+@pytest.mark.parametrize(("b_asks", "b_held"), [
+    ("blue", "green"),
+    (None, "green"),
+    ("blue", None),
+], ids=["moves-to-the-held-set-id", "drops-its-set-id", "adds-the-held-set-id"])
+def test_the_holder_of_a_row_keeps_it_whatever_row_the_older_service_held(
+        b_asks: str | None, b_held: str | None) -> None:
+    """Team A's newer Service holds (web, blue); team B's older one held another row of the
+    name and now asks for a row that conflicts with team A's: team A keeps its record."""
+    team_a = service("web", weighted("blue", "100"), ingress=[{"ip": "10.0.0.1"}],
+                     created=TEAM_A, namespace="team-a")
+    team_b = service("web", weighted(b_asks), ingress=[{"ip": "10.0.0.2"}], created=TEAM_B,
+                     namespace="team-b")
+    holders = {(WWW, "blue"): frozenset({"service/team-a/web"}),
+               (WWW, b_held or ""): frozenset({"service/team-b/web"})}
+
+    desired = source.desired([team_a, team_b], SETTINGS, holders=holders)
+
+    assert [(e.set_identifier, e.targets, e.label(endpoint.RESOURCE))
+            for e in desired.endpoints] == [("blue", ("10.0.0.1",), "service/team-a/web")]
+    assert desired.conflicts == (
+        source.Conflict("service/team-b/web", WWW, "service/team-a/web", holds=True),)
 
 
 ELB = "k8s-web-0123456789.us-east-1.elb.amazonaws.com"

@@ -17,9 +17,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from reconciler import endpoint, registry
+from dnsgate.domains import DomainFilter
+from reconciler import endpoint, registry, source
 from reconciler.endpoint import Endpoint, Key
-from reconciler.settings import RegistrySettings
+from reconciler.settings import RegistrySettings, SourceSettings
 
 ZONE = "goldentooth.net"
 ME, OTHER = "me", "someone-else"
@@ -44,8 +45,12 @@ POLICIES = ("sync", "upsert-only", "create-only")
 class Case:
     zone: tuple[Endpoint, ...]
     desired: tuple[Endpoint, ...]
+    """What the sources ask for: every candidate, as ExternalDNS's plan is given them."""
     settings: RegistrySettings
     policy: str
+    claimants: tuple[dict[str, Any], ...] = ()
+    """The Services `desired` comes from (tests/reconcile/claimants.py), when generated as
+    Services: dnsgate then settles their claims (`source.desired`) before its plan."""
 
 
 # Strategies are built once: hypothesis validates each new strategy object it draws from,
@@ -169,7 +174,12 @@ def dnsgate_groups(case: Case, *, mapped_types: Sequence[str] | None = None
     from reconciler import plan
 
     view = registry.read(case.zone, case.settings)
-    planned = plan.calculate(view.endpoints, case.desired, policy=case.policy, owner_id=ME,
+    desired = case.desired
+    if case.claimants:
+        holders = source.holders(view.endpoints, ME)
+        desired = source.desired(case.claimants, SourceSettings(DomainFilter.of([ZONE])),
+                                 naming=case.settings, holders=holders).endpoints
+    planned = plan.calculate(view.endpoints, desired, policy=case.policy, owner_id=ME,
                              sharing=lambda r: registry.sharing(view, r, case.settings))
     return [[(c.action, c.record) for c in g.changes]
             for g in registry.changes(planned, view, case.settings)]

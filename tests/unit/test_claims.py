@@ -1,10 +1,11 @@
 """The claim rule shared by the webhook and the reconciler: who claims names at all, when two
-claims conflict, and who keeps a contested name (its holder, else the senior newcomer)."""
+claims conflict, who keeps a contested record set (its holder, else the senior newcomer),
+and how the held record sets travel in the reconciler's condition."""
 
 import pytest
 
 from dnsgate import annotations
-from dnsgate.claims import Claim, conflicts, held_names, of_service, rivals, winners
+from dnsgate.claims import Claim, conflicts, held_message, held_rows, of_service, rivals, winners
 from dnsgate.domains import DomainFilter
 
 DOMAINS = DomainFilter.of(["goldentooth.net"])
@@ -90,34 +91,67 @@ def service(service_type: str | None, annotations: dict[str, str],
 
 
 H = "external-dns.alpha.kubernetes.io/hostname"
+SET_ID = "external-dns.alpha.kubernetes.io/set-identifier"
+WEIGHT = "external-dns.alpha.kubernetes.io/aws-weight"
 HELD = {"type": "dnsgate.io/DNSNamesHeld", "status": "True",
-        "message": f"{NAME},api.goldentooth.net"}
+        "message": f'[["api.goldentooth.net"],["{NAME}"],["{NAME}","green"]]'}
+KEY = "service/web/httpbin"
 
 
 @pytest.mark.parametrize(("obj", "expected"), [
-    (service("LoadBalancer", {H: NAME}), [Claim(OLD, "web/httpbin", NAME)]),
-    (service("LoadBalancer", {H: NAME}, [HELD]), [Claim(OLD, "web/httpbin", NAME, holds=True)]),
+    (service("LoadBalancer", {H: NAME}), [Claim(OLD, KEY, NAME)]),
+    (service("LoadBalancer", {H: NAME}, [HELD]), [Claim(OLD, KEY, NAME, holds=True)]),
+    (service("LoadBalancer", {H: NAME, SET_ID: "green", WEIGHT: "1"}, [HELD]),
+     [Claim(OLD, KEY, NAME, "green", holds=True)]),
+    (service("LoadBalancer", {H: NAME, SET_ID: "blue", WEIGHT: "1"}, [HELD]),
+     [Claim(OLD, KEY, NAME, "blue")]),
     (service("ClusterIP", {H: NAME}), []),
     (service(None, {H: NAME}), []),
     (service("NodePort", {H: "*.goldentooth.net"}), []),
     (service("LoadBalancer", {H: NAME, "external-dns.alpha.kubernetes.io/ttl": "soon"}), []),
-], ids=["load-balancer", "holder", "cluster-ip", "no-type", "node-port", "bad-annotation"])
+], ids=["load-balancer", "holder", "holder-of-its-set-id", "holds-another-set-id-only",
+        "cluster-ip", "no-type", "node-port", "bad-annotation"])
 def test_only_a_service_that_would_be_published_claims_names(
     obj: dict[str, object], expected: list[Claim]
 ) -> None:
     parsed = annotations.parse(obj["metadata"]["annotations"], DOMAINS)  # type: ignore[index]
 
-    assert list(of_service(obj, parsed, held_names(obj))) == expected
+    assert list(of_service(obj, parsed, held_rows(obj))) == expected
 
 
 @pytest.mark.parametrize(("conditions", "held"), [
-    ([HELD], {NAME, "api.goldentooth.net"}),
+    ([HELD], {("api.goldentooth.net", ""), (NAME, ""), (NAME, "green")}),
     ([{**HELD, "status": "False"}], set()),
-    ([{**HELD, "message": "a.goldentooth.net,not a name,,b_c.x"}], {"a.goldentooth.net"}),
+    ([{**HELD, "message": '[["a.goldentooth.net"],["not a name"],[],["b.x",1],'
+                          '["c.goldentooth.net","s","t"],"d.goldentooth.net"]'}],
+     {("a.goldentooth.net", "")}),
+    ([{**HELD, "message": '[["a.goldentooth.net"'}], set()),
+    ([{**HELD, "message": f"{NAME},api.goldentooth.net"}], set()),
     ([{**HELD, "type": "dnsgate.io/DNSReady"}], set()),
     ([], set()),
-], ids=["listed", "status-false", "malformed-entries-dropped", "other-condition", "none"])
-def test_held_names_are_read_from_the_reconcilers_condition(
-    conditions: list[dict[str, str]], held: set[str]
+], ids=["listed", "status-false", "malformed-entries-dropped", "not-json",
+        "old-names-only-format-holds-no-row", "other-condition", "none"])
+def test_held_rows_are_read_from_the_reconcilers_condition(
+    conditions: list[dict[str, str]], held: set[tuple[str, str]]
 ) -> None:
-    assert held_names(service("LoadBalancer", {}, conditions)) == held
+    assert held_rows(service("LoadBalancer", {}, conditions)) == held
+
+
+@pytest.mark.parametrize("set_identifier", [
+    "blue", "a,b", "[x]", 'say "hi"', "two  spaces", "],[\\", "caf\u00e9", "a" * 128,
+], ids=["plain", "comma", "brackets", "quotes", "spaces", "json-like", "unicode", "longest"])
+def test_held_message_round_trips_any_set_identifier(set_identifier: str) -> None:
+    rows = {(NAME, set_identifier), (NAME, ""), ("api.goldentooth.net", set_identifier)}
+    condition = {**HELD, "message": held_message(rows)}
+
+    assert held_rows(service("LoadBalancer", {}, [condition])) == rows
+
+
+def test_held_message_keeps_within_the_condition_message_cap() -> None:
+    rows = {(f"{i:03d}{'x' * 57}.goldentooth.net", "s" * 128) for i in range(300)}
+
+    message = held_message(rows)
+    read = held_rows(service("LoadBalancer", {}, [{**HELD, "message": message}]))
+
+    assert len(message.encode()) <= 32 * 1024
+    assert 0 < len(read) < len(rows) and read <= rows

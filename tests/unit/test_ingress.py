@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dnsgate import claims, ingress
+from dnsgate import claims, ingress, objectkey
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 
@@ -133,14 +133,16 @@ def test_an_ingress_claims_every_name_under_its_key(domains: DomainFilter) -> No
                                                        ("ingress/shop/web", API)]
 
 
-@pytest.mark.parametrize(("key", "resource", "described"), [
-    ("shop/web", "service/shop/web", "Service shop/web"),
-    ("ingress/shop/web", "ingress/shop/web", "Ingress shop/web"),
-], ids=["service", "ingress"])
-def test_keys_resource_labels_and_names(key: str, resource: str, described: str) -> None:
-    assert claims.resource(key) == resource
-    assert claims.claimant(resource) == key
-    assert claims.describe(key) == described
+@pytest.mark.parametrize(("key", "described"), [
+    ("service/shop/web", "Service shop/web"),
+    ("ingress/shop/web", "Ingress shop/web"),
+    ("service/ingress/shop", "Service ingress/shop"),
+    ("ingress/service/shop", "Ingress service/shop"),
+], ids=["service", "ingress", "service-in-a-namespace-called-ingress",
+        "ingress-in-a-namespace-called-service"])
+def test_a_key_is_its_resource_label_and_names_its_kind(key: str, described: str) -> None:
+    assert claims.claimant(key) == key
+    assert objectkey.describe(key) == described
 
 
 def test_other_resource_labels_name_no_claimant() -> None:

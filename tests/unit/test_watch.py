@@ -60,7 +60,8 @@ def test_watch_follows_list_bookmarks_and_relists_on_gone() -> None:
     store.run(stop)
 
     assert api.watched_from == ["10", "20", "30", "30", "31"]
-    assert changes == [{"apps/a"}, {"apps/b"}, {"apps/b"}, {"apps/b", "apps/c"}, {"apps/a"}]
+    a, b, c = "service/apps/a", "service/apps/b", "service/apps/c"
+    assert changes == [{a}, {b}, {b}, {b, c}, {a}]
     assert [s["metadata"]["name"] for s in store.snapshot()] == ["c"]
     assert store.relists == 3
 
@@ -129,12 +130,13 @@ def test_a_reconciler_store_is_not_woken_by_its_own_status_writes() -> None:
     moved = {**echo, "status": {**echo["status"],
                                 "loadBalancer": {"ingress": [{"ip": "10.0.0.9"}]}}}
     events = [{"type": "MODIFIED", "object": echo}, {"type": "MODIFIED", "object": moved}]
-    for trigger, expected in ((without_own_writes, [{"apps/web"}, {"apps/web"}]),
-                              (None, [{"apps/web"}, {"apps/web"}, {"apps/web"}])):
+    key = "service/apps/web"
+    for trigger, expected in ((without_own_writes, [{key}, {key}]),
+                              (None, [{key}, {key}, {key}])):
         stop.clear()
         woken: list[set[str]] = []
         store = ServiceStore(FakeAPI([([web], "1")], [list(events)], stop), woken.append,
                              trigger=trigger)
         store.run(stop)
         assert woken == expected, trigger
-        assert store.get("apps/web") == slim(moved)
+        assert store.get(key) == slim(moved)
