@@ -47,12 +47,12 @@ def test_name_taken_out_of_band_is_left_to_its_new_owner_and_reported() -> None:
     put(r53, THEIR_A, THEIR_TXT)
     services.services = [web("10.0.0.2")]
 
-    ctl.sync_services({"apps/web"})
+    ctl.sync_services({"service/apps/web"})
 
     zone = r53.records["Z1"]
     assert zone[(NAME + ".", "A", "")] == THEIR_A
     assert zone[("a-" + NAME + ".", "TXT", "")] == THEIR_TXT
-    outcome = reporter.latest["apps/web"]
+    outcome = reporter.latest["service/apps/web"]
     assert outcome.status == "conflict"
     assert 'owned by "another-cluster"' in outcome.message
     # The refused batch, then one listing per name it touched; nothing sent again.
@@ -66,11 +66,11 @@ def test_ownership_txt_taken_alone_still_stops_the_update() -> None:
     put(r53, THEIR_TXT)  # the A record keeps our values: only the TXT says who owns it
     services.services = [web("10.0.0.2")]
 
-    ctl.sync_services({"apps/web"})
+    ctl.sync_services({"service/apps/web"})
 
     assert r53.records["Z1"][(NAME + ".", "A", "")]["ResourceRecords"] == [{"Value": "10.0.0.1"}]
     assert r53.records["Z1"][("a-" + NAME + ".", "TXT", "")] == THEIR_TXT
-    assert reporter.latest["apps/web"].status == "conflict"
+    assert reporter.latest["service/apps/web"].status == "conflict"
 
 
 def test_record_deleted_out_of_band_is_read_again_and_written() -> None:
@@ -78,10 +78,10 @@ def test_record_deleted_out_of_band_is_read_again_and_written() -> None:
     del r53.records["Z1"][(NAME + ".", "A", "")]  # our TXT stays: the name is still ours
     services.services = [web("10.0.0.2")]
 
-    assert ctl.sync_services({"apps/web"})
+    assert ctl.sync_services({"service/apps/web"})
 
     assert r53.records["Z1"][(NAME + ".", "A", "")]["ResourceRecords"] == [{"Value": "10.0.0.2"}]
-    assert reporter.latest["apps/web"].status == "synced"
+    assert reporter.latest["service/apps/web"].status == "synced"
     assert r53.calls.count("change_resource_record_sets") == 2  # refused, then landed
 
 
@@ -96,7 +96,7 @@ def test_change_refused_by_an_unchanged_zone_is_not_sent_again() -> None:
 
     assert r53.calls.count("change_resource_record_sets") == 1
     assert r53.calls.count("list_resource_record_sets") == 1 + 2  # the zone, then 2 names
-    assert reporter.latest["apps/web"].status == "failed"
+    assert reporter.latest["service/apps/web"].status == "failed"
     assert ctl.retrying == {NAME: 1}
 
 
@@ -104,10 +104,10 @@ def test_an_ordinary_sync_reads_and_writes_as_before() -> None:
     ctl, reporter, r53, services = synced()
     services.services = [web("10.0.0.2")]
 
-    assert ctl.sync_services({"apps/web"})
+    assert ctl.sync_services({"service/apps/web"})
 
     assert r53.calls == ["change_resource_record_sets"]
-    assert reporter.latest["apps/web"].status == "synced"
+    assert reporter.latest["service/apps/web"].status == "synced"
 
 
 def test_reading_one_name_pages_through_its_sets_and_stops_at_the_next_name() -> None:
@@ -142,11 +142,11 @@ def test_a_name_another_owner_took_since_the_listing_is_not_created_beside_them(
     r53.calls.clear()
     services.services = [web("10.0.0.1")]
 
-    ctl.sync_services({"apps/web"})
+    ctl.sync_services({"service/apps/web"})
 
     zone = r53.records["Z1"]
     assert sorted(zone) == sorted([(NAME + ".", "AAAA", ""), ("aaaa-" + NAME + ".", "TXT", "")])
-    assert reporter.latest["apps/web"].status == "conflict"
+    assert reporter.latest["service/apps/web"].status == "conflict"
     assert r53.calls == ["list_resource_record_sets"]  # the name read again; nothing sent
 
 
@@ -158,11 +158,11 @@ def test_a_new_name_nobody_took_costs_one_listing_before_its_create() -> None:
     r53.calls.clear()
     services.services = [web("10.0.0.1")]
 
-    ctl.sync_services({"apps/web"})
+    ctl.sync_services({"service/apps/web"})
 
     assert (NAME + ".", "A", "") in r53.records["Z1"]
     assert r53.calls == ["list_resource_record_sets", "change_resource_record_sets"]
-    assert reporter.latest["apps/web"].status == "synced"
+    assert reporter.latest["service/apps/web"].status == "synced"
 
 
 def test_a_burst_of_new_names_is_checked_with_one_listing_of_the_zone() -> None:
@@ -178,10 +178,10 @@ def test_a_burst_of_new_names_is_checked_with_one_listing_of_the_zone() -> None:
                      ingress=[{"ip": f"10.0.1.{i}"}]) for i in range(5)]
     services.services = burst
 
-    ctl.sync_services({f"apps/n{i}" for i in range(5)})
+    ctl.sync_services({f"service/apps/n{i}" for i in range(5)})
 
     assert r53.calls[0] == "list_resource_record_sets"  # the zone, one page
     assert r53.calls.count("list_resource_record_sets") == 1
     assert ("n3.goldentooth.net.", "A", "") not in r53.records["Z1"]
-    assert reporter.latest["apps/n3"].status == "conflict"
-    assert all(reporter.latest[f"apps/n{i}"].status == "synced" for i in (0, 1, 2, 4))
+    assert reporter.latest["service/apps/n3"].status == "conflict"
+    assert all(reporter.latest[f"service/apps/n{i}"].status == "synced" for i in (0, 1, 2, 4))

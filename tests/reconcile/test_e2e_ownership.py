@@ -98,7 +98,7 @@ def test_a_cname_whose_two_txts_name_different_owners_is_never_replaced(  # type
     metallb.create_service(kubeconfig, namespace, "team",
                            {ALPHA + "hostname": "team.goldentooth.net"})
     metallb.assign(kubeconfig, namespace, "team", ["10.4.11.61"])
-    wait_for(lambda: running.outcome(f"{namespace}/team"))
+    wait_for(lambda: running.outcome(f"service/{namespace}/team"))
     resyncs(running)
 
     records = zone_records(route53, zone_id)

@@ -68,7 +68,7 @@ def test_name_taken_out_of_band_stays_theirs_when_our_ip_changes(
     metallb.assign(kubeconfig, namespace, "stale", ["10.4.12.1"])
     # A resync every hour: between resyncs, events plan against the cached zone.
     running = reconciler(client_=strict_route53.client, interval=3600.0, report_status=True)
-    wait_for(lambda: (o := running.outcome(f"{namespace}/stale")) and o.status == "synced",
+    wait_for(lambda: (o := running.outcome(f"service/{namespace}/stale")) and o.status == "synced",
              timeout=20)
     zone = zone_records(route53, zone_id)
     assert values(zone[(NAME, "A", "")]) == ["10.4.12.1"]
@@ -79,7 +79,7 @@ def test_name_taken_out_of_band_stays_theirs_when_our_ip_changes(
     syncs = running.controller.syncs
     metallb.assign(kubeconfig, namespace, "stale", ["10.4.12.2"])
 
-    outcome = wait_for(lambda: (o := running.outcome(f"{namespace}/stale"))
+    outcome = wait_for(lambda: (o := running.outcome(f"service/{namespace}/stale"))
                        and o.status == "conflict" and o, timeout=20)
     assert zone_records(route53, zone_id) == theirs
     assert outcome.message == (f'{NAME} A (192.0.2.50) is owned by "another-cluster"; '
@@ -129,7 +129,7 @@ def test_a_name_taken_before_our_first_ip_gets_no_record_of_ours_beside_theirs(
 
     metallb.assign(kubeconfig, namespace, "stale", ["10.4.12.3"])
 
-    outcome = wait_for(lambda: (o := running.outcome(f"{namespace}/stale"))
+    outcome = wait_for(lambda: (o := running.outcome(f"service/{namespace}/stale"))
                        and o.status == "conflict" and o, timeout=20)
     assert zone_records(route53, zone_id) == theirs
     # Their TXT sits at another name than ours would (aaaa-): the name alone is read again,
