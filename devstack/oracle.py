@@ -27,6 +27,7 @@ with their `labels`, the resource label among them) or `error`.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -41,6 +42,7 @@ from typing import Any
 from devstack import build
 
 SOURCE = Path(__file__).with_name("oracle")
+LOG_LINES = 50  # the oracle's last stderr lines kept for an error message
 MODULE = "sigs.k8s.io/external-dns"
 SEED = "v0.14.2"
 """The release the seed cluster runs."""
@@ -135,6 +137,13 @@ class Oracle:
         self._process = subprocess.Popen(
             [str(binary(version)), command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, env=_run_env())
+        # ExternalDNS logs as it plans (a CNAME discarded beside an A, for one): a pipe left
+        # unread fills after 64 KiB and the oracle then blocks mid-answer. Its last lines are
+        # kept for the message when it stops.
+        self._log: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+        self._drain = threading.Thread(target=self._log.extend, args=(self._process.stderr,),
+                                       daemon=True)
+        self._drain.start()
 
     def ask(self, request: Mapping[str, Any]) -> dict[str, Any]:
         return next(iter(self.ask_many([request])))
@@ -153,7 +162,8 @@ class Oracle:
 
     def _read(self, line: str) -> dict[str, Any]:
         if not line:
-            stderr = self._process.stderr.read() if self._process.stderr else ""
+            self._drain.join(timeout=10)
+            stderr = "".join(self._log)
             raise OracleError(f"oracle {self.version} stopped: {stderr.strip()}")
         answer: dict[str, Any] = json.loads(line)
         return answer
@@ -166,6 +176,7 @@ class Oracle:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        self._drain.join(timeout=10)
         for stream in (self._process.stdout, self._process.stderr):
             if stream:
                 stream.close()
