@@ -25,7 +25,7 @@ NAME = f"web.{DOMAIN}"
 # The Ingress source on, with a class filter, so that every field an Ingress is read by is.
 REVIEWING = AdmissionSettings(domains=DomainFilter.of([DOMAIN]), sync_wait=0.0,
                               ingresses=IngressSettings(classes=("nginx",)))
-HELD = {"type": "dnsgate.io/DNSNamesHeld", "status": "True", "message": NAME}
+HELD = {"type": "dnsgate.io/DNSNamesHeld", "status": "True", "message": f'[["{NAME}"]]'}
 METADATA = {"name": "web", "namespace": "apps", "creationTimestamp": "2026-01-01T00:00:00Z",
             "annotations": {HOSTNAME: NAME, "kubernetes.io/ingress.class": "nginx"}}
 LOAD_BALANCER = {"ingress": [{"ip": "10.4.11.1"}, {"hostname": "lb.example.com"}]}

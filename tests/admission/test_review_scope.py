@@ -21,7 +21,7 @@ from webhook.app import create_app
 from webhook.settings import AdmissionSettings
 
 NAME = "www.goldentooth.net"
-HELD = Claim("2024-01-01T00:00:00Z", "web/www", NAME)
+HELD = Claim("2024-01-01T00:00:00Z", "service/web/www", NAME)
 PUBLIC = {"dns": "public"}
 SCOPED = replace(SETTINGS, scope=Scope(namespace="apps", labels=labels.parse("dns=public")))
 INGRESSES_ONLY = replace(SETTINGS, ingresses=IngressSettings(),

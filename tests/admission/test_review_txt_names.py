@@ -30,7 +30,7 @@ def validate(annotations: dict[str, str], lookup: FakeLookup, **request: Any) ->
 ], ids=["namesake-of-a-claimed-wildcard", "wildcard-of-a-claimed-namesake"])
 def test_a_name_sharing_a_claimed_names_txt_is_refused_naming_both(
         asked: str, held: str, txt_name: str) -> None:
-    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "web/holder", held),))
+    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "service/web/holder", held),))
 
     result = validate({HOSTNAME: asked}, lookup)
 
@@ -50,13 +50,13 @@ def test_a_name_sharing_a_claimed_names_txt_is_refused_naming_both(
 ], ids=["one-set-id-missing", "different-set-ids", "another-name"])
 def test_namesakes_share_by_set_identifier_as_one_name_does(
         asked: dict[str, str], held_id: str | None, allowed: bool) -> None:
-    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "web/holder", STAR, held_id),))
+    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "service/web/holder", STAR, held_id),))
 
     assert validate(asked, lookup)["allowed"] is allowed
 
 
 def test_without_a_wildcard_replacement_the_names_share_nothing() -> None:
-    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "web/holder", STAR),))
+    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "service/web/holder", STAR),))
     client = create_app(SETTINGS, lookup).test_client()
 
     reply = client.post("/validate", json=admission_review({HOSTNAME: WILD}))
@@ -65,7 +65,7 @@ def test_without_a_wildcard_replacement_the_names_share_nothing() -> None:
 
 
 def test_a_namesake_claimed_before_the_update_is_only_warned_about() -> None:
-    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "web/holder", STAR),))
+    lookup = FakeLookup((Claim("2024-01-01T00:00:00Z", "service/web/holder", STAR),))
 
     result = validate({HOSTNAME: WILD, "team": "x"}, lookup, operation="UPDATE",
                       old_annotations={HOSTNAME: WILD})

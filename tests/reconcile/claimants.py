@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from dnsgate.domains import DomainFilter
 from reconciler import source
 from reconciler.endpoint import Endpoint
-from reconciler.settings import SourceSettings
+from reconciler.settings import RegistrySettings, SourceSettings
 from tests.reconcile import zones
 from tests.reconcile.zones import ZONE, Case
 
@@ -75,6 +75,20 @@ def published(services: list[dict[str, Any]], case: Case) -> tuple[Endpoint, ...
     desired = source.desired(services, SETTINGS, naming=case.settings).endpoints
     empty = Case((), tuple(desired), case.settings, "sync")
     return tuple(zones.apply((), zones.dnsgate_groups(empty)).zone.values())
+
+
+def story(moved_to: str | None) -> Case:
+    """Team B's older Service holds `www`/green, team A's newer one `www`/blue; team B then
+    asks for `moved_to` (blue: team A's set identifier; None: no set identifier)."""
+    www = [f"www.{ZONE}"]
+    team_a = service("team-a", "web", CREATED[2], www, "blue", "100", ["10.4.11.1"])
+    before = [service("team-b", "web", CREATED[0], www, "green", "10", ["10.4.11.2"]), team_a]
+    after = [service("team-b", "web", CREATED[0], www, moved_to, "10", ["10.4.11.2"]), team_a]
+    chosen = RegistrySettings(owner_id=zones.ME)
+    zone = published(before, Case((), (), chosen, "sync"))
+    candidates = tuple(e for r in source.desired(after, SETTINGS, naming=chosen).services
+                       for e in r.endpoints)
+    return Case(zone, candidates, chosen, "sync", tuple(after))
 
 
 @st.composite

@@ -63,7 +63,7 @@ def test_a_service_asking_for_the_namesake_of_a_held_wildcard_is_refused_it(  # 
     metallb.create_service(kubeconfig, namespace, "wild",
                            {ALPHA + "hostname": "wild.goldentooth.net"})
     metallb.assign(kubeconfig, namespace, "wild", ["10.4.11.92"])
-    outcome = wait_for(lambda: running.outcome(f"{namespace}/wild"))
+    outcome = wait_for(lambda: running.outcome(f"service/{namespace}/wild"))
 
     assert outcome.status == "conflict"
     assert outcome.message == (

@@ -362,6 +362,8 @@ def test_another_writer_between_any_two_steps_never_makes_us_change_what_is_not_
 @settings(max_examples=EXAMPLES // 5, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(case=claimants.cases())
+@example(case=claimants.story("blue"))
+@example(case=claimants.story(None))
 def test_set_identifiers_moving_between_services_take_no_record_set_from_its_holder(
         case: Case) -> None:
     assert violations(case) == []

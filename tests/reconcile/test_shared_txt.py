@@ -144,8 +144,8 @@ def test_namesake_is_the_one_other_name_with_the_same_anchor(name: str,
 ])
 def test_claims_on_namesakes_conflict_as_claims_on_one_name(
         a_id: str | None, b_id: str | None, conflict: bool) -> None:
-    star = Claim("2026-01-01T00:00:00Z", "web/star", STAR, a_id)
-    wild = Claim("2026-01-02T00:00:00Z", "web/wild", WILD, b_id)
+    star = Claim("2026-01-01T00:00:00Z", "service/web/star", STAR, a_id)
+    wild = Claim("2026-01-02T00:00:00Z", "service/web/wild", WILD, b_id)
 
     assert claims.conflicts(wild, star, NAMES) is conflict
     assert claims.conflicts(wild, star) is False  # without the TXT naming: two names
@@ -160,10 +160,11 @@ def test_reconciler_gives_the_shared_txt_to_the_holder_and_reports_the_namesake(
                      created="2026-01-02T00:00:00Z")
 
     found = source.desired([older, holder], settings, naming=WILD_SETTINGS,
-                           holders={STAR: frozenset({"apps/star"})})
+                           holders={(STAR, ""): frozenset({"service/apps/star"})})
 
     assert [e.dnsname for e in found.endpoints] == [STAR]
-    assert found.conflicts == (source.Conflict("apps/wild", WILD, "apps/star", True, STAR),)
+    assert found.conflicts == (
+        source.Conflict("service/apps/wild", WILD, "service/apps/star", True, STAR),)
 
 
 def test_one_object_asking_for_both_namesakes_is_refused() -> None:

@@ -57,7 +57,7 @@ def test_a_service_the_reconciler_never_reads_does_not_hold_a_name_at_the_door(
     held = kubectl("-n", scoped, "get", "service", "public", "-o",
                    f"jsonpath={{.status.conditions[?(@.type=='{claims.HELD_CONDITION}')]"
                    ".message}").stdout
-    assert held == name
+    assert held == claims.held_message([(name, "")])
 
 
 def test_the_services_the_reconciler_reads_are_still_held_to_their_claims(
