@@ -105,7 +105,8 @@ class Ownership:
     new: Endpoint | None = None
     old: Endpoint | None = None
     also: tuple[Endpoint, ...] = ()
-    """Further new-format TXTs that own the record (an alias's `cname-` beside its `a-`)."""
+    """Further TXTs that own the record: an alias's `cname-` beside its `a-`, and every
+    other TXT mapped to the same key (`-a-team` beside `a-team` under `%{record_type}-`)."""
 
 
 @dataclass(frozen=True)
@@ -231,12 +232,17 @@ def read(records: Iterable[Endpoint], settings: RegistrySettings, *,
         # Each type its new-format TXT may be named for: `cname-` (up to v0.21, and dnsgate)
         # or `a-` (v0.22+) for an A alias (docs/route53-alias.md). Several TXTs for one key
         # name one owner here; as ExternalDNS's label map, the later is the one read.
-        news = [listed[-1] for typed in _read_types(record)
-                if (listed := mapped.get((name, typed, set_id)))]
-        new = news[0] if news else None
+        # Every TXT the record is owned through goes with it: a change deletes each with
+        # its exact value, so another owner taking any one of them stops the change
+        # (docs/route53.md, "Conditional writes").
+        typed_lists = [listed for typed in _read_types(record)
+                       if (listed := mapped.get((name, typed, set_id)))]
+        new = typed_lists[0][-1] if typed_lists else None
         olds = mapped.get((name, "", set_id), []) if kind != endpoint.AAAA else []
         old = olds[-1] if olds else None
-        found = Ownership(new, old, tuple(news[1:]))
+        also = tuple(txt for listed in (*typed_lists, olds) for txt in listed
+                     if txt is not new and txt is not old)
+        found = Ownership(new, old, also)
         ownership[record.key] = found
         source = new or old
         labels = _labels_of(source, settings) if source else None

@@ -181,6 +181,17 @@ CONTESTED_CNAME = Case(
     settings=RegistrySettings(owner_id=zones.ME, prefix="%{record_type}-"),
     policy="sync")
 
+# Two TXTs of ours for one record (`-a-team` and `a-team` both map to `team` A under
+# `%{record_type}-`); another owner takes one of them after the read: the delete must carry
+# both, exactly as read, or it lands past the one taken.
+TWO_TXTS_ONE_TAKEN = (
+    Case(zone=(endpoint.make(f"team.{zones.ZONE}", "A", ["10.4.11.1"]),
+               endpoint.make(f"a-team.{zones.ZONE}", "A", ["10.4.11.1"]),
+               _txt("-a-team", zones.ME), _txt("a-team", zones.ME)),
+         desired=(), settings=RegistrySettings(owner_id=zones.ME, prefix="%{record_type}-"),
+         policy="sync"),
+    [outofband.Write("takeover", 0, 0)])
+
 
 def violations(case: Case) -> list[str]:
     zone = {r.key: r for r in case.zone}
@@ -349,6 +360,7 @@ def changed_not_ours(batch: outofband.Batch, case: Case) -> list[str]:
           suppress_health_check=[HealthCheck.too_slow])
 @given(case=zones.cases(), writes=outofband.writes)
 @example(case=CONTESTED_CNAME, writes=[])
+@example(case=TWO_TXTS_ONE_TAKEN[0], writes=TWO_TXTS_ONE_TAKEN[1])
 def test_another_writer_between_any_two_steps_never_makes_us_change_what_is_not_ours(
         case: Case, writes: list[outofband.Write]) -> None:
     """The zone changes after dnsgate read it, between its batches and after it re-read a
