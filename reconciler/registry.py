@@ -424,7 +424,7 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
         else:
             record = (Change("DELETE", update.old), Change("CREATE", update.new))
         deleted.update(c.record.key for c in txt if c.action == "DELETE")
-        guard = _old_format_guard(found, settings, deleted)
+        guard = _old_format_guard(found, settings, deleted, alias=update.old.alias)
         groups.append(ChangeGroup(_resource(update.new), update.new.dnsname,
                                   _deletes_first((*record, *txt, *guard, *stale))))
     for new in planned.creates:
@@ -480,12 +480,13 @@ def _txt_change(record: Endpoint, view: View, settings: RegistrySettings) -> tup
 
 
 def _old_format_guard(found: Ownership, settings: RegistrySettings,
-                      deleted: set[Key]) -> tuple[Change, ...]:
-    """A record owned through its old-format TXT alone (the new one is created in the same
-    group): that TXT deleted and re-created as listed, so the group lands only while it
+                      deleted: set[Key], *, alias: bool = False) -> tuple[Change, ...]:
+    """A record whose ownership is read through its old-format TXT (alone, the new one being
+    created in the same group; or beside the new ones, as for an A alias, whose TXTs all
+    decide): that TXT deleted and re-created as listed, so the group lands only while it
     still names us."""
     old = found.old
-    if found.new is not None or old is None or old.key in deleted or (
+    if (found.new is not None and not alias) or old is None or old.key in deleted or (
             old not in owned_txts(found, settings)):
         return ()
     deleted.add(old.key)
