@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from devstack import kubectl as kubectl_cli
 from devstack import route53 as route53_server
@@ -23,6 +24,13 @@ from devstack.processes import Supervisor
 from devstack.stack import Stack
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+# CI (CI=true) runs the same generated cases every time, so a run's verdict is about the
+# change it tests; a developer's run draws new ones, which is how new cases are found. A case
+# found that way is kept as an explicit `@example`.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 
 def _progress(line: str) -> None:
