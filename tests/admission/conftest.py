@@ -143,16 +143,19 @@ def registered(webhook: RunningWebhook, stack, kubectl) -> Iterator[list[dict[st
     devstack_webhook.register(stack.kubeconfig, configurations)
     try:
         dnsgate(*certs_args(webhook.cert_dir), "--webhook-config", "dnsgate")
-        _wait_until_enforced(kubectl)
+        wait_until_enforced(kubectl)
         yield configurations
     finally:
         devstack_webhook.unregister(stack.kubeconfig, configurations)
 
 
-def _wait_until_enforced(kubectl: Callable[..., subprocess.CompletedProcess[str]]) -> None:
-    """kube-apiserver picks up new WebhookConfigurations asynchronously."""
-    probe = metallb.service_manifest("default", "dnsgate-probe",
-                                     {HOSTNAME: "probe.example.com"})
+def wait_until_enforced(kubectl: Callable[..., subprocess.CompletedProcess[str]],
+                        probe: dict[str, Any] | None = None) -> None:
+    """kube-apiserver picks up new WebhookConfigurations asynchronously: a `probe` Service
+    the webhook refuses (by default one in `default` outside the domain filter) shows when
+    they are enforced."""
+    probe = probe or metallb.service_manifest("default", "dnsgate-probe",
+                                              {HOSTNAME: "probe.example.com"})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         result = kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(probe),

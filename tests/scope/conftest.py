@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,14 @@ from devstack import metallb
 from devstack import webhook as devstack_webhook
 from devstack.controlplane import free_port
 from devstack.processes import Supervisor
-from tests.admission.conftest import DOMAIN, HOSTNAME, RunningWebhook, certs_args, dnsgate
+from tests.admission.conftest import (
+    DOMAIN,
+    HOSTNAME,
+    RunningWebhook,
+    certs_args,
+    dnsgate,
+    wait_until_enforced,
+)
 from tests.conftest import Kubectl
 
 NAMESPACE = "scope-apps"
@@ -76,20 +82,12 @@ def _named(configurations: list[dict[str, Any]], name: str) -> list[dict[str, An
 
 
 def _wait_until_enforced(kubectl: Kubectl) -> None:
-    """kube-apiserver picks up new WebhookConfigurations asynchronously; a probe the scoped
-    webhook reads (its namespace, its label) shows when they are."""
+    """A probe the scoped webhook reads (its namespace, its label) shows when the
+    configurations are enforced."""
     probe = metallb.service_manifest(NAMESPACE, "dnsgate-probe",
                                      {HOSTNAME: "probe.example.com"})
     probe["metadata"]["labels"] = PUBLIC  # type: ignore[index]
-    deadline = time.monotonic() + 30
-    result: subprocess.CompletedProcess[str] | None = None
-    while time.monotonic() < deadline:
-        result = kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(probe),
-                         check=False)
-        if "denied the request" in result.stderr:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"webhook not enforced after 30s: {result}")
+    wait_until_enforced(kubectl, probe)
 
 
 def service(namespace: str, name: str, hostname: str, labels: dict[str, str] | None) -> str:
