@@ -23,8 +23,9 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dnsgate import txtname, unknown_keys, values
+from dnsgate import geoproximity, txtname, unknown_keys, values, zone_ids
 from dnsgate.domains import DomainFilter
+from dnsgate.geoproximity import GeoProximity
 from dnsgate.values import Problem, Raw, shown
 
 ALPHA_PREFIX = "external-dns.alpha.kubernetes.io/"
@@ -50,32 +51,25 @@ AWS_GEO_CONTINENT = "aws-geolocation-continent-code"
 AWS_GEO_COUNTRY = "aws-geolocation-country-code"
 AWS_GEO_SUBDIVISION = "aws-geolocation-subdivision-code"
 AWS_MULTI_VALUE_ANSWER = "aws-multi-value-answer"
-# Route53 fields ExternalDNS passes through from any `aws-<x>` annotation that dnsgate does
-# not publish: each is refused with the reason (docs/route53-alias.md).
-AWS_UNSUPPORTED = {
-    "aws-geoproximity-region": "geoproximity routing",
-    "aws-geoproximity-bias": "geoproximity routing",
-    "aws-geoproximity-coordinates": "geoproximity routing",
-    "aws-geoproximity-local-zone-group": "geoproximity routing",
-    "aws-target-hosted-zone": "an explicit alias target zone",
-    "aws-hosted-zone-id": "pinning a record to one hosted zone",
-}
+AWS_HOSTED_ZONE_ID = zone_ids.HOSTED_ZONE_ID
+AWS_TARGET_HOSTED_ZONE = zone_ids.TARGET_HOSTED_ZONE
 CONTROLLER_VALUE = "dns-controller"  # the only value ExternalDNS answers to
 # The routing policy each annotation selects, as Route53 names it; a record set has one.
 ROUTING_POLICIES = {AWS_WEIGHT: "weighted", AWS_FAILOVER: "failover", AWS_REGION: "latency",
                     AWS_GEO_CONTINENT: "geolocation", AWS_GEO_COUNTRY: "geolocation",
                     AWS_GEO_SUBDIVISION: "geolocation",
-                    AWS_MULTI_VALUE_ANSWER: "multivalue answer"}
+                    AWS_MULTI_VALUE_ANSWER: "multivalue answer",
+                    **{key: "geoproximity" for key in geoproximity.KEYS}}
 
 # Keys dnsgate acts on, and keys ExternalDNS knows for other sources or providers; anything
 # else under the prefixes is most likely a typo and earns a warning with a suggestion.
 DNSGATE_KEYS = (HOSTNAME, TTL, TARGET, SET_IDENTIFIER, AWS_WEIGHT, AWS_FAILOVER,
                 AWS_HEALTH_CHECK_ID, AWS_EVALUATE_TARGET_HEALTH, INTERNAL_HOSTNAME, ALIAS,
                 AWS_REGION, AWS_GEO_CONTINENT, AWS_GEO_COUNTRY, AWS_GEO_SUBDIVISION,
-                AWS_MULTI_VALUE_ANSWER, ACCESS, CONTROLLER)
+                AWS_MULTI_VALUE_ANSWER, *geoproximity.KEYS, *zone_ids.KEYS, ACCESS, CONTROLLER)
 OTHER_EXTERNAL_DNS_KEYS = (
     ENDPOINTS_TYPE, RECORD_TYPE, "ingress", "ingress-hostname-source",
-    "gateway-hostname-source", *AWS_UNSUPPORTED, "aws-zone-match-parent", "aws-alias",
+    "gateway-hostname-source", "aws-zone-match-parent", "aws-alias",
     "cloudflare-proxied", "cloudflare-region-key", "cloudflare-record-comment",
 )
 KNOWN_KEYS = frozenset((*DNSGATE_KEYS, *OTHER_EXTERNAL_DNS_KEYS))
@@ -99,6 +93,9 @@ VALUE_MAX = {
     AWS_GEO_SUBDIVISION: 16,
     AWS_MULTI_VALUE_ANSWER: 16,
     ACCESS: 16,
+    **geoproximity.VALUE_MAX,
+    AWS_HOSTED_ZONE_ID: zone_ids.VALUE_MAX,
+    AWS_TARGET_HOSTED_ZONE: zone_ids.VALUE_MAX,
 }
 
 
@@ -123,6 +120,11 @@ class DNSAnnotations:
     geo_subdivision: str | None = None
     multi_value_answer: bool = False
     access: str | None = None
+    geoproximity: GeoProximity | None = None
+    hosted_zone_id: str | None = None
+    """The one hosted zone this object's records go to, of those holding each name."""
+    target_hosted_zone: str | None = None
+    """`AliasTarget.HostedZoneId` of its alias records, in place of the computed one."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -257,6 +259,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
     multi_value = values.field(raw.get(AWS_MULTI_VALUE_ANSWER), values.multi_value, problems,
                                "multi-value-answer")
     access = values.field(raw.get(ACCESS), values.access, problems, "access")
+    proximity, proximity_problems = geoproximity.parse(raw)
+    problems += proximity_problems
+    hosted_zone = values.field(raw.get(AWS_HOSTED_ZONE_ID), zone_ids.zone_id, problems,
+                               "hosted-zone-id")
+    target_zone = values.field(raw.get(AWS_TARGET_HOSTED_ZONE), zone_ids.zone_id, problems,
+                               "target-hosted-zone")
     for key in ROUTING_POLICIES:
         if key in raw and SET_IDENTIFIER not in raw:
             problems.append(Problem(
@@ -268,11 +276,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
             ))
     problems += routing_problems(raw)
     problems += alias_problems(raw, targets, bool(alias))
-    problems += [Problem(raw[key].key, raw[key].value,
-                         f"asks for {what}, which dnsgate does not publish; remove it "
-                         "(docs/route53-alias.md lists the AWS annotations dnsgate honours)",
-                         "aws-unsupported")
-                 for key, what in AWS_UNSUPPORTED.items() if key in raw]
+    if AWS_TARGET_HOSTED_ZONE in raw and not alias:
+        warnings.append(
+            f"{raw[AWS_TARGET_HOSTED_ZONE].key} acts on Route53 alias records only: without "
+            f'{raw[AWS_TARGET_HOSTED_ZONE].key.split("/")[0]}/{ALIAS}: "true" it takes effect '
+            "only where the target becomes an alias anyway (a name in a load balancer's or "
+            "another AWS service's hosted zone); a CNAME ignores it, as in ExternalDNS")
     if problems:
         return Parsed(None, tuple(problems), tuple(warnings), names, set_identifier)
     prefix = _prefix_of(hostname, raw)
@@ -283,7 +292,8 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
             aws_health_check_id=health, aws_evaluate_target_health=evaluate,
             internal_hostnames=asked[INTERNAL_HOSTNAME], alias=bool(alias), aws_region=region,
             geo_continent=continent, geo_country=country, geo_subdivision=subdivision,
-            multi_value_answer=bool(multi_value), access=access,
+            multi_value_answer=bool(multi_value), access=access, geoproximity=proximity,
+            hosted_zone_id=hosted_zone, target_hosted_zone=target_zone,
         ),
         (),
         tuple(warnings),
@@ -383,6 +393,14 @@ def alias_problems(raw: Mapping[str, Raw], targets: tuple[str, ...], alias: bool
             "alias points at a DNS name (ExternalDNS would send an alias to an IP address, "
             "which Route53 refuses); remove the alias annotation",
             "alias-to-address",
+        ))
+    if AWS_TARGET_HOSTED_ZONE in raw and TARGET in raw and addresses and not names:
+        problems.append(Problem(
+            raw[AWS_TARGET_HOSTED_ZONE].key, raw[AWS_TARGET_HOSTED_ZONE].value,
+            f"sets the hosted zone of an alias target, but {raw[TARGET].key} gives IP "
+            "addresses, which make A or AAAA records, never aliases; remove it, or target "
+            "a hostname with the alias annotation",
+            "target-hosted-zone-without-alias",
         ))
     if alias and AWS_MULTI_VALUE_ANSWER in raw:
         problems.append(Problem(

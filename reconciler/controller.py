@@ -26,7 +26,7 @@ from typing import Protocol, TextIO
 from dnsgate import objectkey
 from dnsgate.backoff import Backoff
 from dnsgate.watch import Service
-from reconciler import endpoint, metrics, plan, registry, report, source, table
+from reconciler import endpoint, metrics, plan, registry, report, route53, source, table
 from reconciler.agenda import Agenda, Work
 from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
@@ -88,6 +88,9 @@ class Controller:
         self.syncs = 0  # completed syncs, full or incremental (for tests)
         self.owned = OwnedRecords(registry_settings.owner_id)
         self._succeeded_at: float | None = None
+        self._pinned_nowhere: frozenset[str] = frozenset()
+        """Names whose record's aws-hosted-zone-id names no zone holding them (this sync):
+        left as Route53 holds them, as ExternalDNS skips such a record, never deleted."""
 
     # ---- from other threads: each one hands the agenda a deadline ------------------------
 
@@ -193,6 +196,10 @@ class Controller:
         desired, names = self._desired(scope, views)  # 1
         failed: dict[str, str] = {}
         _keep_first(failed, self._unzoned(desired))
+        unpinned = [(e, why) for e in desired.endpoints
+                    if (why := route53.unpinned(e, self.zones.zones_for(e.dnsname)))]
+        self._pinned_nowhere = frozenset(e.dnsname for e, _ in unpinned)
+        _keep_first(failed, ((e.label(endpoint.RESOURCE) or "", why) for e, why in unpinned))
         skipped: dict[str, str] = {}
         refused: list[Failed] = []
         wanted = self.zones.split(desired.endpoints)
@@ -328,7 +335,8 @@ class Controller:
 
     def _current(self, view: registry.View, names: frozenset[str] | None) -> list[Endpoint]:
         return [scoped for e in view.endpoints
-                if _within(names, e.dnsname) and (scoped := self._scoped(e)) is not None]
+                if _within(names, e.dnsname) and e.dnsname not in self._pinned_nowhere
+                and (scoped := self._scoped(e)) is not None]
 
     def _scoped(self, record: Endpoint) -> Endpoint | None:
         """A current record as this reconciler may treat it; None outside its domains."""

@@ -29,10 +29,17 @@ GEO_CONTINENT = "aws/geolocation-continent-code"
 GEO_COUNTRY = "aws/geolocation-country-code"
 GEO_SUBDIVISION = "aws/geolocation-subdivision-code"
 MULTI_VALUE_ANSWER = "aws/multi-value-answer"  # present means on; its value is always ""
+GEOPROXIMITY_REGION = "aws/geoproximity-region"
+GEOPROXIMITY_LOCAL_ZONE_GROUP = "aws/geoproximity-local-zone-group"
+GEOPROXIMITY_COORDINATES = "aws/geoproximity-coordinates"  # "latitude,longitude"
+GEOPROXIMITY_BIAS = "aws/geoproximity-bias"
 ALIAS = "alias"
+# An alias target's hosted zone, present only where it is not the one dnsgate would compute
+# for the zone the record is in (docs/route53-alias.md, "Zone annotations").
+TARGET_HOSTED_ZONE = "aws/target-hosted-zone"
 # Properties of the record alone: its ownership TXT carries every other one (routing and
 # health check), as ExternalDNS's TXT registry copies them.
-ALIAS_ONLY = (ALIAS, EVALUATE_TARGET_HEALTH)
+ALIAS_ONLY = (ALIAS, EVALUATE_TARGET_HEALTH, TARGET_HOSTED_ZONE)
 
 A, AAAA, CNAME, TXT = "A", "AAAA", "CNAME", "TXT"
 MANAGED_TYPES = (A, AAAA, CNAME)
@@ -56,6 +63,9 @@ class Endpoint:
     set_identifier: str = ""
     properties: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    zone_id: str = field(default="", compare=False)
+    """The one hosted zone a desired record goes to (`aws-hosted-zone-id`), "" for every
+    zone that holds its name. Not a Route53 field: a listing never shows it."""
 
     @property
     def key(self) -> Key:
@@ -99,6 +109,7 @@ def make(
     set_identifier: str | None = None,
     properties: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
+    zone_id: str = "",
 ) -> Endpoint:
     """An Endpoint in canonical form (sorted, de-duplicated targets; TTL default applied)."""
     return Endpoint(
@@ -109,4 +120,5 @@ def make(
         set_identifier=set_identifier or "",
         properties=pairs(properties or {}),
         labels=pairs(labels or {}),
+        zone_id=zone_id,
     )

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -37,6 +37,9 @@ _STRING_FIELDS = {endpoint.REGION: "Region", endpoint.FAILOVER: "Failover",
                   endpoint.HEALTH_CHECK_ID: "HealthCheckId"}
 _GEO_FIELDS = {endpoint.GEO_CONTINENT: "ContinentCode", endpoint.GEO_COUNTRY: "CountryCode",
                endpoint.GEO_SUBDIVISION: "SubdivisionCode"}
+# GeoProximityLocation's string fields; Coordinates and Bias are shaped apart.
+_PROXIMITY_FIELDS = {endpoint.GEOPROXIMITY_REGION: "AWSRegion",
+                     endpoint.GEOPROXIMITY_LOCAL_ZONE_GROUP: "LocalZoneGroup"}
 
 
 class Route53Client(Protocol):
@@ -106,7 +109,7 @@ class Provider:
         kwargs: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE}
         while True:
             page = self._call(partial(self.client.list_resource_record_sets, **kwargs))
-            found.extend(to_endpoint(raw) for raw in page.get("ResourceRecordSets", []))
+            found.extend(to_endpoint(raw, zone.id) for raw in page.get("ResourceRecordSets", []))
             if not page.get("IsTruncated"):
                 return tuple(found)
             kwargs = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE,
@@ -125,7 +128,8 @@ class Provider:
                                       "StartRecordName": name + "."}
             while True:
                 page = self._call(partial(self.client.list_resource_record_sets, **kwargs))
-                listed = [to_endpoint(raw) for raw in page.get("ResourceRecordSets", [])]
+                listed = [to_endpoint(raw, zone.id)
+                          for raw in page.get("ResourceRecordSets", [])]
                 found.extend(record for record in listed if record.dnsname == name)
                 if (not page.get("IsTruncated") or not listed
                         or listed[-1].dnsname != name):
@@ -192,10 +196,12 @@ def decode_name(name: str) -> str:
     return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name)
 
 
-def to_endpoint(raw: dict[str, Any]) -> Endpoint:
-    """A listed record set as an Endpoint, read as ExternalDNS reads it
+def to_endpoint(raw: dict[str, Any], zone_id: str = "") -> Endpoint:
+    """A listed record set of the zone `zone_id` as an Endpoint, read as ExternalDNS reads it
     (docs/route53-alias.md): one routing property when there is a SetIdentifier, the health
-    check whatever, and an alias as its target's name with TTL 300."""
+    check whatever, and an alias as its target's name with TTL 300. An alias whose target
+    zone is not the one dnsgate computes for it (`alias.target_zone`) also gets that zone as
+    `aws/target-hosted-zone`, so a change of that annotation is seen."""
     properties = _routing_properties(raw) if raw.get("SetIdentifier") else {}
     if "HealthCheckId" in raw:
         properties[endpoint.HEALTH_CHECK_ID] = str(raw["HealthCheckId"])
@@ -207,6 +213,9 @@ def to_endpoint(raw: dict[str, Any]) -> Endpoint:
         properties[endpoint.EVALUATE_TARGET_HEALTH] = str(
             bool(target.get("EvaluateTargetHealth"))).lower()
         ttl = ttl or alias.ALIAS_TTL
+        listed_zone = str(target.get("HostedZoneId", ""))
+        if listed_zone != (alias.canonical_zone(targets[0]) or zone_id):
+            properties[endpoint.TARGET_HOSTED_ZONE] = listed_zone
     else:
         targets = [r["Value"] for r in raw.get("ResourceRecords", [])]
         if raw["Type"] in (endpoint.CNAME,):
@@ -225,11 +234,26 @@ def _routing_properties(raw: dict[str, Any]) -> dict[str, str]:
         return {endpoint.FAILOVER: str(raw["Failover"])}
     if raw.get("MultiValueAnswer"):
         return {endpoint.MULTI_VALUE_ANSWER: ""}
-    geo = raw.get("GeoLocation") or {}
-    if geo.get("ContinentCode"):
-        return {endpoint.GEO_CONTINENT: str(geo["ContinentCode"])}
-    return {key: str(geo[field]) for key, field in _GEO_FIELDS.items()
-            if key != endpoint.GEO_CONTINENT and geo.get(field)}
+    geo = raw.get("GeoLocation")
+    if geo is not None:
+        if geo.get("ContinentCode"):
+            return {endpoint.GEO_CONTINENT: str(geo["ContinentCode"])}
+        return {key: str(geo[field]) for key, field in _GEO_FIELDS.items()
+                if key != endpoint.GEO_CONTINENT and geo.get(field)}
+    return _proximity_properties(raw.get("GeoProximityLocation") or {})
+
+
+def _proximity_properties(location: dict[str, Any]) -> dict[str, str]:
+    """ExternalDNS v0.23.0's reading of a GeoProximityLocation: each field that is set,
+    coordinates as "latitude,longitude" and the bias as a plain integer."""
+    found = {key: str(location[field]) for key, field in _PROXIMITY_FIELDS.items()
+             if location.get(field)}
+    if "Coordinates" in location:
+        point = location["Coordinates"]
+        found[endpoint.GEOPROXIMITY_COORDINATES] = f"{point['Latitude']},{point['Longitude']}"
+    if location.get("Bias") is not None:
+        found[endpoint.GEOPROXIMITY_BIAS] = str(int(location["Bias"]))
+    return found
 
 
 def to_change(change: Change, zone_id: str) -> dict[str, Any]:
@@ -241,7 +265,8 @@ def to_change(change: Change, zone_id: str) -> dict[str, Any]:
     if record.alias:
         raw["AliasTarget"] = {
             "DNSName": record.targets[0],
-            "HostedZoneId": alias.target_zone(record, zone_id),
+            "HostedZoneId": (properties.get(endpoint.TARGET_HOSTED_ZONE)
+                             or alias.target_zone(record, zone_id)),
             "EvaluateTargetHealth": properties.get(endpoint.EVALUATE_TARGET_HEALTH) == "true",
         }
     else:
@@ -260,7 +285,23 @@ def to_change(change: Change, zone_id: str) -> dict[str, Any]:
            if key in properties}
     if geo:
         raw["GeoLocation"] = geo
+    proximity = _proximity_location(properties)
+    if proximity:
+        raw["GeoProximityLocation"] = proximity
     return {"Action": change.action, "ResourceRecordSet": raw}
+
+
+def _proximity_location(properties: dict[str, str]) -> dict[str, Any]:
+    """GeoProximityLocation from the geoproximity properties, as ExternalDNS v0.23.0 builds
+    it; the annotations admit only values Route53 takes, so nothing is dropped here."""
+    location: dict[str, Any] = {field: properties[key]
+                                for key, field in _PROXIMITY_FIELDS.items() if key in properties}
+    if endpoint.GEOPROXIMITY_COORDINATES in properties:
+        latitude, longitude = properties[endpoint.GEOPROXIMITY_COORDINATES].split(",")
+        location["Coordinates"] = {"Latitude": latitude, "Longitude": longitude}
+    if endpoint.GEOPROXIMITY_BIAS in properties:
+        location["Bias"] = int(properties[endpoint.GEOPROXIMITY_BIAS])
+    return location
 
 
 def zone_for(name: str, zones: Sequence[Zone]) -> Zone | None:
@@ -277,3 +318,31 @@ def zones_for(name: str, zones: Sequence[Zone]) -> tuple[Zone, ...]:
     holding = [z for z in zones if within(name, z.name)]
     public = zone_for(name, [z for z in holding if not z.private])
     return (*(z for z in holding if z.private), *((public,) if public else ()))
+
+
+def pinned(record: Endpoint, zones: Sequence[Zone]) -> tuple[Zone, ...]:
+    """Of the zones a record's name goes to, those it is written to: all of them, or the
+    one its `aws-hosted-zone-id` names (none when that zone is not among them: ExternalDNS
+    v0.23.0 skips the record then, and dnsgate reports it, `unpinned`)."""
+    return tuple(z for z in zones if not record.zone_id or z.id == record.zone_id)
+
+
+def unpinned(record: Endpoint, zones: Sequence[Zone]) -> str:
+    """Why a record pinned to a zone is written nowhere, or "" when it is written."""
+    if not record.zone_id or pinned(record, zones):
+        return ""
+    holding = ", ".join(f"{z.id} ({z.name}{', private' if z.private else ''})" for z in zones)
+    return (f"aws-hosted-zone-id {record.zone_id} is not a hosted zone dnsgate writes "
+            f"{record.dnsname} to; use one of: {holding or 'none holds it'}")
+
+
+def as_written(record: Endpoint, zone: Zone) -> Endpoint:
+    """A desired record as a listing of `zone` shows it once written: an alias target zone
+    given by annotation is kept only where it differs from the computed one (`to_endpoint`
+    reads it back the same way), so naming the default zone plans no change."""
+    properties = dict(record.properties)
+    given = properties.get(endpoint.TARGET_HOSTED_ZONE)
+    if given is None or not record.alias or given != alias.target_zone(record, zone.id):
+        return record
+    del properties[endpoint.TARGET_HOSTED_ZONE]
+    return replace(record, properties=endpoint.pairs(properties))

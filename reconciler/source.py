@@ -100,7 +100,7 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
         made += [
             endpoint.make(name, record_type, values, ttl=ttl,
                           set_identifier=dns.set_identifier, properties=properties,
-                          labels={endpoint.RESOURCE: key})
+                          labels={endpoint.RESOURCE: key}, zone_id=dns.hosted_zone_id or "")
             for name in names for record_type, values, properties, ttl in typed]
     return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier), parsed
 
@@ -133,6 +133,8 @@ def _record_sets(targets: Iterable[str], dns: DNSAnnotations,
                     f"answer alias records; remove {dns.prefix}"
                     f"{dns_annotations.AWS_MULTI_VALUE_ANSWER}")
         properties = {**routing, **alias.properties(dns.aws_evaluate_target_health, aliases)}
+        if dns.target_hosted_zone is not None:
+            properties[endpoint.TARGET_HOSTED_ZONE] = dns.target_hosted_zone
         return [(kind, hostnames, properties, alias.ALIAS_TTL) for kind in alias.ALIAS_TYPES]
     if hostnames:
         return [(endpoint.CNAME, hostnames, routing, dns.ttl)]
@@ -156,7 +158,8 @@ def _routing(dns: DNSAnnotations) -> dict[str, str]:
                    endpoint.REGION: dns.aws_region, endpoint.GEO_CONTINENT: dns.geo_continent,
                    endpoint.GEO_COUNTRY: dns.geo_country,
                    endpoint.GEO_SUBDIVISION: dns.geo_subdivision,
-                   endpoint.MULTI_VALUE_ANSWER: "" if dns.multi_value_answer else None}
+                   endpoint.MULTI_VALUE_ANSWER: "" if dns.multi_value_answer else None,
+                   **(dns.geoproximity.properties() if dns.geoproximity else {})}
     return {k: str(v) for k, v in chosen.items() if v is not None}
 
 

@@ -103,11 +103,13 @@ class ZoneCache:
         return [(zone, by_zone[zone.id]) for zone in self.zones if zone.id in by_zone]
 
     def split(self, records: Iterable[Endpoint]) -> dict[str, list[Endpoint]]:
-        """Record sets by the id of each zone they are written to (`route53.zones_for`)."""
+        """Record sets by the id of each zone they are written to (`route53.zones_for`, or
+        the one zone `aws-hosted-zone-id` pins among those), each as that zone lists it
+        back (`route53.as_written`)."""
         found: dict[str, list[Endpoint]] = {}
         for record in records:
-            for zone in self.zones_for(record.dnsname):
-                found.setdefault(zone.id, []).append(record)
+            for zone in route53.pinned(record, self.zones_for(record.dnsname)):
+                found.setdefault(zone.id, []).append(route53.as_written(record, zone))
         return found
 
     def apply(self, zone: Zone, groups: Sequence[ChangeGroup],

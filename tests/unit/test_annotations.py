@@ -369,10 +369,6 @@ ROUTING_FAMILY_CASES = [
      (bad("10.4.11.1,lb.example.com", "mixes IP addresses and hostnames: a hostname becomes "
           "a CNAME or an alias, which Route53 does not allow beside A or AAAA records of the "
           "same name; give addresses only, or one hostname", TG),)),
-    ("geoproximity", host(NAME, **SET, aws_geoproximity_region="us-east-1"),
-     (bad("us-east-1", "asks for geoproximity routing, which dnsgate does not publish; remove "
-          "it (docs/route53-alias.md lists the AWS annotations dnsgate honours)",
-          A + "aws-geoproximity-region"),)),
     ("access-public", host(NAME, access="public"), ()),
     ("access-other", host(NAME, access="internal"),
      (bad("internal", 'must be "public" or "private" (ExternalDNS treats anything else as if '

@@ -62,7 +62,8 @@ def test_keys_are_read_only_until_one_past_the_named_ones() -> None:
 
 
 @pytest.mark.parametrize("key", [
-    "h" * 200, "Hostname-With-Capitals", "host name", "hostname\u0430", "x" * 36,
+    "h" * 200, "Hostname-With-Capitals", "host name", "hostname\u0430",
+    "x" * (max(map(len, annotations.DNSGATE_KEYS)) + 4),
 ], ids=["long", "capitals", "space", "non-ascii", "longer-than-any-key-by-4"])
 def test_a_key_that_cannot_be_a_typo_gets_no_suggestion_search(key: str, domains) -> None:
     with mock.patch.object(difflib, "get_close_matches") as suggest:
