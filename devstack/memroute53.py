@@ -16,8 +16,10 @@ RecordKey = tuple[str, str, str]  # (name with trailing dot, type, set identifie
 
 
 class MemoryRoute53:
-    def __init__(self, zones: dict[str, str]) -> None:
+    def __init__(self, zones: dict[str, str], private: frozenset[str] = frozenset()) -> None:
         self.zones = zones  # id -> name
+        self.private = private  # ids of private zones
+        self.batches: list[tuple[str, list[dict[str, Any]]]] = []  # (zone id, changes) sent
         self.records: dict[str, dict[RecordKey, dict[str, Any]]] = {z: {} for z in zones}
         self.calls: list[str] = []
         self.outage = 0  # the next `outage` calls answer 503
@@ -32,7 +34,8 @@ class MemoryRoute53:
 
     def list_hosted_zones(self, **kwargs: Any) -> Any:
         self._enter("list_hosted_zones")
-        return {"HostedZones": [{"Id": f"/hostedzone/{z}", "Name": n + ".", "Config": {}}
+        return {"HostedZones": [{"Id": f"/hostedzone/{z}", "Name": n + ".",
+                                 "Config": {"PrivateZone": z in self.private}}
                                 for z, n in self.zones.items()]}
 
     def list_resource_record_sets(self, **kwargs: Any) -> Any:
@@ -58,6 +61,7 @@ class MemoryRoute53:
 
     def change_resource_record_sets(self, **kwargs: Any) -> Any:
         self._enter("change_resource_record_sets")
+        self.batches.append((kwargs["HostedZoneId"], kwargs["ChangeBatch"]["Changes"]))
         zone = self.records[kwargs["HostedZoneId"]]
         staged: dict[RecordKey, dict[str, Any] | None] = {}  # applied only if all succeed
         for change in kwargs["ChangeBatch"]["Changes"]:

@@ -12,6 +12,9 @@
 //	oracle ingress reads JSON requests (Ingresses and the Ingress source's flags) and writes
 //	               one JSON answer per line: the endpoints ExternalDNS's Ingress source makes
 //	               of them (ingress.go)
+//	oracle route53 reads JSON requests (Route53's listings as XML, desired records) and
+//	               writes one JSON answer per line: the change batches ExternalDNS's own AWS
+//	               provider sends, as on the wire (route53_latest.go; v0.23.0 only)
 //
 // The provider is in memory (provider.go): Records returns the request's zone and
 // ApplyChanges captures what it is given. Nothing here talks to a network.
@@ -86,7 +89,7 @@ type txtRegistry interface {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: oracle plan|flags|ingress")
+		fmt.Fprintln(os.Stderr, "usage: oracle plan|flags|ingress|route53")
 		os.Exit(2)
 	}
 	var err error
@@ -97,10 +100,12 @@ func main() {
 		err = printFlags(os.Stdout)
 	case "ingress":
 		err = serveIngresses(os.Stdin, os.Stdout)
+	case "route53":
+		err = serveRoute53(os.Stdin, os.Stdout) // route53_*.go
 	case helpTextCommand:
 		printHelpText() // exits
 	default:
-		err = fmt.Errorf("unknown subcommand %q: use plan, flags or ingress", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q: use plan, flags, ingress or route53", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "oracle:", err)
@@ -210,7 +215,7 @@ func calculate(request Request) (Answer, error) {
 
 // config is the Config `external-dns` would run with, given the request's settings as flags:
 // parsed by the release's own flag definitions, so every other setting has its default.
-func config(request Request) (*externaldns.Config, error) {
+func config(request Request, extra ...string) (*externaldns.Config, error) {
 	s := request.Registry
 	args := []string{
 		"--source=service", "--provider=aws", "--registry=txt",
@@ -221,6 +226,7 @@ func config(request Request) (*externaldns.Config, error) {
 	if s.EncryptEnabled {
 		args = append(args, "--txt-encrypt-enabled")
 	}
+	args = append(args, extra...)
 	cfg := externaldns.NewConfig()
 	if err := cfg.ParseFlags(args); err != nil {
 		return nil, fmt.Errorf("flags %v: %w", args, err)

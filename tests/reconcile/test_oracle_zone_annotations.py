@@ -1,0 +1,146 @@
+"""dnsgate against ExternalDNS v0.23.0's own AWS provider (`devstack.oracle_route53`) for the
+annotations `aws-geoproximity-*`, `aws-hosted-zone-id` and `aws-target-hosted-zone`: the
+record sets each sends Route53 on the first sync, compared field by field, and what each sends
+on the second sync, when the zones hold what the first wrote (docs/route53-alias.md).
+
+ExternalDNS's desired records are made from the annotations as its Service source makes them
+(`aws-<x>` -> property `aws/<x>`, `alias: "true"` -> `alias=true`, a hostname target ->
+CNAME); dnsgate runs its controller over the same Service against an in-memory Route53.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devstack import oracle, oracle_route53
+from dnsgate.domains import DomainFilter
+from reconciler import endpoint, route53
+from tests.reconcile.fakes import MemoryRoute53
+from tests.reconcile.test_controller import controller
+from tests.reconcile.test_source import ALPHA, service
+
+PUBLIC = ("ZPUBLIC", "goldentooth.net.", False)
+PRIVATE = ("ZPRIVATE", "goldentooth.net.", True)
+ZONES = (PUBLIC, PRIVATE)
+S3 = "bucket.s3-website.eu-west-1.amazonaws.com"
+DOMAINS = DomainFilter.of(["goldentooth.net"])
+
+CASES = [
+    ("geoproximity-region", {"set-identifier": "eu", "aws-geoproximity-region": "eu-west-1"},
+     "10.0.0.1"),
+    ("geoproximity-coordinates-bias", {
+        "set-identifier": "ldn", "aws-geoproximity-coordinates": "51.50,-0.12",
+        "aws-geoproximity-bias": "-20"}, "10.0.0.1"),
+    ("geoproximity-local-zone-group-cname", {
+        "set-identifier": "bue", "aws-geoproximity-local-zone-group": "us-east-1-bue-1"},
+     "lb.example.org"),
+    ("hosted-zone-id-private", {"aws-hosted-zone-id": "ZPRIVATE"}, "10.0.0.1"),
+    ("hosted-zone-id-path-public", {"aws-hosted-zone-id": "/hostedzone/ZPUBLIC"}, "10.0.0.1"),
+    ("target-hosted-zone", {"alias": "true", "aws-target-hosted-zone": "Z1BKCTXD74EZPE"}, S3),
+    ("geoproximity-alias-pinned", {
+        "alias": "true", "set-identifier": "eu", "aws-geoproximity-region": "eu-west-1",
+        "aws-hosted-zone-id": "ZPUBLIC"}, S3),
+]
+# Annotations after which ExternalDNS v0.23.0 rewrites the record at every sync: it keeps
+# them as endpoint properties that its reading of Route53 never shows.
+REWRITTEN_BY_EXTERNAL_DNS = ("aws-hosted-zone-id", "aws-target-hosted-zone")
+
+
+def external_dns_desired(notes: dict[str, str], target: str) -> dict[str, Any]:
+    try:
+        kind = "A" if ipaddress.ip_address(target).version == 4 else "AAAA"
+    except ValueError:
+        kind = "CNAME"
+    properties = {"aws/" + k.removeprefix("aws-"): v for k, v in notes.items()
+                  if k.startswith("aws-")}
+    if notes.get("alias") == "true":
+        properties["alias"] = "true"
+    return {"name": "geo.goldentooth.net", "type": kind, "targets": [target],
+            "set_identifier": notes.get("set-identifier", ""), "properties": properties,
+            "resource": "service/apps/geo"}
+
+
+def records_only(sent: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+    """(zone, action, record set) without the TXTs, names without their trailing dot."""
+    return sorted((zone, action, json.dumps({**rrset, "Name": rrset["Name"].rstrip(".")},
+                                            sort_keys=True))
+                  for zone, action, rrset in sent if rrset["Type"] != "TXT")
+
+
+def txt_routing(sent: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+    """The routing fields each ownership TXT carries, per zone."""
+    return sorted((zone, action, rrset.get("SetIdentifier"),
+                   json.dumps(rrset.get("GeoProximityLocation"), sort_keys=True))
+                  for zone, action, rrset in sent if rrset["Type"] == "TXT")
+
+
+@pytest.fixture(scope="module")
+def external_dns() -> Iterator[oracle.Oracle]:
+    with oracle.Oracle(oracle.LATEST, "route53") as running:
+        yield running
+
+
+def dnsgate_syncs(notes: dict[str, str], target: str) -> tuple[list[Any], list[Any]]:
+    route53 = MemoryRoute53({"ZPUBLIC": "goldentooth.net", "ZPRIVATE": "goldentooth.net"},
+                            private=frozenset({"ZPRIVATE"}))
+    annotations = {ALPHA + "hostname": "geo.goldentooth.net", ALPHA + "target": target,
+                   **{ALPHA + k: v for k, v in notes.items()}}
+    ctl, reporter = controller(route53, [service("geo", annotations)])
+    assert ctl.run_once(), reporter.latest
+    first = [(zone, c["Action"], c["ResourceRecordSet"]) for zone, changes in route53.batches
+             for c in changes]
+    route53.batches.clear()
+    assert ctl.run_once()
+    return first, list(route53.batches)
+
+
+@pytest.mark.parametrize(("notes", "target"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_first_sync_sends_what_external_dns_sends(external_dns, notes, target) -> None:
+    desired = [external_dns_desired(notes, target)]
+    answer = external_dns.ask(oracle_route53.request(ZONES, {}, desired, owner_id="me"))
+    assert not answer.get("error")
+    theirs = oracle_route53.batches(answer)
+
+    ours, _ = dnsgate_syncs(notes, target)
+
+    assert records_only(ours) == records_only(theirs)
+    if "set-identifier" in notes and "alias" not in notes:
+        assert txt_routing(ours) == txt_routing(theirs)
+
+
+@pytest.mark.parametrize(("notes", "target"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_second_sync_changes_nothing_where_external_dns_rewrites_pinned_records(
+        external_dns, notes, target) -> None:
+    desired = [external_dns_desired(notes, target)]
+    first = oracle_route53.batches(external_dns.ask(
+        oracle_route53.request(ZONES, {}, desired, owner_id="me")))
+    held: dict[str, list[dict[str, Any]]] = {}
+    for zone, _, rrset in first:
+        held.setdefault(zone, []).append(rrset)
+    second = oracle_route53.batches(external_dns.ask(
+        oracle_route53.request(ZONES, held, desired, owner_id="me")))
+
+    _, ours = dnsgate_syncs(notes, target)
+
+    assert ours == []
+    rewritten = any(key in notes for key in REWRITTEN_BY_EXTERNAL_DNS)
+    assert bool(second) is rewritten
+    assert all(action == "UPSERT" for _, action, _ in second)
+
+
+def test_geoproximity_read_back_matches_external_dns_reading(external_dns) -> None:
+    listed = {"Name": "geo.goldentooth.net.", "Type": "A", "SetIdentifier": "ldn", "TTL": 300,
+              "ResourceRecords": [{"Value": "10.0.0.1"}],
+              "GeoProximityLocation": {"Coordinates": {"Latitude": "51.50",
+                                                       "Longitude": "-0.12"}, "Bias": 5}}
+    answer = external_dns.ask(oracle_route53.request((PUBLIC,), {"ZPUBLIC": [listed]}, [],
+                                                     owner_id="me"))
+
+    (theirs,) = [r for r in answer["current"] if r["type"] == "A"]
+    assert dict(route53.to_endpoint(listed, "ZPUBLIC").properties) == theirs["properties"]
+    assert endpoint.GEOPROXIMITY_COORDINATES in theirs["properties"]
