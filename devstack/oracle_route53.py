@@ -1,8 +1,10 @@
-"""ExternalDNS v0.23.0's own AWS provider as an oracle: what it sends Route53, on the wire.
+"""ExternalDNS's own AWS provider as an oracle: what it sends Route53, on the wire.
 
-`oracle route53` (devstack/oracle/route53_latest.go) runs one sync of ExternalDNS's registry,
-plan and real AWS provider (`aws.New`, as `external-dns --provider=aws` builds it) against a
-Route53 that answers from the request: the zones and their record sets, given here in
+`oracle route53` (devstack/oracle/route53*.go) runs one sync of ExternalDNS's registry, plan
+and real AWS provider (v0.23.0: `aws.New`, as `external-dns --provider=aws` builds it, its
+SDK sent to an in-process server; v0.14.2: `aws.NewAWSProvider` over a Route53API fake that
+reads and writes with the SDK's own REST-XML code) against a Route53 that answers from the
+request: the zones and their record sets, given here in
 boto3's shape and sent as the REST API's XML. It answers with every ChangeResourceRecordSets
 body the provider sent, which `batches` reads back into boto3's shape, so they compare with
 what dnsgate's `reconciler.route53.to_change` builds.
@@ -78,18 +80,22 @@ def batches(answer: Mapping[str, Any]) -> list[SentChange]:
     sent: list[SentChange] = []
     for batch in answer.get("batches") or ():
         root = ElementTree.fromstring(batch["body"])
-        for change in root.iter(f"{{{XMLNS}}}Change"):
-            rrset = change.find(f"{{{XMLNS}}}ResourceRecordSet")
-            assert rrset is not None
-            sent.append((batch["zone_id"], change.findtext(f"{{{XMLNS}}}Action") or "",
-                         _read(rrset)))
+        for change in (e for e in root.iter() if _tag(e) == "Change"):
+            fields = {_tag(child): child for child in change}
+            sent.append((batch["zone_id"], fields["Action"].text or "",
+                         _read(fields["ResourceRecordSet"])))
     return sent
+
+
+def _tag(element: ElementTree.Element) -> str:
+    """The element's name without its namespace (v0.14's SDK writes one on the root only)."""
+    return element.tag.rsplit("}", 1)[-1]
 
 
 def _read(element: ElementTree.Element) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for child in element:
-        tag = child.tag.removeprefix(f"{{{XMLNS}}}")
+        tag = _tag(child)
         if tag == "ResourceRecords":
             found[tag] = [_read(record) for record in child]
         elif len(child):

@@ -12,6 +12,9 @@ and change batches a controller spends); the resilience tests turn on faults:
 - `poison`: ChangeResourceRecordSets batches naming one of these records are refused with
   400 `InvalidChangeBatch`, the way one bad change fails a whole batch on Route53.
 
+Every ChangeResourceRecordSets body is kept as sent (`batches`): what a client asked for
+where moto stores less (it drops `GeoProximityLocation`, docs/route53-alias.md).
+
 `strict=True` is not a fault but fidelity: Route53 refuses a CREATE of a record set that
 exists whatever its values, and a DELETE that does not match the set exactly; moto 5.2 does
 neither (`devstack.r53strict`). The proxy checks each batch against the zone moto holds and
@@ -93,6 +96,7 @@ class Route53Proxy:
         self._faults = faults
         self._calls = 0
         self._journal: list[Call] = []
+        self._batches: list[tuple[str, bytes]] = []
         self._server = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -144,6 +148,12 @@ class Route53Proxy:
         with self._lock:
             return [call for call in self._journal if call.at >= since]
 
+    def batches(self) -> list[tuple[str, bytes]]:
+        """(zone id, body) of every ChangeResourceRecordSets call, as the client sent it:
+        the request itself, where the server behind may store less than it was sent."""
+        with self._lock:
+            return list(self._batches)
+
     def reset_counts(self) -> dict[str, int]:
         """Zero the counters and return what they held."""
         with self._lock:
@@ -151,6 +161,7 @@ class Route53Proxy:
             self._counts.clear()
             self._faulted.clear()
             self._journal.clear()
+            self._batches.clear()
             return before
 
     def _admit(self, op: str) -> tuple[str | None, Faults]:
@@ -232,6 +243,8 @@ def _handler_for(proxy: Route53Proxy) -> type[BaseHTTPRequestHandler]:
                 self._answer(op, 503, error_xml("ServiceUnavailable", message, sender=False), fault)
                 return
             if op == "ChangeResourceRecordSets":
+                with proxy._lock:
+                    proxy._batches.append((self.path.rstrip("/").split("/")[-2], body))
                 names = poisoned_names(body, faults.poison)
                 if names:
                     proxy._note_poison()

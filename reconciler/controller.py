@@ -88,9 +88,10 @@ class Controller:
         self.syncs = 0  # completed syncs, full or incremental (for tests)
         self.owned = OwnedRecords(registry_settings.owner_id)
         self._succeeded_at: float | None = None
-        self._pinned_nowhere: frozenset[str] = frozenset()
-        """Names whose record's aws-hosted-zone-id names no zone holding them (this sync):
-        left as Route53 holds them, as ExternalDNS skips such a record, never deleted."""
+        self._pinned_nowhere: frozenset[tuple[str, str]] = frozenset()
+        """(name, set identifier) of desired records whose aws-hosted-zone-id names no zone
+        holding them (this sync): left as Route53 holds them, as ExternalDNS skips such a
+        record, never deleted; other record sets of the name are planned as ever."""
 
     # ---- from other threads: each one hands the agenda a deadline ------------------------
 
@@ -198,7 +199,7 @@ class Controller:
         _keep_first(failed, self._unzoned(desired))
         unpinned = [(e, why) for e in desired.endpoints
                     if (why := route53.unpinned(e, self.zones.zones_for(e.dnsname)))]
-        self._pinned_nowhere = frozenset(e.dnsname for e, _ in unpinned)
+        self._pinned_nowhere = frozenset((e.dnsname, e.set_identifier) for e, _ in unpinned)
         _keep_first(failed, ((e.label(endpoint.RESOURCE) or "", why) for e, why in unpinned))
         skipped: dict[str, str] = {}
         refused: list[Failed] = []
@@ -335,7 +336,8 @@ class Controller:
 
     def _current(self, view: registry.View, names: frozenset[str] | None) -> list[Endpoint]:
         return [scoped for e in view.endpoints
-                if _within(names, e.dnsname) and e.dnsname not in self._pinned_nowhere
+                if _within(names, e.dnsname)
+                and (e.dnsname, e.set_identifier) not in self._pinned_nowhere
                 and (scoped := self._scoped(e)) is not None]
 
     def _scoped(self, record: Endpoint) -> Endpoint | None:

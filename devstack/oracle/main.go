@@ -14,7 +14,7 @@
 //	               of them (ingress.go)
 //	oracle route53 reads JSON requests (Route53's listings as XML, desired records) and
 //	               writes one JSON answer per line: the change batches ExternalDNS's own AWS
-//	               provider sends, as on the wire (route53_latest.go; v0.23.0 only)
+//	               provider sends, as on the wire (route53*.go)
 //
 // The provider is in memory (provider.go): Records returns the request's zone and
 // ApplyChanges captures what it is given. Nothing here talks to a network.

@@ -4,69 +4,23 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 
 	"sigs.k8s.io/external-dns/endpoint"
-	"sigs.k8s.io/external-dns/plan"
+	"sigs.k8s.io/external-dns/pkg/apis/externaldns"
+	"sigs.k8s.io/external-dns/provider"
 	"sigs.k8s.io/external-dns/provider/aws"
 )
-
-// Route53Request is one sync of ExternalDNS's own AWS provider against a Route53 whose
-// answers are given: the zones and record sets as Route53's REST API lists them (XML bodies),
-// what the sources want, and the settings as flags.
-type Route53Request struct {
-	// HostedZones is the ListHostedZones response body.
-	HostedZones string `json:"hosted_zones"`
-	// RecordSets maps a bare zone id to its ListResourceRecordSets response body.
-	RecordSets map[string]string `json:"record_sets"`
-	Desired    []Record          `json:"desired"`
-	Registry   RegistrySettings  `json:"registry"`
-	Policy     string            `json:"policy"`
-	// Flags are further external-dns flags, e.g. --aws-zone-type=private.
-	Flags []string `json:"flags,omitempty"`
-}
-
-// Batch is one ChangeResourceRecordSets call as the provider sent it.
-type Batch struct {
-	ZoneID string `json:"zone_id"`
-	Body   string `json:"body"`
-}
-
-// Route53Answer holds the zone as the registry read it through the provider (Records), and
-// every change batch the provider sent, body as on the wire.
-type Route53Answer struct {
-	Current []Record `json:"current"`
-	Batches []Batch  `json:"batches"`
-	Error   string   `json:"error,omitempty"`
-}
-
-func serveRoute53(in io.Reader, out io.Writer) error {
-	return serveLines(in, out, func(request Route53Request) (answer Route53Answer) {
-		defer func() {
-			if r := recover(); r != nil {
-				answer = Route53Answer{Error: fmt.Sprintf("panic: %v", r)}
-			}
-		}()
-		answer, err := syncRoute53(request)
-		if err != nil {
-			answer.Error = err.Error()
-		}
-		return answer
-	})
-}
 
 // fakeRoute53 answers the REST calls the provider makes from the request's bodies and keeps
 // every change batch; it changes nothing, so one request is one sync.
 type fakeRoute53 struct {
 	request Route53Request
-	mu      sync.Mutex
-	batches []Batch
+	sent    *recorder
 }
 
 func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -80,9 +34,7 @@ func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, f.request.RecordSets[parts[1]])
 	case r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "rrset":
 		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.batches = append(f.batches, Batch{ZoneID: parts[1], Body: string(body)})
-		f.mu.Unlock()
+		f.sent.add(Batch{ZoneID: parts[1], Body: string(body)})
 		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
 			`<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">`+
 			`<ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status>`+
@@ -93,14 +45,11 @@ func (f *fakeRoute53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// syncRoute53 is ExternalDNS's controller RunOnce with its real AWS provider (built by
-// aws.New, as `external-dns --provider=aws` builds it), the source replaced by the request
-// and Route53 by fakeRoute53 (the SDK reaches it through AWS_ENDPOINT_URL_ROUTE_53).
-func syncRoute53(request Route53Request) (Route53Answer, error) {
-	ctx := context.Background()
-	fake := &fakeRoute53{request: request}
-	server := httptest.NewServer(fake)
-	defer server.Close()
+// awsProvider is v0.23.0's AWS provider built by aws.New, as `external-dns --provider=aws`
+// builds it, its SDK pointed at fakeRoute53 through AWS_ENDPOINT_URL_ROUTE_53.
+func awsProvider(request Route53Request, cfg *externaldns.Config, sent *recorder) (
+	provider.Provider, func(), error) {
+	server := httptest.NewServer(&fakeRoute53{request: request, sent: sent})
 	for key, value := range map[string]string{
 		"AWS_ENDPOINT_URL_ROUTE_53": server.URL, "AWS_ACCESS_KEY_ID": "oracle",
 		"AWS_SECRET_ACCESS_KEY": "oracle", "AWS_REGION": "us-east-1",
@@ -109,53 +58,11 @@ func syncRoute53(request Route53Request) (Route53Answer, error) {
 	} {
 		os.Setenv(key, value)
 	}
-	cfg, err := config(Request{Registry: request.Registry, Policy: request.Policy},
-		request.Flags...)
-	if err != nil {
-		return Route53Answer{}, err
-	}
 	domains := endpoint.NewDomainFilterWithExclusions(cfg.DomainFilter, cfg.DomainExclude)
-	prov, err := aws.New(ctx, cfg, domains)
+	prov, err := aws.New(context.Background(), cfg, domains)
 	if err != nil {
-		return Route53Answer{}, fmt.Errorf("aws provider: %w", err)
+		server.Close()
+		return nil, nil, err
 	}
-	reg, err := newRegistry(prov, cfg)
-	if err != nil {
-		return Route53Answer{}, fmt.Errorf("registry: %w", err)
-	}
-	current, err := reg.Records(ctx)
-	if err != nil {
-		return Route53Answer{}, fmt.Errorf("records: %w", err)
-	}
-	answer := Route53Answer{Current: fromEndpoints(current)}
-	desired := make([]*endpoint.Endpoint, 0, len(request.Desired))
-	for _, record := range request.Desired {
-		if ep := toEndpoint(record); ep != nil {
-			if record.Resource != "" {
-				ep.Labels[endpoint.ResourceLabelKey] = record.Resource
-			}
-			desired = append(desired, ep)
-		}
-	}
-	if desired, err = reg.AdjustEndpoints(desired); err != nil {
-		return answer, fmt.Errorf("adjust endpoints: %w", err)
-	}
-	calculated := (&plan.Plan{
-		Policies:       []plan.Policy{plan.Policies[cfg.Policy]},
-		Current:        current,
-		Desired:        desired,
-		ManagedRecords: cfg.ManagedDNSRecordTypes,
-		ExcludeRecords: cfg.ExcludeDNSRecordTypes,
-		OwnerID:        reg.OwnerID(),
-	}).Calculate()
-	if calculated.Changes.HasChanges() {
-		err = reg.ApplyChanges(ctx, calculated.Changes)
-	}
-	fake.mu.Lock()
-	answer.Batches = fake.batches
-	fake.mu.Unlock()
-	if err != nil {
-		return answer, fmt.Errorf("apply: %w", err)
-	}
-	return answer, nil
+	return prov, server.Close, nil
 }

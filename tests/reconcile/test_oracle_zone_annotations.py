@@ -144,3 +144,47 @@ def test_geoproximity_read_back_matches_external_dns_reading(external_dns) -> No
     (theirs,) = [r for r in answer["current"] if r["type"] == "A"]
     assert dict(route53.to_endpoint(listed, "ZPUBLIC").properties) == theirs["properties"]
     assert endpoint.GEOPROXIMITY_COORDINATES in theirs["properties"]
+
+
+def dnsgate_zones(notes: dict[str, str], target: str) -> dict[str, list[dict[str, Any]]]:
+    """The zones as dnsgate's first sync leaves them."""
+    route53 = MemoryRoute53({"ZPUBLIC": "goldentooth.net", "ZPRIVATE": "goldentooth.net"},
+                            private=frozenset({"ZPRIVATE"}))
+    annotations = {ALPHA + "hostname": "geo.goldentooth.net", ALPHA + "target": target,
+                   **{ALPHA + k: v for k, v in notes.items()}}
+    ctl, _ = controller(route53, [service("geo", annotations)])
+    assert ctl.run_once()
+    return {zone: list(records.values()) for zone, records in route53.records.items()}
+
+
+BOTH = ("ZPRIVATE", "ZPUBLIC")
+# What ExternalDNS v0.14.2 sends, at every sync, after a rollback from dnsgate: per zone,
+# the action, type and routing of each record (TXTs aside). It reads none of the annotations
+# back from Route53, so it rewrites each record; it sends no geoproximity location (leaving a
+# set identifier with no routing policy), and it ignores the zone pin.
+ROLLBACK = {
+    "geoproximity-region": {(z, "UPSERT", "A", "eu", None, None) for z in BOTH},
+    "geoproximity-coordinates-bias": {(z, "UPSERT", "A", "ldn", None, None) for z in BOTH},
+    "geoproximity-local-zone-group-cname": {(z, "UPSERT", "CNAME", "bue", None, None)
+                                            for z in BOTH},
+    "hosted-zone-id-private": {(z, "UPSERT", "A", None, None, None) for z in BOTH},
+    "hosted-zone-id-path-public": {(z, "UPSERT", "A", None, None, None) for z in BOTH},
+    "target-hosted-zone": {(z, "UPSERT", "A", None, None, "Z1BKCTXD74EZPE") for z in BOTH},
+}
+
+
+@pytest.mark.parametrize(("case", "notes", "target"),
+                         [c for c in CASES if c[0] in ROLLBACK], ids=list(ROLLBACK))
+def test_a_rollback_to_v0_14_2_rewrites_every_such_record_without_its_routing(
+        case, notes, target) -> None:
+    zones = dnsgate_zones(notes, target)
+    with oracle.Oracle(oracle.SEED, "route53") as seed:
+        answer = seed.ask(oracle_route53.request(
+            ZONES, zones, [external_dns_desired(notes, target)], owner_id="me"))
+    assert not answer.get("error")
+
+    sent = {(zone, action, rrset["Type"], rrset.get("SetIdentifier"),
+             json.dumps(rrset.get("GeoProximityLocation")) if "GeoProximityLocation" in rrset
+             else None, (rrset.get("AliasTarget") or {}).get("HostedZoneId"))
+            for zone, action, rrset in oracle_route53.batches(answer) if rrset["Type"] != "TXT"}
+    assert sent == ROLLBACK[case]
