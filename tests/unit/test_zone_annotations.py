@@ -76,6 +76,11 @@ CASES = [
     ("bias-leading-zero", ask(**SET, aws_geoproximity_region="eu-west-1",
                               aws_geoproximity_bias="05"),
      (bad("aws-geoproximity-bias", "05", BIAS),)),
+    ("bias-non-ascii-digit", ask(**SET, aws_geoproximity_region="eu-west-1",
+                                 aws_geoproximity_bias="\u0665"),
+     (bad("aws-geoproximity-bias", "\u0665", BIAS),)),
+    ("coordinates-non-ascii-digits", ask(**SET, aws_geoproximity_coordinates="\u0665,1"),
+     (bad("aws-geoproximity-coordinates", "\u0665,1", NOT_COORDINATES),)),
     ("bias-alone", ask(**SET, aws_geoproximity_bias="10"),
      (bad("aws-geoproximity-bias", "10",
           "needs a location to bias: add external-dns.alpha.kubernetes.io/"
@@ -105,6 +110,10 @@ CASES = [
     ("hosted-zone-id-path", ask(aws_hosted_zone_id="/hostedzone/" + ZONE), ()),
     ("hosted-zone-id-lower-case", ask(aws_hosted_zone_id=ZONE.lower()),
      (bad("aws-hosted-zone-id", ZONE.lower(), f'{NOT_ZONE}; did you mean "{ZONE}"?'),)),
+    ("hosted-zone-id-full-width", ask(aws_hosted_zone_id="\uff3a123"),
+     (bad("aws-hosted-zone-id", "\uff3a123", NOT_ZONE),)),
+    ("hosted-zone-id-other-path", ask(aws_hosted_zone_id="/change/C123"),
+     (bad("aws-hosted-zone-id", "/change/C123", NOT_ZONE),)),
     ("hosted-zone-id-name", ask(aws_hosted_zone_id="goldentooth.net"),
      (bad("aws-hosted-zone-id", "goldentooth.net", NOT_ZONE),)),
     ("hosted-zone-id-too-long", ask(aws_hosted_zone_id="Z" * 45),
@@ -164,7 +173,9 @@ def test_target_hosted_zone_without_alias_annotation_warns(domains) -> None:
     parsed = annotations.parse(ask(aws_target_hosted_zone="Z1BKCTXD74EZPE"), domains)
 
     assert parsed.ok
-    assert any("acts on Route53 alias records only" in w for w in parsed.warnings)
+    assert parsed.warnings == (f'{A}aws-target-hosted-zone is for aliases; without alias: '
+                               '"true" a CNAME ignores it',)
+    assert len(parsed.warnings[0]) <= 120  # the webhook's warning size
 
 
 def test_every_geoproximity_key_is_known_and_capped() -> None:
