@@ -47,13 +47,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import hostnames, ingress, objectkey, service_types, txtname
+from dnsgate import domainpolicy, domains, hostnames, ingress, objectkey, service_types, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
+from dnsgate.values import Raw
 
 HELD_CONDITION = "dnsgate.io/DNSNamesHeld"
 HELD_REASON = "OwnershipRecordsNameThisService"
@@ -127,13 +129,35 @@ def addresses(service: Mapping[str, Any]) -> tuple[str, ...]:
 
 def parse(service: Mapping[str, Any], domains: DomainFilter,
           txt: txtname.Naming = txtname.DEFAULT,
-          ingresses: IngressSettings = ingress.DEFAULT) -> dns_annotations.Parsed:
+          ingresses: IngressSettings = ingress.DEFAULT,
+          policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED
+          ) -> dns_annotations.Parsed:
     """The object's DNS annotations (and an Ingress's hosts) parsed once, with its addresses
-    for the TXT-name check."""
-    if ingress.is_ingress(service):
-        return ingress.parse(service, domains, txt, ingresses)
+    for the TXT-name check; a name its namespace may not use (`policy`,
+    docs/namespace-domains.md) is one more problem, so the object publishes and claims
+    nothing, at the door and in the loop alike."""
     notes = (service.get("metadata") or {}).get("annotations")
-    return dns_annotations.parse(notes, domains, txt, addresses(service))
+    if ingress.is_ingress(service):
+        parsed = ingress.parse(service, domains, txt, ingresses)
+    else:
+        parsed = dns_annotations.parse(notes, domains, txt, addresses(service))
+    if parsed.ignored:
+        return parsed
+    refused = policy.problems(objectkey.of(service), parsed.hostnames,
+                              partial(_asking, notes or {}))
+    if not refused:
+        return parsed
+    return replace(parsed, dns=None, problems=(*parsed.problems, *refused))
+
+
+def _asking(notes: Mapping[str, str], name: str) -> Raw:
+    """The annotation that asks for `name`, else an Ingress's rules and TLS hosts."""
+    for key in (dns_annotations.HOSTNAME, dns_annotations.INTERNAL_HOSTNAME):
+        found = dns_annotations.find(notes, key)
+        if found is not None and name in {domains.normalize(entry) for entry in
+                                          "".join(found.value.split()).split(",") if entry}:
+            return found
+    return Raw(ingress.SPEC_HOSTS, name)
 
 
 def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,

@@ -19,7 +19,9 @@ The settings, and why each decides names:
   name needs, which must fit DNS for the name to be published;
 - `--txt-owner-id`: whose TXT records make a Service the holder of a name;
 - `--annotation-prefix`, `--enable-legacy-annotation-prefix`: which annotations are read
-  (dnsgate reads both prefixes; other values are refused).
+  (dnsgate reads both prefixes; other values are refused);
+- `--domain-policy`: the ConfigMap saying which domains each namespace may use
+  (`dnsgate.domainpolicy`, docs/namespace-domains.md).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dnsgate import externaldns, flags, ingress, labels, txtname
+from dnsgate import domainpolicy, externaldns, flags, ingress, labels, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.errors import ConfigError
 from dnsgate.ingress import IngressSettings
@@ -73,6 +75,8 @@ class Publication:
     """ExternalDNS's default owner id, so a zone it manages unconfigured is ours by default."""
     publish_internal: bool = False
     ingress: IngressSettings = ingress.DEFAULT
+    domain_policy: str = ""
+    """--domain-policy: "<namespace>/<name>" of the domain policy ConfigMap; empty: none."""
 
     @property
     def ingresses(self) -> IngressSettings | None:
@@ -118,6 +122,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
              "dnsgate reads both")
     add("--enable-legacy-annotation-prefix", action="store_true", default=True,
         help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
+    flags.add(parser, "--domain-policy", default="", metavar="NAMESPACE/NAME",
+              help="ConfigMap whose policy.yaml says which domains each namespace may use "
+                   "(docs/namespace-domains.md; default none: every namespace any domain)")
 
 
 def from_args(args: argparse.Namespace) -> Publication:
@@ -136,6 +143,11 @@ def from_args(args: argparse.Namespace) -> Publication:
                                         args.txt_wildcard_replacement)
     if naming_error:
         raise ConfigError(naming_error)
+    if args.domain_policy:
+        try:
+            domainpolicy.reference(args.domain_policy)
+        except ValueError as exc:
+            raise ConfigError(f"--domain-policy {exc}") from exc
     if args.txt_owner_id == "":
         raise ConfigError('--txt-owner-id "" is empty; give the owner id your zone\'s TXT '
                           "records carry, e.g. external-dns-external-dns")
@@ -149,6 +161,7 @@ def from_args(args: argparse.Namespace) -> Publication:
         ingress=IngressSettings(classes=tuple(args.ingress_class or ()),
                                 ignore_tls_spec=args.ignore_ingress_tls_spec,
                                 ignore_rules_spec=args.ignore_ingress_rules_spec),
+        domain_policy=args.domain_policy,
     )
 
 

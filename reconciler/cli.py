@@ -17,6 +17,8 @@ from dnsgate import externaldns, flags, logs, publication
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from dnsgate.domainpolicy import Enforcement
+    from dnsgate.policywatch import PolicyWatch
     from reconciler.checkup import Checkup
     from reconciler.controller import Controller
     from reconciler.health import HealthServer
@@ -169,9 +171,11 @@ def _serve(settings: Settings) -> int:
             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
             kept=ingress.slim, trigger=watch.without_own_writes))
     store = watch.Combined(*stores)
+    policy = _policy_watch(source.domain_policy, lambda current: controller.policy_changed(
+        current))
 
     def synced() -> bool:
-        return all(s.synced.is_set() for s in stores)
+        return all(s.synced.is_set() for s in stores) and (policy is None or policy.synced)
 
     reporter: Reporter = LogReporter()
     queued: QueuedReporter | None = None
@@ -194,6 +198,11 @@ def _serve(settings: Settings) -> int:
             checkup.run()  # every check in the log before the sync; failures do not stop it
             for each in stores:
                 each.relist()
+            if policy is not None:
+                policy.relist()
+                if not policy.synced:
+                    raise ConfigError(f"--domain-policy: {policy.error}")
+                controller.policy_changed(policy.current())
             ok = controller.run_once()
             log.info("sync %s", "complete" if ok else "finished with failures")
             return 0 if ok else 1
@@ -204,15 +213,20 @@ def _serve(settings: Settings) -> int:
                     for index, each in enumerate(stores)]
         for watcher in watchers:
             watcher.start()
+        if policy is not None:
+            watchers += policy.start(controller.stop)
         # Health first: the checks below may wait on an unreachable Route53, and a liveness
         # probe must not kill a replica that is only waiting (it reports not ready instead).
         if settings.health_port:
-            _health(settings, synced, controller, elector, watchers, checkup).start()
+            _health(settings, synced, controller, elector, watchers, checkup,
+                    policy).start()
         checkup.run()  # every check in the log before the first sync; failures do not stop it
         checkup.start(controller.stop)
         while not synced():
             if controller.stop.wait(0.5):
                 return 0
+        if policy is not None:  # the policy the first sync judges by (later: policy_changed)
+            controller.policy_changed(policy.current())
         if elector is not None:
             elector.start()
         for signum in (signal.SIGTERM, signal.SIGINT):  # from now on: finish the batch
@@ -254,9 +268,23 @@ def _elector(settings: Settings, on_lead: Callable[[], None]) -> LeaderElector |
         on_change=lambda leading: on_lead() if leading else None)
 
 
+def _policy_watch(where: str, on_change: Callable[[Enforcement], None]
+                  ) -> PolicyWatch | None:
+    """With --domain-policy, the watch of the policy and the namespaces' labels
+    (docs/namespace-domains.md); its state goes to the log and to a metric."""
+    if not where:
+        return None
+    from dnsgate import policywatch
+    from reconciler import metrics
+
+    return policywatch.kubernetes(
+        where, on_change=on_change,
+        on_state=lambda error: metrics.POLICY_VALID.set(0 if error else 1))
+
+
 def _health(settings: Settings, synced: Callable[[], bool], controller: Controller,
             elector: LeaderElector | None, watchers: list[threading.Thread],
-            checkup: Checkup) -> HealthServer:
+            checkup: Checkup, policy: PolicyWatch | None = None) -> HealthServer:
     """/healthz: the watch thread turns. /readyz: every doctor check passes (else the
     failing ones, each with its fix), the watch is established and, on the writer, the last
     sync succeeded within two resync intervals."""
@@ -270,6 +298,8 @@ def _health(settings: Settings, synced: Callable[[], bool], controller: Controll
         healthy, failures = checkup.ready()
         if not healthy:
             return False, failures
+        if policy is not None and not policy.synced:
+            return False, f"{policy.error}: nothing is synced until it is fixed"
         if not synced():
             return False, "Service watch not established yet"
         if elector is not None and not elector.is_leader():
@@ -278,6 +308,8 @@ def _health(settings: Settings, synced: Callable[[], bool], controller: Controll
         if age is None or age > 2 * settings.controller.interval + 30:
             return False, ("no successful sync yet" if age is None
                            else f"last successful sync {age:.0f}s ago")
+        if policy is not None and policy.error:
+            return True, f"ok ({policy.error}; the last valid policy is in force)"
         return True, "ok"
 
     return HealthServer(settings.health_port, alive=alive, ready=ready,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
 
-from dnsgate import objectkey
+from dnsgate import domainpolicy, objectkey
 from dnsgate.backoff import Backoff
 from dnsgate.watch import Service
 from reconciler import endpoint, metrics, plan, registry, report, route53, source, table
@@ -101,6 +101,12 @@ class Controller:
 
     def resync(self) -> None:
         """Resync at once: this replica has just become leader."""
+        self.agenda.resync_now()
+
+    def policy_changed(self, policy: domainpolicy.Enforcement) -> None:
+        """A new domain policy (or new namespace labels it selects by): every Service is
+        judged again under it at a resync, at once (docs/namespace-domains.md)."""
+        self.desired.next_policy = policy
         self.agenda.resync_now()
 
     def shutdown(self) -> None:
@@ -391,6 +397,7 @@ class Controller:
                                        dry_run=self.settings.dry_run, held=held):
             self.reporter.report(outcome)
         self.owned.publish()
+        metrics.POLICY_REFUSED.set(len(self.desired.refused))
 
 
 def _within(names: frozenset[str] | None, name: str) -> bool:

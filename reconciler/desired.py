@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
-from dnsgate import claims, objectkey, txtname
+from dnsgate import claims, domainpolicy, objectkey, txtname
 from dnsgate.claimindex import ClaimIndex
 from dnsgate.watch import Service
 from reconciler import source
@@ -45,11 +45,18 @@ class DesiredState:
         self._rows_at: dict[str, set[str]] = {}  # name -> set identifiers of held rows
         self._held: dict[str, set[claims.Row]] = {}  # key -> rows whose TXTs name it
         self._lost: dict[str, dict[str, claims.Claim]] = {}  # name -> loser -> keeper
+        self.policy = domainpolicy.UNENFORCED
+        """The domain policy the records are computed under; `next_policy` replaces it at
+        the next `reset`, so one desired state never mixes two policies."""
+        self.next_policy = domainpolicy.UNENFORCED
+        self.refused: set[str] = set()  # keys whose names the domain policy refuses
 
     def reset(self, services: Iterable[Service], holders: Holders) -> frozenset[str]:
         """Recompute everything from every Service and who holds each name (a resync);
         returns the Services gone since the last time."""
         before = self._records.keys()
+        self.policy = self.next_policy
+        self.refused = set()
         self._records, self._claims, self._lost = {}, ClaimIndex(), {}
         self._holders, self._rows_at, self._held = {}, {}, {}
         self._hold(holders)
@@ -70,6 +77,7 @@ class DesiredState:
             if service is None:
                 if self._records.pop(key, None) is not None:
                     gone.add(key)
+                self.refused.discard(key)
                 contested |= self._claims.remove(key)
             else:
                 contested |= self._put(service)
@@ -116,8 +124,12 @@ class DesiredState:
     # ---- internals --------------------------------------------------------------------
 
     def _put(self, service: Service) -> set[str]:
-        records, made = source.read(service, self.settings, self.naming)
+        records, made = source.read(service, self.settings, self.naming, self.policy)
         self._records[records.service] = records
+        if records.refused_by_policy:
+            self.refused.add(records.service)
+        else:
+            self.refused.discard(records.service)
         return self._claims.put(objectkey.of(service), made)
 
     def _hold(self, holders: Holders) -> None:

@@ -53,6 +53,18 @@ ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+POLICY_VALID = Gauge(
+    "dnsgate_reconciler_domain_policy_valid",
+    "With --domain-policy: 1 while the policy ConfigMap is valid, 0 while it is missing or "
+    "malformed (the last valid policy stays in force; before one, nothing is synced).",
+    registry=REGISTRY,
+)
+POLICY_REFUSED = Gauge(
+    "dnsgate_reconciler_domain_policy_refused",
+    "Services and Ingresses publishing nothing because a name they ask for is outside the "
+    "domains their namespace may use (each also has a Warning Event and condition).",
+    registry=REGISTRY,
+)
 LEADER = Gauge(
     "dnsgate_reconciler_leader",
     "1 while this replica holds the leader Lease and may write to Route53, else 0.",

@@ -67,6 +67,8 @@ class SourceSettings:
     """--source (repeatable): which kinds are watched, "service" and/or "ingress"."""
     ingress: IngressSettings = field(default_factory=IngressSettings)
     """--ingress-class, --ignore-ingress-tls-spec, --ignore-ingress-rules-spec."""
+    domain_policy: str = ""
+    """--domain-policy: "<namespace>/<name>" of the domain policy ConfigMap; empty: none."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def from_args(args: argparse.Namespace) -> Settings:
             domains=shared.domains, namespace=shared.scope.namespace,
             label_filter=shared.scope.labels.text, publish_internal=shared.publish_internal,
             sources=shared.scope.sources, ingress=shared.ingress,
+            domain_policy=shared.domain_policy,
             aliases=AliasSettings(prefer_cname=args.aws_prefer_cname,
                                   evaluate_target_health=args.aws_evaluate_target_health)),
         registry=RegistrySettings(

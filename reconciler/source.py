@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import claims, ingress, objectkey, service_types, txtname
+from dnsgate import claims, domainpolicy, ingress, objectkey, service_types, txtname
 from dnsgate.annotations import DNSAnnotations
 from dnsgate.watch import Service
 from reconciler import alias, endpoint
@@ -39,6 +39,8 @@ class ServiceRecords:
     endpoints: tuple[Endpoint, ...] = ()
     problems: tuple[str, ...] = ()
     set_identifier: str | None = None
+    refused_by_policy: bool = False
+    """A name is outside the domains its namespace may use (docs/namespace-domains.md)."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,14 @@ Holders = Mapping[claims.Row, frozenset[str]]  # row -> the keys its TXTs' resou
 
 
 def records(service: Service, settings: SourceSettings,
-            naming: txtname.Naming = txtname.DEFAULT) -> ServiceRecords:
+            naming: txtname.Naming = txtname.DEFAULT,
+            policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED) -> ServiceRecords:
     """What one Service asks for (its claims aside)."""
-    return _read(service, settings, naming)[0]
+    return _read(service, settings, naming, policy)[0]
 
 
-def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
+def _read(service: Service, settings: SourceSettings, naming: txtname.Naming,
+          policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED
           ) -> tuple[ServiceRecords, dns_annotations.Parsed | None]:
     """The Service's records, and its annotations parsed (once) when it may publish."""
     meta = service.get("metadata", {})
@@ -77,9 +81,11 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming
     if not claims.would_publish(service, settings.ingress) or not (
             is_ingress or dns_annotations.has_dns_annotations(meta.get("annotations"))):
         return ServiceRecords(key, created), None
-    parsed = claims.parse(service, settings.domains, naming, settings.ingress)
+    parsed = claims.parse(service, settings.domains, naming, settings.ingress, policy)
     if parsed.problems:
-        return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems)), parsed
+        refused = any(p.rule == domainpolicy.RULE for p in parsed.problems)
+        return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems),
+                              refused_by_policy=refused), parsed
     dns = parsed.dns
     if dns is None:
         return ServiceRecords(key, created), parsed
@@ -164,19 +170,21 @@ def _routing(dns: DNSAnnotations) -> dict[str, str]:
 
 
 def read(service: Service, settings: SourceSettings,
-         naming: txtname.Naming = txtname.DEFAULT
+         naming: txtname.Naming = txtname.DEFAULT,
+         policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED
          ) -> tuple[ServiceRecords, tuple[claims.Claim, ...]]:
     """What one Service asks for, and the claims it makes (`dnsgate.claims.of_service`), none
-    of them marked as holding its name: who holds a name is Route53's to say (`holders`)."""
-    result, parsed = _read(service, settings, naming)
+    of them marked as holding its name: who holds a name is Route53's to say (`holders`).
+    `policy`: the domain policy in force; a name it refuses makes the Service invalid."""
+    result, parsed = _read(service, settings, naming, policy)
     return result, (claims.of_service(service, parsed, publish_internal=settings.publish_internal,
                                       ingresses=settings.ingress)
                     if parsed is not None else ())
 
 
 def desired(services: Iterable[Service], settings: SourceSettings, *,
-            naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None
-            ) -> Desired:
+            naming: txtname.Naming = txtname.DEFAULT, holders: Holders | None = None,
+            policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED) -> Desired:
     """Every Service's records, each contested record set given to its holder, else to the
     senior Service (`dnsgate.claims`; names sharing their ownership TXT names are contested
     too). `holders` come from the registry (`holders` below)."""
@@ -184,7 +192,7 @@ def desired(services: Iterable[Service], settings: SourceSettings, *,
     results: list[ServiceRecords] = []
     wanted: list[claims.Claim] = []
     for service in services:
-        result, made = read(service, settings, naming)
+        result, made = read(service, settings, naming, policy)
         results.append(result)
         wanted += (holding(claim, holders) for claim in made)
     results.sort(key=lambda r: r.service)

@@ -22,6 +22,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from certs import pki
+from dnsgate import domainpolicy
 from webhook import metrics, payloads, plainwsgi, review
 from webhook.index import ClaimLookup
 from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
@@ -44,12 +45,14 @@ def answer(endpoint: str, decide: Decide, body: bytes) -> payloads.AdmissionRevi
 def create_app(
     settings: AdmissionSettings, lookup: ClaimLookup, *, cert_file: Path | None = None,
     plain_reviews: bool = True,
+    policy: Callable[[], domainpolicy.Enforcement] = lambda: domainpolicy.UNENFORCED,
 ) -> flask.Flask:
+    """`policy`: the domain policy in force now (`dnsgate.policywatch.PolicyWatch.current`)."""
     app = flask.Flask("dnsgate.webhook")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     deciders: dict[str, Decide] = {
         "mutate": lambda request: review.mutate(request, settings),
-        "validate": lambda request: review.validate(request, settings, lookup),
+        "validate": lambda request: review.validate(request, settings, lookup, policy()),
     }
 
     def routed(endpoint: str) -> Any:

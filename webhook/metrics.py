@@ -50,6 +50,13 @@ CLAIMS = Gauge(
     multiprocess_mode="liveall",
 )
 
+POLICY_VALID = Gauge(
+    "dnsgate_webhook_domain_policy_valid",
+    "With --domain-policy: 1 while the policy ConfigMap is valid, 0 while it is missing or "
+    "malformed (the last valid policy stays in force; before one, no name is admitted).",
+    multiprocess_mode="liveall",
+)
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 

@@ -42,6 +42,12 @@ hosts and the hostname annotation (`dnsgate.ingress`), a name a Service holds ca
 taken by an Ingress, nor the reverse. An Ingress publishes its hosts without any DNS
 annotation, so it gets the default TTL whenever it has a name; with no hostname annotation
 to follow, under both prefixes, which every ExternalDNS version between them reads.
+
+With a domain policy (`--domain-policy`, `dnsgate.domainpolicy`), a name outside the domains
+the object's namespace may use is refused (403), the message naming the object, the
+annotation, the name and the namespace's domains; `dnsgate.claims.parse` holds the check, so
+the reconciler refuses the same names. Claims in the index that the policy voids (objects
+that bypassed the webhook) hold no name against anyone.
 """
 
 
@@ -53,6 +59,7 @@ from typing import Any
 from dnsgate import (
     annotations,
     claims,
+    domainpolicy,
     domains,
     ingress,
     objectkey,
@@ -94,7 +101,8 @@ class Verdict:
         # 403 when the object is well-formed but the name belongs to someone else;
         # 400 when the annotations themselves are wrong. Never reason "Invalid": kubectl
         # would then print a generic message instead of ours.
-        return 403 if set(self.rules) <= {CLAIMED, TXT_CLAIMED, NOT_SYNCED} else 400
+        return 403 if set(self.rules) <= {CLAIMED, TXT_CLAIMED, NOT_SYNCED,
+                                          domainpolicy.RULE} else 400
 
 
 ALLOW = Verdict(allowed=True)
@@ -174,17 +182,21 @@ def _publishes_hosts(obj: Mapping[str, Any], settings: AdmissionSettings) -> boo
 
 
 def validate(
-    request: payloads.AdmissionRequest, settings: AdmissionSettings, lookup: ClaimLookup
+    request: payloads.AdmissionRequest, settings: AdmissionSettings, lookup: ClaimLookup,
+    policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED,
 ) -> Verdict:
+    """`policy`: the domain policy in force (`dnsgate.policywatch`), read once per review."""
     obj = _service_write(request, settings)
     if obj is None:
         return ALLOW
+    lookup = _Permitted(lookup, policy)
     if ingress.is_ingress(obj):
-        return _validate_ingress(request, obj, settings, lookup)
+        return _validate_ingress(request, obj, settings, lookup, policy)
     current = _annotations(obj)
     if not annotations.has_dns_annotations(current):
         return ALLOW
-    parsed = claims.parse(obj, settings.domains, settings.txt)
+    parsed = claims.parse(_with_key(obj, request), settings.domains, settings.txt,
+                          policy=policy)
     problems = list(parsed.problems)
     warnings = list(parsed.warnings)
     if parsed.ignored:  # another controller's Service: nothing of dnsgate's to check
@@ -204,20 +216,39 @@ def validate(
         current, annotations.INTERNAL_HOSTNAME)
     if raw is not None and names and claims.would_publish(obj):
         conflict_problems, conflict_warnings = _conflicts(
-            request, obj, parsed, names, raw, settings, lookup)
+            request, obj, parsed, names, raw, settings, lookup, policy)
         problems += conflict_problems
         warnings += conflict_warnings
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
 
 
+class _Permitted:
+    """The claim lookup without the claims the domain policy voids: an object that bypassed
+    the webhook with a name outside its namespace's domains publishes nothing in the
+    reconciler, so it holds no name at the door either (`dnsgate.claims.parse`)."""
+
+    def __init__(self, lookup: ClaimLookup, policy: domainpolicy.Enforcement) -> None:
+        self._lookup = lookup
+        self._policy = policy
+
+    def claims_on(self, hostname: str) -> tuple[Claim, ...]:
+        return tuple(c for c in self._lookup.claims_on(hostname)
+                     if self._policy.permits(c.service, c.hostname))
+
+    def wait_synced(self, timeout: float) -> bool:
+        return self._lookup.wait_synced(timeout)
+
+
 def _validate_ingress(request: payloads.AdmissionRequest, obj: dict[str, Any],
-                      settings: AdmissionSettings, lookup: ClaimLookup) -> Verdict:
+                      settings: AdmissionSettings, lookup: ClaimLookup,
+                      policy: domainpolicy.Enforcement) -> Verdict:
     """An Ingress: the Service rules on its annotations and names, the same claim check;
     one that --ingress-class leaves out publishes nothing and is left alone."""
     chosen = settings.ingresses or ingress.DEFAULT
     if not claims.would_publish(obj, chosen):
         return ALLOW
-    parsed = claims.parse(obj, settings.domains, settings.txt, chosen)
+    parsed = claims.parse(_with_key(obj, request), settings.domains, settings.txt, chosen,
+                          policy)
     problems = list(parsed.problems)
     warnings = list(parsed.warnings)
     if parsed.ignored:
@@ -225,7 +256,8 @@ def _validate_ingress(request: payloads.AdmissionRequest, obj: dict[str, Any],
     names = parsed.dns.names if parsed.dns is not None else parsed.hostnames
     if names:
         conflict_problems, conflict_warnings = _conflicts(
-            request, obj, parsed, names, _ingress_source(obj, chosen), settings, lookup)
+            request, obj, parsed, names, _ingress_source(obj, chosen), settings, lookup,
+            policy)
         problems += conflict_problems
         warnings += conflict_warnings
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
@@ -255,8 +287,8 @@ def _with_key(obj: Mapping[str, Any], request: payloads.AdmissionRequest) -> dic
     return {**obj, "metadata": metadata}
 
 
-def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
-                ) -> dict[claims.Row, Claim]:
+def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings,
+                policy: domainpolicy.Enforcement) -> dict[claims.Row, Claim]:
     """The claims the object made before this request, by record set, counted as the index
     counts them."""
     old = request.get("oldObject")
@@ -270,7 +302,7 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings
         old = {**old, "kind": ingress.KIND}
     elif not annotations.has_dns_annotations(_annotations(old)):
         return {}
-    parsed = claims.parse(old, settings.domains, settings.txt, chosen)
+    parsed = claims.parse(old, settings.domains, settings.txt, chosen, policy)
     return {claim.row: claim
             for claim in claims.of_service(old, parsed, claims.held_rows(old),
                                            publish_internal=settings.publish_internal,
@@ -285,6 +317,7 @@ def _conflicts(
     raw: Raw | Callable[[str], Raw],
     settings: AdmissionSettings,
     lookup: ClaimLookup,
+    policy: domainpolicy.Enforcement,
 ) -> tuple[list[Problem], list[str]]:
     """`raw`: the annotation asking for the names, or which one asks for each name."""
     where = raw if callable(raw) else (lambda _: raw)
@@ -300,7 +333,7 @@ def _conflicts(
                         "cannot be checked against other Services yet: dnsgate is still "
                         "loading the cluster's Services; retry in a few seconds",
                         NOT_SYNCED)], []
-    old_claims = _old_claims(request, settings)
+    old_claims = _old_claims(request, settings, policy)
     problems: list[Problem] = []
     warnings: list[str] = []
     for claim in new_claims:

@@ -26,7 +26,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from dnsgate import publication
+from dnsgate import domainpolicy, policywatch, publication
 from webhook.app import create_app
 from webhook.index import ClaimIndex
 from webhook.settings import AdmissionSettings, ServingSettings
@@ -47,6 +47,10 @@ def _child_exit(server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+def _unenforced() -> domainpolicy.Enforcement:
+    return domainpolicy.UNENFORCED
+
+
 class WebhookServer(BaseApplication):  # type: ignore[misc]
     def __init__(
         self,
@@ -56,6 +60,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         self.admission = admission
         self.serving = serving
         self.watchers: list[ServiceWatcher] = []
+        self.policy: policywatch.PolicyWatch | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -92,10 +97,23 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         self.watchers = [ServiceWatcher(index, scope=scope)] if services else []
         if self.admission.ingresses is not None:
             self.watchers.append(ServiceWatcher(index, ingresses=True, scope=scope))
+        current: Callable[[], domainpolicy.Enforcement] = _unenforced
+        if self.admission.domain_policy:
+            from webhook import metrics
+            from webhook.watch import api_client
+
+            self.policy = policywatch.kubernetes(
+                self.admission.domain_policy, api_client(),
+                on_state=lambda error: metrics.POLICY_VALID.set(0 if error else 1))
+            current = self.policy.current
         return create_app(self.admission, index, cert_file=self.serving.cert_file,
-                          plain_reviews=self.serving.plain_reviews)
+                          plain_reviews=self.serving.plain_reviews, policy=current)
 
     def _post_worker_init(self, worker: Any) -> None:
         assert self.watchers, "gunicorn loads the app before post_worker_init"
         for watcher in self.watchers:
             watcher.start()
+        if self.policy is not None:
+            import threading
+
+            self.policy.start(threading.Event())  # daemon threads: they die with the worker

@@ -46,13 +46,17 @@ class AdmissionSettings:
     # The reconciler's --source, --namespace and --label-filter: which objects it reads at
     # all. The watch feeding the index lists only these; the review leaves the others alone.
     scope: Scope = field(default_factory=Scope)
+    # The reconciler's --domain-policy (same ConfigMap): "<namespace>/<name>" of the policy
+    # saying which domains each namespace may use; empty: none.
+    domain_policy: str = ""
 
     @classmethod
     def of(cls, shared: Publication, *, default_ttl: int) -> AdmissionSettings:
         """The webhook's slice of the settings both deployables read."""
         return cls(domains=shared.domains, txt=shared.txt,
                    publish_internal=shared.publish_internal, ingresses=shared.ingresses,
-                   default_ttl=default_ttl, scope=shared.scope)
+                   default_ttl=default_ttl, scope=shared.scope,
+                   domain_policy=shared.domain_policy)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,11 @@ SAMPLES: dict[str, list[tuple[str, str | None]]] = {
     "--annotation-prefix": [("external-dns.kubernetes.io/", None),
                             ("dns.example.org/", REFUSED)],
     "--enable-legacy-annotation-prefix": [("false", REFUSED)],
+    "--domain-policy": [("dnsgate/dnsgate-domain-policy", None),
+                        ("dnsgate-domain-policy", REFUSED)],
 }
+# dnsgate's own flags, which ExternalDNS does not have: no EXTERNAL_DNS_ variable sets them.
+DNSGATE_ONLY = {"--domain-policy"}
 # Flags whose value neither side turns into a view of its own: they are only checked.
 CHECKED_ONLY = {"--txt-owner-id", "--annotation-prefix", "--enable-legacy-annotation-prefix"}
 # For the Ingress flags to show, Ingresses must be a source on both sides.
@@ -55,7 +59,8 @@ def webhook_view(args: Any) -> dict[str, Any]:
     return {"domains": admission.domains, "txt": admission.txt,
             "publish_internal": admission.publish_internal, "ingresses": admission.ingresses,
             "sources": admission.scope.sources, "namespace": admission.scope.namespace,
-            "label_filter": admission.scope.labels.text}
+            "label_filter": admission.scope.labels.text,
+            "domain_policy": admission.domain_policy}
 
 
 def reconciler_view(args: Any) -> dict[str, Any]:
@@ -68,7 +73,7 @@ def reconciler_view(args: Any) -> dict[str, Any]:
             "publish_internal": source.publish_internal,
             "ingresses": source.ingress if "ingress" in source.sources else None,
             "sources": source.sources, "namespace": source.namespace,
-            "label_filter": source.label_filter}
+            "label_filter": source.label_filter, "domain_policy": source.domain_policy}
 
 
 VIEWS = {"webhook": (webhook_view, WEBHOOK_ARGS), "reconcile": (reconciler_view, ())}
@@ -88,7 +93,9 @@ def cases() -> list[Any]:
     for flag, samples in SAMPLES.items():
         for value, expected in samples:
             # An empty variable counts as unset (as in ExternalDNS): "" is given as a flag.
-            for where in ("argv",) if value == "" else ("argv", "DNSGATE_", "EXTERNAL_DNS_"):
+            wheres = ("argv", "DNSGATE_") if flag in DNSGATE_ONLY else (
+                "argv", "DNSGATE_", "EXTERNAL_DNS_")
+            for where in ("argv",) if value == "" else wheres:
                 found.append(pytest.param(flag, value, where, expected,
                                           id=f"{flag}={value}-{where}"))
     return found
