@@ -370,6 +370,7 @@ def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:
                             "edge-dnsgate-certs-secrets", "edge-dnsgate-certs-secrets",
                             "edge-dnsgate-certs-webhook-configurations",
                             "edge-dnsgate-certs-webhook-configurations",
+                            "edge-dnsgate-namespace-labels", "edge-dnsgate-namespace-labels",
                             "edge-dnsgate-reconciler", "edge-dnsgate-reconciler",
                             "edge-dnsgate-webhook", "edge-dnsgate-webhook"]
     assert {hook["clientConfig"]["service"]["namespace"] for hook in hooks} == {"dns-edge"}
@@ -418,10 +419,11 @@ def test_install_creates_every_rendered_object(release: list[dict[str, Any]], ku
     kinds = sorted(o["kind"] for o in release)
 
     assert kinds == sorted([
-        "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding",
-        "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "Deployment", "Deployment",
-        "Deployment", "MutatingWebhookConfiguration", "PodDisruptionBudget", "Role", "Role",
-        "RoleBinding", "RoleBinding", "Service", "ServiceAccount", "ServiceAccount",
+        "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding",
+        "ClusterRoleBinding", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap",
+        "Deployment", "Deployment", "Deployment", "MutatingWebhookConfiguration",
+        "PodDisruptionBudget", "Role", "Role", "Role", "RoleBinding", "RoleBinding",
+        "RoleBinding", "Service", "ServiceAccount", "ServiceAccount",
         "ServiceAccount", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicy",
         "ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicyBinding",
         "ValidatingWebhookConfiguration"])
