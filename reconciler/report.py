@@ -1,7 +1,8 @@
 """Per-Service outcomes of a sync, and the seams that Events, status and leader election use.
 
 The controller tells a `Reporter` how each Service fared (synced, failed, conflict,
-invalid); today's reporter logs a line when a Service's outcome changes. Events and
+invalid, not-allowed: a name outside its namespace's domains, docs/namespace-domains.md);
+today's reporter logs a line when a Service's outcome changes. Events and
 status.conditions on the Service, and Prometheus metrics, are other Reporters. `WriteGate`
 is where leader election plugs in: only the leader writes to Route53.
 """
@@ -17,7 +18,7 @@ from typing import Literal, Protocol
 from dnsgate import claims, objectkey
 from reconciler import source
 
-Status = Literal["synced", "failed", "conflict", "invalid"]
+Status = Literal["synced", "failed", "conflict", "invalid", "not-allowed"]
 
 log = logging.getLogger("dnsgate.reconcile")
 
@@ -101,7 +102,8 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
         resource = result.service
         holds = held.get(result.service, ())
         if result.problems:
-            found.append(Outcome(result.service, "invalid", "; ".join(result.problems), holds))
+            status: Status = "not-allowed" if result.refused_by_policy else "invalid"
+            found.append(Outcome(result.service, status, "; ".join(result.problems), holds))
         elif result.service in lost:
             c = lost[result.service]
             why = "its ownership record names it" if c.holds else "it is the senior claim"

@@ -4,7 +4,9 @@ ExternalDNS reports only in its own logs; users have asked it for status.conditi
 writes, for each Service whose outcome changes:
 - an Event (Normal `DNSSynced` naming the records and targets; Warning `DNSSyncFailed` with
   the Route53 error; Warning `DNSOwnershipConflict` naming the foreign owner; Warning
-  `DNSInvalidAnnotations` with the problems), seen in `kubectl describe service`;
+  `DNSInvalidAnnotations` with the problems; Warning `DNSNameNotAllowed` naming a name
+  outside the domains the namespace may use, docs/namespace-domains.md), seen in
+  `kubectl describe service`;
 - the condition, written by server-side apply on the status subresource with its own field
   manager. Service conditions are a list keyed by `type`, so the apply owns only our entries
   and never touches `status.loadBalancer`, which belongs to the load-balancer controller;
@@ -46,6 +48,7 @@ _MEANING = {
     "failed": ("False", "DNSSyncFailed", "Warning"),
     "conflict": ("False", "DNSOwnershipConflict", "Warning"),
     "invalid": ("False", "DNSInvalidAnnotations", "Warning"),
+    "not-allowed": ("False", "DNSNameNotAllowed", "Warning"),
 }
 
 Lookup = Callable[[str], dict[str, Any] | None]
