@@ -279,7 +279,7 @@ def _policy_watch(where: str, on_change: Callable[[Enforcement], None]
 
     return policywatch.kubernetes(
         where, on_change=on_change,
-        on_state=lambda error: metrics.POLICY_VALID.set(0 if error else 1))
+        on_state=lambda error: metrics.POLICY_INVALID.set(1 if error else 0))
 
 
 def _health(settings: Settings, synced: Callable[[], bool], controller: Controller,

@@ -53,10 +53,10 @@ ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
-POLICY_VALID = Gauge(
-    "dnsgate_reconciler_domain_policy_valid",
-    "With --domain-policy: 1 while the policy ConfigMap is valid, 0 while it is missing or "
-    "malformed (the last valid policy stays in force; before one, nothing is synced).",
+POLICY_INVALID = Gauge(
+    "dnsgate_reconciler_domain_policy_invalid",
+    "With --domain-policy: 1 while the policy ConfigMap is missing or malformed (the last "
+    "valid policy stays in force; before one, nothing is synced), else 0.",
     registry=REGISTRY,
 )
 POLICY_REFUSED = Gauge(

@@ -50,11 +50,13 @@ CLAIMS = Gauge(
     multiprocess_mode="liveall",
 )
 
-POLICY_VALID = Gauge(
-    "dnsgate_webhook_domain_policy_valid",
-    "With --domain-policy: 1 while the policy ConfigMap is valid, 0 while it is missing or "
-    "malformed (the last valid policy stays in force; before one, no name is admitted).",
-    multiprocess_mode="liveall",
+# One series, the worst of the live workers: each worker watches the policy itself, and the
+# gunicorn master (which never does) counts as 0.
+POLICY_INVALID = Gauge(
+    "dnsgate_webhook_domain_policy_invalid",
+    "With --domain-policy: 1 while the policy ConfigMap is missing or malformed (the last "
+    "valid policy stays in force; before one, no name is admitted), else 0.",
+    multiprocess_mode="livemax",
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -104,7 +104,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
 
             self.policy = policywatch.kubernetes(
                 self.admission.domain_policy, api_client(),
-                on_state=lambda error: metrics.POLICY_VALID.set(0 if error else 1))
+                on_state=lambda error: metrics.POLICY_INVALID.set(1 if error else 0))
             current = self.policy.current
         return create_app(self.admission, index, cert_file=self.serving.cert_file,
                           plain_reviews=self.serving.plain_reviews, policy=current)

@@ -80,7 +80,7 @@ def test_bypassed_service_outside_its_domains_gets_no_record_and_a_report(
         assert f"Service {namespace}/stray may not publish it" in message
         assert WHERE in message
     assert f"Service {namespace}/stray" in reconciler.log()
-    assert reconciler.sample("dnsgate_reconciler_domain_policy_valid") == 1
+    assert reconciler.sample("dnsgate_reconciler_domain_policy_invalid") == 0
 
 
 def test_policy_change_applies_without_restart(
@@ -109,7 +109,7 @@ def test_malformed_policy_keeps_the_last_valid_one_and_deletes_nothing(
              "the allowed name published")
 
     write_policy("rules: [")  # an admin's typo
-    wait_for(lambda: reconciler.sample("dnsgate_reconciler_domain_policy_valid") == 0, 30,
+    wait_for(lambda: reconciler.sample("dnsgate_reconciler_domain_policy_invalid") == 1, 30,
              "the malformed policy reported on the metric")
     broken_at = time.time()
     wait_for(lambda: reconciler.sample("dnsgate_reconciler_last_sync_timestamp_seconds")
