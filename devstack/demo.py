@@ -5,8 +5,9 @@ WebhookConfigurations (pointed at the local URL), runs the certificate keeper (`
 --keep`, as its own ServiceAccount under the install's admission policies) that issues the
 webhook's certificate and injects its CA, runs the webhook under gunicorn serving that
 certificate from the Secret's files, runs the reconciler with the seed's
-settings plus `--source=ingress`, then walks through seven steps, checking that each did what
-it says:
+settings plus `--source=ingress` and a domain policy (docs/namespace-domains.md: namespace
+`shop` may use shop.goldentooth.net only), then walks through eight steps, checking that each
+did what it says:
   1. a Service named into httpbin.example.com is refused at `kubectl apply`;
   2. httpbin.goldentooth.net is admitted, and its TTL defaulted to 60;
   3. its load-balancer IP 10.4.11.1 is assigned, as MetalLB would;
@@ -14,9 +15,11 @@ it says:
   5. an Ingress asking for httpbin.goldentooth.net, which the Service holds, is refused;
   6. an Ingress for shop.goldentooth.net is admitted, its controller reports 10.4.11.2, and
      its records appear, their TXT naming the Ingress;
-  7. deleting the Service and the Ingress removes every record.
+  7. in namespace shop, a Service asking for a name outside shop.goldentooth.net is refused,
+     the message naming the domains the namespace may use;
+  8. deleting the Service and the Ingress removes every record.
 Interactive, the stack then stays up until Ctrl-C; with no TTY, or DEMO_EXIT=1, it exits
-after step 7 with status 0 only if every step did what it said.
+after step 8 with status 0 only if every step did what it said.
 """
 
 from __future__ import annotations
@@ -50,6 +53,13 @@ SHOP = "shop.goldentooth.net"
 SHOP_IP = "10.4.11.2"
 SOURCES = ("--source=service", "--source=ingress")
 WAIT = 30.0
+POLICY_NAMESPACE = "shop"
+POLICY = "dnsgate/dnsgate-domain-policy"
+POLICY_TEXT = f"""rules:
+  - name: shop-team
+    namespaces: [{POLICY_NAMESPACE}]
+    domains: [{SHOP}]
+"""
 
 
 def say(line: str = "") -> None:
@@ -76,12 +86,12 @@ def wait_for(check: Callable[[], bool], timeout: float = WAIT) -> float | None:
 
 class Demo:
     """The story's steps; without `ingresses` (a stack whose dnsgate has only the Service
-    source, as the seed's settings) steps 5 and 6 are left out, and the last is step 5."""
+    source, as the seed's settings) steps 5 and 6 are left out, and the last is step 6."""
 
     def __init__(self, stack: Stack, *, ingresses: bool = True) -> None:
         self.stack = stack
         self.ingresses = ingresses
-        self.steps = 7 if ingresses else 5
+        self.steps = 8 if ingresses else 6
         self.kubeconfig = stack.kubeconfig
         self.zone_id = stack.route53.zone_id if stack.route53 else ""
         self.results: list[tuple[str, bool]] = []
@@ -162,6 +172,7 @@ class Demo:
 
         if self.ingresses:
             self.ingress_steps()
+        self.domain_policy_step(self.steps - 1)
         last = self.steps
         say(f"Step {last}/{last}: deleting the Service{' and the Ingress' * self.ingresses} "
             "removes every record")
@@ -207,6 +218,22 @@ class Demo:
                   if waited is not None and owned else
                   f"the Ingress's records did not appear within {WAIT:.0f}s")
 
+    def domain_policy_step(self, number: int) -> None:
+        say(f"Step {number}/{self.steps}: in namespace {POLICY_NAMESPACE}, which the domain "
+            f"policy {POLICY} gives {SHOP} only, a Service asking for api.{HOSTNAME} is refused")
+        metallb.ensure_namespace(self.kubeconfig, POLICY_NAMESPACE)
+        manifest = metallb.service_manifest(POLICY_NAMESPACE, "api",
+                                            {"external-dns.alpha.kubernetes.io/hostname":
+                                             f"api.{HOSTNAME}"})
+        show_command("apply", "-f", "-  # Service shop/api, hostname api.httpbin.goldentooth.net")
+        refused = kubectl.run(self.kubeconfig, "apply", "-f", "-", input=json.dumps(manifest),
+                              check=False)
+        for line in (refused.stdout + refused.stderr).strip().splitlines():
+            say(f"    {line}")
+        self.step(number, "namespace domains", refused.returncode != 0
+                  and f"namespace {POLICY_NAMESPACE} may use ({SHOP})" in refused.stderr,
+                  "kubectl apply was refused, naming the domains the namespace may use")
+
     def print_records(self) -> None:
         rows = [(r["Name"], r["Type"], str(r.get("TTL", "")),
                  ", ".join(v["Value"] for v in r.get("ResourceRecords", [])))
@@ -222,6 +249,19 @@ class Demo:
             say("    " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
+def write_domain_policy(stack: Stack) -> dict[str, str]:
+    """The domain policy ConfigMap, as a cluster admin writes it; the settings naming it, as
+    the settings ConfigMap gives them to both deployables."""
+    namespace, name = POLICY.split("/")
+    setup(f"writing the domain policy ConfigMap {POLICY}: namespace {POLICY_NAMESPACE} may "
+          f"use {SHOP} (docs/namespace-domains.md)")
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": namespace},
+                "data": {"policy.yaml": POLICY_TEXT}}
+    kubectl.run(stack.kubeconfig, "apply", "-f", "-", input=json.dumps(manifest))
+    return {"DNSGATE_DOMAIN_POLICY": POLICY}
+
+
 def start_components(stack: Stack) -> None:
     tls = STATE / "webhook-tls"
     port = free_port()
@@ -231,17 +271,18 @@ def start_components(stack: Stack) -> None:
     setup("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
           "dnsgate/dnsgate-certs): it issues the webhook's certificate and injects its CA")
     webhook.keep_certificate(stack.supervisor, Path(stack.kubeconfig), tls)
+    policy = write_domain_policy(stack)
     setup(f"starting the webhook on https://127.0.0.1:{port} (gunicorn, TLS), serving the "
           "certificate from Secret dnsgate/dnsgate-webhook-tls")
     webhook.start(stack.supervisor, port=port, cert_file=tls / "tls.crt",
                   key_file=tls / "tls.key", ca_file=tls / "ca.crt", domain_filters=[DOMAIN],
-                  kubeconfig=stack.kubeconfig, extra_args=SOURCES)
+                  kubeconfig=stack.kubeconfig, extra_args=SOURCES, environment=policy)
     setup(f"starting the reconciler (domain {DOMAIN}, owner id {OWNER})")
     health = free_port()
     reconciler = stack.supervisor.start("dnsgate-reconciler", [
         sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
         f"--txt-owner-id={OWNER}", f"--health-port={health}", *SOURCES,
-    ], env={**os.environ, **stack.env()})
+    ], env={**os.environ, **stack.env(), **policy})
 
     def ready() -> bool:
         with urllib.request.urlopen(f"http://127.0.0.1:{health}/readyz", timeout=2) as answer:

@@ -26,9 +26,10 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     # The certificate comes from the keeper, as in a cluster, not from the webhook itself.
     assert ("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
             "dnsgate/dnsgate-certs)") in out
-    steps = re.split(r"^Step \d/7: ", out, flags=re.M)[1:]
-    assert len(steps) == 7, out
-    refused, admitted, assigned, records, ingress_refused, ingress_records, removed = steps
+    steps = re.split(r"^Step \d/8: ", out, flags=re.M)[1:]
+    assert len(steps) == 8, out
+    (refused, admitted, assigned, records, ingress_refused, ingress_records, namespace_domains,
+     removed) = steps
     assert 'admission webhook "validate.dnsgate.io" denied the request' in refused
     assert ('external-dns.alpha.kubernetes.io/hostname: "httpbin.example.com" is outside the '
             "managed domains (goldentooth.net)") in refused
@@ -51,6 +52,10 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
         r'^\s+a-shop\.goldentooth\.net\.\s+TXT\s+300\s+"heritage=external-dns,'
         r"external-dns/owner=external-dns-external-dns,"
         r'external-dns/resource=ingress/httpbin/shop"$', ingress_records, re.M)
+    assert ('external-dns.alpha.kubernetes.io/hostname: "api.httpbin.goldentooth.net" is outside '
+            "the domains namespace shop may use (shop.goldentooth.net), so Service shop/api may "
+            'not publish it (the domain policy dnsgate/dnsgate-domain-policy, rule "shop-team")'
+            ) in namespace_domains
     assert "(none)" in removed
-    assert out.count("[ok]") == 7 and "[FAILED]" not in out
-    assert "All 7 steps did what they said." in out
+    assert out.count("[ok]") == 8 and "[FAILED]" not in out
+    assert "All 8 steps did what they said." in out
