@@ -8,6 +8,9 @@ without a restart, and never deletes a record because the policy became malforme
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -144,3 +147,20 @@ def test_malformed_policy_at_start_neither_publishes_nor_deletes(
     assert second.get("/readyz")[0] == 503
     assert zone(route53, zone_id) == published
     assert "no name is published or admitted until it is fixed" in second.log()
+
+
+def test_once_with_a_malformed_policy_exits_2_saying_why(
+        namespace: str, write_policy, services, route53, zone_id: str, stack) -> None:
+    write_policy("rules:\n  - namespaces: [x]\n    domains: [x.goldentooth.net]\n    typo: 1\n")
+    services({"web": "www.shop.goldentooth.net"})
+
+    result = subprocess.run(
+        [sys.executable, "-m", "dnsgate", "reconcile", "--once", f"--namespace={namespace}",
+         "--domain-filter=goldentooth.net", f"--domain-policy={WHERE}"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "KUBECONFIG": str(stack.kubeconfig)})
+
+    assert result.returncode == 2, result.stderr
+    assert (f"--domain-policy: domain policy is malformed: {WHERE}: rules[0]: unknown key "
+            "typo; the keys are name, namespaces, namespaceSelector, domains") in result.stderr
+    assert zone(route53, zone_id) == {}
