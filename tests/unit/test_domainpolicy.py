@@ -52,6 +52,11 @@ LABELS = {"shop": {}, "shop-staging": {}, "team-b": {"tenant": "blue"}, "other":
     (DENY_UNMATCHED, "shop", "www.shop.goldentooth.net", True),
     # labels not known yet, a selector rule exists: refused, never let through
     (POLICY, "unseen", "anything.goldentooth.net", False),
+    # wildcards: below the domain, yes; one covering other teams' names, no
+    (POLICY, "shop", "*.shop.goldentooth.net", True),
+    (POLICY, "shop", "*.goldentooth.net", False),
+    # an ownership-TXT-like name of another team's record is just another name outside
+    (POLICY, "shop", "a-www.blue.goldentooth.net", False),
     # no policy at all
     (domainpolicy.UNRESTRICTED, "shop", "anything.example.com", True),
 ])
