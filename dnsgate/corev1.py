@@ -1,10 +1,10 @@
-"""The four core/v1 calls the reconciler makes, sent through the kubernetes client's
+"""The core/v1 calls dnsgate makes, sent through the kubernetes client's
 ApiClient (its configuration, credentials, TLS and timeouts) without
 `kubernetes.client.CoreV1Api`.
 
 Why not CoreV1Api: since kubernetes 37 each of its 413 methods is wrapped in pydantic's
 `validate_call`, built when the module is imported. That costs 22 MB of resident memory in
-every process that imports it, for four methods used (BENCHMARKS.md, "Memory"). The
+every process that imports it, for the few methods used (BENCHMARKS.md, "Memory"). The
 methods here take the same arguments and keyword names as CoreV1Api's, so the callers and
 their test doubles need not know which one they hold.
 """
@@ -31,7 +31,9 @@ _QUERY = {
 
 class CoreV1:
     """`list_namespaced_service`, `list_service_for_all_namespaces`,
-    `patch_namespaced_service_status` and `create_namespaced_event`, as CoreV1Api has them.
+    `patch_namespaced_service_status` and `create_namespaced_event`, as CoreV1Api has them;
+    `list_namespaced_config_map` and `patch_namespaced_config_map` for the owners index
+    (`dnsgate.owners`).
 
     With `_preload_content=False` a call returns the raw urllib3 response (a watch reads it
     line by line); otherwise the decoded JSON body as a dict, not a typed model. A status
@@ -59,6 +61,15 @@ class CoreV1:
     def create_namespaced_event(self, namespace: str, body: Any, **kwargs: Any) -> Any:
         return self._call("POST", "/api/v1/namespaces/{namespace}/events",
                           {"namespace": namespace}, body=body, **kwargs)
+
+    def list_namespaced_config_map(self, namespace: str, **kwargs: Any) -> Any:
+        return self._call("GET", "/api/v1/namespaces/{namespace}/configmaps",
+                          {"namespace": namespace}, **kwargs)
+
+    def patch_namespaced_config_map(self, name: str, namespace: str, body: Any,
+                                    **kwargs: Any) -> Any:
+        return self._call("PATCH", "/api/v1/namespaces/{namespace}/configmaps/{name}",
+                          {"namespace": namespace, "name": name}, body=body, **kwargs)
 
     def _call(self, method: str, path: str, path_params: dict[str, str], *,
               body: Any = None, _preload_content: bool = True,

@@ -177,8 +177,9 @@ _FLAGS = (
     Flag("txt-encrypt-enabled", _I, ""),
     Flag("txt-encrypt-aes-key", _I, ""),
     Flag("txt-cache-interval", _G, _ZONE_CACHE),
-    Flag("migrate-from-txt-owner", _R, "changing the owner id of existing records is not "
-                                       "implemented"),
+    Flag("migrate-from-txt-owner", _I, "with --once only: takes just the records whose "
+                                       "resource is an object here asking for them, and "
+                                       "rewrites their TXT even when nothing else changes"),
     Flag("min-ttl", _R, "the webhook's --default-ttl gives Services without a ttl one"),
     # The loop
     Flag("interval", _I, "default 15m (ExternalDNS: 1m): Service changes are applied as "

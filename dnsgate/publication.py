@@ -21,7 +21,9 @@ The settings, and why each decides names:
 - `--annotation-prefix`, `--enable-legacy-annotation-prefix`: which annotations are read
   (dnsgate reads both prefixes; other values are refused);
 - `--domain-policy`: the ConfigMap saying which domains each namespace may use
-  (`dnsgate.domainpolicy`, docs/namespace-domains.md).
+  (`dnsgate.domainpolicy`, docs/namespace-domains.md);
+- `--owners-index`: the ConfigMap where the reconciler lists the names other owner ids hold
+  and the webhook reads them (`dnsgate.owners`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dnsgate import domainpolicy, externaldns, flags, ingress, labels, txtname
+from dnsgate import domainpolicy, externaldns, flags, ingress, labels, owners, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.errors import ConfigError
 from dnsgate.ingress import IngressSettings
@@ -77,6 +79,8 @@ class Publication:
     ingress: IngressSettings = ingress.DEFAULT
     domain_policy: str = ""
     """--domain-policy: "<namespace>/<name>" of the domain policy ConfigMap; empty: none."""
+    owners_index: owners.Location | None = None
+    """--owners-index: where the names other owner ids hold are listed; None: nowhere."""
 
     @property
     def ingresses(self) -> IngressSettings | None:
@@ -125,6 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
     flags.add(parser, "--domain-policy", default="", metavar="NAMESPACE/NAME",
               help="ConfigMap whose policy.yaml says which domains each namespace may use "
                    "(docs/namespace-domains.md; default none: every namespace any domain)")
+    flags.add(parser, "--owners-index", default="", metavar="NAMESPACE/NAME",
+              help="ConfigMap where the reconciler lists the names Route53 shows owned by "
+                   "other owner ids, and the webhook refuses them (default: off)")
 
 
 def from_args(args: argparse.Namespace) -> Publication:
@@ -148,6 +155,10 @@ def from_args(args: argparse.Namespace) -> Publication:
             domainpolicy.reference(args.domain_policy)
         except ValueError as exc:
             raise ConfigError(f"--domain-policy {exc}") from exc
+    try:
+        owners_index = owners.Location.parse(args.owners_index)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     if args.txt_owner_id == "":
         raise ConfigError('--txt-owner-id "" is empty; give the owner id your zone\'s TXT '
                           "records carry, e.g. external-dns-external-dns")
@@ -162,6 +173,7 @@ def from_args(args: argparse.Namespace) -> Publication:
                                 ignore_tls_spec=args.ignore_ingress_tls_spec,
                                 ignore_rules_spec=args.ignore_ingress_rules_spec),
         domain_policy=args.domain_policy,
+        owners_index=owners_index,
     )
 
 

@@ -96,6 +96,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--once", action="store_true", help="sync once, then exit (0: all landed)")
     add("--dry-run", action="store_true",
         help="print the planned changes as a table and change nothing")
+    add("--migrate-from-txt-owner", default="", metavar="OWNER_ID",
+        help="with --once: first take over the records whose TXT names this owner id and "
+             "whose resource is an object here asking for them, and nothing else (a table "
+             "first; try it with --dry-run)")
     add("--metrics-address", default="",
         help="serve /healthz, /readyz and /metrics at [HOST]:PORT, e.g. :7979 (default: off)")
     # dnsgate's own
@@ -191,7 +195,7 @@ def _serve(settings: Settings) -> int:
     controller = Controller(
         settings.controller, settings.source, settings.registry,
         Provider(route53, settings.route53), store, reporter,
-        gate=elector, out=sys.stdout)
+        gate=elector, out=sys.stdout, owners_index=_owners_index(settings, core))
     log = logging.getLogger("dnsgate.reconcile")
     try:
         if settings.controller.once:
@@ -203,7 +207,12 @@ def _serve(settings: Settings) -> int:
                 if not policy.synced:
                     raise ConfigError(f"--domain-policy: {policy.error}")
                 controller.policy_changed(policy.current())
-            ok = controller.run_once()
+            handed = True
+            if settings.migrate_from_txt_owner:
+                from reconciler import handover
+
+                handed = handover.run(controller, settings.migrate_from_txt_owner, sys.stdout)
+            ok = controller.run_once() and handed
             log.info("sync %s", "complete" if ok else "finished with failures")
             return 0 if ok else 1
         # Until the controller runs, SIGTERM exits at once (dnsgate.cli.stop_on_sigterm): the
@@ -254,6 +263,18 @@ def _serve(settings: Settings) -> int:
 REPORTS_DRAIN_SECONDS = 10.0
 # `--once` is a job that reports its one sync; it waits for every report, within reason.
 ONCE_DRAIN_SECONDS = 600.0
+
+
+def _owners_index(settings: Settings, core: Any) -> Callable[..., None] | None:
+    """What writes the webhook's index of names other owner ids hold, when --owners-index
+    names its ConfigMap and this run may change things (not --dry-run)."""
+    from reconciler.owners_index import Publisher
+
+    where = settings.owners_index
+    if where is None or settings.controller.dry_run:
+        return None
+    return Publisher(core, where, settings.registry.owner_id, settings.source.domains,
+                     settings.controller.interval).publish
 
 
 def _elector(settings: Settings, on_lead: Callable[[], None]) -> LeaderElector | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TextIO
@@ -70,7 +70,8 @@ class Controller:
     def __init__(self, settings: ControllerSettings, source_settings: SourceSettings,
                  registry_settings: RegistrySettings, provider: Route53, services: Services,
                  reporter: Reporter, *, gate: WriteGate | None = None,
-                 out: TextIO | None = None) -> None:
+                 out: TextIO | None = None,
+                 owners_index: Callable[[Iterable[Endpoint]], None] | None = None) -> None:
         self.settings = settings
         self.source_settings = source_settings
         self.registry_settings = registry_settings
@@ -78,6 +79,9 @@ class Controller:
         self.reporter = reporter
         self.gate = gate or AlwaysWrite()  # leader election: only the leader writes
         self.out = out  # where --dry-run prints its tables
+        # Handed every record set a resync reads, for the webhook's index of the names other
+        # owner ids hold (reconciler.owners_index); None: no index.
+        self.owners_index = owners_index
         backoff = Backoff(base=RETRY_BASE, cap=settings.interval)
         self.agenda = Agenda(settings.interval, settings.coalesce, backoff)
         self.retries = RetrySchedule(backoff)
@@ -214,6 +218,8 @@ class Controller:
         landed = False
         if views is not None:
             self.owned.recount(view.endpoints for view in views.values())
+            if names is None and self.owners_index is not None:
+                self.owners_index([e for view in views.values() for e in view.endpoints])
         for zone, at in self.zones.holding(names):
             view = views[zone.id] if at is None and views else self._read(zone, at)  # 2
             if names is None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dnsgate import durations, errors, externaldns, publication
+from dnsgate import durations, errors, externaldns, owners, publication
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 from reconciler import batching
@@ -130,6 +130,11 @@ class Settings:
     """The interface it listens on (all, unless --metrics-address names one)."""
     kubernetes: KubernetesSettings = KubernetesSettings()
     aws: AWSSettings = AWSSettings()
+    owners_index: owners.Location | None = None
+    """--owners-index: the ConfigMap each resync lists other owners' record sets in."""
+    migrate_from_txt_owner: str = ""
+    """--migrate-from-txt-owner: the owner id whose records of this cluster's objects a
+    `--once` run takes over first (reconciler.handover); "": none."""
 
 
 def from_args(args: argparse.Namespace) -> Settings:
@@ -161,6 +166,8 @@ def from_args(args: argparse.Namespace) -> Settings:
                           "one AWS account; give one profile")
     return Settings(
         leader_election=_leader_election(args),
+        owners_index=shared.owners_index,
+        migrate_from_txt_owner=_migrate_from(args, shared.owner_id),
         health_port=health_port,
         health_address=health_address,
         kubernetes=KubernetesSettings(kubeconfig=args.kubeconfig, server=args.server),
@@ -202,6 +209,18 @@ def from_args(args: argparse.Namespace) -> Settings:
             dry_run=args.dry_run,
         ),
     )
+
+
+def _migrate_from(args: argparse.Namespace, owner_id: str) -> str:
+    old: str = args.migrate_from_txt_owner
+    if old and not args.once:
+        raise ConfigError(f'--migrate-from-txt-owner "{old}" takes records over once: run it '
+                          "with --once, first with --dry-run to review the table; a standing "
+                          "flag would take over again at every restart")
+    if old and old == owner_id:
+        raise ConfigError(f'--migrate-from-txt-owner "{old}" is this reconciler\'s own '
+                          "--txt-owner-id; give the owner id the records carry now")
+    return old
 
 
 def _leader_election(args: argparse.Namespace) -> LeaderElectionSettings | None:

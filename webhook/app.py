@@ -25,6 +25,7 @@ from certs import pki
 from dnsgate import domainpolicy
 from webhook import metrics, payloads, plainwsgi, review
 from webhook.index import ClaimLookup
+from webhook.owners import NO_INDEX, OwnersLookup
 from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
 
 Decide = Callable[[payloads.AdmissionRequest], review.Verdict]
@@ -46,13 +47,15 @@ def create_app(
     settings: AdmissionSettings, lookup: ClaimLookup, *, cert_file: Path | None = None,
     plain_reviews: bool = True,
     policy: Callable[[], domainpolicy.Enforcement] = lambda: domainpolicy.UNENFORCED,
+    owners: OwnersLookup = NO_INDEX,
 ) -> flask.Flask:
     """`policy`: the domain policy in force now (`dnsgate.policywatch.PolicyWatch.current`)."""
     app = flask.Flask("dnsgate.webhook")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     deciders: dict[str, Decide] = {
         "mutate": lambda request: review.mutate(request, settings),
-        "validate": lambda request: review.validate(request, settings, lookup, policy()),
+        "validate": lambda request: review.validate(request, settings, lookup, policy(),
+                                                    owners),
     }
 
     def routed(endpoint: str) -> Any:

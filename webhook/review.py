@@ -69,8 +69,9 @@ from dnsgate import (
 )
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
-from webhook import patch, payloads
+from webhook import foreign, patch, payloads
 from webhook.index import ClaimLookup
+from webhook.owners import NO_INDEX, OwnersLookup
 from webhook.settings import AdmissionSettings
 
 WARNING_MAX = 120  # characters; longer warnings are truncated by some clients
@@ -102,7 +103,7 @@ class Verdict:
         # 400 when the annotations themselves are wrong. Never reason "Invalid": kubectl
         # would then print a generic message instead of ours.
         return 403 if set(self.rules) <= {CLAIMED, TXT_CLAIMED, NOT_SYNCED,
-                                          domainpolicy.RULE} else 400
+                                          domainpolicy.RULE, foreign.FOREIGN} else 400
 
 
 ALLOW = Verdict(allowed=True)
@@ -184,14 +185,16 @@ def _publishes_hosts(obj: Mapping[str, Any], settings: AdmissionSettings) -> boo
 def validate(
     request: payloads.AdmissionRequest, settings: AdmissionSettings, lookup: ClaimLookup,
     policy: domainpolicy.Enforcement = domainpolicy.UNENFORCED,
+    owners: OwnersLookup = NO_INDEX,
 ) -> Verdict:
-    """`policy`: the domain policy in force (`dnsgate.policywatch`), read once per review."""
+    """`policy`: the domain policy in force (`dnsgate.policywatch`), read once per review;
+    `owners`: the names other owner ids hold in Route53 (`webhook.foreign`)."""
     obj = _service_write(request, settings)
     if obj is None:
         return ALLOW
     lookup = _Permitted(lookup, policy)
     if ingress.is_ingress(obj):
-        return _validate_ingress(request, obj, settings, lookup, policy)
+        return _validate_ingress(request, obj, settings, lookup, policy, owners)
     current = _annotations(obj)
     if not annotations.has_dns_annotations(current):
         return ALLOW
@@ -216,7 +219,7 @@ def validate(
         current, annotations.INTERNAL_HOSTNAME)
     if raw is not None and names and claims.would_publish(obj):
         conflict_problems, conflict_warnings = _conflicts(
-            request, obj, parsed, names, raw, settings, lookup, policy)
+            request, obj, parsed, names, raw, settings, lookup, policy, owners)
         problems += conflict_problems
         warnings += conflict_warnings
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
@@ -241,7 +244,7 @@ class _Permitted:
 
 def _validate_ingress(request: payloads.AdmissionRequest, obj: dict[str, Any],
                       settings: AdmissionSettings, lookup: ClaimLookup,
-                      policy: domainpolicy.Enforcement) -> Verdict:
+                      policy: domainpolicy.Enforcement, owners: OwnersLookup) -> Verdict:
     """An Ingress: the Service rules on its annotations and names, the same claim check;
     one that --ingress-class leaves out publishes nothing and is left alone."""
     chosen = settings.ingresses or ingress.DEFAULT
@@ -257,7 +260,7 @@ def _validate_ingress(request: payloads.AdmissionRequest, obj: dict[str, Any],
     if names:
         conflict_problems, conflict_warnings = _conflicts(
             request, obj, parsed, names, _ingress_source(obj, chosen), settings, lookup,
-            policy)
+            policy, owners)
         problems += conflict_problems
         warnings += conflict_warnings
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
@@ -318,6 +321,7 @@ def _conflicts(
     settings: AdmissionSettings,
     lookup: ClaimLookup,
     policy: domainpolicy.Enforcement,
+    owners: OwnersLookup,
 ) -> tuple[list[Problem], list[str]]:
     """`raw`: the annotation asking for the names, or which one asks for each name."""
     where = raw if callable(raw) else (lambda _: raw)
@@ -353,7 +357,10 @@ def _conflicts(
             CLAIMED,
         ))
     txt_problems, txt_warnings = _txt_conflicts(new_claims, old_claims, where, settings, lookup)
-    return problems + txt_problems, warnings + txt_warnings
+    foreign_problems, foreign_warnings = foreign.check(new_claims, old_claims, where,
+                                                       owners.state())
+    return (problems + txt_problems + foreign_problems,
+            warnings + txt_warnings + foreign_warnings)
 
 
 def _txt_conflicts(new_claims: tuple[Claim, ...], old_claims: Mapping[claims.Row, Claim],

@@ -29,6 +29,7 @@ from gunicorn.app.base import BaseApplication
 from dnsgate import domainpolicy, policywatch, publication
 from webhook.app import create_app
 from webhook.index import ClaimIndex
+from webhook.owners import NoIndex, OwnersLookup, OwnersWatch
 from webhook.settings import AdmissionSettings, ServingSettings
 from webhook.watch import ServiceWatcher
 from webhook.worker import with_timeout
@@ -59,7 +60,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
     ) -> None:
         self.admission = admission
         self.serving = serving
-        self.watchers: list[ServiceWatcher] = []
+        self.watchers: list[ServiceWatcher | OwnersWatch] = []
         self.policy: policywatch.PolicyWatch | None = None
         super().__init__()
 
@@ -106,8 +107,13 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
                 self.admission.domain_policy, api_client(),
                 on_state=lambda error: metrics.POLICY_INVALID.set(1 if error else 0))
             current = self.policy.current
+        owners: OwnersLookup = NoIndex()
+        if self.admission.owners_index is not None:
+            owners = OwnersWatch(self.admission.owners_index, self.admission.owner_id)
+            self.watchers.append(owners)
         return create_app(self.admission, index, cert_file=self.serving.cert_file,
-                          plain_reviews=self.serving.plain_reviews, policy=current)
+                          plain_reviews=self.serving.plain_reviews, policy=current,
+                          owners=owners)
 
     def _post_worker_init(self, worker: Any) -> None:
         assert self.watchers, "gunicorn loads the app before post_worker_init"

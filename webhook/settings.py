@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnsgate import txtname
+from dnsgate import owners, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 from dnsgate.publication import Publication, Scope
@@ -49,6 +49,10 @@ class AdmissionSettings:
     # The reconciler's --domain-policy (same ConfigMap): "<namespace>/<name>" of the policy
     # saying which domains each namespace may use; empty: none.
     domain_policy: str = ""
+    # The reconciler's --owners-index and --txt-owner-id (same ConfigMap): where the names
+    # other owner ids hold are listed, and whose "other" that is. None: not checked.
+    owners_index: owners.Location | None = None
+    owner_id: str = "default"
 
     @classmethod
     def of(cls, shared: Publication, *, default_ttl: int) -> AdmissionSettings:
@@ -56,7 +60,8 @@ class AdmissionSettings:
         return cls(domains=shared.domains, txt=shared.txt,
                    publish_internal=shared.publish_internal, ingresses=shared.ingresses,
                    default_ttl=default_ttl, scope=shared.scope,
-                   domain_policy=shared.domain_policy)
+                   domain_policy=shared.domain_policy, owners_index=shared.owners_index,
+                   owner_id=shared.owner_id)
 
 
 @dataclass(frozen=True)

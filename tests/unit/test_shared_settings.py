@@ -46,7 +46,7 @@ SAMPLES: dict[str, list[tuple[str, str | None]]] = {
                         ("dnsgate-domain-policy", REFUSED)],
 }
 # dnsgate's own flags, which ExternalDNS does not have: no EXTERNAL_DNS_ variable sets them.
-DNSGATE_ONLY = {"--domain-policy"}
+DNSGATE_ONLY = {"--domain-policy", "--owners-index"}
 # Flags whose value neither side turns into a view of its own: they are only checked.
 CHECKED_ONLY = {"--txt-owner-id", "--annotation-prefix", "--enable-legacy-annotation-prefix"}
 # For the Ingress flags to show, Ingresses must be a source on both sides.
@@ -60,7 +60,7 @@ def webhook_view(args: Any) -> dict[str, Any]:
             "publish_internal": admission.publish_internal, "ingresses": admission.ingresses,
             "sources": admission.scope.sources, "namespace": admission.scope.namespace,
             "label_filter": admission.scope.labels.text,
-            "domain_policy": admission.domain_policy}
+            "domain_policy": admission.domain_policy, "owners_index": admission.owners_index}
 
 
 def reconciler_view(args: Any) -> dict[str, Any]:
@@ -73,7 +73,8 @@ def reconciler_view(args: Any) -> dict[str, Any]:
             "publish_internal": source.publish_internal,
             "ingresses": source.ingress if "ingress" in source.sources else None,
             "sources": source.sources, "namespace": source.namespace,
-            "label_filter": source.label_filter, "domain_policy": source.domain_policy}
+            "label_filter": source.label_filter, "domain_policy": source.domain_policy,
+            "owners_index": settings.owners_index}
 
 
 VIEWS = {"webhook": (webhook_view, WEBHOOK_ARGS), "reconcile": (reconciler_view, ())}
