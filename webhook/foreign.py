@@ -51,8 +51,9 @@ def check(new_claims: Collection[Claim], old_rows: Collection[Row],
             continue
         holding = held[0]
         if holding.resource == claim.service or claim.row in old_rows:
-            warnings.append(f'{claim.hostname} is owned by "{holding.owner}" in Route53; to '
-                            f"take it: {HANDOVER}{holding.owner}")
+            # Warnings are cut at 120 characters: the flag is what a person needs.
+            warnings.append(f'{claim.hostname}: owner "{holding.owner}" holds it in Route53; '
+                            f"take it with --migrate-from-txt-owner={holding.owner}")
             continue
         problems.append(Problem(where(claim.hostname).key, claim.hostname,
                                 _refusal(holding), FOREIGN))
