@@ -139,6 +139,11 @@ def ensure_built(
             return target
         source = target.parent / "src"
         source.mkdir(exist_ok=True)
+        # The directory is shared by every worktree using the cache: a Go file another one
+        # wrote, absent from `files`, would be compiled into this build too.
+        for stale in source.glob("*.go"):
+            if stale.name not in files:
+                stale.unlink()
         for filename, text in files.items():
             (source / filename).write_text(text)
         _go_build(name=name, source=source, package=package, output=target,

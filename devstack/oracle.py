@@ -15,7 +15,9 @@ edit to the Go program rebuilds it (in seconds, from Go's build cache).
 A request is `{"zone": [record], "desired": [record], "registry": {...}, "policy": ...}`; a
 record is `{"name", "type", "targets", "ttl", "set_identifier", "properties"}` (desired
 records add `"resource"`); registry settings are `owner_id`, `prefix`, `suffix`,
-`wildcard_replacement`, `encrypt_enabled` and `aes_key`, passed to ExternalDNS as its flags.
+`wildcard_replacement`, `encrypt_enabled`, `aes_key` and `old_owner_id` (v0.20+:
+`--migrate-from-txt-owner`, also set on the plan as its controller does), passed to
+ExternalDNS as its flags.
 The answer holds `create`, `update_old`, `update_new`, `delete` (what the registry hands the
 provider, TXT records included), `current` (the zone as the registry read it, with
 ownership labels) and `error` when ExternalDNS refused the request.

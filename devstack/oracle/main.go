@@ -58,6 +58,8 @@ type RegistrySettings struct {
 	EncryptEnabled      bool   `json:"encrypt_enabled,omitempty"`
 	// AESKey is passed as the --txt-encrypt-aes-key flag's string.
 	AESKey string `json:"aes_key,omitempty"`
+	// OldOwnerID is passed as --migrate-from-txt-owner (v0.20+; older releases refuse it).
+	OldOwnerID string `json:"old_owner_id,omitempty"`
 }
 
 // Request is one question: a zone, what the sources want, and the settings.
@@ -191,14 +193,14 @@ func calculate(request Request) (Answer, error) {
 	if err != nil {
 		return Answer{}, fmt.Errorf("adjust endpoints: %w", err)
 	}
-	calculated := (&plan.Plan{
+	calculated := withOldOwner(&plan.Plan{
 		Policies:       []plan.Policy{policy},
 		Current:        current,
 		Desired:        desired,
 		ManagedRecords: cfg.ManagedDNSRecordTypes,
 		ExcludeRecords: cfg.ExcludeDNSRecordTypes,
 		OwnerID:        reg.OwnerID(),
-	}).Calculate()
+	}, cfg).Calculate()
 	if calculated.Changes.HasChanges() {
 		if err := reg.ApplyChanges(ctx, calculated.Changes); err != nil {
 			return Answer{}, fmt.Errorf("apply: %w", err)
@@ -225,6 +227,9 @@ func config(request Request, extra ...string) (*externaldns.Config, error) {
 	}
 	if s.EncryptEnabled {
 		args = append(args, "--txt-encrypt-enabled")
+	}
+	if s.OldOwnerID != "" {
+		args = append(args, "--migrate-from-txt-owner="+s.OldOwnerID)
 	}
 	args = append(args, extra...)
 	cfg := externaldns.NewConfig()

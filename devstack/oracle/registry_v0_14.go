@@ -4,6 +4,7 @@ package main
 
 import (
 	"sigs.k8s.io/external-dns/pkg/apis/externaldns"
+	"sigs.k8s.io/external-dns/plan"
 	"sigs.k8s.io/external-dns/provider"
 	"sigs.k8s.io/external-dns/registry"
 )
@@ -14,4 +15,10 @@ func newRegistry(p provider.Provider, cfg *externaldns.Config) (txtRegistry, err
 	return registry.NewTXTRegistry(p, cfg.TXTPrefix, cfg.TXTSuffix, cfg.TXTOwnerID,
 		cfg.TXTCacheInterval, cfg.TXTWildcardReplacement, cfg.ManagedDNSRecordTypes,
 		cfg.ExcludeDNSRecordTypes, cfg.TXTEncryptEnabled, []byte(cfg.TXTEncryptAESKey))
+}
+
+// withOldOwner: v0.14 has no owner migration (its Plan has no OldOwnerID, and it refuses
+// the --migrate-from-txt-owner flag before this is reached).
+func withOldOwner(p *plan.Plan, _ *externaldns.Config) *plan.Plan {
+	return p
 }
