@@ -6,8 +6,9 @@ WebhookConfigurations (pointed at the local URL), runs the certificate keeper (`
 webhook's certificate and injects its CA, runs the webhook under gunicorn serving that
 certificate from the Secret's files, runs the reconciler with the seed's
 settings plus `--source=ingress` and a domain policy (docs/namespace-domains.md: namespace
-`shop` may use shop.goldentooth.net only), then walks through eight steps, checking that each
-did what it says:
+`shop` may use shop.goldentooth.net only) and an owners index (docs/owners.md: another
+cluster holds blog.goldentooth.net), then walks through nine steps, checking that each did
+what it says:
   1. a Service named into httpbin.example.com is refused at `kubectl apply`;
   2. httpbin.goldentooth.net is admitted, and its TTL defaulted to 60;
   3. its load-balancer IP 10.4.11.1 is assigned, as MetalLB would;
@@ -17,9 +18,11 @@ did what it says:
      its records appear, their TXT naming the Ingress;
   7. in namespace shop, a Service asking for a name outside shop.goldentooth.net is refused,
      the message naming the domains the namespace may use;
-  8. deleting the Service and the Ingress removes every record.
+  8. a Service asking for blog.goldentooth.net, which Route53 shows owned by another
+     cluster's owner id, is refused, naming that owner id and resource (`owners_step`);
+  9. deleting the Service and the Ingress removes every record.
 Interactive, the stack then stays up until Ctrl-C; with no TTY, or DEMO_EXIT=1, it exits
-after step 8 with status 0 only if every step did what it said.
+after step 9 with status 0 only if every step did what it said.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ IP = "10.4.11.1"
 SHOP = "shop.goldentooth.net"
 SHOP_IP = "10.4.11.2"
 SOURCES = ("--source=service", "--source=ingress")
+FOREIGN = "blog.goldentooth.net"
+FOREIGN_OWNER = "cluster-b"
+FOREIGN_RESOURCE = "service/web/blog"
+OWNERS_INDEX = "--owners-index=dnsgate/dnsgate-owners"
 WAIT = 30.0
 POLICY_NAMESPACE = "shop"
 POLICY = "dnsgate/dnsgate-domain-policy"
@@ -86,12 +93,14 @@ def wait_for(check: Callable[[], bool], timeout: float = WAIT) -> float | None:
 
 class Demo:
     """The story's steps; without `ingresses` (a stack whose dnsgate has only the Service
-    source, as the seed's settings) steps 5 and 6 are left out, and the last is step 6."""
+    source, as the seed's settings) steps 5 and 6 are left out; without `owners` (no owners
+    index, no other cluster's record) the step showing it is."""
 
-    def __init__(self, stack: Stack, *, ingresses: bool = True) -> None:
+    def __init__(self, stack: Stack, *, ingresses: bool = True, owners: bool = False) -> None:
         self.stack = stack
         self.ingresses = ingresses
-        self.steps = 8 if ingresses else 6
+        self.owners = owners
+        self.steps = (8 if ingresses else 6) + owners
         self.kubeconfig = stack.kubeconfig
         self.zone_id = stack.route53.zone_id if stack.route53 else ""
         self.results: list[tuple[str, bool]] = []
@@ -172,7 +181,9 @@ class Demo:
 
         if self.ingresses:
             self.ingress_steps()
-        self.domain_policy_step(self.steps - 1)
+        self.domain_policy_step(self.steps - 1 - self.owners)
+        if self.owners:
+            self.owners_step(self.steps - 1)
         last = self.steps
         say(f"Step {last}/{last}: deleting the Service{' and the Ingress' * self.ingresses} "
             "removes every record")
@@ -234,6 +245,17 @@ class Demo:
                   and f"namespace {POLICY_NAMESPACE} may use ({SHOP})" in refused.stderr,
                   "kubectl apply was refused, naming the domains the namespace may use")
 
+    def owners_step(self, number: int) -> None:
+        say(f"Step {number}/{self.steps}: a Service asking for {FOREIGN}, which Route53 shows "
+            f'owned by owner id "{FOREIGN_OWNER}", is refused')
+        refused = self.kubectl("apply", "-f", str(EXAMPLES / "blog-other-owner.yaml"),
+                               check=False)
+        self.step(number, "other owner refused", refused.returncode != 0
+                  and f'owned in Route53 by owner id "{FOREIGN_OWNER}"' in refused.stderr
+                  and FOREIGN_RESOURCE in refused.stderr,
+                  "kubectl apply was refused, naming the owner id and resource that hold it "
+                  "(the reconciler's owners index, written at its resync)")
+
     def print_records(self) -> None:
         rows = [(r["Name"], r["Type"], str(r.get("TTL", "")),
                  ", ".join(v["Value"] for v in r.get("ResourceRecords", [])))
@@ -276,12 +298,14 @@ def start_components(stack: Stack) -> None:
           "certificate from Secret dnsgate/dnsgate-webhook-tls")
     webhook.start(stack.supervisor, port=port, cert_file=tls / "tls.crt",
                   key_file=tls / "tls.key", ca_file=tls / "ca.crt", domain_filters=[DOMAIN],
-                  kubeconfig=stack.kubeconfig, extra_args=SOURCES, environment=policy)
+                  kubeconfig=stack.kubeconfig, environment=policy,
+                  extra_args=(*SOURCES, OWNERS_INDEX, f"--txt-owner-id={OWNER}"))
+    other_cluster_record(stack)
     setup(f"starting the reconciler (domain {DOMAIN}, owner id {OWNER})")
     health = free_port()
     reconciler = stack.supervisor.start("dnsgate-reconciler", [
         sys.executable, "-m", "dnsgate", "reconcile", f"--domain-filter={DOMAIN}",
-        f"--txt-owner-id={OWNER}", f"--health-port={health}", *SOURCES,
+        f"--txt-owner-id={OWNER}", f"--health-port={health}", *SOURCES, OWNERS_INDEX,
     ], env={**os.environ, **stack.env(), **policy})
 
     def ready() -> bool:
@@ -289,6 +313,20 @@ def start_components(stack: Stack) -> None:
             return bool(answer.status == 200)
 
     wait_until(reconciler, ready, timeout=60, what="ready (/readyz)")
+
+
+def other_cluster_record(stack: Stack) -> None:
+    """Another cluster's record in the shared zone, as ExternalDNS writes it: the
+    reconciler's first resync lists it in the owners index (`--owners-index`)."""
+    setup(f'another cluster (owner id "{FOREIGN_OWNER}") holds {FOREIGN} in the zone')
+    value = (f'"heritage=external-dns,external-dns/owner={FOREIGN_OWNER},'
+             f'external-dns/resource={FOREIGN_RESOURCE}"')
+    changes = [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"{name}.", "Type": kind, "TTL": 300, "ResourceRecords": [{"Value": target}]}}
+        for name, kind, target in ((FOREIGN, "A", "192.0.2.20"), (f"a-{FOREIGN}", "TXT", value))]
+    client = route53.client(stack.route53.url if stack.route53 else "")
+    zone_id = stack.route53.zone_id if stack.route53 else ""
+    client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -304,7 +342,7 @@ def main() -> int:
         with Stack(STATE, progress=setup) as stack:
             start_components(stack)
             say()
-            demo = Demo(stack)
+            demo = Demo(stack, owners=True)
             passed = demo.run()
             say(f"All {demo.steps} steps did what they said." if passed
                 else "Some steps FAILED.")

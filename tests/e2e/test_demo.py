@@ -26,10 +26,10 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     # The certificate comes from the keeper, as in a cluster, not from the webhook itself.
     assert ("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
             "dnsgate/dnsgate-certs)") in out
-    steps = re.split(r"^Step \d/8: ", out, flags=re.M)[1:]
-    assert len(steps) == 8, out
+    steps = re.split(r"^Step \d/9: ", out, flags=re.M)[1:]
+    assert len(steps) == 9, out
     (refused, admitted, assigned, records, ingress_refused, ingress_records, namespace_domains,
-     removed) = steps
+     other_owner, removed) = steps
     assert 'admission webhook "validate.dnsgate.io" denied the request' in refused
     assert ('external-dns.alpha.kubernetes.io/hostname: "httpbin.example.com" is outside the '
             "managed domains (goldentooth.net)") in refused
@@ -56,6 +56,8 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
             "the domains namespace shop may use (shop.goldentooth.net), so Service shop/api may "
             'not publish it (the domain policy dnsgate/dnsgate-domain-policy, rule "shop-team")'
             ) in namespace_domains
+    assert ('external-dns.alpha.kubernetes.io/hostname: "blog.goldentooth.net" is owned in '
+            'Route53 by owner id "cluster-b" (A record for service/web/blog)') in other_owner
     assert "(none)" in removed
-    assert out.count("[ok]") == 8 and "[FAILED]" not in out
-    assert "All 8 steps did what they said." in out
+    assert out.count("[ok]") == 9 and "[FAILED]" not in out
+    assert "All 9 steps did what they said." in out
