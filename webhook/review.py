@@ -48,6 +48,9 @@ the object's namespace may use is refused (403), the message naming the object, 
 annotation, the name and the namespace's domains; `dnsgate.claims.parse` holds the check, so
 the reconciler refuses the same names. Claims in the index that the policy voids (objects
 that bypassed the webhook) hold no name against anyone.
+
+With `--owners-index`, each record set newly asked for is also checked against the names
+Route53 shows owned by other owner ids (`webhook.foreign`, fed by `webhook.owners`).
 """
 
 
