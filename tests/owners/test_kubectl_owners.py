@@ -19,6 +19,7 @@ from devstack import metallb
 from devstack import webhook as devstack_webhook
 from devstack.controlplane import free_port
 from devstack.processes import Supervisor
+from dnsgate import owners
 from tests.admission.conftest import certs_args, dnsgate, wait_until_enforced
 from tests.owners.zone import ZONE, owned_a, prefill
 from tests.reconcile.conftest import ALPHA, OWNER, wait_for
@@ -138,3 +139,22 @@ def test_a_stale_index_refuses_nothing_and_says_so(
 
     assert (f"Warning: other owners' records not checked: {INDEX} is ") in result.stderr
     assert "s old (valid 1860s)" in result.stderr
+
+
+@pytest.mark.usefixtures("owners_webhook")
+def test_an_index_written_in_a_tenants_namespace_is_never_read(
+        kubectl, foreign_zone: str) -> None:  # type: ignore[no-untyped-def]
+    """A tenant may write ConfigMaps in its own namespace, a fresh, well-formed index among
+    them: the webhook reads only the one --owners-index names."""
+    wait_for(lambda: apply(kubectl, foreign_zone, "probe", {
+        ALPHA + "hostname": f"shop.{ZONE}"}).returncode != 0, timeout=15)
+    forged = owners.encode(owners.Index(OWNER, owners.now(), 1860, (owners.Holding(
+        f"free.{ZONE}", "", "A", "evil", "service/x/y"),)))
+    kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "dnsgate-owners", "namespace": foreign_zone}, "data": forged}))
+
+    result = apply(kubectl, foreign_zone, "free", {ALPHA + "hostname": f"free.{ZONE}"})
+
+    assert result.returncode == 0, result.stderr
+    assert "evil" not in result.stderr
