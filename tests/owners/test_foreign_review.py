@@ -29,7 +29,7 @@ class Fixed:
 def verdict(hostname: str, state: Any, *, old: str | None = None) -> review.Verdict:
     body = admission_review({HOSTNAME: hostname}, operation="UPDATE" if old else "CREATE",
                             old_annotations={HOSTNAME: old} if old else None)
-    return review.validate(body["request"], SETTINGS, FakeLookup(), Fixed(state))
+    return review.validate(body["request"], SETTINGS, FakeLookup(), owners=Fixed(state))
 
 
 @pytest.mark.parametrize(("hostname", "state", "old", "allowed", "says"), [

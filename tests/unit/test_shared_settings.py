@@ -44,6 +44,7 @@ SAMPLES: dict[str, list[tuple[str, str | None]]] = {
     "--enable-legacy-annotation-prefix": [("false", REFUSED)],
     "--domain-policy": [("dnsgate/dnsgate-domain-policy", None),
                         ("dnsgate-domain-policy", REFUSED)],
+    "--owners-index": [("dnsgate/dnsgate-owners", None), ("dnsgate-owners", REFUSED)],
 }
 # dnsgate's own flags, which ExternalDNS does not have: no EXTERNAL_DNS_ variable sets them.
 DNSGATE_ONLY = {"--domain-policy", "--owners-index"}
