@@ -49,7 +49,10 @@ CAPS = {"hostname": 25_600, "ttl": 32, "target": 25_600, "set-identifier": 128,
         "aws-evaluate-target-health": 5, "internal-hostname": 25_600, "alias": 16,
         "aws-region": 64, "aws-geolocation-continent-code": 16,
         "aws-geolocation-country-code": 16, "aws-geolocation-subdivision-code": 16,
-        "aws-multi-value-answer": 16, "access": 16}
+        "aws-multi-value-answer": 16,
+        "aws-geoproximity-region": 64, "aws-geoproximity-local-zone-group": 64,
+        "aws-geoproximity-coordinates": 14, "aws-geoproximity-bias": 3,
+        "aws-hosted-zone-id": 44, "aws-target-hosted-zone": 44, "access": 16}
 SIZE = {key: len(hostile.at_limit(A + key)) for key in CAPS}
 ANNOTATIONS_NOT_STRINGS = "request.object.metadata.annotations is not a map of strings"
 NAMED = tuple(f"{A}hostnam{number:07d} is not an annotation dnsgate knows; did you mean "
