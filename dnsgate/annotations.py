@@ -278,9 +278,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
     problems += alias_problems(raw, targets, bool(alias))
     target_zone_key = raw[AWS_TARGET_HOSTED_ZONE].key if AWS_TARGET_HOSTED_ZONE in raw else ""
     if target_zone_key and not alias and all(p.annotation != target_zone_key for p in problems):
-        # Kept within the webhook's 120-character warnings (webhook/review.py).
-        warnings.append(f'{target_zone_key} is for aliases; without {ALIAS}: "true" a CNAME '
-                        "ignores it")
+        # Not "ignored": a load balancer target in a canonical zone becomes an alias without
+        # the alias annotation and takes this zone (docs/route53-alias.md, "Zone annotations"),
+        # and admission cannot know the Service's target yet. Within the webhook's 120
+        # characters (webhook/review.py).
+        warnings.append(f'{target_zone_key} applies to aliases only ({ALIAS}: "true", or an '
+                        "AWS load balancer)")
     if problems:
         return Parsed(None, tuple(problems), tuple(warnings), names, set_identifier)
     prefix = _prefix_of(hostname, raw)

@@ -75,5 +75,17 @@ def test_a_target_zone_without_the_alias_annotation_is_admitted_with_a_warning(
     result = kubectl("apply", "-f", "-", input=manifest(namespace, {
         A + "hostname": NAME, A + "aws-target-hosted-zone": "Z1BKCTXD74EZPE"}))
 
-    assert (f'Warning: {A}aws-target-hosted-zone is for aliases; without alias: "true" a '
-            "CNAME ignores it\n") in result.stderr
+    assert (f'Warning: {A}aws-target-hosted-zone applies to aliases only (alias: "true", or '
+            "an AWS load balancer)\n") in result.stderr
+
+
+def test_a_target_zone_on_a_load_balancer_target_is_not_called_ignored(
+        kubectl, namespace: str) -> None:
+    """A load balancer hostname becomes an alias with no alias annotation, and the reconciler
+    uses the annotated target zone on it: the warning must not say it is ignored."""
+    result = kubectl("apply", "-f", "-", input=manifest(namespace, {
+        A + "hostname": NAME, A + "target": "my-lb-1234567890.eu-west-1.elb.amazonaws.com",
+        A + "aws-target-hosted-zone": "ZXYZ"}))
+
+    assert "ignores it" not in result.stderr
+    assert f"Warning: {A}aws-target-hosted-zone applies to aliases only" in result.stderr

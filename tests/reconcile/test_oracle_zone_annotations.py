@@ -42,6 +42,9 @@ CASES = [
     ("hosted-zone-id-private", {"aws-hosted-zone-id": "ZPRIVATE"}, "10.0.0.1"),
     ("hosted-zone-id-path-public", {"aws-hosted-zone-id": "/hostedzone/ZPUBLIC"}, "10.0.0.1"),
     ("target-hosted-zone", {"alias": "true", "aws-target-hosted-zone": "Z1BKCTXD74EZPE"}, S3),
+    # A load balancer target is aliased without the alias annotation, and takes the zone.
+    ("target-hosted-zone-load-balancer", {"aws-target-hosted-zone": "ZXYZ"},
+     "my-lb-1234567890.eu-west-1.elb.amazonaws.com"),
     ("geoproximity-alias-pinned", {
         "alias": "true", "set-identifier": "eu", "aws-geoproximity-region": "eu-west-1",
         "aws-hosted-zone-id": "ZPUBLIC"}, S3),
