@@ -109,6 +109,21 @@ CASES = [
     ("region-too-long", ask(**SET, aws_geoproximity_region="x" * 65),
      (f'{A}aws-geoproximity-region: "{"x" * 65}" is 65 characters long; this annotation '
       "takes at most 64",)),
+    # A value refused for its size is still given: nothing tells the user to add it.
+    ("region-too-long-with-bias", ask(**SET, aws_geoproximity_region="x" * 65,
+                                      aws_geoproximity_bias="5"),
+     (f'{A}aws-geoproximity-region: "{"x" * 65}" is 65 characters long; this annotation '
+      "takes at most 64",)),
+    ("set-identifier-too-long", ask(set_identifier="e" * 129,
+                                    aws_geoproximity_region="eu-west-1"),
+     (f'{A}set-identifier: "{"e" * 129}" is 129 characters long; this annotation takes at '
+      "most 128",)),
+    ("coordinates-too-long-beside-region", ask(**SET, aws_geoproximity_region="eu-west-1",
+                                               aws_geoproximity_coordinates="1" * 15),
+     (f'{A}aws-geoproximity-coordinates: "{"1" * 15}" is 15 characters long; this '
+      "annotation takes at most 14",
+      bad("aws-geoproximity-coordinates", "1" * 15,
+          f"cannot be combined with {A}aws-geoproximity-region: {ONE_LOCATION}"))),
     ("hosted-zone-id", ask(aws_hosted_zone_id=ZONE), ()),
     ("hosted-zone-id-path", ask(aws_hosted_zone_id="/hostedzone/" + ZONE), ()),
     ("hosted-zone-id-lower-case", ask(aws_hosted_zone_id=ZONE.lower()),
