@@ -193,6 +193,10 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
         if given:
             raw[key] = given[0]
     warnings += unknown_keys.warnings(annotations, PREFIXES, KNOWN_KEYS, DNSGATE_KEYS)
+    # Every annotation given, also one too long to be read: the checks of which keys go
+    # together (a routing policy needs a set identifier, a bias a location) count it as given,
+    # so its size is the only thing said about it.
+    given_keys = dict(raw)
     for key, found in list(raw.items()):
         if key in VALUE_MAX and len(found.value) > VALUE_MAX[key]:
             problems.append(_too_long(found, VALUE_MAX[key]))
@@ -259,14 +263,14 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
     multi_value = values.field(raw.get(AWS_MULTI_VALUE_ANSWER), values.multi_value, problems,
                                "multi-value-answer")
     access = values.field(raw.get(ACCESS), values.access, problems, "access")
-    proximity, proximity_problems = geoproximity.parse(raw)
+    proximity, proximity_problems = geoproximity.parse(raw, given_keys)
     problems += proximity_problems
     hosted_zone = values.field(raw.get(AWS_HOSTED_ZONE_ID), zone_ids.zone_id, problems,
                                "hosted-zone-id")
     target_zone = values.field(raw.get(AWS_TARGET_HOSTED_ZONE), zone_ids.zone_id, problems,
                                "target-hosted-zone")
     for key in ROUTING_POLICIES:
-        if key in raw and SET_IDENTIFIER not in raw:
+        if key in raw and SET_IDENTIFIER not in given_keys:
             problems.append(Problem(
                 raw[key].key, raw[key].value,
                 f"needs a {SET_IDENTIFIER} annotation: Route53 routing policies apply only to "
@@ -278,9 +282,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
     problems += alias_problems(raw, targets, bool(alias))
     target_zone_key = raw[AWS_TARGET_HOSTED_ZONE].key if AWS_TARGET_HOSTED_ZONE in raw else ""
     if target_zone_key and not alias and all(p.annotation != target_zone_key for p in problems):
-        # Kept within the webhook's 120-character warnings (webhook/review.py).
-        warnings.append(f'{target_zone_key} is for aliases; without {ALIAS}: "true" a CNAME '
-                        "ignores it")
+        # Not "ignored": a load balancer target in a canonical zone becomes an alias without
+        # the alias annotation and takes this zone (docs/route53-alias.md, "Zone annotations"),
+        # and admission cannot know the Service's target yet. Within the webhook's 120
+        # characters (webhook/review.py).
+        warnings.append(f'{target_zone_key} applies to aliases only ({ALIAS}: "true", or an '
+                        "AWS load balancer)")
     if problems:
         return Parsed(None, tuple(problems), tuple(warnings), names, set_identifier)
     prefix = _prefix_of(hostname, raw)

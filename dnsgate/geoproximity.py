@@ -61,8 +61,12 @@ class GeoProximity:
                 "aws/geoproximity-bias": str(self.bias)}
 
 
-def parse(raw: Mapping[str, Raw]) -> tuple[GeoProximity | None, list[Problem]]:
-    """The geoproximity location the annotations in `raw` ask for (None: none asked)."""
+def parse(raw: Mapping[str, Raw], given_keys: Mapping[str, Raw] | None = None
+          ) -> tuple[GeoProximity | None, list[Problem]]:
+    """The geoproximity location the annotations in `raw` ask for (None: none asked).
+    `given_keys` holds every annotation given, also those refused for their size and so left
+    out of `raw`: which locations are given is read from it (default: `raw`)."""
+    given_keys = raw if given_keys is None else given_keys
     problems: list[Problem] = []
     region = values.field(raw.get(REGION), _region, problems, "geoproximity-region")
     group = values.field(raw.get(LOCAL_ZONE_GROUP), _local_zone_group, problems,
@@ -70,21 +74,23 @@ def parse(raw: Mapping[str, Raw]) -> tuple[GeoProximity | None, list[Problem]]:
     coordinates = values.field(raw.get(COORDINATES), _coordinates, problems,
                                "geoproximity-coordinates")
     bias = values.field(raw.get(BIAS), _bias, problems, "geoproximity-bias")
-    given = [raw[key] for key in LOCATIONS if key in raw]
+    given = [given_keys[key] for key in LOCATIONS if key in given_keys]
     for extra in given[1:]:
         problems.append(Problem(
             extra.key, extra.value,
             f"cannot be combined with {given[0].key}: Route53 takes one geoproximity "
             "location per record set (an AWS region, a Local Zone group or coordinates); "
             "keep one of them", "geoproximity-locations"))
-    if BIAS in raw and not given:
-        prefix = raw[BIAS].key.split("/")[0]
+    if BIAS in given_keys and not given:
+        bias_raw = given_keys[BIAS]
+        prefix = bias_raw.key.split("/")[0]
         problems.append(Problem(
-            raw[BIAS].key, raw[BIAS].value,
+            bias_raw.key, bias_raw.value,
             f"needs a location to bias: add {prefix}/{REGION}, {prefix}/{LOCAL_ZONE_GROUP} "
             f"or {prefix}/{COORDINATES} (Route53 refuses a geoproximity record without one)",
             "geoproximity-bias-without-location"))
-    if problems or not given:
+    unread = any(key in given_keys and key not in raw for key in KEYS)
+    if problems or not given or unread:
         return None, problems
     return GeoProximity(region, group, coordinates, bias or 0), []
 

@@ -206,7 +206,8 @@ class Controller:
         views = self._whole_views(scope)
         desired, names = self._desired(scope, views)  # 1
         failed: dict[str, str] = {}
-        _keep_first(failed, self._unzoned(desired))
+        unzoned = list(self._unzoned(desired))
+        _keep_first(failed, unzoned)
         unpinned = [(e, why) for e in desired.endpoints
                     if (why := route53.unpinned(e, self.zones.zones_for(e.dnsname)))]
         self._pinned_nowhere = frozenset((e.dnsname, e.set_identifier) for e, _ in unpinned)
@@ -249,7 +250,11 @@ class Controller:
                        else self.desired.scoped(names, scope.services))
         self._report(desired, scope, names, failed, skipped)  # 6
         self.syncs += 1
-        return not failed
+        # A pin naming no zone of the name is the Service's own setting, reported on it like
+        # an invalid annotation; ExternalDNS skips such a record with a warning. It does not
+        # fail the sync, or one tenant's annotation would fail --once, /readyz and the
+        # last-sync metric for every Service (docs/route53-alias.md, "Zone annotations").
+        return not unzoned and not refused
 
     def _whole_views(self, scope: Scope) -> dict[str, registry.View] | None:
         """Every zone read through the registry, when this sync needs them all: a resync,

@@ -75,5 +75,31 @@ def test_a_target_zone_without_the_alias_annotation_is_admitted_with_a_warning(
     result = kubectl("apply", "-f", "-", input=manifest(namespace, {
         A + "hostname": NAME, A + "aws-target-hosted-zone": "Z1BKCTXD74EZPE"}))
 
-    assert (f'Warning: {A}aws-target-hosted-zone is for aliases; without alias: "true" a '
-            "CNAME ignores it\n") in result.stderr
+    assert (f'Warning: {A}aws-target-hosted-zone applies to aliases only (alias: "true", or '
+            "an AWS load balancer)\n") in result.stderr
+
+
+def test_a_target_zone_on_a_load_balancer_target_is_not_called_ignored(
+        kubectl, namespace: str) -> None:
+    """A load balancer hostname becomes an alias with no alias annotation, and the reconciler
+    uses the annotated target zone on it: the warning must not say it is ignored."""
+    result = kubectl("apply", "-f", "-", input=manifest(namespace, {
+        A + "hostname": NAME, A + "target": "my-lb-1234567890.eu-west-1.elb.amazonaws.com",
+        A + "aws-target-hosted-zone": "ZXYZ"}))
+
+    assert "ignores it" not in result.stderr
+    assert f"Warning: {A}aws-target-hosted-zone applies to aliases only" in result.stderr
+
+
+def test_a_value_refused_for_its_size_is_not_called_missing(kubectl, namespace: str) -> None:
+    """A location or set identifier too long to be read is still given: the refusal names
+    its size and does not tell the user to add it."""
+    result = kubectl("apply", "-f", "-", check=False, input=manifest(namespace, {
+        A + "hostname": NAME, A + "set-identifier": "e" * 129,
+        A + "aws-geoproximity-region": "x" * 65, A + "aws-geoproximity-bias": "5"}))
+
+    assert result.returncode != 0
+    assert f'{A}aws-geoproximity-region: "{"x" * 65}" is 65 characters long' in result.stderr
+    assert f'{A}set-identifier: "{"e" * 129}" is 129 characters long' in result.stderr
+    assert "needs a location" not in result.stderr
+    assert "needs a set-identifier" not in result.stderr

@@ -355,3 +355,23 @@ def test_a_forbidding_apiserver_is_one_line_naming_the_rule(
                            f'Forbidden: services is forbidden: User "system:serviceaccount:'
                            f'{namespace}:powerless" cannot list resource "services"'), last
     assert "fix: grant the rule it names to this ServiceAccount" in last
+
+
+def test_once_exits_zero_when_a_tenant_pins_a_record_to_no_zone(
+        httpbin: str, kubeconfig: Path, route53, zone_id: str) -> None:
+    """A pin naming no zone of the name is the Service's own setting, which ExternalDNS
+    v0.23.0 skips with a warning: reported on that Service, it must not fail the sync, or one
+    tenant's annotation would fail `--once`, /readyz and the last-sync metric for everyone."""
+    metallb.create_service(kubeconfig, httpbin, "pinned", {
+        ALPHA + "hostname": "pinned.goldentooth.net", ALPHA + "aws-hosted-zone-id": "ZNOPE"})
+    metallb.assign(kubeconfig, httpbin, "pinned", ["10.4.11.2"])
+
+    result = reconcile(httpbin, "--once", "--txt-owner-id", OWNER)
+
+    assert result.returncode == 0, result.stderr
+    assert f"Service {httpbin}/httpbin synced" in result.stderr
+    assert (f"Service {httpbin}/pinned failed: aws-hosted-zone-id ZNOPE is not a hosted zone "
+            "dnsgate writes pinned.goldentooth.net to") in result.stderr
+    records = zone_records(route53, zone_id)
+    assert ("httpbin.goldentooth.net", "A", "") in records
+    assert ("pinned.goldentooth.net", "A", "") not in records

@@ -42,6 +42,9 @@ CASES = [
     ("hosted-zone-id-private", {"aws-hosted-zone-id": "ZPRIVATE"}, "10.0.0.1"),
     ("hosted-zone-id-path-public", {"aws-hosted-zone-id": "/hostedzone/ZPUBLIC"}, "10.0.0.1"),
     ("target-hosted-zone", {"alias": "true", "aws-target-hosted-zone": "Z1BKCTXD74EZPE"}, S3),
+    # A load balancer target is aliased without the alias annotation, and takes the zone.
+    ("target-hosted-zone-load-balancer", {"aws-target-hosted-zone": "ZXYZ"},
+     "my-lb-1234567890.eu-west-1.elb.amazonaws.com"),
     ("geoproximity-alias-pinned", {
         "alias": "true", "set-identifier": "eu", "aws-geoproximity-region": "eu-west-1",
         "aws-hosted-zone-id": "ZPUBLIC"}, S3),
@@ -188,3 +191,49 @@ def test_a_rollback_to_v0_14_2_rewrites_every_such_record_without_its_routing(
              else None, (rrset.get("AliasTarget") or {}).get("HostedZoneId"))
             for zone, action, rrset in oracle_route53.batches(answer) if rrset["Type"] != "TXT"}
     assert sent == ROLLBACK[case]
+
+
+def test_deleting_a_pinned_record_deletes_it_where_it_is_where_external_dns_tries_every_zone(
+        external_dns) -> None:
+    """v0.23.0 reads no pin back from Route53, so the DELETE of a pinned record that is no
+    longer wanted goes to every zone holding its name, also one that never held it (Route53
+    refuses that batch); dnsgate deletes it from the zone it is in."""
+    notes = {"aws-hosted-zone-id": "ZPRIVATE"}
+    held = dnsgate_zones(notes, "10.0.0.1")
+    assert held["ZPUBLIC"] == []
+
+    theirs = oracle_route53.batches(external_dns.ask(
+        oracle_route53.request(ZONES, held, [], owner_id="me")))
+    route53 = MemoryRoute53({"ZPUBLIC": "goldentooth.net", "ZPRIVATE": "goldentooth.net"},
+                            private=frozenset({"ZPRIVATE"}))
+    for zone, records in held.items():
+        route53.records[zone] = {(r["Name"], r["Type"], r.get("SetIdentifier", "")): r
+                                 for r in records}
+    ctl, _ = controller(route53, [])
+    assert ctl.run_once()
+    ours = [(zone, c["Action"], c["ResourceRecordSet"]) for zone, changes in route53.batches
+            for c in changes]
+
+    assert {(zone, action) for zone, action, _ in theirs} == {
+        ("ZPUBLIC", "DELETE"), ("ZPRIVATE", "DELETE")}
+    assert {(zone, action) for zone, action, _ in ours} == {("ZPRIVATE", "DELETE")}
+    assert route53.records["ZPRIVATE"] == {}
+
+
+def test_a_same_zone_alias_in_a_split_horizon_targets_each_zone_itself(external_dns) -> None:
+    """An alias to another record of its zone gets that zone's id as its target zone. v0.23.0
+    gives the alias it writes to the second zone of a split horizon the first zone's id (its
+    per-zone loop keeps the rewritten change), so one of its two aliases points across zones;
+    dnsgate gives each zone its own id. A pin (or aws-target-hosted-zone) avoids the case."""
+    notes = {"alias": "true"}
+    target = "other.goldentooth.net"
+    theirs = oracle_route53.batches(external_dns.ask(oracle_route53.request(
+        ZONES, {}, [external_dns_desired(notes, target)], owner_id="me")))
+    ours, _ = dnsgate_syncs(notes, target)
+
+    def alias_zones(sent: list[Any]) -> set[tuple[str, str]]:
+        return {(zone, rrset["AliasTarget"]["HostedZoneId"]) for zone, _, rrset in sent
+                if "AliasTarget" in rrset}
+
+    assert len({target_zone for _, target_zone in alias_zones(theirs)}) == 1
+    assert alias_zones(ours) == {("ZPUBLIC", "ZPUBLIC"), ("ZPRIVATE", "ZPRIVATE")}

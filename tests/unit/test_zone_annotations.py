@@ -8,6 +8,9 @@ import pytest
 
 from dnsgate import annotations, geoproximity, values
 from dnsgate.geoproximity import GeoProximity
+from reconciler import endpoint, source
+from reconciler.settings import SourceSettings
+from tests.reconcile.test_source import service
 
 A = "external-dns.alpha.kubernetes.io/"
 S = "external-dns.kubernetes.io/"
@@ -106,6 +109,21 @@ CASES = [
     ("region-too-long", ask(**SET, aws_geoproximity_region="x" * 65),
      (f'{A}aws-geoproximity-region: "{"x" * 65}" is 65 characters long; this annotation '
       "takes at most 64",)),
+    # A value refused for its size is still given: nothing tells the user to add it.
+    ("region-too-long-with-bias", ask(**SET, aws_geoproximity_region="x" * 65,
+                                      aws_geoproximity_bias="5"),
+     (f'{A}aws-geoproximity-region: "{"x" * 65}" is 65 characters long; this annotation '
+      "takes at most 64",)),
+    ("set-identifier-too-long", ask(set_identifier="e" * 129,
+                                    aws_geoproximity_region="eu-west-1"),
+     (f'{A}set-identifier: "{"e" * 129}" is 129 characters long; this annotation takes at '
+      "most 128",)),
+    ("coordinates-too-long-beside-region", ask(**SET, aws_geoproximity_region="eu-west-1",
+                                               aws_geoproximity_coordinates="1" * 15),
+     (f'{A}aws-geoproximity-coordinates: "{"1" * 15}" is 15 characters long; this '
+      "annotation takes at most 14",
+      bad("aws-geoproximity-coordinates", "1" * 15,
+          f"cannot be combined with {A}aws-geoproximity-region: {ONE_LOCATION}"))),
     ("hosted-zone-id", ask(aws_hosted_zone_id=ZONE), ()),
     ("hosted-zone-id-path", ask(aws_hosted_zone_id="/hostedzone/" + ZONE), ()),
     ("hosted-zone-id-lower-case", ask(aws_hosted_zone_id=ZONE.lower()),
@@ -169,13 +187,32 @@ def test_zone_ids_are_read_bare_whichever_form(domains) -> None:
     assert (dns.hosted_zone_id, dns.target_hosted_zone) == (ZONE, "Z1BKCTXD74EZPE")
 
 
+TARGET_ZONE_WARNING = (f'{A}aws-target-hosted-zone applies to aliases only (alias: "true", or '
+                       "an AWS load balancer)")
+LOAD_BALANCER = "my-lb-1234567890.eu-west-1.elb.amazonaws.com"
+
+
 def test_target_hosted_zone_without_alias_annotation_warns(domains) -> None:
     parsed = annotations.parse(ask(aws_target_hosted_zone="Z1BKCTXD74EZPE"), domains)
 
     assert parsed.ok
-    assert parsed.warnings == (f'{A}aws-target-hosted-zone is for aliases; without alias: '
-                               '"true" a CNAME ignores it',)
+    assert parsed.warnings == (TARGET_ZONE_WARNING,)
     assert len(parsed.warnings[0]) <= 120  # the webhook's warning size
+
+
+def test_target_zone_warning_never_says_it_is_ignored_where_the_record_is_an_alias(
+        domains) -> None:
+    """A load balancer target becomes an alias without the alias annotation (ExternalDNS's
+    canonical zones), and the reconciler gives it the annotated target zone: the admission
+    warning must not tell the user the annotation is ignored."""
+    notes = ask(target=LOAD_BALANCER, aws_target_hosted_zone="ZXYZ")
+    parsed = annotations.parse(notes, domains)
+    made = source.records(service("lb", notes), SourceSettings(domains))
+
+    assert {dict(e.properties).get(endpoint.TARGET_HOSTED_ZONE) for e in made.endpoints} == {
+        "ZXYZ"}
+    assert parsed.warnings == (TARGET_ZONE_WARNING,)
+    assert all("ignore" not in warning for warning in parsed.warnings)
 
 
 def test_every_geoproximity_key_is_known_and_capped() -> None:
