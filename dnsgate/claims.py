@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -78,6 +78,10 @@ class Claim:
     hostname: str
     set_identifier: str | None = None
     holds: bool = False
+    asked: tuple[str, ...] = field(default=(), compare=False)
+    """Every name the claimant asks for, published or not: the domain policy voids all of
+    its claims when it refuses any one of them (`parse`), so the webhook, which counts
+    claims made without the policy, can tell a claim the reconciler would not honour."""
 
     @property
     def row(self) -> Row:
@@ -184,7 +188,8 @@ def requested(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
     created = str((service.get("metadata") or {}).get("creationTimestamp") or "")
     key = objectkey.of(service)
     set_identifier = parsed.set_identifier
-    return tuple(Claim(created, key, name, set_identifier, row(name, set_identifier) in held)
+    return tuple(Claim(created, key, name, set_identifier, row(name, set_identifier) in held,
+                       parsed.hostnames)
                  for name in (parsed.hostnames if names is None else names))
 
 

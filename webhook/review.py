@@ -231,7 +231,9 @@ def validate(
 class _Permitted:
     """The claim lookup without the claims the domain policy voids: an object that bypassed
     the webhook with a name outside its namespace's domains publishes nothing in the
-    reconciler, so it holds no name at the door either (`dnsgate.claims.parse`)."""
+    reconciler, so it holds no name at the door either (`dnsgate.claims.parse`). Any one name
+    of the object refused voids all of it, as in the reconciler: a name inside its domains
+    is not held by an object that also asks for one outside them (`Claim.asked`)."""
 
     def __init__(self, lookup: ClaimLookup, policy: domainpolicy.Enforcement) -> None:
         self._lookup = lookup
@@ -239,7 +241,8 @@ class _Permitted:
 
     def claims_on(self, hostname: str) -> tuple[Claim, ...]:
         return tuple(c for c in self._lookup.claims_on(hostname)
-                     if self._policy.permits(c.service, c.hostname))
+                     if all(self._policy.permits(c.service, name)
+                            for name in c.asked or (c.hostname,)))
 
     def wait_synced(self, timeout: float) -> bool:
         return self._lookup.wait_synced(timeout)

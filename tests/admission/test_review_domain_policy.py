@@ -13,6 +13,7 @@ from dnsgate.claims import Claim
 from dnsgate.domainpolicy import Enforcement
 from tests.admission.conftest import HOSTNAME, SETTINGS, FakeLookup, admission_review
 from webhook.app import create_app
+from webhook.index import ClaimIndex, ClaimLookup
 
 INTERNAL = "external-dns.alpha.kubernetes.io/internal-hostname"
 POLICY = Enforcement(domainpolicy.parse("""
@@ -31,7 +32,7 @@ STRAY = Claim("2024-01-01T00:00:00Z", "service/stray/web", "www.shop.goldentooth
 
 
 def review(body: dict[str, Any], policy: Enforcement,
-           lookup: FakeLookup | None = None) -> dict[str, Any]:
+           lookup: ClaimLookup | None = None) -> dict[str, Any]:
     app = create_app(SETTINGS, lookup or FakeLookup(), policy=lambda: policy)
     reply = app.test_client().post("/validate", data=json.dumps(body).encode(),
                                    content_type="application/json")
@@ -80,3 +81,27 @@ def test_a_claim_the_policy_voids_holds_no_name_at_the_door() -> None:
     unenforced = review(body, domainpolicy.UNENFORCED, FakeLookup((STRAY,)))
     assert unenforced["allowed"] is False
     assert "already claimed by Service stray/web" in unenforced["status"]["message"]
+
+
+@pytest.mark.parametrize(("stray", "service_type"), [
+    # one of its names is shop's, another is outside every domain shop may use
+    ({HOSTNAME: "www.shop.goldentooth.net,www.blue.goldentooth.net"}, "LoadBalancer"),
+    # the refused name is one a ClusterIP Service does not publish, yet it voids the object
+    ({HOSTNAME: "www.blue.goldentooth.net", INTERNAL: "www.shop.goldentooth.net"},
+     "ClusterIP"),
+])
+def test_an_object_the_policy_voids_holds_none_of_its_names_at_the_door(
+        stray: dict[str, str], service_type: str) -> None:
+    """The reconciler publishes nothing for an object with any name outside its namespace's
+    domains (`dnsgate.claims.parse`), so even its names inside them are held against no
+    one: the door must not refuse what the loop would publish."""
+    index = ClaimIndex(SETTINGS.domains)
+    bypassed = admission_review(stray, namespace="shop", name="stray",
+                                service_type=service_type)["request"]["object"]
+    index.replace([bypassed])
+    assert index.claims_on("www.shop.goldentooth.net")  # the index counts it, unpoliced
+    body = admission_review({HOSTNAME: "www.shop.goldentooth.net"}, namespace="shop")
+
+    response = review(body, POLICY, index)
+
+    assert response["allowed"] is True, response["status"]["message"]

@@ -164,3 +164,25 @@ def test_deleted_policy_keeps_the_last_valid_one(policy, kubectl: Kubectl,
     assert refused.returncode != 0 and "(shop.goldentooth.net)" in refused.stderr
     accepted = apply(kubectl, service(SHOP, "www.shop.goldentooth.net"), "--dry-run=server")
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_object_past_the_door_with_one_forbidden_name_holds_none_of_its_names(
+        policy, kubectl: Kubectl) -> None:
+    """A Service admitted while the policy gave its namespace another domain too, one of
+    whose names the narrowed policy refuses: the reconciler publishes nothing for it, so
+    its name inside shop's domains is free to another Service of shop at the door."""
+    policy(POLICY.replace("domains: [shop.goldentooth.net]",
+                          "domains: [shop.goldentooth.net, extra.goldentooth.net]"))
+    stray = service(SHOP, "www.shop.goldentooth.net,www.extra.goldentooth.net", "stray")
+    eventually_accepted(kubectl, stray)
+    assert apply(kubectl, stray).returncode == 0
+    policy(POLICY)
+    extra = service(SHOP, "www.extra.goldentooth.net", "probe")
+    deadline = time.monotonic() + 30
+    while apply(kubectl, extra, "--dry-run=server").returncode == 0:
+        assert time.monotonic() < deadline, "the narrowed policy not in force in 30 s"
+        time.sleep(0.2)
+
+    result = apply(kubectl, service(SHOP, "www.shop.goldentooth.net"))
+
+    assert result.returncode == 0, result.stderr
