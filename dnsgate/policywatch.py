@@ -81,6 +81,10 @@ class PolicyWatch:
         self.error: str | None = f"domain policy {where} not read yet"
         self.loaded = threading.Event()
         self._listed: set[str] = set()
+        # The text last parsed and what it gave: every Namespace event refreshes the policy
+        # in force, and a policy near a ConfigMap's 1 MiB takes seconds to parse, which no
+        # Namespace event should cost (the webhook's reviews wait on it).
+        self._parsed: tuple[str, tuple[domainpolicy.Policy | None, str | None]] | None = None
         self.policies = ServiceStore(config_maps, lambda _: self._refresh(),
                                      kept=_kept_config_map,
                                      on_relist=lambda _: self._listed_once("policy"))
@@ -167,10 +171,15 @@ class PolicyWatch:
         if text is None:
             return None, (f"domain policy ConfigMap {self.where} has no key "
                           f"{domainpolicy.POLICY_KEY}")
+        if self._parsed is not None and self._parsed[0] == text:
+            return self._parsed[1]
         try:
-            return domainpolicy.parse(text, self.where), None
+            read: tuple[domainpolicy.Policy | None, str | None] = (
+                domainpolicy.parse(text, self.where), None)
         except domainpolicy.PolicyError as exc:
-            return None, f"domain policy is malformed: {exc}"
+            read = None, f"domain policy is malformed: {exc}"
+        self._parsed = text, read
+        return read
 
 
 def kubernetes(where: str, api_client: Any = None, **callbacks: Any) -> PolicyWatch:

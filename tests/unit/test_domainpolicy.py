@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dnsgate import claims, domainpolicy, ingress
@@ -146,3 +148,40 @@ def test_parse_refuses_names_outside_the_namespace_domains(
     assert claims.of_service(obj, parsed) == ()
     allowed = claims.parse(obj, DomainFilter.of(["goldentooth.net"]))
     assert not allowed.problems
+
+
+def rule_per_namespace(count: int) -> str:
+    """A policy giving each of `count` namespaces its own domain, plus one selector rule:
+    near a ConfigMap's 1 MiB at 12,000."""
+    return "rules:\n" + "".join(
+        f"  - name: team-{i}\n    namespaces: [team-{i}]\n    domains: [t{i}.goldentooth.net]\n"
+        for i in range(count)) + (
+        "  - namespaceSelector: tenant=blue\n    domains: [blue.goldentooth.net]\n")
+
+
+def test_a_policy_near_the_config_map_limit_is_read_in_seconds() -> None:
+    """Both deployables read it at start and at every edit; reviews wait meanwhile."""
+    text = rule_per_namespace(12_000)
+    assert len(text.encode()) < 1024 * 1024
+    started = time.monotonic()
+    policy = domainpolicy.parse(text, SOURCE)
+    assert time.monotonic() - started < 8
+    assert len(policy.rules) == 12_001
+
+
+def test_a_decision_reads_the_rules_naming_the_namespace_and_the_selectors_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every name of every object is decided in each review and at every resync: a rule
+    per namespace must not make each decision scan thousands of rules."""
+    policy = domainpolicy.parse(rule_per_namespace(2_000), SOURCE)
+    looked: list[str] = []
+    real = domainpolicy.Rule.matches
+    monkeypatch.setattr(domainpolicy.Rule, "matches", lambda rule, namespace, labels: (
+        looked.append(rule.name) or real(rule, namespace, labels)))
+    enforcement = Enforcement(policy, {"team-7": {}, "b": {"tenant": "blue"}})
+
+    assert enforcement.permits("service/team-7/web", "www.t7.goldentooth.net")
+    assert not enforcement.permits("service/team-7/web", "www.t8.goldentooth.net")
+    assert enforcement.permits("service/b/web", "www.blue.goldentooth.net")
+    assert not enforcement.permits("service/b/web", "www.t7.goldentooth.net")
+    assert len(looked) <= 8

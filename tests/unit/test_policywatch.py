@@ -107,3 +107,19 @@ def test_namespace_events_cost_nothing_when_no_rule_selects_by_label() -> None:
     watch, changes, _ = watching(SHOP_ONLY, [namespace("a")])
     watch.namespaces._apply(event("ADDED", namespace("b", tenant="blue")))
     assert len(changes) == 1
+
+
+def test_namespace_events_do_not_parse_the_policy_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Parsing a policy near a ConfigMap's 1 MiB takes seconds, and each Namespace created,
+    relabelled or deleted anywhere in the cluster refreshes the policy in force."""
+    parsed: list[str] = []
+    real = domainpolicy.parse
+    monkeypatch.setattr(domainpolicy, "parse",
+                        lambda text, source: parsed.append(text) or real(text, source))
+    watch, changes, _ = watching(BY_LABEL, [namespace("a")])
+    for index in range(5):
+        watch.namespaces._apply(event("ADDED", namespace(f"n{index}", tenant="blue")))
+    assert len(changes) == 6 and len(parsed) == 1
+    watch.policies._apply(event("MODIFIED", config_map(SHOP_ONLY)))
+    assert len(parsed) == 2 and not watch.current().permits("service/shop/web",
+                                                            "www.blue.goldentooth.net")
