@@ -167,6 +167,19 @@ class Enforcement:
     def grant(self, namespace: str) -> Grant:
         return self.policy.grant(namespace, self.namespace_labels.get(namespace))
 
+    def regranted(self, before: Enforcement) -> frozenset[str] | None:
+        """The namespaces whose domains differ from what `before` gave them, when only
+        namespaces' labels moved; None when the policy itself differs (every decision may
+        have changed). A Namespace created, deleted or relabelled in a way no selector
+        cares about (an `istio-injection` label) regrants nothing."""
+        if self.policy != before.policy or self.blocked != before.blocked:
+            return None
+        if all(rule.selector is None for rule in self.policy.rules):
+            return frozenset()
+        now, then = self.namespace_labels, before.namespace_labels
+        return frozenset(n for n in {*now, *then}
+                         if now.get(n) != then.get(n) and self.grant(n) != before.grant(n))
+
     def permits(self, key: str, name: str) -> bool:
         """Whether the object of this key (`dnsgate.objectkey`) may publish `name`."""
         parsed = objectkey.parse(key)

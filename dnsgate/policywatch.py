@@ -138,11 +138,10 @@ class PolicyWatch:
             self.error = error
             if self._policy is not None:
                 fresh = Enforcement(self._policy, labels)
-                # Labels matter only to a policy that selects by them: with none, a namespace
-                # created or relabelled changes no decision and costs the reconciler no resync.
-                changed = fresh.policy != self._current.policy or (
-                    any(r.selector is not None for r in fresh.policy.rules)
-                    and dict(fresh.namespace_labels) != dict(self._current.namespace_labels))
+                # Labels matter only where they change a namespace's domains: a namespace
+                # created, deleted or relabelled otherwise changes no decision, and costs
+                # the reconciler nothing.
+                changed = fresh.regranted(self._current) != frozenset()
                 self._current = fresh
                 self.loaded.set()
         self._report(changed_error, error)

@@ -108,10 +108,24 @@ class Controller:
         self.agenda.resync_now()
 
     def policy_changed(self, policy: domainpolicy.Enforcement) -> None:
-        """A new domain policy (or new namespace labels it selects by): every Service is
-        judged again under it at a resync, at once (docs/namespace-domains.md)."""
+        """A new domain policy: every Service is judged again under it at a resync, at once.
+        New namespace labels alone: the policy in force takes them now, and only the
+        Services of the namespaces whose domains they change are judged again, as if each
+        had changed; a resync would re-list every zone for each Namespace created or
+        relabelled anywhere in the cluster (docs/namespace-domains.md)."""
+        in_force = self.desired.policy
         self.desired.next_policy = policy
-        self.agenda.resync_now()
+        regranted = policy.regranted(in_force) if self.desired.loaded else None
+        if regranted is None:
+            self.agenda.resync_now()
+            return
+        # Decisions differ only in `regranted`, whose Services are judged again below, so
+        # a sync that reads the policy meanwhile never keeps a mixed verdict.
+        self.desired.policy = policy
+        touched = {objectkey.of(s) for s in self.services.snapshot()
+                   if (s.get("metadata") or {}).get("namespace") in regranted}
+        if touched:
+            self.agenda.services_changed(touched)
 
     def shutdown(self) -> None:
         """Stop after the batch in flight (what SIGTERM does)."""

@@ -47,7 +47,9 @@ class DesiredState:
         self._lost: dict[str, dict[str, claims.Claim]] = {}  # name -> loser -> keeper
         self.policy = domainpolicy.UNENFORCED
         """The domain policy the records are computed under; `next_policy` replaces it at
-        the next `reset`, so one desired state never mixes two policies."""
+        the next `reset`, so one desired state never mixes two policies. New namespace
+        labels alone replace it at once (`Controller.policy_changed`), their namespaces'
+        Services then judged again."""
         self.next_policy = domainpolicy.UNENFORCED
         self.refused: set[str] = set()  # keys whose names the domain policy refuses
 

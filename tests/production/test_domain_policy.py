@@ -164,3 +164,32 @@ def test_once_with_a_malformed_policy_exits_2_saying_why(
     assert (f"--domain-policy: domain policy is malformed: {WHERE}: rules[0]: unknown key "
             "typo; the keys are name, namespaces, namespaceSelector, domains") in result.stderr
     assert zone(route53, zone_id) == {}
+
+
+def test_relabelled_namespace_is_followed_and_other_namespace_events_cost_no_resync(
+        namespace: str, write_policy, services, start_reconciler: Callable[..., Reconciler],
+        route53, zone_id: str, kubectl: Kubectl) -> None:
+    """A rule selecting by label: the reconciler follows a namespace's new label at once,
+    and Namespaces created or relabelled elsewhere in ways no rule cares about re-list no
+    zone (each full resync lists every zone from Route53)."""
+    write_policy(json.dumps({"unmatched": "deny", "rules": [{
+        "name": "blue", "namespaceSelector": "tenant=blue",
+        "domains": ["blue.goldentooth.net"]}]}))
+    services({"web": "www.blue.goldentooth.net"})
+    reconciler = start_reconciler(f"--domain-policy={WHERE}")
+    wait_for(lambda: reconciler.sample("dnsgate_reconciler_domain_policy_refused") == 1, 60,
+             "the refusal counted")
+    full = reconciler.sample("dnsgate_reconciler_sync_duration_seconds_count", kind="full")
+
+    other = f"{namespace}-ci"
+    kubectl("create", "namespace", other)
+    try:
+        kubectl("label", "namespace", other, "istio-injection=enabled")
+        kubectl("label", "namespace", namespace, "tenant=blue")
+        wait_for(lambda: ("www.blue.goldentooth.net", "A") in zone(route53, zone_id), 30,
+                 "the name published once the namespace carries the label")
+    finally:
+        kubectl("delete", "namespace", other, "--wait=false", check=False)
+    assert reconciler.sample("dnsgate_reconciler_domain_policy_refused") == 0
+    assert reconciler.sample("dnsgate_reconciler_sync_duration_seconds_count",
+                             kind="full") == full

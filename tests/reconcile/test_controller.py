@@ -6,10 +6,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from dnsgate import domainpolicy
 from dnsgate.backoff import Backoff
+from dnsgate.domainpolicy import Enforcement
 from dnsgate.domains import DomainFilter
 from reconciler import settings as s
 from reconciler import throttle
+from reconciler.agenda import RESYNC
 from reconciler.controller import Controller
 from reconciler.report import LogReporter
 from reconciler.route53 import Provider
@@ -139,3 +142,47 @@ def test_deleted_service_is_forgotten_by_the_reporter() -> None:
     assert ctl.sync_services({"service/apps/good"})
 
     assert "service/apps/good" not in reporter.latest  # memory follows the cluster
+
+
+BY_LABEL = domainpolicy.parse(
+    "rules:\n  - name: blue\n    namespaceSelector: tenant=blue\n"
+    "    domains: [blue.goldentooth.net]\n", "dnsgate/dnsgate-domain-policy")
+
+
+def test_namespace_events_that_change_no_domains_cost_no_resync() -> None:
+    """With a rule selecting by label, each Namespace created, deleted or relabelled
+    anywhere reaches the reconciler; one that changes no namespace's domains must not
+    re-list every zone (CI creates Namespaces by the hundred)."""
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ctl, _ = controller(route53, [GOOD])
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {}}))
+    assert ctl.run_once()
+    assert ctl.agenda.due() == RESYNC  # the first work, done above
+    assert ctl.agenda.due() is None
+
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {}, "ci-1": {}}))  # created
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {"istio-injection": "enabled"},
+                                              "ci-1": {}}))  # relabelled, no rule cares
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {"istio-injection": "enabled"}}))
+
+    assert ctl.agenda.due() is None
+
+
+def test_relabelled_namespace_has_its_services_judged_again_without_a_resync() -> None:
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    other = service("other", {ALPHA + "hostname": "other.goldentooth.net"},
+                    ingress=[{"ip": "10.0.0.4"}], namespace="elsewhere")
+    ctl, reporter = controller(route53, [GOOD, other], coalesce=0.0)
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {}, "elsewhere": {}}))
+    assert ctl.run_once() and ("good.goldentooth.net.", "A", "") in route53.records["Z1"]
+    assert ctl.agenda.due() == RESYNC  # the first work, done above
+
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {"tenant": "blue"}, "elsewhere": {}}))
+    work = ctl.agenda.due()
+
+    assert work is not None and work.kind == "services"
+    assert work.services == {"service/apps/good"}
+    assert ctl.sync_services(set(work.services))
+    assert reporter.latest["service/apps/good"].status == "not-allowed"
+    assert ("good.goldentooth.net.", "A", "") not in route53.records["Z1"]
+    assert ("other.goldentooth.net.", "A", "") in route53.records["Z1"]

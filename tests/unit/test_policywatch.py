@@ -123,3 +123,11 @@ def test_namespace_events_do_not_parse_the_policy_again(monkeypatch) -> None:  #
     watch.policies._apply(event("MODIFIED", config_map(SHOP_ONLY)))
     assert len(parsed) == 2 and not watch.current().permits("service/shop/web",
                                                             "www.blue.goldentooth.net")
+
+
+def test_namespace_events_that_change_no_domains_signal_no_change() -> None:
+    watch, changes, _ = watching(BY_LABEL, [namespace("a")])
+    watch.namespaces._apply(event("MODIFIED", namespace("a", **{"istio-injection": "on"})))
+    watch.namespaces._apply(event("ADDED", namespace("b", tenant="blue")))
+    assert len(changes) == 2  # the first policy, then b's labels known: b gets blue's
+    assert watch.current().permits("service/b/web", "www.blue.goldentooth.net")
