@@ -186,3 +186,17 @@ def test_object_past_the_door_with_one_forbidden_name_holds_none_of_its_names(
     result = apply(kubectl, service(SHOP, "www.shop.goldentooth.net"))
 
     assert result.returncode == 0, result.stderr
+
+
+def test_generated_name_gets_no_way_around_the_policy(policy, kubectl: Kubectl) -> None:
+    """`generateName`: the request carries no name, the object a generated one; the review
+    still knows the object and its namespace, and refuses."""
+    manifest = json.loads(service(SHOP, "www.blue.goldentooth.net"))
+    manifest["metadata"].pop("name")
+    manifest["metadata"]["generateName"] = "web-"
+
+    result = kubectl("create", "-f", "-", input=json.dumps(manifest), check=False)
+
+    assert result.returncode != 0
+    assert f"outside the domains namespace {SHOP} may use" in result.stderr
+    assert "Service np-shop/web-" in result.stderr
