@@ -1,0 +1,78 @@
+"""What decides that the image must be rebuilt: the Dockerfile and the files it copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devstack import imagebuild
+
+DOCKERFILE = """FROM base AS deps
+COPY pyproject.toml constraints.txt ./
+RUN pip install
+FROM deps AS build
+COPY --chown=1:1 pkg/ ./pkg
+COPY --from=deps /opt /opt
+"""
+
+
+def _context(root: Path) -> Path:
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    for name in ("pyproject.toml", "constraints.txt", "pkg/a.py", "pkg/sub/b.py", "tests/t.py",
+                 "README.md"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    return root
+
+
+def test_copied_paths_are_the_copy_sources_but_not_copies_from_stages() -> None:
+    assert imagebuild.copied_paths(DOCKERFILE) == ("pyproject.toml", "constraints.txt", "pkg")
+
+
+def test_the_real_dockerfile_copies_only_what_the_wheel_is_built_from() -> None:
+    copied = set(imagebuild.copied_paths(imagebuild.DOCKERFILE.read_text()))
+    assert copied == {"pyproject.toml", "constraints.txt", "README.md", "dnsgate", "webhook",
+                      "reconciler", "certs"}
+
+
+@pytest.mark.parametrize(("changed", "rebuilds"), [
+    ("pkg/sub/b.py", True),
+    ("constraints.txt", True),
+    ("Dockerfile", True),
+    ("tests/t.py", False),
+    ("README.md", False),  # not copied by this Dockerfile
+])
+def test_key_changes_exactly_when_a_copied_file_changes(
+    tmp_path: Path, changed: str, rebuilds: bool
+) -> None:
+    root = _context(tmp_path)
+    before = imagebuild.inputs_key("amd64", root)
+    with open(root / changed, "a") as handle:
+        handle.write("\n# changed\n")
+    assert (imagebuild.inputs_key("amd64", root) != before) is rebuilds
+
+
+def test_key_ignores_bytecode_caches(tmp_path: Path) -> None:
+    root = _context(tmp_path)
+    before = imagebuild.inputs_key("amd64", root)
+    (root / "pkg" / "__pycache__").mkdir()
+    (root / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert imagebuild.inputs_key("amd64", root) == before
+
+
+def test_each_architecture_has_its_own_key(tmp_path: Path) -> None:
+    root = _context(tmp_path)
+    assert imagebuild.inputs_key("amd64", root) != imagebuild.inputs_key("arm64", root)
+
+
+def test_an_unknown_architecture_is_refused_naming_the_ones_built() -> None:
+    with pytest.raises(imagebuild.ImageBuildError, match=r"'riscv64'.*amd64.*arm64"):
+        imagebuild.ensure_image("riscv64")
+
+
+def test_copied_tree_is_complete(tmp_path: Path) -> None:
+    # The real source tree: every .py file under the copied packages is an input.
+    files = {path.relative_to(imagebuild.ROOT) for path in imagebuild.context_files()}
+    assert Path("dnsgate/cli.py") in files and Path("webhook/server.py") in files
+    assert not any("__pycache__" in path.parts for path in files)
