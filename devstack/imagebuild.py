@@ -8,9 +8,11 @@ docker-archive named `localhost/dnsgate:dev`, which `ctr images import` and `pod
 take. `ensure_manifest` puts both architectures under `localhost/dnsgate:dev`, a manifest
 list, as `docker buildx build --platform linux/amd64,linux/arm64` would.
 
-`RUN` steps reach PyPI through the host's CA bundle and a pip.conf naming it, both
-bind-mounted for the build only, so neither is committed into the image
-(docs/container-image.md, "Building here"). arm64 steps run under QEMU.
+`RUN` steps install the dependencies from wheels pip downloaded on the host
+(`devstack.imagewheels`), or else from PyPI through the host's CA bundle; a pip.conf saying
+which, the bundle and the wheels are bind-mounted for the build only, so none of them is
+committed into the image (docs/container-image.md, "Building here"). arm64 steps run under
+QEMU.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from devstack import imagebase, imagehost, imagestore
+from devstack import imagebase, imagehost, imagestore, imagewheels
 
 Progress = imagestore.Progress
 
@@ -34,6 +35,7 @@ ARCHES = ("amd64", "arm64")
 REPOSITORY = "localhost/dnsgate"
 MANIFEST = f"{REPOSITORY}:dev"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+WHEELS_MOUNT = "/tmp/dnsgate-wheels"
 
 
 class ImageBuildError(RuntimeError):
@@ -150,14 +152,17 @@ def _build(arch: str, progress: Progress) -> str:
     if arch != "amd64":
         imagehost.ensure_arm64_emulation(progress)
     base = imagebase.ensure_base(arch, progress)
+    wheels = imagewheels.ensure_wheels(arch, progress)
     progress(f"building {reference(arch)} from {DOCKERFILE} on {base}"
              + (" (under QEMU: minutes)" if arch != "amd64" else ""))
-    return build(arch, base=base, context=ROOT, tag=reference(arch), progress=progress)
+    return build(arch, base=base, context=ROOT, tag=reference(arch), progress=progress,
+                 wheels=wheels)
 
 
-def build(arch: str, *, base: str, context: Path, tag: str, progress: Progress) -> str:
+def build(arch: str, *, base: str, context: Path, tag: str, progress: Progress,
+          wheels: Path | None = None) -> str:
     """`buildah bud` of `context`'s Dockerfile for `arch` on `base`, reusing cached layers;
-    the new image's id."""
+    the new image's id. With `wheels`, pip installs from that directory alone."""
     work = imagestore.cache_dir() / "image" / f"build-{arch}"
     work.mkdir(parents=True, exist_ok=True)
     iidfile = work / f"iid-{os.getpid()}"
@@ -165,23 +170,33 @@ def build(arch: str, *, base: str, context: Path, tag: str, progress: Progress) 
     imagestore.run_long(
         ["buildah", "bud", "--layers", "--pull=never", "--runtime", imagestore.RUNTIME,
          "--platform", f"linux/{arch}", "--build-arg", f"BASE={base}",
-         *_build_time_mounts(work), "--iidfile", str(iidfile),
+         *build_time_mounts(work, wheels), "--iidfile", str(iidfile),
          "-f", str(context / "Dockerfile"), "-t", tag, str(context)],
         name=f"image {arch}", progress=progress,
     )
     found = iidfile.read_text().strip().removeprefix("sha256:")
     iidfile.unlink()
+    (work / f"pip-{os.getpid()}.conf").unlink(missing_ok=True)
     return found
 
 
-def _build_time_mounts(work: Path) -> Iterator[str]:
-    """Bind mounts for `RUN` steps only: the host's CA bundle and a pip.conf naming it."""
-    if not HOST_CA_BUNDLE.is_file():
-        return
-    pip_conf = work / "pip.conf"
-    pip_conf.write_text(f"[global]\ncert = {HOST_CA_BUNDLE}\n")
-    yield from ("--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro",
-                "--volume", f"{pip_conf}:/etc/pip.conf:ro")
+def build_time_mounts(work: Path, wheels: Path | None) -> tuple[str, ...]:
+    """Bind mounts for `RUN` steps only (never committed): a pip.conf, the host's CA bundle
+    it names, and the host-downloaded wheels it installs from."""
+    settings = []
+    mounts = []
+    if HOST_CA_BUNDLE.is_file():
+        settings.append(f"cert = {HOST_CA_BUNDLE}")
+        mounts.append(f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro")
+    if wheels is not None:
+        settings += [f"find-links = {WHEELS_MOUNT}", "no-index = true"]
+        mounts.append(f"{wheels}:{WHEELS_MOUNT}:ro")
+    if not settings:
+        return ()
+    pip_conf = work / f"pip-{os.getpid()}.conf"
+    pip_conf.write_text("[global]\n" + "\n".join(settings) + "\n")
+    mounts.append(f"{pip_conf}:/etc/pip.conf:ro")
+    return tuple(option for mount in mounts for option in ("--volume", mount))
 
 
 def start_in_background(arches: tuple[str, ...] = ("arm64", "amd64")) -> Path:

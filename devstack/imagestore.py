@@ -170,8 +170,9 @@ def locked(name: str, progress: Progress | None = None) -> Iterator[None]:
                 waited = time.monotonic() - started
                 if progress is not None and waited - told >= 2 * HEARTBEAT_SECONDS:
                     told = waited
-                    progress(f"  waiting {_clock(waited)} for another process's {name} "
-                             f"(log {background_log()}: {_last_line(background_log())})")
+                    last = _last_line(background_log())
+                    progress(f"  waiting {_clock(waited)} for another process's {name}"
+                             + (f" (background log: {last})" if last else ""))
                 time.sleep(1)
         try:
             yield
