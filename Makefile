@@ -1,13 +1,15 @@
 # dnsgate's two entry points: `make demo` and `make test`. Both set up everything they need
-# on a fresh machine: the virtualenv, pinned Python packages, and the control plane binaries
-# and Helm (built once from the Go module proxy into ~/.cache/dnsgate).
+# on a fresh machine: the virtualenv, pinned Python packages, the control plane binaries
+# and Helm (built once from the Go module proxy into ~/.cache/dnsgate), and for `make test`
+# the image for amd64 and arm64 (built once per source change by buildah; README says what
+# that installs and registers on the machine).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: all install controlplane helm oracle lint typecheck unit test demo dev clean bench bench-tools
+.PHONY: all install controlplane helm oracle image image-background lint typecheck unit test demo dev clean bench bench-tools
 
 all: test
 
@@ -32,6 +34,16 @@ helm: install
 oracle: install
 	$(PY) -m devstack.oracle
 
+# The image from the Dockerfile, for linux/amd64 and linux/arm64, as the manifest list
+# localhost/dnsgate:dev in the storage under ~/.cache/dnsgate/containers
+# (devstack/imagebuild.py). `image-background` starts the same build detached, so the arm64
+# build under QEMU overlaps the Go builds; `image` then waits for it.
+image: install
+	$(PY) -m devstack.imagebuild
+
+image-background: install
+	$(PY) -m devstack.imagebuild --background
+
 lint: install
 	$(VENV)/bin/ruff check .
 
@@ -41,7 +53,7 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -m "not e2e"
 
-test: install controlplane helm oracle lint typecheck
+test: install image-background controlplane helm oracle image lint typecheck
 	$(PY) -m pytest
 
 demo: install controlplane

@@ -227,14 +227,11 @@ def main(arguments: list[str]) -> None:
         return
     arches = tuple(arguments) or ARCHES
     started = time.monotonic()
+    for arch in arches:  # in the order asked: the background build starts with arm64
+        progress(f"{reference(arch)}: {ensure_image(arch, progress)[:12]}")
     if set(arches) == set(ARCHES):
-        ids = ensure_manifest(progress)
-        for arch, found in ids.items():
-            progress(f"{reference(arch)}: {found[:12]}")
-        progress(f"{MANIFEST}: manifest list of {', '.join(ids)}")
-    else:
-        for arch in arches:
-            progress(f"{reference(arch)}: {ensure_image(arch, progress)[:12]}")
+        ensure_manifest(progress)
+        progress(f"{MANIFEST}: manifest list of {', '.join(ARCHES)}")
     progress(f"images ready in {time.monotonic() - started:.0f} s")
 
 

@@ -14,6 +14,7 @@ elapsed time and the last line the tool printed.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -64,7 +65,11 @@ def storage_conf() -> Path:
 def _runroot() -> Path:
     run = Path("/run")
     if os.geteuid() == 0 and run.is_dir():
-        return run / "dnsgate-containers"
+        # One per storage: two storages sharing run-time state would confuse each other.
+        if cache_dir() == Path.home() / ".cache" / "dnsgate":
+            return run / "dnsgate-containers"
+        tag = hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:8]
+        return run / f"dnsgate-containers-{tag}"
     return cache_dir() / "containers" / "run"
 
 
