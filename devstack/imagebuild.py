@@ -78,10 +78,13 @@ def context_files(root: Path = ROOT) -> tuple[Path, ...]:
 
 
 def inputs_key(arch: str, root: Path = ROOT) -> str:
-    """A hash of everything an image for `arch` is built from."""
+    """A hash of everything an image for `arch` is built from: the base, the Dockerfile, what
+    .dockerignore leaves out of the context, and the files the Dockerfile copies."""
     digest = hashlib.sha256()
     digest.update(f"{arch}\0{imagebase.reference(arch)}\0".encode())
-    for path in (root / "Dockerfile", *context_files(root)):
+    ignore = root / ".dockerignore"
+    for path in (root / "Dockerfile", *([ignore] if ignore.is_file() else []),
+                 *context_files(root)):
         digest.update(f"{path.relative_to(root)}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]

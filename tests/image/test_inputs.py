@@ -20,7 +20,7 @@ COPY --from=deps /opt /opt
 def _context(root: Path) -> Path:
     (root / "Dockerfile").write_text(DOCKERFILE)
     for name in ("pyproject.toml", "constraints.txt", "pkg/a.py", "pkg/sub/b.py", "tests/t.py",
-                 "README.md"):
+                 "README.md", ".dockerignore"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(name)
     return root
@@ -40,6 +40,7 @@ def test_the_real_dockerfile_copies_only_what_the_wheel_is_built_from() -> None:
     ("pkg/sub/b.py", True),
     ("constraints.txt", True),
     ("Dockerfile", True),
+    (".dockerignore", True),  # what it leaves out of the context changes what COPY copies
     ("tests/t.py", False),
     ("README.md", False),  # not copied by this Dockerfile
 ])
