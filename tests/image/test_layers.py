@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def _changed_context(directory: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
     with open(directory / "dnsgate" / "cli.py", "a") as handle:
-        handle.write("\n# a source change\n")
+        # New every run, so the build cache cannot hold the changed layer already.
+        handle.write(f"\n# a source change {uuid.uuid4()}\n")
     return directory
 
 
@@ -59,5 +61,7 @@ def test_source_change_rebuilds_only_the_last_layer(arch: str, tmp_path: Path) -
         assert "opt/dnsgate/bin/dnsgate" in last
         assert {path for path in last if not _project_file(path)} == set()
     finally:
+        # Only the tag: its build's cached steps (dnsgate's files, a few MB) stay as layer
+        # cache, since other worktrees build in the same storage and their images look alike.
         subprocess.run(["podman", "rmi", "--force", tag], env=imagestore.environment(),
                        capture_output=True, check=False)
