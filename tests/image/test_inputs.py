@@ -77,3 +77,35 @@ def test_copied_tree_is_complete(tmp_path: Path) -> None:
     files = {path.relative_to(imagebuild.ROOT) for path in imagebuild.context_files()}
     assert Path("dnsgate/cli.py") in files and Path("webhook/server.py") in files
     assert not any("__pycache__" in path.parts for path in files)
+
+
+@pytest.mark.parametrize(("recorded", "in_storage", "builds"), [
+    ("a" * 64, True, False),   # built from these inputs and still there
+    ("a" * 64, False, True),   # built, then removed from the storage (or the storage wiped)
+    (None, False, True),       # never built from these inputs
+])
+def test_image_is_built_unless_its_recorded_build_is_still_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorded: str | None, in_storage: bool,
+    builds: bool,
+) -> None:
+    monkeypatch.setenv("DNSGATE_CACHE", str(tmp_path))
+    key = imagebuild.inputs_key("amd64")
+    if recorded is not None:
+        (tmp_path / "image").mkdir()
+        (tmp_path / "image" / f"amd64-{key}.id").write_text(recorded + "\n")
+    stored = {recorded} if in_storage else set()
+    built: list[str] = []
+
+    def build(arch: str, progress: object) -> str:
+        built.append(arch)
+        stored.add("b" * 64)
+        return "b" * 64
+
+    monkeypatch.setattr(imagebuild.imagestore, "image_id",
+                        lambda reference: reference if reference in stored else None)
+    monkeypatch.setattr(imagebuild.imagestore, "run", lambda command, **_: "")
+    monkeypatch.setattr(imagebuild, "_build", build)
+    found = imagebuild.ensure_image("amd64", lambda line: None)
+    assert (built == ["amd64"]) is builds
+    assert found == ("b" * 64 if builds else recorded)
+    assert (tmp_path / "image" / f"amd64-{key}.id").read_text().strip() == found
