@@ -9,15 +9,18 @@ For each record set (name, set identifier) an object newly asks for:
 | not trusted   | -                                      | warned: not checked, and why    |
 | trusted       | no (complete index)                    | nothing                         |
 | trusted       | no, but the index was cut at its bound | warned: not fully checked       |
-| trusted       | yes, its TXT names this very object    | warned: how to hand it over     |
-| trusted       | yes, for another resource              | refused: owner id, resource,    |
+| trusted       | yes, every TXT names this very object  | warned: how to hand it over     |
+| trusted       | yes, one for another resource          | refused: owner id, resource,    |
 |               |                                        | how to take it over             |
 
 A record another owner's TXT names for this same object (`service/ns/name`) is the one case a
 deliberate hand-over can take (`reconciler.handover`), and the hand-over needs the object to
-exist here: refusing it would make the hand-over impossible. Either way the reconciler leaves
-the record alone until then. A row the object already asked for before this request is only
-warned about, as for a name another Service claims (`webhook.review`).
+exist here: refusing it would make the hand-over impossible. But a row is held through one
+TXT per record type, and those may name different resources (an A for this object, an AAAA
+for another): the hand-over would take only the first, so any other resource refuses. Either
+way the reconciler leaves the record alone until then. A row the object already asked for
+before this request is only warned about, as for a name another Service claims
+(`webhook.review`).
 """
 
 from __future__ import annotations
@@ -49,14 +52,17 @@ def check(new_claims: Collection[Claim], old_rows: Collection[Row],
                 warnings.append(f"{claim.hostname}: other owners' records only partly "
                                 "checked (the index is cut at its size bound)")
             continue
-        holding = held[0]
-        if holding.resource == claim.service or claim.row in old_rows:
-            # Warnings are cut at 120 characters: the flag is what a person needs.
-            warnings.append(f'{claim.hostname}: owner "{holding.owner}" holds it in Route53; '
-                            f"take it with --migrate-from-txt-owner={holding.owner}")
+        # A row may be held through several TXTs (one per record type), for several
+        # resources: one naming this object does not free the others (module doc).
+        elsewhere = [h for h in held if h.resource != claim.service]
+        if elsewhere and claim.row not in old_rows:
+            problems.append(Problem(where(claim.hostname).key, claim.hostname,
+                                    _refusal(elsewhere[0]), FOREIGN))
             continue
-        problems.append(Problem(where(claim.hostname).key, claim.hostname,
-                                _refusal(holding), FOREIGN))
+        for owner in dict.fromkeys(h.owner for h in held):
+            # Warnings are cut at 120 characters: the flag is what a person needs.
+            warnings.append(f'{claim.hostname}: owner "{owner}" holds it in Route53; '
+                            f"take it with --migrate-from-txt-owner={owner}")
     return problems, warnings
 
 

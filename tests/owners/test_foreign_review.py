@@ -15,7 +15,9 @@ from webhook import foreign, review
 NOW = datetime.now(UTC)
 SHOP = owners.Holding("shop.goldentooth.net", "", "A", "cluster-b", "service/shop/web")
 MINE = owners.Holding("mine.goldentooth.net", "", "A", "cluster-b", "service/apps/httpbin")
-INDEX = owners.Index("default", NOW, 1860, (SHOP, MINE))
+DUAL_A = owners.Holding("dual.goldentooth.net", "", "A", "cluster-b", "service/apps/httpbin")
+DUAL_AAAA = owners.Holding("dual.goldentooth.net", "", "AAAA", "cluster-c", "service/other/db")
+INDEX = owners.Index("default", NOW, 1860, (SHOP, MINE, DUAL_A, DUAL_AAAA))
 
 
 class Fixed:
@@ -37,12 +39,15 @@ def verdict(hostname: str, state: Any, *, old: str | None = None) -> review.Verd
     ("shop.goldentooth.net", INDEX, "shop.goldentooth.net", True,
      '"cluster-b" holds it in Route53'),
     ("mine.goldentooth.net", INDEX, None, True, "--migrate-from-txt-owner=cluster-b"),
+    ("dual.goldentooth.net", INDEX, None, False,
+     'owner id "cluster-c" (AAAA record for service/other/db)'),
     ("free.goldentooth.net", INDEX, None, True, ""),
     ("shop.goldentooth.net", owners.Unusable("x is 9000s old (valid 1860s)"), None, True,
      "other owners' records not checked: x is 9000s old"),
     ("shop.goldentooth.net", None, None, True, ""),
 ], ids=["held-elsewhere-refused", "already-asked-warned", "named-for-this-object-warned",
-        "free", "stale-warned", "no-index"])
+        "one-type-named-for-this-object-another-elsewhere-refused", "free", "stale-warned",
+        "no-index"])
 def test_names_other_owners_hold(hostname: str, state: Any, old: str | None, allowed: bool,
                                  says: str) -> None:
     found = verdict(hostname, state, old=old)

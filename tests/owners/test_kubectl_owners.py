@@ -21,7 +21,7 @@ from devstack.controlplane import free_port
 from devstack.processes import Supervisor
 from dnsgate import owners
 from tests.admission.conftest import certs_args, dnsgate, wait_until_enforced
-from tests.owners.zone import ZONE, owned_a, prefill
+from tests.owners.zone import ZONE, owned_a, prefill, rrset, txt_value
 from tests.reconcile.conftest import ALPHA, OWNER, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -124,6 +124,27 @@ def test_the_object_the_foreign_txt_names_is_admitted_with_the_hand_over(
     assert result.returncode == 0, result.stderr
     assert (f'Warning: mine.{ZONE}: owner "{OTHER}" holds it in Route53; take it with '
             f"--migrate-from-txt-owner={OTHER}") in result.stderr
+
+
+@pytest.mark.usefixtures("owners_webhook")
+def test_a_name_held_for_this_object_and_for_another_resource_is_refused(
+        kubectl, route53, zone_id: str, foreign_zone: str) -> None:  # type: ignore[no-untyped-def]
+    """One row, two TXTs: OTHER's A names this very object, a third owner's AAAA another
+    resource. The hand-over could take only the A, so the other resource refuses."""
+    prefill(route53, zone_id, [
+        *owned_a(f"dual.{ZONE}", "192.0.2.13", OTHER, f"service/{foreign_zone}/dual"),
+        rrset(f"dual.{ZONE}", "AAAA", "2001:db8::13"),
+        rrset(f"aaaa-dual.{ZONE}", "TXT", txt_value("cluster-c", "service/shop/db"))])
+    write_index(foreign_zone)
+    wait_for(lambda: apply(kubectl, foreign_zone, "probe", {
+        ALPHA + "hostname": f"shop.{ZONE}"}).returncode != 0, timeout=15)
+
+    result = wait_for(lambda: (r := apply(kubectl, foreign_zone, "dual", {
+        ALPHA + "hostname": f"dual.{ZONE}"})).returncode != 0 and r, timeout=15)
+
+    assert DENIED in result.stderr
+    assert f'"dual.{ZONE}" is owned in Route53 by owner id "cluster-c" (AAAA record for ' \
+        "service/shop/db)" in result.stderr
 
 
 @pytest.mark.usefixtures("owners_webhook")
