@@ -87,10 +87,10 @@ class Index:
     complete: bool = True
 
     def at(self, name: str, set_identifier: str) -> tuple[Holding, ...]:
-        return self._rows.get((name.rstrip(".").lower(), set_identifier), ())
+        return self.rows.get((name.rstrip(".").lower(), set_identifier), ())
 
     @cached_property
-    def _rows(self) -> dict[tuple[str, str], tuple[Holding, ...]]:
+    def rows(self) -> dict[tuple[str, str], tuple[Holding, ...]]:
         rows: dict[tuple[str, str], tuple[Holding, ...]] = {}
         for holding in self.holdings:
             rows[holding.row] = (*rows.get(holding.row, ()), holding)
@@ -111,14 +111,18 @@ def encode(index: Index) -> dict[str, str]:
     lines: list[str] = []
     used = 0
     complete = index.complete
-    for holding in sorted(index.holdings, key=lambda h: (*h.row, h.record_type)):
-        line = json.dumps([holding.name, holding.set_identifier, holding.record_type,
-                           holding.owner, holding.resource])
-        if used + len(line) + 1 > MAX_RECORD_CHARS:
+    # Cut between rows, never inside one: a row listed with its A but not its AAAA would
+    # read as held for one resource only, and refuse too little (webhook.foreign).
+    for row in sorted(index.rows):
+        text = [json.dumps([holding.name, holding.set_identifier, holding.record_type,
+                            holding.owner, holding.resource])
+                for holding in sorted(index.rows[row], key=lambda h: h.record_type)]
+        size = sum(len(line) + 1 for line in text)
+        if used + size > MAX_RECORD_CHARS:
             complete = False
             break
-        lines.append(line)
-        used += len(line) + 1
+        lines += text
+        used += size
     return {OWNER_ID: index.owner_id, WRITTEN_AT: index.written_at.isoformat(),
             VALID_FOR: str(int(index.valid_for)), COMPLETE: str(complete).lower(),
             RECORDS: "\n".join(lines)}

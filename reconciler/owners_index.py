@@ -58,10 +58,11 @@ class Publisher:
     def publish(self, records: Iterable[Endpoint]) -> None:
         index = owners.Index(self._owner_id, self._clock(), self._valid_for,
                              foreign(records, self._owner_id, self._domains))
+        data = owners.encode(index)
         body = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": self._where.name, "namespace": self._where.namespace,
                              "labels": {"app.kubernetes.io/part-of": "dnsgate"}},
-                "data": owners.encode(index)}
+                "data": data}
         try:
             self._core.patch_namespaced_config_map(
                 self._where.name, self._where.namespace, json.dumps(body),
@@ -73,5 +74,14 @@ class Publisher:
                         self._where, exc)
             return
         self.written += 1
+        listed = len(data[owners.RECORDS].splitlines())
+        if data[owners.COMPLETE] != "true":
+            # The webhook then only warns for the names cut off: say so where the operator
+            # looks, with the numbers (docs/owners.md, "Refused at the door").
+            log.warning("owners index %s is cut at its size bound (%d characters): %d of %d "
+                        "record sets held by other owner ids listed; the webhook only warns "
+                        "for the names left out", self._where, owners.MAX_RECORD_CHARS,
+                        listed, len(index.holdings))
+            return
         log.info("owners index %s: %d record sets held by other owner ids",
-                 self._where, len(index.holdings))
+                 self._where, listed)

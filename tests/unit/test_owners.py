@@ -1,13 +1,19 @@
 """The owners index as written and read: no TXT value can forge a line, an index that cannot
-be trusted says why, and the size bound marks it incomplete."""
+be trusted says why, and the size bound marks it incomplete, cuts between rows and is
+reported by the reconciler."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dnsgate import owners
+from dnsgate.domains import DomainFilter
+from reconciler import endpoint
+from reconciler.endpoint import Endpoint
+from reconciler.owners_index import Publisher
 
 WHERE = owners.Location("dnsgate", "dnsgate-owners")
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -64,3 +70,45 @@ def test_past_the_size_bound_the_index_is_cut_and_marked_incomplete() -> None:
     assert isinstance(read, owners.Index)
     assert not read.complete
     assert 0 < len(read.holdings) < len(many)
+
+
+def dual(name: str) -> tuple[owners.Holding, owners.Holding]:
+    return (owners.Holding(name, "", "A", "cluster-b", "service/apps/web"),
+            owners.Holding(name, "", "AAAA", "cluster-c", "service/other/db"))
+
+
+def test_the_cut_falls_between_rows_never_inside_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row listed with its A but not its AAAA would read as held for one resource only."""
+    first, (a, aaaa) = SHOP, dual("www.goldentooth.net")
+    whole = owners.encode(index(first, a, aaaa))[owners.RECORDS]
+    monkeypatch.setattr(owners, "MAX_RECORD_CHARS", len(whole) - 1)
+
+    read = owners.decode(owners.encode(index(first, a, aaaa)), "us", NOW, WHERE)
+
+    assert isinstance(read, owners.Index)
+    assert not read.complete
+    assert read.holdings == (first,)
+
+
+class Core:
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    def patch_namespaced_config_map(self, name: str, namespace: str, body: str,
+                                    **_: object) -> None:
+        self.data = json.loads(body)["data"]
+
+
+def test_a_cut_index_is_reported_with_what_it_lists(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    many = [Endpoint(f"n{i}.goldentooth.net", "A", ("192.0.2.1",), labels=endpoint.pairs({
+        endpoint.OWNER: "cluster-b", endpoint.RESOURCE: "service/x/y"})) for i in range(30)]
+    monkeypatch.setattr(owners, "MAX_RECORD_CHARS", 1000)
+    core = Core()
+
+    Publisher(core, WHERE, "us", DomainFilter.of(["goldentooth.net"]), 60.0).publish(many)
+
+    listed = len(core.data[owners.RECORDS].splitlines())
+    assert 0 < listed < 30
+    assert (f"owners index {WHERE} is cut at its size bound (1000 characters): {listed} of 30 "
+            "record sets held by other owner ids listed") in caplog.text
