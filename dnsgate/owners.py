@@ -131,17 +131,32 @@ def encode(index: Index) -> dict[str, str]:
 def decode(data: Mapping[str, str] | None, owner_id: str, now: datetime,
            where: Location) -> Index | Unusable:
     """The index as the webhook may use it now, or why it may not."""
+    return judge(parse(data, where), owner_id, now, where)
+
+
+def parse(data: Mapping[str, str] | None, where: Location) -> Index | Unusable:
+    """The ConfigMap's data as an index, whatever its age: the costly part of `decode`
+    (thousands of JSON lines), which the webhook does once per version of the ConfigMap."""
     if not data:
         return Unusable(f"{where} not written yet (the reconciler writes it at each resync)")
     try:
         holdings = tuple(Holding(*_fields(json.loads(line)))
                          for line in data.get(RECORDS, "").splitlines() if line)
-        index = Index(owner_id=data[OWNER_ID],
-                      written_at=datetime.fromisoformat(data[WRITTEN_AT]),
-                      valid_for=float(data[VALID_FOR]), holdings=holdings,
-                      complete=data.get(COMPLETE) == "true")
-        age = (now - index.written_at).total_seconds()
+        return Index(owner_id=data[OWNER_ID], written_at=datetime.fromisoformat(data[WRITTEN_AT]),
+                     valid_for=float(data[VALID_FOR]), holdings=holdings,
+                     complete=data.get(COMPLETE) == "true")
     except (KeyError, ValueError, TypeError) as exc:
+        return Unusable(f"{where} unreadable ({type(exc).__name__})")
+
+
+def judge(index: Index | Unusable, owner_id: str, now: datetime,
+          where: Location) -> Index | Unusable:
+    """`index` if it may be trusted at `now` by the webhook of `owner_id`, else why not."""
+    if isinstance(index, Unusable):
+        return index
+    try:
+        age = (now - index.written_at).total_seconds()
+    except TypeError as exc:  # a written-at without a time zone
         return Unusable(f"{where} unreadable ({type(exc).__name__})")
     if index.owner_id != owner_id:
         return Unusable(f'{where} lists for owner id "{index.owner_id}", not "{owner_id}"')

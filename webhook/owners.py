@@ -3,9 +3,9 @@
 (`dnsgate.watch.ServiceStore`), asking the API server for that name alone (a field selector,
 which the webhook's RBAC needs: it may read that ConfigMap and no other).
 
-The review asks `state()`: the index if it can be trusted now, else why not. Each answer is
-decoded from the ConfigMap's data as last seen, against the clock, so an index goes stale
-while the reconciler is down without any event saying so.
+The review asks `state()`: the index if it can be trusted now, else why not. The ConfigMap's
+data as last seen is parsed once per resourceVersion; each answer judges it against the
+clock, so an index goes stale while the reconciler is down without any event saying so.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ class OwnersWatch:
         self._api = api
         self._stop = threading.Event()
         self.store: ServiceStore | None = None
+        # The index parsed once per version of the ConfigMap: parsing a full one takes tens
+        # of milliseconds, and every review asks; only its age is judged again each time.
+        self._parsed: tuple[str | None, owners.Index | owners.Unusable] | None = None
 
     def state(self) -> owners.Index | owners.Unusable:
         store = self.store
@@ -69,8 +72,12 @@ class OwnersWatch:
             return owners.Unusable(f"the index of names other owners hold ({self.where}) "
                                    "has not been read yet")
         found = store.snapshot()
-        data = found[0].get("data") if found else None
-        return owners.decode(data, self._owner_id, owners.now(), self.where)
+        version = found[0]["metadata"].get("resourceVersion") if found else None
+        parsed = self._parsed
+        if parsed is None or parsed[0] != version or version is None:
+            data = found[0].get("data") if found else None
+            parsed = self._parsed = (version, owners.parse(data, self.where))
+        return owners.judge(parsed[1], self._owner_id, owners.now(), self.where)
 
     def start(self) -> None:
         if self._api is None:

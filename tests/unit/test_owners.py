@@ -5,6 +5,7 @@ reported by the reconciler."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from dnsgate.domains import DomainFilter
 from reconciler import endpoint
 from reconciler.endpoint import Endpoint
 from reconciler.owners_index import Publisher
+from webhook.owners import OwnersWatch
 
 WHERE = owners.Location("dnsgate", "dnsgate-owners")
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -112,3 +114,30 @@ def test_a_cut_index_is_reported_with_what_it_lists(
     assert 0 < listed < 30
     assert (f"owners index {WHERE} is cut at its size bound (1000 characters): {listed} of 30 "
             "record sets held by other owner ids listed") in caplog.text
+
+
+class Store:
+    """What `webhook.owners.OwnersWatch` reads of its watch: the one ConfigMap as last seen."""
+
+    def __init__(self, version: str, data: dict[str, str]) -> None:
+        self.synced = threading.Event()
+        self.synced.set()
+        self.items = [{"metadata": {"name": "dnsgate-owners", "resourceVersion": version},
+                       "data": data}]
+
+    def snapshot(self) -> list[dict[str, object]]:
+        return self.items
+
+
+def test_the_webhook_parses_the_index_once_per_version() -> None:
+    """Every review asks for the index; a full one is thousands of JSON lines to parse."""
+    watch = OwnersWatch(WHERE, "us")
+    watch.store = Store("7", owners.encode(index(SHOP, at=owners.now())))  # type: ignore[assignment]
+
+    first, again = watch.state(), watch.state()
+    watch.store = Store("8", owners.encode(index(at=owners.now())))  # type: ignore[assignment]
+    changed = watch.state()
+
+    assert isinstance(first, owners.Index) and isinstance(changed, owners.Index)
+    assert again is first
+    assert changed.holdings == ()
