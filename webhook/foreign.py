@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from dnsgate import owners
+from dnsgate import objectkey, owners
 from dnsgate.claims import Claim, Row
 from dnsgate.values import Problem, Raw
 
@@ -70,9 +70,15 @@ def _refusal(holding: owners.Holding) -> str:
     row = holding.record_type + (f' record (set identifier "{holding.set_identifier}")'
                                  if holding.set_identifier else " record")
     resource = holding.resource or "no resource"
-    return (f'is owned in Route53 by owner id "{holding.owner}" ({row} for {resource}), '
+    told = (f'is owned in Route53 by owner id "{holding.owner}" ({row} for {resource}), '
             "and dnsgate never writes over another owner's record. Choose another hostname, "
-            f'or have owner "{holding.owner}" release it; a deliberate hand-over takes a '
-            f"record only for the object its ownership TXT names ({resource}): create that "
-            f"object here and run `{HANDOVER}{holding.owner}`, then the same without "
-            "--dry-run")
+            f'or have owner "{holding.owner}" release it')
+    if objectkey.parse(holding.resource) is None:
+        # The hand-over takes a record only for the Service or Ingress its TXT names
+        # (reconciler.handover): one naming no resource, or another source's ("crd/...",
+        # "node/..."), no object here can ever be.
+        return told + (f"; no hand-over can take it, since its ownership TXT names "
+                       f"{'no resource' if not holding.resource else 'no Service or Ingress'}")
+    return told + ("; a deliberate hand-over takes a record only for the object its ownership "
+                   f"TXT names ({resource}): create that object here and run "
+                   f"`{HANDOVER}{holding.owner}`, then the same without --dry-run")

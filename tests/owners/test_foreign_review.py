@@ -17,7 +17,9 @@ SHOP = owners.Holding("shop.goldentooth.net", "", "A", "cluster-b", "service/sho
 MINE = owners.Holding("mine.goldentooth.net", "", "A", "cluster-b", "service/apps/httpbin")
 DUAL_A = owners.Holding("dual.goldentooth.net", "", "A", "cluster-b", "service/apps/httpbin")
 DUAL_AAAA = owners.Holding("dual.goldentooth.net", "", "AAAA", "cluster-c", "service/other/db")
-INDEX = owners.Index("default", NOW, 1860, (SHOP, MINE, DUAL_A, DUAL_AAAA))
+BARE = owners.Holding("bare.goldentooth.net", "", "A", "cluster-b", "")
+CRD = owners.Holding("crd.goldentooth.net", "", "A", "cluster-b", "crd/shop/web")
+INDEX = owners.Index("default", NOW, 1860, (SHOP, MINE, DUAL_A, DUAL_AAAA, BARE, CRD))
 
 
 class Fixed:
@@ -41,12 +43,21 @@ def verdict(hostname: str, state: Any, *, old: str | None = None) -> review.Verd
     ("mine.goldentooth.net", INDEX, None, True, "--migrate-from-txt-owner=cluster-b"),
     ("dual.goldentooth.net", INDEX, None, False,
      'owner id "cluster-c" (AAAA record for service/other/db)'),
+    ("bare.goldentooth.net", INDEX, None, False,
+     "(A record for no resource), and dnsgate never writes over another owner's record. "
+     'Choose another hostname, or have owner "cluster-b" release it; no hand-over can take it, '
+     "since its ownership TXT names no resource"),
+    ("crd.goldentooth.net", INDEX, None, False,
+     "release it; no hand-over can take it, since its ownership TXT names no Service or "
+     "Ingress"),
     ("free.goldentooth.net", INDEX, None, True, ""),
     ("shop.goldentooth.net", owners.Unusable("x is 9000s old (valid 1860s)"), None, True,
      "other owners' records not checked: x is 9000s old"),
     ("shop.goldentooth.net", None, None, True, ""),
 ], ids=["held-elsewhere-refused", "already-asked-warned", "named-for-this-object-warned",
-        "one-type-named-for-this-object-another-elsewhere-refused", "free", "stale-warned",
+        "one-type-named-for-this-object-another-elsewhere-refused",
+        "no-resource-refused-without-a-hand-over", "other-source-refused-without-a-hand-over",
+        "free", "stale-warned",
         "no-index"])
 def test_names_other_owners_hold(hostname: str, state: Any, old: str | None, allowed: bool,
                                  says: str) -> None:

@@ -148,6 +148,29 @@ def test_a_name_held_for_this_object_and_for_another_resource_is_refused(
 
 
 @pytest.mark.usefixtures("owners_webhook")
+def test_a_name_whose_txt_names_no_resource_is_refused_without_a_hand_over(
+        kubectl, route53, zone_id: str, foreign_zone: str) -> None:  # type: ignore[no-untyped-def]
+    """The hand-over takes only what a TXT names for an object here: advising one for a TXT
+    naming no resource would send the user to a command that takes nothing."""
+    prefill(route53, zone_id, [
+        rrset(f"bare.{ZONE}", "A", "192.0.2.14"),
+        rrset(f"a-bare.{ZONE}", "TXT", f'"heritage=external-dns,external-dns/owner={OTHER}"')])
+    write_index(foreign_zone)
+    wait_for(lambda: apply(kubectl, foreign_zone, "probe", {
+        ALPHA + "hostname": f"shop.{ZONE}"}).returncode != 0, timeout=15)
+
+    result = wait_for(lambda: (r := apply(kubectl, foreign_zone, "bare", {
+        ALPHA + "hostname": f"bare.{ZONE}"})).returncode != 0 and r, timeout=15)
+
+    assert DENIED in result.stderr
+    assert (f'"bare.{ZONE}" is owned in Route53 by owner id "{OTHER}" (A record for no '
+            "resource)") in result.stderr
+    assert "no hand-over can take it, since its ownership TXT names no resource" in (
+        result.stderr)
+    assert "--migrate-from-txt-owner" not in result.stderr
+
+
+@pytest.mark.usefixtures("owners_webhook")
 def test_a_stale_index_refuses_nothing_and_says_so(
         kubectl, foreign_zone: str) -> None:  # type: ignore[no-untyped-def]
     wait_for(lambda: apply(kubectl, foreign_zone, "probe", {
