@@ -112,3 +112,20 @@ def test_rollback_release_that_is_no_release_is_refused_in_one_line(release: str
     message = str(refused.value)
     assert f'--rollback-release "{release}"' in message and "v0.14.2" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(("registry_settings", "written"), [
+    (CNAME_FORMAT, [("DELETE", ""), ("DELETE", "cname-"), ("CREATE", "cname-")]),
+    (A_FORMAT, [("DELETE", ""), ("DELETE", "cname-"), ("CREATE", "a-")]),
+], ids=["rollback-v0.14", "rollback-v0.23"])
+def test_cname_replaced_by_an_alias_hands_over_in_one_group(registry_settings,  # type: ignore[no-untyped-def]
+                                                            written) -> None:
+    cname = endpoint.make(NAME, "CNAME", [NLB], ttl=60)
+    zone = [cname, txt("cname-"), txt("")]
+    view = registry.read(zone, registry_settings)
+    planned = plan.calculate(view.endpoints, MOVED_ALIASES[:1], policy="sync", owner_id=OWNER)
+
+    (group,) = registry.changes(planned, view, registry_settings)
+
+    assert sorted((c.action, c.record.dnsname.removesuffix(NAME)) for c in group.changes
+                  if c.record.record_type == "TXT") == sorted(written)
