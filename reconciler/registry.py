@@ -469,18 +469,27 @@ def _txt_key(record: Endpoint, kind: str, settings: RegistrySettings) -> Key:
 
 
 def _kept_types(update: plan.Update, view: View, settings: RegistrySettings) -> tuple[str, ...]:
-    """The types an updated record's new-format TXTs are named for: an A alias that stays one
-    keeps every one of `cname-` and `a-` it was read through, so the release that wrote it
-    reads the same TXT afterwards (docs/route53-alias.md, "Which TXT name an alias gets");
-    any other record, or an alias with neither, gets `txt_type`'s."""
+    """The types an updated record's new-format TXTs are named for (`kept_txt_types`); a
+    record that changes between alias and plain A gets `txt_type`'s."""
     old, new = update.old, update.new
-    if not (old.alias and new.alias and old.record_type == new.record_type == endpoint.A):
+    if old.alias != new.alias:
         return (txt_type(new, settings),)
-    names = {txt.dnsname.lower() for txt in owned_txts(view.ownership.get(old.key, Ownership()),
-                                                        settings)}
-    kept = tuple(kind for kind in _read_types(old)
-                 if txt_name(old.dnsname, kind, settings) in names)
-    return kept or (txt_type(old, settings),)
+    found = owned_txts(view.ownership.get(old.key, Ownership()), settings)
+    return kept_txt_types(new, found, settings)
+
+
+def kept_txt_types(record: Endpoint, txts: Iterable[Endpoint],
+                   settings: RegistrySettings) -> tuple[str, ...]:
+    """The types the new-format TXTs of `record`, rewritten, are named for, given the TXTs
+    `txts` it was read through: an A alias keeps every one of `cname-` and `a-` among them,
+    so the release that wrote it reads the same TXT afterwards (docs/route53-alias.md, "Which
+    TXT name an alias gets"); any other record, or an alias with neither, gets `txt_type`'s."""
+    if not (record.alias and record.record_type == endpoint.A):
+        return (txt_type(record, settings),)
+    names = {txt.dnsname.lower() for txt in txts}
+    kept = tuple(kind for kind in _read_types(record)
+                 if txt_name(record.dnsname, kind, settings) in names)
+    return kept or (txt_type(record, settings),)
 
 
 def _txt_change(record: Endpoint, view: View, settings: RegistrySettings,

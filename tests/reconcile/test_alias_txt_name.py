@@ -129,3 +129,27 @@ def test_cname_replaced_by_an_alias_hands_over_in_one_group(registry_settings,  
 
     assert sorted((c.action, c.record.dnsname.removesuffix(NAME)) for c in group.changes
                   if c.record.record_type == "TXT") == sorted(written)
+
+
+OLD_OWNER_VALUE = VALUE.replace(OWNER, "old-cluster")
+
+
+@pytest.mark.parametrize(("zone_txts", "written"), [
+    (["cname-", ""], ["cname-"]),
+    (["a-"], ["a-"]),
+    (["cname-", "a-", ""], ["cname-", "a-"]),
+], ids=["from-v0.14", "from-v0.23", "both-names"])
+def test_owner_hand_over_keeps_the_alias_txt_names(zone_txts, written) -> None:  # type: ignore[no-untyped-def]
+    from reconciler import handover
+
+    zone = [alias_set("A"), *(endpoint.make(p + NAME, "TXT", [OLD_OWNER_VALUE])
+                              for p in zone_txts)]
+    view = registry.read(zone, A_FORMAT)
+    (record,) = view.endpoints
+    taken = handover.Decision(record, handover.TAKE, "asked for here",
+                              alias_set("A", resource=RESOURCE))
+
+    groups = handover.changes([taken], view, old_owner="old-cluster", settings=A_FORMAT)
+
+    assert sorted(c.record.dnsname.removesuffix(NAME) for g in groups for c in g.changes
+                  if c.action == "CREATE" and c.record.record_type == "TXT") == sorted(written)
