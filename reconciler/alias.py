@@ -10,6 +10,7 @@ ExternalDNS does since v0.16 for every CNAME it turns into an alias.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from reconciler import endpoint
@@ -19,6 +20,14 @@ ALIAS_TTL = endpoint.DEFAULT_TTL
 """What ExternalDNS gives an alias record (Route53 stores none): 300, both ways."""
 ALIAS_TYPES = (endpoint.A, endpoint.AAAA)
 
+ROLLBACK_RELEASE = "v0.14.2"
+"""--rollback-release's default: the release the seed runs. Its `cname-` TXT is read by every
+release, v0.22+ included (which then adds its `a-` once); an `a-` alone leaves the alias
+unowned to v0.12-v0.21, which then never update or delete it (docs/route53-alias.md)."""
+A_TXT_SINCE = (0, 22)
+"""The first ExternalDNS release that names an A alias's ownership TXT `a-`, not `cname-`."""
+_RELEASE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
+
 
 @dataclass(frozen=True)
 class AliasSettings:
@@ -26,6 +35,19 @@ class AliasSettings:
     """--aws-prefer-cname: never make an alias unless the annotation asks for one."""
     evaluate_target_health: bool = True
     """--aws-evaluate-target-health: EvaluateTargetHealth when no annotation sets it."""
+
+
+def txt_type_for_release(release: str) -> str:
+    """The type a new A alias's ownership TXT is named for, so that `release` (the ExternalDNS
+    release a user would roll back to) reads it as it writes it: CNAME before v0.22, else A.
+    A value that is not a release is refused with a one-line ValueError."""
+    found = _RELEASE.fullmatch(release.strip())
+    if found is None:
+        raise ValueError(f'--rollback-release "{release}" is not an ExternalDNS release; '
+                         "give one such as v0.14.2 or v0.23.0 (releases before v0.22 name an "
+                         "alias's ownership TXT cname-, later ones a-)")
+    major, minor = int(found.group(1)), int(found.group(2))
+    return endpoint.A if (major, minor) >= A_TXT_SINCE else endpoint.CNAME
 
 
 def canonical_zone(hostname: str) -> str | None:

@@ -13,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dnsgate import externaldns, flags, logs, publication
+from reconciler import alias
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "ConfigMap; needs --txt-encrypt-enabled)")
     flags.add(parser, "--txt-encrypt-aes-key-file", default="",
               help="read the AES key from this file, e.g. a mounted Secret")
+    flags.add(parser, "--rollback-release", default=alias.ROLLBACK_RELEASE,
+              help="the ExternalDNS release you would go back to: a new alias record's "
+                   "ownership TXT is named as it writes them (before v0.22: cname-<name>; "
+                   "v0.22 and later: a-<name>); an alias keeps the one it has")
     add("--policy", default="sync",
         help="sync (create, update, delete), upsert-only (no deletes) or create-only")
     # AWS and Route53

@@ -137,12 +137,15 @@ def changes(decisions: Sequence[Decision], view: View, *, old_owner: str,
         resource = decision.wanted.label(endpoint.RESOURCE) or ""
         ours = replace(record, labels=endpoint.pairs({endpoint.OWNER: settings.owner_id,
                                                       endpoint.RESOURCE: resource}))
-        txts = tuple(Change("DELETE", t) for t in _old_txts(record, view, old_owner, settings)
-                     if t.key not in deleted)
+        old_txts = _old_txts(record, view, old_owner, settings)
+        txts = tuple(Change("DELETE", t) for t in old_txts if t.key not in deleted)
         deleted.update(change.record.key for change in txts)
         group = by_name.setdefault(record.dnsname, [])
+        # An alias keeps its `cname-` or `a-` name, so the release that wrote it plans
+        # nothing afterwards (docs/route53-alias.md, "Which TXT name an alias gets").
         group += [Change("DELETE", record), *txts, Change("CREATE", record),
-                  Change("CREATE", registry.ownership_record(ours, settings))]
+                  *(Change("CREATE", registry.ownership_record(ours, settings, kind=kind))
+                    for kind in registry.kept_txt_types(record, old_txts, settings))]
         resources.setdefault(record.dnsname, resource)
     # Every DELETE before any CREATE: Route53 applies a batch in order.
     return tuple(ChangeGroup(resources[name], name, (

@@ -41,12 +41,14 @@ and re-created even when its value stays the same, because it is what says the r
 ours. A record we create is written with a CREATE (refused if the set exists) and its TXT
 the same way: CREATE, or DELETE + CREATE of the one we own.
 
-An A record that is a Route53 alias keeps its ownership TXT under type CNAME (`cname-<name>`),
-as ExternalDNS up to v0.21 writes it; v0.22 and later write `a-<name>` and read `cname-` as
-a legacy name, so dnsgate reads both and writes `cname-`, which every release reads
-(docs/route53-alias.md). When a record is replaced by one of another type at its name (a
-CNAME turning into an alias), the deletion goes in the creation's group, so Route53 swaps
-them in one operation, and a TXT they share is kept, not deleted and re-created.
+An A record that is a Route53 alias has its ownership TXT under type CNAME (`cname-<name>`)
+up to ExternalDNS v0.21 and under A (`a-<name>`) from v0.22, which reads `cname-` as a
+legacy name. dnsgate reads both; an alias it updates keeps the one(s) it has, so the release
+that wrote them plans nothing afterwards, and a new alias gets the one `--rollback-release`
+writes (`RegistrySettings.alias_txt_type`; docs/route53-alias.md, "Which TXT name an alias
+gets"). When a record is replaced by one of another type at its name (a CNAME turning into
+an alias), the deletion goes in the creation's group, so Route53 swaps them in one
+operation, and a TXT they share is kept, not deleted and re-created.
 
 Values are optionally encrypted with AES-256-GCM (12-byte nonce, gzip-compressed plaintext,
 base64(nonce || ciphertext+tag)). A rewrite keeps the nonce it read only when the plaintext
@@ -350,16 +352,17 @@ def _lookup_key(record: Endpoint, names: txtname.Mapper) -> Key:
     return (names.lookup_name(record.dnsname), record.record_type, record.set_identifier)
 
 
-def txt_type(record: Endpoint) -> str:
-    """The record type dnsgate names a record's ownership TXT for: CNAME for an A alias, as
-    ExternalDNS up to v0.21 writes it and every release reads it."""
-    return endpoint.CNAME if record.alias and record.record_type == endpoint.A else (
+def txt_type(record: Endpoint, settings: RegistrySettings) -> str:
+    """The record type dnsgate names a new record's ownership TXT for: its own, but for an
+    A alias the one the release the user would roll back to writes (`alias_txt_type`:
+    `cname-` up to v0.21, `a-` from v0.22)."""
+    return settings.alias_txt_type if record.alias and record.record_type == endpoint.A else (
         record.record_type)
 
 
 def _read_types(record: Endpoint) -> tuple[str, ...]:
-    """The types a record's new-format TXT is looked up by: for an A alias the `cname-` TXT
-    dnsgate writes first (so what it writes is what it reads back), then v0.22's `a-`."""
+    """The types a record's new-format TXT is looked up by: for an A alias `cname-` (up to
+    v0.21) then `a-` (v0.22+); where both name us, either gives the labels."""
     if record.alias and record.record_type == endpoint.A:
         return (endpoint.CNAME, endpoint.A)
     return (record.record_type,)
@@ -392,8 +395,12 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
     """Route53 change groups for a plan: deletes first, then updates, creates, repairs."""
     groups: list[ChangeGroup] = []
     # TXTs that records being written still need: a record deleted beside them keeps them.
-    deleted: set[Key] = {_txt_key(record, settings) for record in (
-        *planned.creates, *(u.new for u in planned.updates), *planned.repairs)}
+    written = {id(update.new): _kept_types(update, view, settings)
+               for update in planned.updates}
+    deleted: set[Key] = {
+        _txt_key(record, kind, settings)
+        for record in (*planned.creates, *(u.new for u in planned.updates), *planned.repairs)
+        for kind in written.get(id(record), (txt_type(record, settings),))}
     for gone in planned.deletes:
         found = view.ownership.get(gone.key, Ownership())
         # An old-format TXT carries no type, so records of two types at one name may share
@@ -411,11 +418,12 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
             replaced[group.dnsname] = (*replaced.get(group.dnsname, ()), *group.changes)
     groups = [group for group in groups if group.dnsname not in created]
     for update in planned.updates:
-        txt = _txt_change(update.new, view, settings)
+        txt = tuple(change for kind in written[id(update.new)]
+                    for change in _txt_change(update.new, view, settings, kind))
         found = view.ownership.get(update.old.key, Ownership())
         # Our TXTs under a new-format name the record is not written with (an A record
-        # become an alias, or an alias's `a-` beside its `cname-`): read first, they would
-        # shadow the one rewritten here.
+        # become an alias, an alias become a plain A): read first, they would shadow the
+        # one rewritten here.
         stale = tuple(Change("DELETE", t) for t in owned_txts(found, settings)
                       if t is not found.old and t.key not in deleted)
         if update.old.same_record(update.new):
@@ -439,12 +447,14 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
 
 
 def ownership_record(record: Endpoint, settings: RegistrySettings,
-                     nonce: str | None = None) -> Endpoint:
+                     nonce: str | None = None, kind: str | None = None) -> Endpoint:
+    """The new-format ownership TXT of `record`, named for the type `kind` (default:
+    `txt_type`)."""
     labels = {k: v for k, v in record.labels if k != TXT_MISSING}
     if nonce:
         labels[NONCE_LABEL] = nonce
     return Endpoint(
-        dnsname=txt_name(record.dnsname, txt_type(record), settings),
+        dnsname=txt_name(record.dnsname, kind or txt_type(record, settings), settings),
         record_type=endpoint.TXT,
         targets=(encode(labels, settings.aes_key),),
         ttl=TXT_TTL,
@@ -453,29 +463,54 @@ def ownership_record(record: Endpoint, settings: RegistrySettings,
     )
 
 
-def _txt_key(record: Endpoint, settings: RegistrySettings) -> Key:
-    """The key of the new-format TXT dnsgate writes for `record`."""
-    return (txt_name(record.dnsname, txt_type(record), settings), endpoint.TXT,
-            record.set_identifier)
+def _txt_key(record: Endpoint, kind: str, settings: RegistrySettings) -> Key:
+    """The key of the new-format TXT named for type `kind` that dnsgate writes for `record`."""
+    return (txt_name(record.dnsname, kind, settings), endpoint.TXT, record.set_identifier)
 
 
-def _txt_change(record: Endpoint, view: View, settings: RegistrySettings) -> tuple[Change, ...]:
+def _kept_types(update: plan.Update, view: View, settings: RegistrySettings) -> tuple[str, ...]:
+    """The types an updated record's new-format TXTs are named for (`kept_txt_types`); a
+    record that changes between alias and plain A gets `txt_type`'s."""
+    old, new = update.old, update.new
+    if old.alias != new.alias:
+        return (txt_type(new, settings),)
+    found = owned_txts(view.ownership.get(old.key, Ownership()), settings)
+    return kept_txt_types(new, found, settings)
+
+
+def kept_txt_types(record: Endpoint, txts: Iterable[Endpoint],
+                   settings: RegistrySettings) -> tuple[str, ...]:
+    """The types the new-format TXTs of `record`, rewritten, are named for, given the TXTs
+    `txts` it was read through: an A alias keeps every one of `cname-` and `a-` among them,
+    so the release that wrote it reads the same TXT afterwards (docs/route53-alias.md, "Which
+    TXT name an alias gets"); any other record, or an alias with neither, gets `txt_type`'s."""
+    if not (record.alias and record.record_type == endpoint.A):
+        return (txt_type(record, settings),)
+    names = {txt.dnsname.lower() for txt in txts}
+    kept = tuple(kind for kind in _read_types(record)
+                 if txt_name(record.dnsname, kind, settings) in names)
+    return kept or (txt_type(record, settings),)
+
+
+def _txt_change(record: Endpoint, view: View, settings: RegistrySettings,
+                kind: str | None = None) -> tuple[Change, ...]:
     """The ownership TXT `record` is written with: a CREATE where none is listed or where the
     listed one is not ours (Route53 refuses that CREATE, which isolates and reports the
     group: someone else's TXT is never overwritten); else the DELETE of ours exactly as
     listed and the CREATE of its new value, even an unchanged one, so the group lands only
     while the TXT still names us."""
-    existing = view.txts.get(_txt_key(record, settings))
+    kind = kind or txt_type(record, settings)
+    existing = view.txts.get(_txt_key(record, kind, settings))
     if existing is None:
-        return (Change("CREATE", ownership_record(record, settings)),)
+        return (Change("CREATE", ownership_record(record, settings, kind=kind)),)
     current = decode(existing.targets[0], settings.aes_key) if len(existing.targets) == 1 else None
     wanted = {k: v for k, v in record.labels if k != TXT_MISSING}
     if current is None or current.get(endpoint.OWNER) != wanted.get(endpoint.OWNER):
-        return (Change("CREATE", ownership_record(record, settings)),)
+        return (Change("CREATE", ownership_record(record, settings, kind=kind)),)
     nonce = current.pop(NONCE_LABEL, None)
     # Same plaintext: the same nonce gives the same value. New plaintext: a fresh nonce, or
     # two plaintexts would be sealed under one key and nonce.
-    desired = ownership_record(record, settings, nonce if current == wanted else None)
+    desired = ownership_record(record, settings, nonce if current == wanted else None, kind)
     return (Change("DELETE", existing), Change("CREATE", replace(desired, ttl=existing.ttl)))
 
 

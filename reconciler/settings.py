@@ -20,7 +20,7 @@ from typing import Literal
 from dnsgate import durations, errors, externaldns, owners, publication
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
-from reconciler import batching
+from reconciler import alias, batching
 from reconciler.alias import AliasSettings
 from reconciler.errors import ConfigError
 from reconciler.leader import LeaderElectionSettings
@@ -80,6 +80,10 @@ class RegistrySettings:
     wildcard_replacement: str = ""
     aes_key: bytes | None = None
     """32 raw bytes for AES-256-GCM TXT values, or None for plain text."""
+    alias_txt_type: str = "CNAME"
+    """The type a new A alias's ownership TXT is named for: CNAME (`cname-`) as ExternalDNS
+    up to v0.21 writes it, A (`a-`) as v0.22+ does (--rollback-release). An alias that has
+    one keeps its own (docs/route53-alias.md, "Which TXT name an alias gets")."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,7 @@ def from_args(args: argparse.Namespace) -> Settings:
             suffix=shared.txt.suffix,
             wildcard_replacement=shared.txt.wildcard_replacement,
             aes_key=aes_key(key_text) if key_text else None,
+            alias_txt_type=_alias_txt_type(args.rollback_release),
         ),
         route53=Route53Settings(
             domains=shared.domains,
@@ -221,6 +226,13 @@ def _migrate_from(args: argparse.Namespace, owner_id: str) -> str:
         raise ConfigError(f'--migrate-from-txt-owner "{old}" is this reconciler\'s own '
                           "--txt-owner-id; give the owner id the records carry now")
     return old
+
+
+def _alias_txt_type(release: str) -> str:
+    try:
+        return alias.txt_type_for_release(release)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _leader_election(args: argparse.Namespace) -> LeaderElectionSettings | None:

@@ -177,7 +177,8 @@ def rewritten(record: Endpoint, case: Case) -> Endpoint:
 def their_txt(record: Endpoint, case: Case) -> Endpoint:
     """The new-format TXT another ExternalDNS writes for `record` (under type CNAME for an A
     alias, as releases up to v0.21 do)."""
-    name = registry.txt_name(record.dnsname, registry.txt_type(record), case.settings)
+    kind = registry.txt_type(record, case.settings)
+    name = registry.txt_name(record.dnsname, kind, case.settings)
     value = registry.encode({endpoint.OWNER: zones.OTHER, endpoint.RESOURCE: "service/x/y"})
     return zones.ownership_txt(name, value, record)
 
