@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -90,21 +91,45 @@ def inputs_key(arch: str, root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def ensure_image(arch: str = "amd64", progress: Progress = print) -> str:
-    """The id of dnsgate's image for `arch` as the current source builds it; built if needed."""
+def stage_context(root: Path, dest: Path) -> Path:
+    """A copy of the build's inputs in `root` (the Dockerfile, .dockerignore and the files it
+    copies) at `dest`, which becomes the build context."""
+    shutil.rmtree(dest, ignore_errors=True)
+    ignore = root / ".dockerignore"
+    for path in (root / "Dockerfile", *([ignore] if ignore.is_file() else []),
+                 *context_files(root)):
+        target = dest / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return dest
+
+
+def ensure_image(arch: str = "amd64", progress: Progress = print, root: Path = ROOT) -> str:
+    """The id of dnsgate's image for `arch` as the current source builds it; built if needed.
+
+    The build reads a copy of the inputs taken under the lock, and its image is recorded
+    under that copy's key: a file saved in `root` while the build waits or runs (minutes
+    under QEMU) must not put the new content under the old content's key, where a later
+    return to the old content (`git stash`) would find it.
+    """
     if arch not in ARCHES:
         raise ImageBuildError(f"architecture {arch!r} is not built here; choose one of {ARCHES}")
-    key = inputs_key(arch)
-    record = imagestore.cache_dir() / "image" / f"{arch}-{key}.id"
-    found = _recorded(record)
+    found = _recorded(_record(arch, inputs_key(arch, root)))
     if found is None:
         with imagestore.locked(f"image-{arch}", progress):
+            context = stage_context(
+                root, imagestore.cache_dir() / "image" / f"build-{arch}" / "context")
+            record = _record(arch, inputs_key(arch, context))
             found = _recorded(record)  # another process built it while we waited
             if found is None:
-                found = _build(arch, progress)
+                found = _build(arch, context, progress)
                 record.write_text(found + "\n")
     imagestore.run(["podman", "tag", found, reference(arch)])
     return found
+
+
+def _record(arch: str, key: str) -> Path:
+    return imagestore.cache_dir() / "image" / f"{arch}-{key}.id"
 
 
 def save_docker_archive(arch: str, dest: Path) -> str:
@@ -150,15 +175,15 @@ def _recorded(record: Path) -> str | None:
     return found if imagestore.image_id(found) == found else None
 
 
-def _build(arch: str, progress: Progress) -> str:
+def _build(arch: str, context: Path, progress: Progress) -> str:
     imagehost.ensure_packages(imagehost.BUILD_PACKAGES, progress)
     if arch != "amd64":
         imagehost.ensure_arm64_emulation(progress)
     base = imagebase.ensure_base(arch, progress)
     wheels = imagewheels.ensure_wheels(arch, progress)
-    progress(f"building {reference(arch)} from {DOCKERFILE} on {base}"
+    progress(f"building {reference(arch)} from {context / 'Dockerfile'} on {base}"
              + (" (under QEMU: minutes)" if arch != "amd64" else ""))
-    return build(arch, base=base, context=ROOT, tag=reference(arch), progress=progress,
+    return build(arch, base=base, context=context, tag=reference(arch), progress=progress,
                  wheels=wheels)
 
 

@@ -96,7 +96,7 @@ def test_image_is_built_unless_its_recorded_build_is_still_stored(
     stored = {recorded} if in_storage else set()
     built: list[str] = []
 
-    def build(arch: str, progress: object) -> str:
+    def build(arch: str, context: Path, progress: object) -> str:
         built.append(arch)
         stored.add("b" * 64)
         return "b" * 64
@@ -109,3 +109,28 @@ def test_image_is_built_unless_its_recorded_build_is_still_stored(
     assert (built == ["amd64"]) is builds
     assert found == ("b" * 64 if builds else recorded)
     assert (tmp_path / "image" / f"amd64-{key}.id").read_text().strip() == found
+
+
+def test_a_file_saved_during_the_build_is_not_recorded_under_the_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The developer saves pkg/a.py while the build runs, then returns to the old content
+    # (git stash): the image handed back must be the one built from the old content.
+    (tmp_path / "tree").mkdir()
+    root = _context(tmp_path / "tree")
+    monkeypatch.setenv("DNSGATE_CACHE", str(tmp_path / "cache"))
+    stored: set[str] = set()
+
+    def build(arch: str, context: Path, progress: object) -> str:
+        (root / "pkg" / "a.py").write_text("saved during the build")
+        image = (context / "pkg" / "a.py").read_text()  # what COPY puts in the image
+        stored.add(image)
+        return image
+
+    monkeypatch.setattr(imagebuild.imagestore, "image_id",
+                        lambda reference: reference if reference in stored else None)
+    monkeypatch.setattr(imagebuild.imagestore, "run", lambda command, **_: "")
+    monkeypatch.setattr(imagebuild, "_build", build)
+    assert imagebuild.ensure_image("amd64", lambda line: None, root) == "pkg/a.py"
+    (root / "pkg" / "a.py").write_text("pkg/a.py")  # back to the old content
+    assert imagebuild.ensure_image("amd64", lambda line: None, root) == "pkg/a.py"

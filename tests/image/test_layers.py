@@ -4,7 +4,6 @@ again (docs/container-image.md, "Layer order")."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -23,11 +22,7 @@ PROJECT_TOP = ("dnsgate/", "webhook/", "reconciler/", "certs/", "dnsgate-0.1.0.d
 
 def _changed_context(directory: Path) -> Path:
     """The build context as it is, with one module of dnsgate's source changed."""
-    for path in (imagebuild.DOCKERFILE, imagebuild.ROOT / ".dockerignore",
-                 *imagebuild.context_files()):
-        target = directory / path.relative_to(imagebuild.ROOT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    imagebuild.stage_context(imagebuild.ROOT, directory)
     with open(directory / "dnsgate" / "cli.py", "a") as handle:
         # New every run, so the build cache cannot hold the changed layer already.
         handle.write(f"\n# a source change {uuid.uuid4()}\n")
