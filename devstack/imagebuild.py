@@ -110,17 +110,20 @@ def ensure_image(arch: str = "amd64", progress: Progress = print, root: Path = R
     The build reads a copy of the inputs taken under the lock, and its image is recorded
     under that copy's key: a file saved in `root` while the build waits or runs (minutes
     under QEMU) must not put the new content under the old content's key, where a later
-    return to the old content (`git stash`) would find it.
+    return to the old content (`git stash`) would find it. A recorded image counts only if it
+    was built on the base now stored: a base made again from Debian's newer packages keeps
+    its name, so the key alone would not tell.
     """
     if arch not in ARCHES:
         raise ImageBuildError(f"architecture {arch!r} is not built here; choose one of {ARCHES}")
-    found = _recorded(_record(arch, inputs_key(arch, root)))
+    found = _recorded(_record(arch, inputs_key(arch, root)), arch)
     if found is None:
         with imagestore.locked(f"image-{arch}", progress):
             context = stage_context(
                 root, imagestore.cache_dir() / "image" / f"build-{arch}" / "context")
             record = _record(arch, inputs_key(arch, context))
-            found = _recorded(record)  # another process built it while we waited
+            _prepare(arch, progress)
+            found = _recorded(record, arch)  # another process built it while we waited
             if found is None:
                 found = _build(arch, context, progress)
                 record.write_text(found + "\n")
@@ -168,17 +171,27 @@ def _manifest_exists() -> bool:
     return True
 
 
-def _recorded(record: Path) -> str | None:
+def _recorded(record: Path, arch: str) -> str | None:
+    """The image `record` names, if it is still stored and its first layers are the stored
+    base's own (a layer's id is the digest of its content)."""
     if not record.is_file():
         return None
     found = record.read_text().strip()
-    return found if imagestore.image_id(found) == found else None
+    if imagestore.image_id(found) != found:
+        return None
+    base = imagestore.layers(imagebase.reference(arch))
+    built = imagestore.layers(found) or ()
+    return found if base is not None and built[:len(base)] == base else None
 
 
-def _build(arch: str, context: Path, progress: Progress) -> str:
+def _prepare(arch: str, progress: Progress) -> None:
     imagehost.ensure_packages(imagehost.BUILD_PACKAGES, progress)
     if arch != "amd64":
         imagehost.ensure_arm64_emulation(progress)
+    imagebase.ensure_base(arch, progress)
+
+
+def _build(arch: str, context: Path, progress: Progress) -> str:
     base = imagebase.ensure_base(arch, progress)
     wheels = imagewheels.ensure_wheels(arch, progress)
     progress(f"building {reference(arch)} from {context / 'Dockerfile'} on {base}"

@@ -137,6 +137,15 @@ def image_id(reference: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def layers(reference: str) -> tuple[str, ...] | None:
+    """The ids of the layers of the image `reference` names, base first, or None."""
+    result = subprocess.run(
+        ["podman", "image", "inspect", "--format", "{{json .RootFS.Layers}}", reference],
+        env=environment(), capture_output=True, text=True, check=False,
+    )
+    return tuple(json.loads(result.stdout)) if result.returncode == 0 else None
+
+
 def inspect(reference: str) -> dict[str, object]:
     """`podman image inspect` of one image, parsed."""
     found = json.loads(run(["podman", "image", "inspect", reference]))

@@ -79,6 +79,25 @@ def test_copied_tree_is_complete(tmp_path: Path) -> None:
     assert not any("__pycache__" in path.parts for path in files)
 
 
+def _fake_storage(monkeypatch: pytest.MonkeyPatch, stored: set[str],
+                  base_layer: list[str]) -> None:
+    """Images are their ids; each is built on the base layer stored when it was built."""
+    built_on: dict[str, str] = {}
+
+    def layers(reference: str) -> tuple[str, ...] | None:
+        if reference.startswith(imagebuild.imagebase.REPOSITORY):
+            return (base_layer[0],)
+        if reference not in stored:
+            return None
+        return (built_on.setdefault(reference, base_layer[0]), f"layer of {reference}")
+
+    monkeypatch.setattr(imagebuild.imagestore, "image_id",
+                        lambda reference: reference if reference in stored else None)
+    monkeypatch.setattr(imagebuild.imagestore, "layers", layers)
+    monkeypatch.setattr(imagebuild.imagestore, "run", lambda command, **_: "")
+    monkeypatch.setattr(imagebuild, "_prepare", lambda arch, progress: None)
+
+
 @pytest.mark.parametrize(("recorded", "in_storage", "builds"), [
     ("a" * 64, True, False),   # built from these inputs and still there
     ("a" * 64, False, True),   # built, then removed from the storage (or the storage wiped)
@@ -101,9 +120,7 @@ def test_image_is_built_unless_its_recorded_build_is_still_stored(
         stored.add("b" * 64)
         return "b" * 64
 
-    monkeypatch.setattr(imagebuild.imagestore, "image_id",
-                        lambda reference: reference if reference in stored else None)
-    monkeypatch.setattr(imagebuild.imagestore, "run", lambda command, **_: "")
+    _fake_storage(monkeypatch, stored, ["base"])
     monkeypatch.setattr(imagebuild, "_build", build)
     found = imagebuild.ensure_image("amd64", lambda line: None)
     assert (built == ["amd64"]) is builds
@@ -127,10 +144,33 @@ def test_a_file_saved_during_the_build_is_not_recorded_under_the_old_content(
         stored.add(image)
         return image
 
-    monkeypatch.setattr(imagebuild.imagestore, "image_id",
-                        lambda reference: reference if reference in stored else None)
-    monkeypatch.setattr(imagebuild.imagestore, "run", lambda command, **_: "")
+    _fake_storage(monkeypatch, stored, ["base"])
     monkeypatch.setattr(imagebuild, "_build", build)
     assert imagebuild.ensure_image("amd64", lambda line: None, root) == "pkg/a.py"
     (root / "pkg" / "a.py").write_text("pkg/a.py")  # back to the old content
     assert imagebuild.ensure_image("amd64", lambda line: None, root) == "pkg/a.py"
+
+
+def test_an_image_built_on_a_base_made_again_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The base's name is a hash of what it is made from; made again (its tar and image
+    # removed) it holds Debian's newer packages under the same name and the same key.
+    monkeypatch.setenv("DNSGATE_CACHE", str(tmp_path))
+    stored: set[str] = set()
+    base_layer = ["bookworm as of the first build"]
+    built: list[str] = []
+
+    def build(arch: str, context: Path, progress: object) -> str:
+        image = f"image {len(built)}"
+        built.append(image)
+        stored.add(image)
+        return image
+
+    _fake_storage(monkeypatch, stored, base_layer)
+    monkeypatch.setattr(imagebuild, "_build", build)
+    first = imagebuild.ensure_image("amd64", lambda line: None)
+    assert imagebuild.ensure_image("amd64", lambda line: None) == first
+    base_layer[0] = "bookworm with a security update"
+    assert imagebuild.ensure_image("amd64", lambda line: None) != first
+    assert built == ["image 0", "image 1"]
