@@ -31,6 +31,7 @@ _QUERY = {
 
 class CoreV1:
     """`list_namespaced_service`, `list_service_for_all_namespaces`,
+    `read_namespaced_service`, `read_namespaced_config_map`,
     `patch_namespaced_service_status` and `create_namespaced_event`, as CoreV1Api has them;
     `list_namespaced_config_map` and `patch_namespaced_config_map` for the owners index
     (`dnsgate.owners`).
@@ -52,6 +53,14 @@ class CoreV1:
 
     def list_service_for_all_namespaces(self, **kwargs: Any) -> Any:
         return self._call("GET", "/api/v1/services", {}, **kwargs)
+
+    def read_namespaced_service(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._call("GET", "/api/v1/namespaces/{namespace}/services/{name}",
+                          {"namespace": namespace, "name": name}, **kwargs)
+
+    def read_namespaced_config_map(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._call("GET", "/api/v1/namespaces/{namespace}/configmaps/{name}",
+                          {"namespace": namespace, "name": name}, **kwargs)
 
     def patch_namespaced_service_status(self, name: str, namespace: str, body: Any,
                                         **kwargs: Any) -> Any:

@@ -93,15 +93,19 @@ class ServiceStore:
     def __init__(self, api: ServiceAPI, on_change: OnChange,
                  on_relist: OnRelist | None = None,
                  kept: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
-                 trigger: Callable[[Mapping[str, Any]], Any] | None = None) -> None:
+                 trigger: Callable[[Mapping[str, Any]], Any] | None = None,
+                 on_deleted: OnChange | None = None) -> None:
         """`kept`: what of each object to keep (`slim`; an Ingress store:
         `dnsgate.ingress.slim`). `trigger`: the part of a kept object whose change is
-        reported to `on_change` (default all of it; the reconciler: `without_own_writes`)."""
+        reported to `on_change` (default all of it; the reconciler: `without_own_writes`).
+        `on_deleted`: told of each DELETED event's key, before `on_change`; an object
+        missing from a re-list is not reported to it (an empty list proves nothing)."""
         self._api = api
         self._kept = kept or slim
         self._trigger = trigger or (lambda kept_object: kept_object)
         self._on_change = on_change
         self._on_relist = on_relist
+        self._on_deleted = on_deleted
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
         self.synced = threading.Event()
@@ -169,6 +173,8 @@ class ServiceStore:
             else:
                 changed = self._changed(self._services.get(key), copy)
                 self._services[key] = copy
+        if kind == "DELETED" and self._on_deleted is not None:
+            self._on_deleted({key})
         if changed:
             self._on_change({key})
         return version

@@ -121,6 +121,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
               help="seconds a leader may fail to renew before it stops writing")
     flags.add(parser, "--retry-period", type=float, default=2.0,
               help="seconds between attempts to acquire or renew the Lease")
+    flags.add(parser, "--max-deletes", type=int, default=20,
+              help="hold a sync's deletes when it, with the minute before it, would delete "
+                   "more record sets than this and more than --max-deletes-percent of those "
+                   "owned; a confirmation lets them go (docs/deletes.md)")
+    flags.add(parser, "--max-deletes-percent", type=float, default=25.0,
+              help="the share of owned record sets, in percent, that --max-deletes also "
+                   "needs exceeded (100: no limit)")
+    flags.add(parser, "--confirm-deletes", default="dnsgate/dnsgate-confirm-deletes",
+              metavar="NAMESPACE/NAME",
+              help="the ConfigMap whose data.plan, set to a held plan's hash, lets that "
+                   "plan's deletes go")
     logs.add_arguments(parser)
     # Tuning flags of caches and rate limits dnsgate does not have: accepted, no effect.
     externaldns.add_ignored(parser)
@@ -148,6 +159,7 @@ def _serve(settings: Settings) -> int:
     from reconciler.checkup import Checkup
     from reconciler.controller import Controller
     from reconciler.errors import ConfigError, ReconcileError
+    from reconciler.guardkube import Kubernetes
     from reconciler.report import LogReporter, Reporter
     from reconciler.reportqueue import QueuedReporter
     from reconciler.route53 import Provider
@@ -172,13 +184,14 @@ def _serve(settings: Settings) -> int:
         stores.append(watch.ServiceStore(CountingServiceAPI(
             watch.KubernetesServices(core, source.namespace, source.label_filter),
             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
-            trigger=watch.without_own_writes))
+            trigger=watch.without_own_writes, on_deleted=lambda keys: controller.deleted(keys)))
     if "ingress" in source.sources:
         stores.append(watch.ServiceStore(CountingServiceAPI(
             watch.KubernetesIngresses(client.NetworkingV1Api(), source.namespace,
                                       source.label_filter),
             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
-            kept=ingress.slim, trigger=watch.without_own_writes))
+            kept=ingress.slim, trigger=watch.without_own_writes,
+            on_deleted=lambda keys: controller.deleted(keys)))
     store = watch.Combined(*stores)
     policy = _policy_watch(source.domain_policy, lambda current: controller.policy_changed(
         current))
@@ -197,10 +210,13 @@ def _serve(settings: Settings) -> int:
     elector = _elector(settings, on_lead=lambda: controller.resync())
     if elector is None:
         metrics.LEADER.set(1)  # no election: this replica is the writer
+    guard = Kubernetes(core, client.NetworkingV1Api(), settings.controller.guard)
     controller = Controller(
         settings.controller, settings.source, settings.registry,
         Provider(route53, settings.route53), store, reporter,
-        gate=elector, out=sys.stdout, owners_index=_owners_index(settings, core))
+        gate=elector, out=sys.stdout, owners_index=_owners_index(settings, core),
+        lookup=guard.exists, confirmed=guard.confirmed,
+        announce=guard.announce if not settings.controller.dry_run else lambda *_: None)
     log = logging.getLogger("dnsgate.reconcile")
     try:
         if settings.controller.once:
@@ -219,6 +235,8 @@ def _serve(settings: Settings) -> int:
                 handed = handover.run(controller, settings.migrate_from_txt_owner, sys.stdout)
             ok = controller.run_once() and handed
             log.info("sync %s", "complete" if ok else "finished with failures")
+            if controller.holding:
+                log.warning("sync held deletes: %s", controller.holding)
             return 0 if ok else 1
         # Until the controller runs, SIGTERM exits at once (dnsgate.cli.stop_on_sigterm): the
         # start-up checks may wait a minute on a silent Route53, and nothing is in flight.
@@ -313,7 +331,8 @@ def _health(settings: Settings, synced: Callable[[], bool], controller: Controll
             checkup: Checkup, policy: PolicyWatch | None = None) -> HealthServer:
     """/healthz: the watch thread turns. /readyz: every doctor check passes (else the
     failing ones, each with its fix), the watch is established and, on the writer, the last
-    sync succeeded within two resync intervals."""
+    sync succeeded within two resync intervals; ready but "degraded", with the held plan,
+    while deletes are held (docs/deletes.md says why that is not unready)."""
     from reconciler.health import HealthServer
 
     def alive() -> tuple[bool, str]:
@@ -334,6 +353,8 @@ def _health(settings: Settings, synced: Callable[[], bool], controller: Controll
         if age is None or age > 2 * settings.controller.interval + 30:
             return False, ("no successful sync yet" if age is None
                            else f"last successful sync {age:.0f}s ago")
+        if controller.holding:
+            return True, f"degraded: {controller.holding}"
         if policy is not None and policy.error:
             return True, f"ok ({policy.error}; the last valid policy is in force)"
         return True, "ok"

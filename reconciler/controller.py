@@ -26,8 +26,19 @@ from typing import Protocol, TextIO
 from dnsgate import domainpolicy, objectkey
 from dnsgate.backoff import Backoff
 from dnsgate.watch import Service
-from reconciler import endpoint, metrics, plan, registry, report, route53, source, table
+from reconciler import (
+    deleteguard,
+    endpoint,
+    metrics,
+    plan,
+    registry,
+    report,
+    route53,
+    source,
+    table,
+)
 from reconciler.agenda import Agenda, Work
+from reconciler.deleteguard import Decision, Delete, Guard
 from reconciler.desired import DesiredState
 from reconciler.endpoint import Endpoint
 from reconciler.errors import ConfigError, ReconcileError
@@ -37,6 +48,8 @@ from reconciler.report import AlwaysWrite, Reporter, WriteGate
 from reconciler.retry import RetrySchedule
 from reconciler.route53 import Applied, Failed, Zone
 from reconciler.settings import ControllerSettings, RegistrySettings, SourceSettings
+from reconciler.source import ServiceRecords
+from reconciler.witness import Lookup, Witness
 from reconciler.zones import Route53, ZoneCache
 
 log = logging.getLogger("dnsgate.reconcile")
@@ -71,7 +84,14 @@ class Controller:
                  registry_settings: RegistrySettings, provider: Route53, services: Services,
                  reporter: Reporter, *, gate: WriteGate | None = None,
                  out: TextIO | None = None,
-                 owners_index: Callable[[Iterable[Endpoint]], None] | None = None) -> None:
+                 owners_index: Callable[[Iterable[Endpoint]], None] | None = None,
+                 lookup: Lookup | None = None,
+                 confirmed: Callable[[], str | None] = lambda: None,
+                 announce: Callable[[Decision, str], None] = lambda *_: None) -> None:
+        """`lookup`: whether an object missing from the view exists, asked of the API by
+        name (`reconciler.witness`); without one, as the tests' fakes, the view is the
+        cluster. `confirmed`: the plan hash the confirmation ConfigMap carries.
+        `announce`: told of each new held plan (the CLI writes an Event)."""
         self.settings = settings
         self.source_settings = source_settings
         self.registry_settings = registry_settings
@@ -96,12 +116,22 @@ class Controller:
         """(name, set identifier) of desired records whose aws-hosted-zone-id names no zone
         holding them (this sync): left as Route53 holds them, as ExternalDNS skips such a
         record, never deleted; other record sets of the name are planned as ever."""
+        self.witness = Witness(source_settings.sources,
+                               lookup or (lambda key: self.services.get(key) is not None))
+        self.guard = Guard(settings.guard, confirmed, time.monotonic)
+        self.announce = announce
+        self.holding = ""  # the held plan's message, "" when nothing is held
+        self._held_plan = ""
 
     # ---- from other threads: each one hands the agenda a deadline ------------------------
 
     def notify(self, services: set[str]) -> None:
         """The watch saw these Services change."""
         self.agenda.services_changed(services)
+
+    def deleted(self, keys: set[str]) -> None:
+        """The watch saw these objects deleted (or leave its label selector)."""
+        self.witness.deleted(keys)
 
     def resync(self) -> None:
         """Resync at once: this replica has just become leader."""
@@ -136,7 +166,7 @@ class Controller:
     def run(self) -> bool:
         """Sync everything, then follow events and resync every interval until stopped."""
         ok = True
-        while (work := self.agenda.next(self.retries.next_due())) is not None:
+        while (work := self.agenda.next(self._due())) is not None:
             ok = self._attempt(work)
         return ok
 
@@ -159,6 +189,11 @@ class Controller:
         at = self._succeeded_at
         return None if at is None else time.monotonic() - at
 
+    def _due(self) -> float | None:
+        """When retries, or the next read of a held plan's confirmation, fall due."""
+        due = [at for at in (self.retries.next_due(), self.guard.recheck_due()) if at is not None]
+        return min(due, default=None)
+
     def _attempt(self, work: Work) -> bool:
         """One unit of work as the loop runs it. A standby (leader election on, Lease held
         elsewhere) skips it and touches Route53 not at all. A failed sync ends neither the
@@ -174,7 +209,7 @@ class Controller:
             elif work.kind == "services":
                 ok = self.sync_services(set(work.services))
             else:
-                ok = self.sync(Scope(self.retries.due()))
+                ok = self.sync(Scope(self.retries.due() | self.guard.names_to_release()))
         except ConfigError:
             raise  # bad credentials or settings: no retry helps; the CLI exits with it
         except ReconcileError as exc:
@@ -206,14 +241,16 @@ class Controller:
            through the TXT registry (`registry.read`);
         3. plan: what brings the view to the desired sets under the policy (`plan.calculate`),
            as far as this reconciler may touch them;
-        4. changes: the plan as Route53 changes, each with its TXTs (`registry.changes`);
-        5. apply: batched and bisected through the zone cache, which keeps what landed
+        4. guard: the plan's deletes without a reason seen, or past --max-deletes, are held
+           out of it and reported (`deleteguard`, `witness`);
+        5. changes: the plan as Route53 changes, each with its TXTs (`registry.changes`);
+        6. apply: batched and bisected through the zone cache, which keeps what landed
            (`ZoneCache.apply`), or printed (--dry-run); every write is conditional on the
            zone holding what was read, so where Route53 refuses a group, its names are read
            again and, if the zone moved, planned and applied once more (`_moved`); a name
            still refused waits for its retry; the names that changed are read back for
            their new holders;
-        6. report: each Service's outcome and the record sets it now holds
+        7. report: each Service's outcome and the record sets it now holds
            (`report.outcomes`), the records we own by type.
         """
         self.zones.ensure_fresh()
@@ -235,6 +272,10 @@ class Controller:
             self.owned.recount(view.endpoints for view in views.values())
             if names is None and self.owners_index is not None:
                 self.owners_index([e for view in views.values() for e in view.endpoints])
+            self.witness.prune(e.label(endpoint.RESOURCE) or "" for v in views.values()
+                               for e in v.endpoints
+                               if e.label(endpoint.OWNER) == self.registry_settings.owner_id)
+        plans: list[tuple[Zone, registry.View, plan.Plan]] = []
         for zone, at in self.zones.holding(names):
             view = views[zone.id] if at is None and views else self._read(zone, at)  # 2
             if names is None:
@@ -243,10 +284,15 @@ class Controller:
             if names is not None and planned.creates and self._creates_moved(zone, planned):
                 view = self._read(zone, at)
                 planned = self._plan(view, names, wanted.get(zone.id, []))
-            groups = registry.changes(planned, view, self.registry_settings)  # 4
-            applied = self._apply(zone, groups)  # 5
+            plans.append((zone, view, planned))
+        decision = self._guard(plans, names)  # 4
+        for zone, view, planned in plans:
+            planned = _allowed(planned, zone, decision)
+            groups = registry.changes(planned, view, self.registry_settings)  # 5
+            applied = self._apply(zone, groups)  # 6
             if any(f.refused for f in applied.failed):
-                applied, planned = self._moved(zone, applied, wanted.get(zone.id, []), planned)
+                applied, planned = self._moved(zone, applied, wanted.get(zone.id, []), planned,
+                                               decision)
             _keep_first(skipped, ((s.endpoint.label(endpoint.RESOURCE) or "", s.reason)
                                   for s in planned.skipped))
             self.owned.follow(applied)
@@ -262,7 +308,7 @@ class Controller:
         if landed:  # report who holds each name now, as the next resync will read it
             desired = (self.desired.whole() if names is None
                        else self.desired.scoped(names, scope.services))
-        self._report(desired, scope, names, failed, skipped)  # 6
+        self._report(desired, scope, names, failed, skipped)  # 7
         self.syncs += 1
         # A pin naming no zone of the name is the Service's own setting, reported on it like
         # an invalid annotation; ExternalDNS skips such a record with a warning. It does not
@@ -283,11 +329,15 @@ class Controller:
         if views is not None:
             holders = source.holders((e for view in views.values() for e in view.endpoints),
                                      self.registry_settings.owner_id)
+            whole: Mapping[str, ServiceRecords | None] = self.desired.records()
             for gone in self.desired.reset(self.services.snapshot(), holders):
                 self.reporter.forget(gone)  # deleted: its memory would otherwise only grow
+            self.witness.observe(whole, self.desired.records_of)
         if scope.names is None:
             return self.desired.whole(), None
+        before = {s: self.desired.records_of(s) for s in scope.services}
         changed = self.desired.update({s: self.services.get(s) for s in scope.services})
+        self.witness.observe(before, self.desired.records_of)
         for gone in changed.gone:
             self.reporter.forget(gone)
         names = scope.names | changed.names
@@ -311,7 +361,7 @@ class Controller:
         self.desired.hold(names, found)
 
     def _moved(self, zone: Zone, applied: Applied, wanted: Sequence[Endpoint],
-               planned: plan.Plan) -> tuple[Applied, plan.Plan]:
+               planned: plan.Plan, decision: Decision) -> tuple[Applied, plan.Plan]:
         """Route53 refused some groups: a DELETE no longer matched or a CREATE found a set,
         if the zone moved since it was read (docs/route53.md, "Conditional writes"). The
         names those groups touch are read again (those alone); where Route53 held something
@@ -329,7 +379,8 @@ class Controller:
             return applied, planned
         names = frozenset(f.group.dnsname for f in again)
         view = self._read(zone, names)
-        second = self._plan(view, names, [e for e in wanted if e.dnsname in names])
+        second = _allowed(self._plan(view, names, [e for e in wanted if e.dnsname in names]),
+                          zone, decision)
         retried = self._apply(zone, registry.changes(second, view, self.registry_settings))
         kept = tuple(f for f in applied.failed if f not in again)
         return (Applied(applied.landed + retried.landed, kept + retried.failed,
@@ -343,6 +394,31 @@ class Controller:
                               owner_id=self.registry_settings.owner_id,
                               sharing=partial(registry.sharing, view,
                                               settings=self.registry_settings))
+
+    def _guard(self, plans: Sequence[tuple[Zone, registry.View, plan.Plan]],
+               names: frozenset[str] | None) -> Decision:
+        """Step 4: which planned deletes may go (docs/deletes.md), the held ones reported."""
+        planned = [(zone.id, record) for zone, _, p in plans for record in p.deletes]
+        if not planned and not self.guard.held:
+            return Decision(frozenset())
+        verdicts = self.witness.verdicts({r.label(endpoint.RESOURCE) or "" for _, r in planned},
+                                         self.desired.records_of)
+        decision = self.guard.decide(
+            [Delete(zone, r, (v := verdicts[r.label(endpoint.RESOURCE) or ""]).seen, v.text)
+             for zone, r in planned], names, self.owned.record_sets())
+        if decision.released:
+            log.warning("deleting %d record sets of the held plan, as the confirmation "
+                        "ConfigMap %s asks", decision.released, self.settings.guard.confirmation)
+        announced = self._held_plan
+        self._held_plan = decision.plan
+        self.holding = (deleteguard.message(decision, self.settings.guard)
+                        if decision.held else "")
+        metrics.DELETES_HELD.labels("threshold").set(sum(d.seen for d in decision.held))
+        metrics.DELETES_HELD.labels("unseen").set(sum(not d.seen for d in decision.held))
+        if decision.plan and decision.plan != announced:
+            log.warning("%s", self.holding)
+            self.announce(decision, self.holding)
+        return decision
 
     def _creates_moved(self, zone: Zone, planned: plan.Plan) -> bool:
         """Before an event sync creates record sets, read their names from Route53 again.
@@ -423,6 +499,12 @@ class Controller:
             self.reporter.report(outcome)
         self.owned.publish()
         metrics.POLICY_REFUSED.set(len(self.desired.refused))
+
+
+def _allowed(planned: plan.Plan, zone: Zone, decision: Decision) -> plan.Plan:
+    """The plan without the deletes the guard holds."""
+    kept = tuple(r for r in planned.deletes if (zone.id, r.key) in decision.allowed)
+    return planned if len(kept) == len(planned.deletes) else replace(planned, deletes=kept)
 
 
 def _within(names: frozenset[str] | None, name: str) -> bool:

@@ -101,6 +101,14 @@ class DesiredState:
         for name in touched | self._namesakes(touched):
             self._settle(name)
 
+    def records_of(self, key: str) -> ServiceRecords | None:
+        """What this object asks for now; None when it is not in the view."""
+        return self._records.get(key)
+
+    def records(self) -> dict[str, ServiceRecords]:
+        """Every object's, as a copy (kept across a `reset`, to compare with)."""
+        return dict(self._records)
+
     def held(self, services: Iterable[str]) -> dict[str, tuple[claims.Row, ...]]:
         """The rows each of these Services holds, sorted (reported on the Service)."""
         return {s: tuple(sorted(self._held[s])) for s in services if self._held.get(s)}

@@ -70,6 +70,13 @@ LEADER = Gauge(
     "1 while this replica holds the leader Lease and may write to Route53, else 0.",
     registry=REGISTRY,
 )
+DELETES_HELD = Gauge(
+    "dnsgate_reconciler_deletes_held",
+    "Deletes of owned record sets held back (docs/deletes.md): reason=\"threshold\", past "
+    "--max-deletes; reason=\"unseen\", no reason seen. A confirmation releases them.",
+    ["reason"],
+    registry=REGISTRY,
+)
 PENDING = Gauge(
     "dnsgate_reconciler_pending_changes",
     "Changes planned but not yet applied (waiting for retry, backoff or leadership).",

@@ -36,6 +36,10 @@ class OwnedRecords:
                     self.by_type[kind] += step
                     self.by_type["TXT"] += step
 
+    def record_sets(self) -> int:
+        """The record sets we own, their ownership TXTs aside."""
+        return sum(count for kind, count in self.by_type.items() if kind != "TXT")
+
     def publish(self) -> None:
         for record_type in {*TYPES, *self.by_type}:
             metrics.RECORDS.labels(record_type).set(self.by_type[record_type])

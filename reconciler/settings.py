@@ -20,7 +20,7 @@ from typing import Literal
 from dnsgate import durations, errors, externaldns, owners, publication
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
-from reconciler import alias, batching
+from reconciler import alias, batching, deleteguard
 from reconciler.alias import AliasSettings
 from reconciler.errors import ConfigError
 from reconciler.leader import LeaderElectionSettings
@@ -118,6 +118,8 @@ class ControllerSettings:
     dry_run: bool = False
     coalesce: float = 0.2
     """Seconds to wait after a Service event for more, so a burst becomes one batch."""
+    guard: deleteguard.GuardSettings = field(default_factory=deleteguard.GuardSettings)
+    """--max-deletes, --max-deletes-percent, --confirm-deletes (docs/deletes.md)."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ def from_args(args: argparse.Namespace) -> Settings:
             interval=duration_seconds("--interval", args.interval),
             once=args.once,
             dry_run=args.dry_run,
+            guard=deleteguard.from_args(args),
         ),
     )
 

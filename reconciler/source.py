@@ -41,6 +41,9 @@ class ServiceRecords:
     set_identifier: str | None = None
     refused_by_policy: bool = False
     """A name is outside the domains its namespace may use (docs/namespace-domains.md)."""
+    publishes: bool = False
+    """It is of a kind and class dnsgate publishes and carries DNS annotations (or is an
+    Ingress): under the current settings it speaks for its records (`reconciler.witness`)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,15 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming,
     if not claims.would_publish(service, settings.ingress) or not (
             is_ingress or dns_annotations.has_dns_annotations(meta.get("annotations"))):
         return ServiceRecords(key, created), None
+    result, parsed = _published(service, key, created, settings, naming, policy)
+    return replace(result, publishes=True), parsed
+
+
+def _published(service: Service, key: str, created: str, settings: SourceSettings,
+               naming: txtname.Naming, policy: domainpolicy.Enforcement
+               ) -> tuple[ServiceRecords, dns_annotations.Parsed]:
+    """`_read` for an object dnsgate publishes."""
+    is_ingress = ingress.is_ingress(service)
     parsed = claims.parse(service, settings.domains, naming, settings.ingress, policy)
     if parsed.problems:
         refused = any(p.rule == domainpolicy.RULE for p in parsed.problems)
