@@ -34,6 +34,9 @@ RECONNECT = Backoff(base=1.0, cap=30.0)
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 LIST_PAGE = 500  # objects per list call (kube-apiserver's chunked list: limit + continue)
+# Seconds to connect, and to wait for one page: an API server that never answers fails the
+# list (and the store stays as it was) instead of holding `dnsgate reconcile --once` forever.
+LIST_TIMEOUT = (10, 120)
 
 
 # What dnsgate reads of a Service, and all it keeps: the source (annotations, type,
@@ -214,7 +217,8 @@ class KubernetesServices:
         items: list[dict[str, Any]] = []
         token = ""
         while True:
-            paging: dict[str, Any] = {"limit": LIST_PAGE, "_preload_content": False}
+            paging: dict[str, Any] = {"limit": LIST_PAGE, "_preload_content": False,
+                                      "_request_timeout": LIST_TIMEOUT}
             if token:
                 paging["_continue"] = token
             body = json.loads(self._call(**paging).data)

@@ -64,6 +64,9 @@ def _lease(verb: str) -> Right:
                  "hold the leader Lease, so only one replica writes to Route53")
 
 
+CONFIRMATION = Right("get", "configmaps", "", "lease",
+                     "read the confirmation that lets held deletes go (--confirm-deletes)")
+
 RIGHTS: tuple[Right, ...] = (
     _services("get", "read a Service when reporting on it"),
     _services("list", "read every Service at start and after a watch expires"),
@@ -77,6 +80,7 @@ RIGHTS: tuple[Right, ...] = (
     _events("", "create"), _events("", "patch"),
     _events("events.k8s.io", "create"), _events("events.k8s.io", "patch"),
     _lease("get"), _lease("create"), _lease("update"),
+    CONFIRMATION,
 )
 
 
@@ -86,7 +90,9 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
     for right in RIGHTS:
         if right.source and right.source not in settings.source.sources:
             continue
-        if right.scope == "lease":
+        if right is CONFIRMATION:  # granted by the namespaced Role; read with or without a Lease
+            found.append((right, settings.controller.guard.namespace))
+        elif right.scope == "lease":
             if settings.leader_election is not None:
                 found.append((right, settings.leader_election.namespace))
         elif not (right.writes and settings.controller.dry_run):

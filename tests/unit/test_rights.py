@@ -45,24 +45,31 @@ def settings(*args: str) -> settings_module.Settings:
     return settings_module.from_args(parser.parse_args(["--domain-filter=example.org", *args]))
 
 
+CONFIRMATION = ("get", "configmaps", "dnsgate")  # --confirm-deletes' default namespace
+
+
 @pytest.mark.parametrize(("args", "expected"), [
     ((), {("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
-          ("patch", "services/status", ""), ("create", "events", ""), ("patch", "events", "")}),
+          ("patch", "services/status", ""), ("create", "events", ""), ("patch", "events", ""),
+          CONFIRMATION}),
     (("--namespace=web",), {("get", "services", "web"), ("list", "services", "web"),
                             ("watch", "services", "web"), ("patch", "services/status", "web"),
-                            ("create", "events", "web"), ("patch", "events", "web")}),
+                            ("create", "events", "web"), ("patch", "events", "web"),
+                            CONFIRMATION}),
     (("--dry-run",), {("get", "services", ""), ("list", "services", ""),
-                      ("watch", "services", "")}),
+                      ("watch", "services", ""), CONFIRMATION}),
     (("--leader-election-namespace=dnsgate",), {
         ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
         ("patch", "services/status", ""), ("create", "events", ""), ("patch", "events", ""),
         ("get", "leases", "dnsgate"), ("create", "leases", "dnsgate"),
-        ("update", "leases", "dnsgate")}),
+        ("update", "leases", "dnsgate"), CONFIRMATION}),
     (("--source=service", "--source=ingress", "--dry-run"), {
         ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
-        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", "")}),
+        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", ""),
+        CONFIRMATION}),
     (("--source=ingress", "--dry-run"), {
-        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", "")}),
+        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", ""),
+        CONFIRMATION}),
 ], ids=["defaults", "one-namespace", "dry-run-writes-nothing", "leader-election",
         "services-and-ingresses", "ingresses-only"])
 def test_each_configuration_needs_the_rights_it_uses(
