@@ -20,9 +20,11 @@ what it says:
      the message naming the domains the namespace may use;
   8. a Service asking for blog.goldentooth.net, which Route53 shows owned by another
      cluster's owner id, is refused, naming that owner id and resource (`owners_step`);
-  9. deleting the Service and the Ingress removes every record.
+  9. deleting the Service and the Ingress removes every record;
+  10. a namespace's 40 Services deleted at once: the deletes past --max-deletes are held
+     and reported, and go once confirmed (`devstack.demo_guard`).
 Interactive, the stack then stays up until Ctrl-C; with no TTY, or DEMO_EXIT=1, it exits
-after step 9 with status 0 only if every step did what it said.
+after step 10 with status 0 only if every step did what it said.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from devstack import ingresses, kubectl, metallb, route53, webhook
+from devstack import demo_guard, ingresses, kubectl, metallb, route53, webhook
 from devstack.controlplane import free_port
 from devstack.processes import wait_until
 from devstack.stack import Stack
@@ -96,11 +98,13 @@ class Demo:
     source, as the seed's settings) steps 5 and 6 are left out; without `owners` (no owners
     index, no other cluster's record) the step showing it is."""
 
-    def __init__(self, stack: Stack, *, ingresses: bool = True, owners: bool = False) -> None:
+    def __init__(self, stack: Stack, *, ingresses: bool = True, owners: bool = False,
+                 health: int = 0) -> None:
         self.stack = stack
         self.ingresses = ingresses
         self.owners = owners
-        self.steps = (8 if ingresses else 6) + owners
+        self.health = health  # the reconciler's health port; 0: no mass-delete step
+        self.steps = (8 if ingresses else 6) + owners + bool(health)
         self.kubeconfig = stack.kubeconfig
         self.zone_id = stack.route53.zone_id if stack.route53 else ""
         self.results: list[tuple[str, bool]] = []
@@ -181,11 +185,11 @@ class Demo:
 
         if self.ingresses:
             self.ingress_steps()
-        self.domain_policy_step(self.steps - 1 - self.owners)
+        last = self.steps - bool(self.health)
+        self.domain_policy_step(last - 1 - self.owners)
         if self.owners:
-            self.owners_step(self.steps - 1)
-        last = self.steps
-        say(f"Step {last}/{last}: deleting the Service{' and the Ingress' * self.ingresses} "
+            self.owners_step(last - 1)
+        say(f"Step {last}/{self.steps}: deleting the Service{' and the Ingress' * self.ingresses} "
             "removes every record")
         deleted_at = time.monotonic()
         self.kubectl("-n", NAMESPACE, "delete", "service", "httpbin")
@@ -197,6 +201,8 @@ class Demo:
         self.step(last, "removed", gone is not None,
                   f"A and TXT records removed {took:.2f}s after the delete" if gone is not None
                   else f"records still present {WAIT:.0f}s after the delete")
+        if self.health:
+            demo_guard.mass_delete_step(self, self.steps, self.health)
         return all(ok for _, ok in self.results)
 
     def ingress_steps(self) -> None:
@@ -284,7 +290,9 @@ def write_domain_policy(stack: Stack) -> dict[str, str]:
     return {"DNSGATE_DOMAIN_POLICY": POLICY}
 
 
-def start_components(stack: Stack) -> None:
+def start_components(stack: Stack) -> int:
+    """Start the webhook, its certificate keeper and the reconciler; the reconciler's health
+    port."""
     tls = STATE / "webhook-tls"
     port = free_port()
     setup("registering the webhook with the apiserver (manifests/base/"
@@ -313,6 +321,7 @@ def start_components(stack: Stack) -> None:
             return bool(answer.status == 200)
 
     wait_until(reconciler, ready, timeout=60, what="ready (/readyz)")
+    return health
 
 
 def other_cluster_record(stack: Stack) -> None:
@@ -340,9 +349,9 @@ def main() -> int:
     say()
     try:
         with Stack(STATE, progress=setup) as stack:
-            start_components(stack)
+            health = start_components(stack)
             say()
-            demo = Demo(stack, owners=True)
+            demo = Demo(stack, owners=True, health=health)
             passed = demo.run()
             say(f"All {demo.steps} steps did what they said." if passed
                 else "Some steps FAILED.")

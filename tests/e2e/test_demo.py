@@ -26,10 +26,10 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     # The certificate comes from the keeper, as in a cluster, not from the webhook itself.
     assert ("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
             "dnsgate/dnsgate-certs)") in out
-    steps = re.split(r"^Step \d/9: ", out, flags=re.M)[1:]
-    assert len(steps) == 9, out
+    steps = re.split(r"^Step \d+/10: ", out, flags=re.M)[1:]
+    assert len(steps) == 10, out
     (refused, admitted, assigned, records, ingress_refused, ingress_records, namespace_domains,
-     other_owner, removed) = steps
+     other_owner, removed, mass_delete) = steps
     assert 'admission webhook "validate.dnsgate.io" denied the request' in refused
     assert ('external-dns.alpha.kubernetes.io/hostname: "httpbin.example.com" is outside the '
             "managed domains (goldentooth.net)") in refused
@@ -59,5 +59,11 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     assert ('external-dns.alpha.kubernetes.io/hostname: "blog.goldentooth.net" is owned in '
             'Route53 by owner id "cluster-b" (A record for service/web/blog)') in other_owner
     assert "(none)" in removed
-    assert out.count("[ok]") == 9 and "[FAILED]" not in out
-    assert "All 9 steps did what they said." in out
+    assert re.search(r"degraded: holding \d+ deletes of record sets dnsgate owns \(\d+ over "
+                     r"the threshold", mass_delete)
+    assert re.search(r"^\s+Warning\s+DNSDeletesHeld\s+dnsgate-confirm-deletes$", mass_delete,
+                     re.M)
+    assert "configmap/dnsgate-confirm-deletes created" in mass_delete
+    assert "after the confirmation: 0 A records left; /readyz: ok" in mass_delete
+    assert out.count("[ok]") == 10 and "[FAILED]" not in out
+    assert "All 10 steps did what they said." in out
