@@ -23,6 +23,7 @@ read (an ExternalDNS CRD's). Pure apart from `Lookup`, which the CLI makes a GET
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -33,6 +34,13 @@ Lookup = Callable[[str], bool]
 """Whether the object of this key exists, asked of the API by name; raises when it cannot say."""
 Records = Callable[[str], ServiceRecords | None]
 """The object of this key as the desired state holds it now; None when not in the view."""
+
+LOOKUPS = 200
+"""Most lookups in one sync: a --label-filter narrowed under 20,000 owned records would
+otherwise spend minutes of every resync asking about objects that exist."""
+KNOWN_FOR = 900.0
+"""Seconds an object found to exist is not asked about again (the default --interval): the
+next resyncs ask about the others, and each is asked again later, to learn it went."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,15 @@ def publishes(records: ServiceRecords | None) -> bool:
 
 
 class Witness:
-    def __init__(self, sources: Iterable[str], lookup: Lookup) -> None:
+    def __init__(self, sources: Iterable[str], lookup: Lookup,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = frozenset(sources)
         self.lookup = lookup
+        self.clock = clock
+        self._exists: dict[str, float] = {}  # key -> until when it is known to exist
         self._deleted: set[str] = set()  # keys a DELETED event or a 404 showed gone
         self._stopped: set[str] = set()  # keys seen to stop publishing while present
+        self._budget = LOOKUPS
         self._lock = threading.Lock()
 
     def deleted(self, keys: Iterable[str]) -> None:
@@ -78,6 +90,7 @@ class Witness:
         every one of them); those objects' deletes are held."""
         found: dict[str, Verdict] = {}
         failure = ""
+        self._budget = LOOKUPS
         for resource in sorted(set(resources)):
             found[resource], failed = self._verdict(resource, now(resource), failure)
             failure = failure or failed
@@ -89,6 +102,7 @@ class Witness:
         with self._lock:
             self._deleted &= keep
         self._stopped &= keep
+        self._exists = {k: until for k, until in self._exists.items() if k in keep}
 
     def _verdict(self, resource: str, records: ServiceRecords | None, failure: str
                  ) -> tuple[Verdict, str]:
@@ -114,6 +128,14 @@ class Witness:
         if failure:
             return Verdict(False, f"{what} is not in the watch, and the API could not be "
                                   f"asked ({failure})"), ""
+        outside = Verdict(False, f"{what} exists but is outside what dnsgate watches "
+                                 "(--namespace, --label-filter)")
+        if self._exists.get(resource, -1.0) > self.clock():
+            return outside, ""
+        if self._budget <= 0:
+            return Verdict(False, f"{what} is not in the watch, and is asked about at a later "
+                                  f"sync (at most {LOOKUPS} lookups a sync)"), ""
+        self._budget -= 1
         try:
             exists = self.lookup(resource)
         except Exception as exc:  # any failure to ask is no answer: hold
@@ -121,8 +143,8 @@ class Witness:
             return Verdict(False, f"{what} is not in the watch, and the API could not be "
                                   f"asked ({reason})"), reason
         if exists:
-            return Verdict(False, f"{what} exists but is outside what dnsgate watches "
-                                  "(--namespace, --label-filter)"), ""
+            self._exists[resource] = self.clock() + KNOWN_FOR
+            return outside, ""
         with self._lock:
             self._deleted.add(resource)
         return Verdict(True, f"{what} was deleted (not found by name)"), ""

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import deleteguard
+from dnsgate import objectkey
+from reconciler import deleteguard, guardkube, witness
 from reconciler import settings as s
 from reconciler.controller import Controller, Scope
 from reconciler.deleteguard import Delete, GuardSettings
@@ -230,3 +231,41 @@ def test_message_names_count_threshold_and_how_to_confirm() -> None:
                            "plan abcdef012345 go: kubectl -n dnsgate create configmap "
                            "dnsgate-confirm-deletes --from-literal=plan=abcdef012345")
     assert text.endswith("e.g. web.goldentooth.net A: Service apps/web was deleted")
+
+
+def test_lookups_are_bounded_per_sync_and_an_object_found_is_not_asked_again_soon() -> None:
+    """A --label-filter narrowed under many owned records: each resync asks about at most
+    LOOKUPS objects, those not yet asked first."""
+    route53, _ = published(witness.LOOKUPS + 50)
+    asked: list[str] = []
+    ctl = restarted(route53, [], exists=lambda key: asked.append(key) or True,
+                    guard=GuardSettings(max_percent=100))
+
+    assert ctl.run_once()
+    assert len(asked) == witness.LOOKUPS
+    assert ctl.run_once()
+
+    assert len(asked) == witness.LOOKUPS + 50
+    assert len(set(asked)) == len(asked)
+    assert len(names(route53)) == witness.LOOKUPS + 50
+
+
+class NotFound(Exception):
+    def __init__(self, body: str) -> None:
+        self.status, self.body = 404, body
+
+
+@pytest.mark.parametrize(("body", "deleted"), [
+    ('{"kind":"Status","reason":"NotFound","details":{"name":"web","kind":"services"}}', True),
+    ('{"kind":"Status","reason":"NotFound","details":{"name":"other","kind":"services"}}',
+     False),
+    ('{"kind":"Status","reason":"NotFound","details":{"name":"web","kind":"ingresses"}}',
+     False),
+    ("404 page not found", False),  # a proxy, or an API the server does not serve
+    ("", False),
+], ids=["the-service", "another-name", "another-kind", "a-proxy", "no-body"])
+def test_only_a_404_about_that_object_proves_it_gone(body: str, deleted: bool) -> None:
+    key = objectkey.parse("service/apps/web")
+    assert key is not None
+
+    assert guardkube._not_found(NotFound(body), key) is deleted
