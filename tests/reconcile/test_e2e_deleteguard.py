@@ -271,3 +271,27 @@ def test_a_namespace_of_500_services_deleted_is_held_past_the_threshold_until_co
     wait_for(lambda: not published(route53, zone_id), timeout=120, interval=1)
     assert wait_for(lambda: readyz(port) == (200, "ok\n"), timeout=30)
     assert metric(port, 'dnsgate_reconciler_deletes_held{reason="threshold"} 0.0')
+
+
+def test_a_service_relabelled_out_of_the_label_filter_loses_its_record(
+        api: None, namespace: str, supervisor: Supervisor, kubectl: Any, route53: Any,
+        zone_id: str) -> None:
+    """The API server's watch sends DELETED for an object that stops matching its label
+    selector: a change seen, so the record goes (and a restart would have held it)."""
+    for i in range(2):
+        create(namespace, f"web{i}", f"web{i}.goldentooth.net", f"10.4.12.{i + 1}",
+               labels={"team": "web"})
+    port = free_port()
+    child = supervisor.start("reconciler", [
+        sys.executable, "-m", "dnsgate", "reconcile", "--namespace", namespace,
+        "--domain-filter", "goldentooth.net", "--txt-owner-id", OWNER,
+        "--label-filter=team=web", f"--health-port={port}", "--interval=10m"],
+        env=dict(os.environ))
+    wait_until(child, lambda: readyz(port)[0] == 200, timeout=180, what="ready")
+    wait_for(lambda: published(route53, zone_id) == {"web0.goldentooth.net",
+                                                     "web1.goldentooth.net"}, timeout=60)
+
+    kubectl("-n", namespace, "label", "service", "web0", "team=shop", "--overwrite")
+
+    wait_for(lambda: published(route53, zone_id) == {"web1.goldentooth.net"}, timeout=60)
+    assert readyz(port) == (200, "ok\n")
