@@ -128,10 +128,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flags.add(parser, "--max-deletes-percent", type=float, default=25.0,
               help="the share of owned record sets, in percent, that --max-deletes also "
                    "needs exceeded (100: no limit)")
-    flags.add(parser, "--confirm-deletes", default="dnsgate/dnsgate-confirm-deletes",
-              metavar="NAMESPACE/NAME",
+    flags.add(parser, "--confirm-deletes", default="", metavar="NAMESPACE/NAME",
               help="the ConfigMap whose data.plan, set to a held plan's hash, lets that "
-                   "plan's deletes go")
+                   "plan's deletes go (default: dnsgate-confirm-deletes in "
+                   "--leader-election-namespace, else in dnsgate)")
     logs.add_arguments(parser)
     # Tuning flags of caches and rate limits dnsgate does not have: accepted, no effect.
     externaldns.add_ignored(parser)

@@ -9,8 +9,8 @@ sync (creates, updates, TXT repairs) is applied as usual.
 
 Held deletes make one held plan, named by a short hash of its record sets (zone, name, type,
 set identifier). It goes through when the confirmation ConfigMap (`--confirm-deletes`,
-default `dnsgate/dnsgate-confirm-deletes`) carries that hash in `data.plan`: a restart
-recomputes the same hash but writes no confirmation, and a confirmation names one plan, so
+default `dnsgate-confirm-deletes` in the Lease's namespace) carries that hash in `data.plan`:
+a restart recomputes the same hash but writes no confirmation, and a confirmation names one plan, so
 it releases no other (docs/deletes.md). Pure: the clock and the confirmation are passed in.
 """
 
@@ -28,6 +28,7 @@ from reconciler.errors import ConfigError
 WINDOW = 60.0
 """Seconds of earlier deletes counted with a sync's own: the events of a namespace deleted
 (hundreds of Services) reach dnsgate within seconds, as several coalesced syncs."""
+CONFIRMATION_NAME = "dnsgate-confirm-deletes"
 RECHECK = 10.0
 """Seconds between two reads of the confirmation while deletes are held."""
 
@@ -44,7 +45,8 @@ class GuardSettings:
     namespace of 50 apps stays far below a quarter. 100 turns the count limit off."""
     confirmation: str = "dnsgate/dnsgate-confirm-deletes"
     """--confirm-deletes: NAMESPACE/NAME of the ConfigMap whose `data.plan` releases the held
-    plan of that hash."""
+    plan of that hash; by default in the Lease's namespace (--leader-election-namespace),
+    whose Role grants reading it, else in `dnsgate`."""
 
     @property
     def namespace(self) -> str:
@@ -182,8 +184,10 @@ def from_args(args: Any) -> GuardSettings:
     if not 0 <= args.max_deletes_percent <= 100:
         raise ConfigError(f"--max-deletes-percent {args.max_deletes_percent:g} is not a "
                           "share; use 0 to 100 (100: no limit)")
-    namespace, slash, name = str(args.confirm_deletes).partition("/")
+    given = str(args.confirm_deletes) or (
+        f"{args.leader_election_namespace or 'dnsgate'}/{CONFIRMATION_NAME}")
+    namespace, slash, name = given.partition("/")
     if not (slash and namespace and name and "/" not in name):
-        raise ConfigError(f'--confirm-deletes "{args.confirm_deletes}" is not '
-                          "NAMESPACE/NAME; use e.g. dnsgate/dnsgate-confirm-deletes")
-    return GuardSettings(args.max_deletes, args.max_deletes_percent, args.confirm_deletes)
+        raise ConfigError(f'--confirm-deletes "{given}" is not NAMESPACE/NAME; use e.g. '
+                          f"dnsgate/{CONFIRMATION_NAME}")
+    return GuardSettings(args.max_deletes, args.max_deletes_percent, given)

@@ -90,8 +90,9 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
     for right in RIGHTS:
         if right.source and right.source not in settings.source.sources:
             continue
-        if right is CONFIRMATION:  # granted by the namespaced Role; read with or without a Lease
-            found.append((right, settings.controller.guard.namespace))
+        if right is CONFIRMATION:  # in the Lease's Role, and its namespace by default
+            if settings.leader_election is not None:
+                found.append((right, settings.controller.guard.namespace))
         elif right.scope == "lease":
             if settings.leader_election is not None:
                 found.append((right, settings.leader_election.namespace))

@@ -127,7 +127,9 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
             source=settings_module.SourceSettings(DomainFilter.of(["goldentooth.net"]),
                                                   watched, publish_internal=publish_internal,
                                                   aliases=aliases or AliasSettings(),
-                                                  ingress=ingresses or IngressSettings()),
+                                                  ingress=ingresses or IngressSettings(),
+                                                  sources=("service", "ingress")
+                                                  if ingresses is not None else ("service",)),
             registry=settings_module.RegistrySettings(owner_id=owner, **registry),
             route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"]),
                                                     zone_type=zone_type, zone_ids=zone_ids),
