@@ -4,8 +4,9 @@ A delete goes only when its reason was seen (`reconciler.witness`), and only whi
 deletes stay within `--max-deletes`: when one sync, with the deletes of the syncs in the
 minute before it, would delete more than `max_count` record sets AND more than
 `max_percent` of those dnsgate owns, every delete of that sync is held (a namespace deleted
-arrives as a burst of events, several syncs, and counts as one). Everything else in the
-sync (creates, updates, TXT repairs) is applied as usual.
+arrives as a burst of events, several syncs, and counts as one). Until the next resync or
+the confirmation, later syncs' deletes join the held ones. Everything else in the sync
+(creates, updates, TXT repairs) is applied as usual.
 
 Held deletes make one held plan, named by a short hash of its record sets (zone, name, type,
 set identifier). It goes through when the confirmation ConfigMap (`--confirm-deletes`,
@@ -116,10 +117,14 @@ class Guard:
         seen = [d for d in deletes if d.seen]
         counted = recent + len(seen)
         base = owned + recent
-        over = (counted > self.settings.max_count
-                and counted * 100 > self.settings.max_percent * base)
         kept = {at: d for at, d in self.held.items()
                 if names is not None and at[1][0] not in names}
+        # While deletes are held for the threshold, later ones join them: a trickle must
+        # not pass a minute at a time. A resync plans every held delete again and decides
+        # afresh (kept is empty), so a hold whose records are wanted again ends there.
+        over = any(d.seen for d in kept.values()) or (
+            counted > self.settings.max_count
+            and counted * 100 > self.settings.max_percent * base)
         now_held = [d for d in deletes if not d.seen or over]
         held = {**kept, **{d.at: d for d in now_held}}
         plan = plan_id(held.values()) if held else ""

@@ -162,6 +162,22 @@ def test_a_burst_over_several_syncs_counts_as_one() -> None:
     assert "holding 10 deletes" in ctl.holding
 
 
+def test_after_a_hold_later_deletes_join_it_until_a_resync() -> None:
+    route53, services = published(40)
+    ctl, _ = controller(route53, services)
+    assert ctl.run_once()
+    gone = {f"service/apps/web{j}" for j in range(30)}
+    ctl.services = StaticServices(services[30:])
+    ctl.sync_services(gone)  # 30 of 40: held
+    assert "holding 30 deletes" in ctl.holding
+    ctl.services = StaticServices(services[31:])
+
+    ctl.sync_services({"service/apps/web30"})  # one more, alone under both limits
+
+    assert "holding 31 deletes" in ctl.holding
+    assert len(names(route53)) == 40
+
+
 def test_confirmation_of_the_held_plan_releases_it_and_of_another_does_not() -> None:
     route53, services = published(30)
     ctl = restarted(route53, services[25:])

@@ -240,6 +240,8 @@ def test_a_namespace_of_500_services_deleted_is_held_past_the_threshold_until_co
 
     # Held once every delete is planned: each sync of the burst that adds to the held plan
     # renames it.
+    wait_for(lambda: not client.CoreV1Api().list_namespaced_service(namespace).items,
+             timeout=300, interval=1)
     wait_for(lambda: f"holding {len(published(route53, zone_id))} deletes" in readyz(port)[1],
              timeout=120, interval=1)
     plan = held(port)
@@ -252,9 +254,9 @@ def test_a_namespace_of_500_services_deleted_is_held_past_the_threshold_until_co
     assert metric(port, f'dnsgate_reconciler_deletes_held{{reason="threshold"}} {left}.0')
     events = wait_for(lambda: [e for e in json.loads(kubectl(
         "get", "events", "-n", namespace, "-o", "json").stdout)["items"]
-        if e["reason"] == "DNSDeletesHeld"], timeout=30)
-    assert events[-1]["involvedObject"]["name"] == "dnsgate-confirm-deletes"
-    assert f"--from-literal=plan={plan}" in events[-1]["message"]
+        if e["reason"] == "DNSDeletesHeld" and f"--from-literal=plan={plan}" in e["message"]],
+        timeout=30)
+    assert events[0]["involvedObject"]["name"] == "dnsgate-confirm-deletes"
 
     # Another plan's hash releases nothing, and neither does a restart.
     kubectl("-n", namespace, "create", "configmap", "dnsgate-confirm-deletes",
