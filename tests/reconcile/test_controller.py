@@ -30,7 +30,8 @@ def controller(route53: MemoryRoute53, services: list[dict[str, Any]], namespace
                         backoff=Backoff(base=0.0, cap=0.0), attempts=2,
                         limiter=throttle.RateLimiter(1e6), sleep=lambda _: None)
     return Controller(s.ControllerSettings(**controller_settings),
-                      s.SourceSettings(DOMAINS, namespace), s.RegistrySettings(owner_id="me"),
+                      s.SourceSettings(DOMAINS, namespace, sources=("service", "ingress")),
+                      s.RegistrySettings(owner_id="me"),
                       provider, StaticServices(services), reporter), reporter
 
 
