@@ -55,7 +55,10 @@ def mass_delete_step(demo: Demo, number: int, health: int) -> None:
     say(f"  {COUNT} Services app0..app{COUNT - 1} applied in namespace {FLEET}")
     published = wait_for(lambda: len(fleet_records(demo)) == COUNT)
     say(f"  their {len(fleet_records(demo))} A records are in Route53")
-    demo.kubectl("-n", FLEET, "delete", "services", "--all", "--wait=false")
+    show_command("-n", FLEET, "delete", "services", "--all", "--wait=false")
+    deleted = kubectl.run(demo.kubeconfig, "-n", FLEET, "delete", "services", "--all",
+                          "--wait=false").stdout.count(" deleted")
+    say(f"    {deleted} Services deleted")
     # Held once every delete is planned: each sync of the burst that adds to the held plan
     # renames it, and a confirmation names one plan.
     held = wait_for(lambda: f"holding {len(fleet_records(demo))} deletes" in readyz(health))
