@@ -393,6 +393,8 @@ class Controller:
                               policy=self.settings.policy,
                               owner_id=self.registry_settings.owner_id,
                               sharing=partial(registry.sharing, view,
+                                              settings=self.registry_settings),
+                              foreign=partial(registry.foreign_txt, view,
                                               settings=self.registry_settings))
 
     def _guard(self, plans: Sequence[tuple[Zone, registry.View, plan.Plan]],

@@ -78,10 +78,12 @@ def calculate(
     policy: str,
     owner_id: str,
     sharing: Callable[[Endpoint], Sequence[Endpoint]] = lambda _: (),
+    foreign: Callable[[Endpoint], Endpoint | None] = lambda _: None,
 ) -> Plan:
     """Creates, updates, deletes and TXT repairs that bring `current` to `desired`.
     `sharing(record)`: the records at other names its ownership TXT could own too
-    (`registry.sharing`)."""
+    (`registry.sharing`). `foreign(record)`: another owner's ownership TXT the record would
+    be read through once written (`registry.foreign_txt`): it is then not written."""
     have = {record.key: record for record in current}
     at_row: dict[tuple[str, str], list[Endpoint]] = defaultdict(list)
     for record in have.values():
@@ -105,6 +107,8 @@ def calculate(
                 skipped.append(Skip(wanted, _taken(blockers[0])))
             elif shared:
                 skipped.append(Skip(wanted, _shares_txt(wanted, shared[0])))
+            elif (held := foreign(wanted)) is not None:
+                skipped.append(Skip(wanted, _foreign(wanted, held)))
             else:
                 creates.append(wanted)
             continue
@@ -114,7 +118,11 @@ def calculate(
         changed = (not existing.same_record(wanted)
                    or existing.label(RESOURCE) != wanted.label(RESOURCE))
         if changed and policy != "create-only":
-            updates.append(Update(existing, wanted))
+            # A plain A turning into an alias is read through more TXTs than before.
+            if (held := foreign(wanted)) is not None:
+                skipped.append(Skip(wanted, _foreign(wanted, held)))
+            else:
+                updates.append(Update(existing, wanted))
         elif existing.label(TXT_MISSING):
             repairs.append(existing.with_labels(**{TXT_MISSING: ""}))
 
@@ -139,6 +147,13 @@ def _shares_txt(wanted: Endpoint, other: Endpoint) -> str:
     return (f"{other.describe()} ({', '.join(other.targets)}) could be owned through the same "
             f"ownership TXT record as {wanted.describe()} (--txt-wildcard-replacement names "
             "it); dnsgate creates neither beside the other")
+
+
+def _foreign(wanted: Endpoint, txt: Endpoint) -> str:
+    return (f"the ownership TXT record {txt.dnsname} ({txt.targets[0]}) is not ours, and "
+            f"ExternalDNS releases read it for the alias {wanted.describe()}: written beside "
+            "it, the alias would be nobody's; dnsgate leaves the name alone until that TXT "
+            "is removed or handed over")
 
 
 def _taken(record: Endpoint) -> str:

@@ -291,6 +291,29 @@ def sharing(view: View, record: Endpoint, settings: RegistrySettings) -> tuple[E
     return tuple(found[key] for key in sorted(found))
 
 
+def foreign_txt(view: View, record: Endpoint, settings: RegistrySettings) -> Endpoint | None:
+    """An ownership TXT of another owner (or of none we can read) that an A alias `record`
+    would be read through once written: its `cname-`, `a-` or old-format TXT, left behind at
+    the name (v0.22+ deletes only `a-` with the record). dnsgate writes one of those names
+    and every one of them decides (`_read_through`), so written beside it the alias would be
+    nobody's, never updated or deleted again; it is not written (`plan.calculate`'s
+    `foreign`). A plain record is read through its own type's TXT, which it writes: a CREATE
+    Route53 refuses where another owner's is (docs/route53-alias.md)."""
+    if not (record.alias and record.record_type == endpoint.A):
+        return None
+    names = mapper(settings)
+    keys = set(ownership_keys(record, names))
+    for name in sorted(names_read(record, settings)):
+        txt = view.txts.get((name, endpoint.TXT, record.set_identifier))
+        stands_for = names.record_of(name) if txt is not None else None
+        if (txt is None or stands_for is None or (*stands_for, txt.set_identifier) not in keys
+                or (_labels_of(txt, settings) is None and not _unopened(txt, settings))):
+            continue
+        if _owner(txt, settings) != settings.owner_id:
+            return txt
+    return None
+
+
 def _shared(record: Endpoint, names: txtname.Mapper,
             readers: Mapping[Key, list[Endpoint]]) -> bool:
     """Whether a record at another name could be owned through a TXT owning `record`.

@@ -153,3 +153,39 @@ def test_owner_hand_over_keeps_the_alias_txt_names(zone_txts, written) -> None: 
 
     assert sorted(c.record.dnsname.removesuffix(NAME) for g in groups for c in g.changes
                   if c.action == "CREATE" and c.record.record_type == "TXT") == sorted(written)
+
+
+PLAIN_A = endpoint.make(NAME, "A", ["10.4.11.1"], ttl=60)
+
+
+@pytest.mark.parametrize("registry_settings", [CNAME_FORMAT, A_FORMAT],
+                         ids=["rollback-v0.14", "rollback-v0.23"])
+@pytest.mark.parametrize(("zone", "left"), [
+    ([endpoint.make(NAME, "TXT", [OLD_OWNER_VALUE])], ""),
+    ([endpoint.make("cname-" + NAME, "TXT", [OLD_OWNER_VALUE]),
+      endpoint.make(NAME, "TXT", [OLD_OWNER_VALUE])], "cname-"),
+    ([endpoint.make("a-" + NAME, "TXT", [OLD_OWNER_VALUE])], "a-"),
+    ([PLAIN_A, txt("a-"), endpoint.make("cname-" + NAME, "TXT", [OLD_OWNER_VALUE])], "cname-"),
+], ids=["old-format-left", "v0.14-txts-left-by-v0.23", "a-left", "plain-a-becoming-alias"])
+def test_alias_is_not_written_where_another_owner_s_txt_would_claim_it(  # type: ignore[no-untyped-def]
+        zone, left, registry_settings) -> None:
+    view = registry.read(zone, registry_settings)
+    planned = plan.calculate(view.endpoints, MOVED_ALIASES[:1], policy="sync", owner_id=OWNER,
+                             foreign=lambda r: registry.foreign_txt(view, r, registry_settings))
+
+    assert (planned.creates, planned.updates) == ((), ())
+    (skip,) = planned.skipped
+    assert f"TXT record {left}{NAME} " in skip.reason and "old-cluster" in skip.reason
+
+
+@pytest.mark.parametrize("zone", [
+    [txt("a-"), txt("cname-"), txt("")],  # our own TXTs left behind
+    [endpoint.make(NAME, "TXT", ['"v=spf1 -all"'])],  # an ordinary TXT at the name
+    [endpoint.make("cname-" + NAME, "TXT", [OLD_OWNER_VALUE], set_identifier="blue")],
+], ids=["ours", "not-an-ownership-txt", "other-set-identifier"])
+def test_alias_is_written_where_no_other_owner_s_txt_would_claim_it(zone) -> None:  # type: ignore[no-untyped-def]
+    view = registry.read(zone, A_FORMAT)
+    planned = plan.calculate(view.endpoints, MOVED_ALIASES[:1], policy="sync", owner_id=OWNER,
+                             foreign=lambda r: registry.foreign_txt(view, r, A_FORMAT))
+
+    assert [r.describe() for r in planned.creates] == [f"{NAME} A"]

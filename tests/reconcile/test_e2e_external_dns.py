@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from devstack import ingresses, metallb
+from devstack import kubectl as kubectl_cli
 from tests.reconcile import external_dns
 from tests.reconcile.conftest import ALPHA, OWNER, zone_records
 
@@ -55,7 +56,9 @@ def move_targets(kubeconfig: Path, namespace: str) -> None:
     ingresses.assign(kubeconfig, namespace, "shop", [MOVED_NLB])
 
 
-def dnsgate(namespace: str, access: external_dns.Route53Access, *flags: str) -> str:
+def dnsgate(namespace: str, access: external_dns.Route53Access, *flags: str,
+            logged: bool = False) -> str:
+    """What `dnsgate reconcile --once` printed; `logged`: and what it logged."""
     result = subprocess.run(
         [sys.executable, "-m", "dnsgate", "reconcile", "--namespace", namespace,
          "--domain-filter", "goldentooth.net", "--txt-owner-id", OWNER,
@@ -63,7 +66,7 @@ def dnsgate(namespace: str, access: external_dns.Route53Access, *flags: str) -> 
         capture_output=True, text=True, timeout=180,
         env={**_environ(), "AWS_ENDPOINT_URL_ROUTE_53": access.proxy.url})
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return result.stdout + (result.stderr if logged else "")
 
 
 def dnsgate_plans_nothing(namespace: str, access: external_dns.Route53Access,
@@ -136,6 +139,34 @@ def test_dnsgate_plans_nothing_after_the_rollback_release_updates_its_zone(  # t
     records = zone_records(route53, zone_id)
     assert records[("shop.goldentooth.net", "A", "")]["AliasTarget"]["DNSName"] == MOVED_NLB
     dnsgate_plans_nothing(namespace, access, f"--rollback-release={release}")
+
+
+def test_alias_is_not_written_beside_the_txts_another_owner_s_release_left(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
+    """Another cluster's v0.14.2 publishes an alias (`cname-` and old-format TXTs), its
+    v0.23.0 adds `a-` and, when the Service goes, deletes the alias with `a-` only. Were
+    dnsgate to write the alias there, the TXTs left would make it nobody's to dnsgate
+    (and another owner's to v0.14.2) for ever: it leaves the name alone instead."""
+    other = "other-cluster"
+    metallb.create_service(kubeconfig, namespace, "api",
+                           {ALPHA + "hostname": "api.goldentooth.net", **TTL})
+    metallb.assign(kubeconfig, namespace, "api", [API_NLB])
+    for version in (SEED, LATEST):
+        external_dns.run(version, access, kubeconfig, namespace, other, dry_run=False)
+    kubectl_cli.run(kubeconfig, "-n", namespace, "delete", "service", "api")
+    external_dns.run(LATEST, access, kubeconfig, namespace, other, dry_run=False)
+    left = txt_names(route53, zone_id)
+    assert {"cname-api.goldentooth.net", "api.goldentooth.net"} <= left
+    assert ("api.goldentooth.net", "A", "") not in zone_records(route53, zone_id)
+
+    metallb.create_service(kubeconfig, namespace, "api",
+                           {ALPHA + "hostname": "api.goldentooth.net", **TTL})
+    metallb.assign(kubeconfig, namespace, "api", [API_NLB])
+    printed = dnsgate(namespace, access, "--rollback-release=v0.23.0", logged=True)
+
+    assert ("api.goldentooth.net", "A", "") not in zone_records(route53, zone_id)
+    assert txt_names(route53, zone_id) >= left
+    assert "owner=other-cluster" in printed and "would be nobody's" in printed, printed
 
 
 def _environ() -> dict[str, str]:
