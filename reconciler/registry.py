@@ -455,7 +455,10 @@ def changes(planned: plan.Plan, view: View, settings: RegistrySettings) -> tuple
         else:
             record = (Change("DELETE", update.old), Change("CREATE", update.new))
         deleted.update(c.record.key for c in txt if c.action == "DELETE")
-        guard = _old_format_guard(found, settings, deleted, alias=update.old.alias)
+        # An alias is read through its old-format TXT too, before or after the change (a
+        # plain A becoming one): that TXT must still name us when the change lands.
+        guard = _old_format_guard(found, settings, deleted,
+                                  alias=update.old.alias or update.new.alias)
         groups.append(ChangeGroup(_resource(update.new), update.new.dnsname,
                                   _deletes_first((*record, *txt, *guard, *stale))))
     for new in planned.creates:

@@ -185,3 +185,39 @@ def test_a_burst_of_new_names_is_checked_with_one_listing_of_the_zone() -> None:
     assert ("n3.goldentooth.net.", "A", "") not in r53.records["Z1"]
     assert reporter.latest["service/apps/n3"].status == "conflict"
     assert all(reporter.latest[f"service/apps/n{i}"].status == "synced" for i in (0, 1, 2, 4))
+
+
+def old_format(owner: str) -> dict[str, Any]:
+    return {"Name": NAME + ".", "Type": "TXT", "TTL": 300, "ResourceRecords": [
+        {"Value": registry.encode({"owner": owner, "resource": "service/apps/web"})}]}
+
+
+def test_old_format_txt_taken_stops_a_plain_a_becoming_an_alias() -> None:
+    """A plain A is read through `a-` alone, an alias through the old format too
+    (docs/route53-alias.md): another owner rewriting the old-format TXT between read and
+    write would leave the alias nobody's, so the change must not land."""
+    r53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    ours = old_format("me")  # the test controller's owner id
+    put(r53, ours)  # a v0.14-era old-format TXT of ours
+    ctl, reporter = controller(r53, [])
+    ctl.services = services = StaticServices([web("10.0.0.1")])
+    assert ctl.run_once()
+    assert r53.records["Z1"][(NAME + ".", "TXT", "")] == ours
+    theirs = old_format("another-cluster")
+    send = r53.change_resource_record_sets
+
+    def written_between(**request: Any) -> Any:  # the other writer, just before our batch
+        put(r53, theirs)
+        return send(**request)
+
+    r53.change_resource_record_sets = written_between  # type: ignore[method-assign]
+    services.services = [service("web", {ALPHA + "hostname": NAME, ALPHA + "ttl": "60"},
+                                 ingress=[{"hostname": "web-0123456789abcdef.elb."
+                                                       "eu-central-1.amazonaws.com"}])]
+
+    ctl.sync_services({"service/apps/web"})
+
+    zone = r53.records["Z1"]
+    assert zone[(NAME + ".", "A", "")]["ResourceRecords"] == [{"Value": "10.0.0.1"}]
+    assert zone[(NAME + ".", "TXT", "")] == theirs
+    assert reporter.latest["service/apps/web"].status == "conflict"

@@ -141,6 +141,27 @@ def test_dnsgate_plans_nothing_after_the_rollback_release_updates_its_zone(  # t
     dnsgate_plans_nothing(namespace, access, f"--rollback-release={release}")
 
 
+@pytest.mark.parametrize("releases", [(SEED,), (LATEST,), (SEED, LATEST)],
+                         ids=["v0.14.2", "v0.23.0", "v0.14.2-then-v0.23.0"])
+def test_dnsgate_deletes_every_txt_of_a_zone_a_release_filled(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access, releases) -> None:
+    """Services and the Ingress gone, dnsgate deletes every record the release(s) made and
+    every TXT they own them through (`cname-`, `a-`, `aaaa-`, the old format), so nothing of
+    the owner is left for another owner's alias to trip over."""
+    publish(kubeconfig, namespace)
+    for version in releases:
+        external_dns.run(version, access, kubeconfig, namespace, OWNER, dry_run=False)
+    assert txt_names(route53, zone_id)
+    kubectl_cli.run(kubeconfig, "-n", namespace, "delete", "service", "web", "edge", "api")
+    kubectl_cli.run(kubeconfig, "-n", namespace, "delete", "ingress", "shop")
+
+    dnsgate(namespace, access)
+
+    assert {key for key in zone_records(route53, zone_id)
+            if key[1] not in ("SOA", "NS")} == set()
+    release_plans_nothing(releases[-1], access, kubeconfig, namespace)
+
+
 def test_alias_is_not_written_beside_the_txts_another_owner_s_release_left(  # type: ignore[no-untyped-def]
         kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
     """Another cluster's v0.14.2 publishes an alias (`cname-` and old-format TXTs), its
