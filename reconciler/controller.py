@@ -127,6 +127,7 @@ class Controller:
 
     def notify(self, services: set[str]) -> None:
         """The watch saw these Services change."""
+        self.witness.returned(key for key in services if self.services.get(key) is not None)
         self.agenda.services_changed(services)
 
     def deleted(self, keys: set[str]) -> None:

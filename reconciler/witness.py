@@ -72,6 +72,13 @@ class Witness:
         with self._lock:
             self._deleted.update(keys)
 
+    def returned(self, keys: Iterable[str]) -> None:
+        """From a watch thread: these objects are in the watch again (created anew under the
+        same name, a new uid): their deletion is history, and a later list that misses them
+        is no reason (docs/deletes.md)."""
+        with self._lock:
+            self._deleted.difference_update(keys)
+
     def observe(self, before: Mapping[str, ServiceRecords | None], now: Records) -> None:
         """The desired state moved from `before` (these keys, as last read) to `now`: an
         object still there that published and does not any more was seen to stop."""

@@ -285,3 +285,25 @@ def test_only_a_404_about_that_object_proves_it_gone(body: str, deleted: bool) -
     assert key is not None
 
     assert guardkube._not_found(NotFound(body), key) is deleted
+
+
+def test_a_service_deleted_and_created_again_is_not_deleted_when_a_list_later_misses_it(
+) -> None:
+    """`kubectl replace --force` or a reinstall: DELETED, then ADDED under the same name (a
+    new uid). The deletion is history once the object is back: a later list that misses it
+    (an empty relist) is no reason, and the GET that finds it holds the delete."""
+    route53, services = published(3)
+    ctl = restarted(route53, list(services), exists=lambda key: True)
+    assert ctl.run_once()
+    ctl.services.services.remove(services[0])  # type: ignore[attr-defined]
+    ctl.deleted({"service/apps/web0"})
+    ctl.services.services.append(web(0))  # type: ignore[attr-defined]
+    ctl.notify({"service/apps/web0"})
+    assert ctl.sync_services({"service/apps/web0"})
+    assert len(names(route53)) == 3
+    ctl.services.services.clear()  # type: ignore[attr-defined]
+
+    assert ctl.run_once()  # a resync from the empty list
+
+    assert len(names(route53)) == 3
+    assert "holding 3 deletes" in ctl.holding
