@@ -41,6 +41,9 @@ class ServiceRecords:
     set_identifier: str | None = None
     refused_by_policy: bool = False
     """A name is outside the domains its namespace may use (docs/namespace-domains.md)."""
+    undecided: bool = False
+    """Refused only because its namespace's labels are not known (a Namespace list that
+    missed it): no change of the object, so no reason to delete (docs/deletes.md)."""
     publishes: bool = False
     """It is of a kind and class dnsgate publishes and carries DNS annotations (or is an
     Ingress): under the current settings it speaks for its records (`reconciler.witness`)."""
@@ -96,8 +99,11 @@ def _published(service: Service, key: str, created: str, settings: SourceSetting
     parsed = claims.parse(service, settings.domains, naming, settings.ingress, policy)
     if parsed.problems:
         refused = any(p.rule == domainpolicy.RULE for p in parsed.problems)
+        namespace = objectkey.parse(key)
+        undecided = refused and namespace is not None and (
+            policy.grant(namespace.namespace).labels_unknown)
         return ServiceRecords(key, created, problems=tuple(str(p) for p in parsed.problems),
-                              refused_by_policy=refused), parsed
+                              refused_by_policy=refused, undecided=undecided), parsed
     dns = parsed.dns
     if dns is None:
         return ServiceRecords(key, created), parsed

@@ -88,7 +88,7 @@ class Witness:
                 continue
             if publishes(new):
                 self._stopped.discard(key)
-            elif publishes(old):
+            elif publishes(old) and not new.undecided:
                 self._stopped.add(key)
 
     def verdicts(self, resources: Iterable[str], now: Records) -> dict[str, Verdict]:
@@ -117,6 +117,9 @@ class Witness:
         if records is not None:
             if publishes(records):
                 return Verdict(True, f"{what} asks for other records now"), ""
+            if records.undecided:
+                return Verdict(False, f"{what} cannot be judged by the domain policy yet "
+                                      "(its namespace's labels are not known)"), ""
             if resource in self._stopped:
                 return Verdict(True, f"{what} stopped publishing it (a change seen)"), ""
             return Verdict(False, f"{what} no longer publishes it under the current settings, "

@@ -307,3 +307,27 @@ def test_a_service_deleted_and_created_again_is_not_deleted_when_a_list_later_mi
 
     assert len(names(route53)) == 3
     assert "holding 3 deletes" in ctl.holding
+
+
+def test_a_namespace_missing_from_the_namespace_list_deletes_nothing() -> None:
+    """A rule grants by namespace label; the Namespace list comes back without the namespace
+    (an empty or partial relist): its labels are unknown, which is no change of the
+    Service, so its record stays (held), as for an empty Service list."""
+    from dnsgate.domainpolicy import Enforcement
+    from tests.reconcile.test_controller import BY_LABEL
+
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    blue = service("web", {ALPHA + "hostname": "web.blue.goldentooth.net"},
+                   ingress=[{"ip": "10.0.0.1"}])
+    ctl, _ = controller(route53, [blue], coalesce=0.0)
+    ctl.policy_changed(Enforcement(BY_LABEL, {"apps": {"tenant": "blue"}}))
+    assert ctl.run_once() and names(route53) == {"web.blue.goldentooth.net"}
+    assert ctl.agenda.due() is not None  # the first work, done above
+
+    ctl.policy_changed(Enforcement(BY_LABEL, {}))
+    work = ctl.agenda.due()
+    assert work is not None
+    ctl.sync_services(set(work.services)) if work.kind == "services" else ctl.run_once()
+
+    assert names(route53) == {"web.blue.goldentooth.net"}
+    assert "holding 1 deletes" in ctl.holding
