@@ -406,9 +406,15 @@ class Controller:
             return Decision(frozenset())
         verdicts = self.witness.verdicts({r.label(endpoint.RESOURCE) or "" for _, r in planned},
                                          self.desired.records_of)
-        decision = self.guard.decide(
-            [Delete(zone, r, (v := verdicts[r.label(endpoint.RESOURCE) or ""]).seen, v.text)
-             for zone, r in planned], names, self.owned.record_sets())
+        deletes = []
+        for zone, r in planned:
+            resource = r.label(endpoint.RESOURCE) or ""
+            verdict = verdicts[resource]
+            if verdict.seen:
+                verdict = self.witness.unchanged_spec_host(
+                    resource, r.dnsname, self.services.get(resource)) or verdict
+            deletes.append(Delete(zone, r, verdict.seen, verdict.text))
+        decision = self.guard.decide(deletes, names, self.owned.record_sets())
         if decision.released:
             log.warning("deleting %d record sets of the held plan, as the confirmation "
                         "ConfigMap %s asks", decision.released, self.settings.guard.confirmation)

@@ -26,8 +26,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from dnsgate import objectkey
+from dnsgate import ingress, objectkey
 from reconciler.source import ServiceRecords
 
 Lookup = Callable[[str], bool]
@@ -64,6 +65,7 @@ class Witness:
         self._exists: dict[str, float] = {}  # key -> until when it is known to exist
         self._deleted: set[str] = set()  # keys a DELETED event or a 404 showed gone
         self._stopped: set[str] = set()  # keys seen to stop publishing while present
+        self._changed: set[str] = set()  # keys whose records this process saw change
         self._budget = LOOKUPS
         self._lock = threading.Lock()
 
@@ -86,6 +88,8 @@ class Witness:
             new = now(key)
             if new is None:
                 continue
+            if old is not None and new != old:
+                self._changed.add(key)
             if publishes(new):
                 self._stopped.discard(key)
             elif publishes(old) and not new.undecided:
@@ -103,12 +107,29 @@ class Witness:
             failure = failure or failed
         return found
 
+    def unchanged_spec_host(self, resource: str, name: str, obj: Mapping[str, Any] | None
+                            ) -> Verdict | None:
+        """Held, when the Ingress still names `name` in its spec (rules or TLS hosts) and this
+        process never saw its records change: a --ignore-ingress-rules-spec or
+        --ignore-ingress-tls-spec at start dropped the name, not the object. None: no
+        objection. An object seen to change (an ingress-hostname-source annotation added)
+        loses the names it no longer publishes, as ever."""
+        if obj is None or not ingress.is_ingress(obj) or resource in self._changed:
+            return None
+        named = {host.rstrip(".").lower() for host in ingress.spec_hosts(obj, ingress.DEFAULT)}
+        if name.rstrip(".").lower() not in named:
+            return None
+        return Verdict(False, f"{_describe(resource)} still names it in its spec, and dnsgate "
+                              "did not see it change (--ignore-ingress-rules-spec or "
+                              "--ignore-ingress-tls-spec at start?)")
+
     def prune(self, resources: Iterable[str]) -> None:
         """Forget what no owned record names any more (at a resync, which sees them all)."""
         keep = set(resources)
         with self._lock:
             self._deleted &= keep
         self._stopped &= keep
+        self._changed &= keep
         self._exists = {k: until for k, until in self._exists.items() if k in keep}
 
     def _verdict(self, resource: str, records: ServiceRecords | None, failure: str

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from dnsgate import objectkey
+from dnsgate.domains import DomainFilter
+from dnsgate.ingress import IngressSettings
 from reconciler import deleteguard, guardkube, witness
 from reconciler import settings as s
 from reconciler.controller import Controller, Scope
@@ -331,3 +333,50 @@ def test_a_namespace_missing_from_the_namespace_list_deletes_nothing() -> None:
 
     assert names(route53) == {"web.blue.goldentooth.net"}
     assert "holding 1 deletes" in ctl.holding
+
+
+def rules_ingress(*hosts: str) -> dict[str, Any]:
+    """An Ingress naming its first host in a rule, the others in its TLS section."""
+    return {"kind": "Ingress",
+            "metadata": {"namespace": "apps", "name": "web", "annotations": {},
+                         "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"rules": [{"host": hosts[0]}], "tls": [{"hosts": list(hosts[1:])}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.7"}]}}}
+
+
+@pytest.mark.parametrize("restart", [
+    {"ingress": IngressSettings(ignore_rules_spec=True)},
+    {"domains": DomainFilter.of(["goldentooth.net", "example.org"], ["shop.goldentooth.net"])},
+    {"ingress": IngressSettings(ignore_tls_spec=True)},
+], ids=["ignore-ingress-rules-spec", "exclude-domains", "ignore-ingress-tls-spec"])
+def test_restart_with_settings_that_drop_an_ingress_host_deletes_nothing(
+        restart: dict[str, Any]) -> None:
+    """The Ingress did not change; a flag at start stops its rule host from giving a name,
+    as a narrower --domain-filter makes a Service's annotation invalid: no reason seen."""
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    web = rules_ingress("web.shop.goldentooth.net", "web.goldentooth.net")
+    if restart.get("ingress") == IngressSettings(ignore_tls_spec=True):
+        web = rules_ingress("web.goldentooth.net", "web.shop.goldentooth.net")
+    assert controller(route53, [web])[0].run_once()
+    assert ("web.shop.goldentooth.net.", "A", "") in route53.records["Z1"]
+    ctl = restarted(route53, [web], exists=lambda key: True,
+                    sources=("service", "ingress"), **restart)
+
+    assert ctl.run_once()
+
+    assert ("web.shop.goldentooth.net.", "A", "") in route53.records["Z1"]
+
+
+def test_an_ingress_seen_to_stop_using_its_spec_hosts_loses_their_records() -> None:
+    """The spec still names the host, but dnsgate saw the object change: a reason."""
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    web = rules_ingress("web.shop.goldentooth.net", "web.goldentooth.net")
+    ctl, _ = controller(route53, [web])
+    assert ctl.run_once()
+    web["metadata"]["annotations"] = {ALPHA + "ingress-hostname-source": "annotation-only",
+                                      ALPHA + "hostname": "web.goldentooth.net"}
+
+    assert ctl.sync_services({"ingress/apps/web"})
+
+    assert names(route53) == {"web.goldentooth.net"}
+    assert ctl.holding == ""
