@@ -297,3 +297,24 @@ def test_a_service_relabelled_out_of_the_label_filter_loses_its_record(
 
     wait_for(lambda: published(route53, zone_id) == {"web1.goldentooth.net"}, timeout=60)
     assert readyz(port) == (200, "ok\n")
+
+
+def test_a_restart_with_ignore_ingress_rules_spec_keeps_the_ingress_rule_hosts(
+        kubeconfig: Path, api: None, namespace: str, route53: Any, zone_id: str) -> None:
+    """The Ingress still names its rule host; only the flag at start stops it giving a
+    name. `dnsgate reconcile --once` holds that delete and says why."""
+    from devstack import ingresses
+
+    ingresses.apply(kubeconfig, ingresses.manifest(
+        namespace, "web", hosts=["rule.goldentooth.net"], tls_hosts=["tls.goldentooth.net"]))
+    ingresses.assign(kubeconfig, namespace, "web", ["10.4.12.30"])
+    first = reconcile(namespace, "--source=ingress")
+    assert first.returncode == 0, first.stderr
+    assert published(route53, zone_id) == {"rule.goldentooth.net", "tls.goldentooth.net"}
+
+    result = reconcile(namespace, "--source=ingress", "--ignore-ingress-rules-spec")
+
+    assert result.returncode == 0, result.stderr
+    assert published(route53, zone_id) == {"rule.goldentooth.net", "tls.goldentooth.net"}
+    assert (f"rule.goldentooth.net A: Ingress {namespace}/web still names it in its spec"
+            in result.stderr)
