@@ -411,8 +411,8 @@ class Controller:
             resource = r.label(endpoint.RESOURCE) or ""
             verdict = verdicts[resource]
             if verdict.seen:
-                verdict = self.witness.unchanged_spec_host(
-                    resource, r.dnsname, self.services.get(resource)) or verdict
+                verdict = self.witness.withheld(
+                    resource, r.dnsname, self.desired.records_of(resource)) or verdict
             deletes.append(Delete(zone, r, verdict.seen, verdict.text))
         decision = self.guard.decide(deletes, names, self.owned.record_sets())
         if decision.released:

@@ -44,6 +44,10 @@ class ServiceRecords:
     undecided: bool = False
     """Refused only because its namespace's labels are not known (a Namespace list that
     missed it): no change of the object, so no reason to delete (docs/deletes.md)."""
+    withheld: frozenset[str] = frozenset()
+    """Names the object asks for that a setting gives no record now (--ignore-ingress-rules-spec,
+    --ignore-ingress-tls-spec, --publish-internal-services off): a restart with such a flag
+    changed nothing in the object, so it is no reason to delete (docs/deletes.md)."""
     publishes: bool = False
     """It is of a kind and class dnsgate publishes and carries DNS annotations (or is an
     Ingress): under the current settings it speaks for its records (`reconciler.witness`)."""
@@ -107,14 +111,20 @@ def _published(service: Service, key: str, created: str, settings: SourceSetting
     dns = parsed.dns
     if dns is None:
         return ServiceRecords(key, created), parsed
+    withheld: frozenset[str] = frozenset()
     if is_ingress:
         wanted = service_types.Targets(dns.targets or ingress.addresses(service))
+        withheld = _names(ingress.spec_hosts(service, ingress.DEFAULT)) - _names(
+            ingress.spec_hosts(service, settings.ingress))
     else:
         type_problems, _ = service_types.rules(dns, service.get("spec") or {})
         if type_problems:
             return (ServiceRecords(key, created, problems=tuple(str(p) for p in type_problems)),
                     parsed)
         wanted = service_types.targets(service, dns, publish_internal=settings.publish_internal)
+        if not wanted.public and service_types.targets(service, dns,
+                                                       publish_internal=True).public:
+            withheld = _names(dns.hostnames)
     made: list[Endpoint] = []
     for names, targets in ((dns.hostnames, wanted.public), (dns.internal_hostnames,
                                                            wanted.internal)):
@@ -126,7 +136,12 @@ def _published(service: Service, key: str, created: str, settings: SourceSetting
                           set_identifier=dns.set_identifier, properties=properties,
                           labels={endpoint.RESOURCE: key}, zone_id=dns.hosted_zone_id or "")
             for name in names for record_type, values, properties, ttl in typed]
-    return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier), parsed
+    return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier,
+                          withheld=withheld), parsed
+
+
+def _names(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(name.rstrip(".").lower() for name in names)
 
 
 RecordSet = tuple[str, list[str], dict[str, str], int | None]

@@ -26,9 +26,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from dnsgate import ingress, objectkey
+from dnsgate import objectkey
 from reconciler.source import ServiceRecords
 
 Lookup = Callable[[str], bool]
@@ -107,21 +106,21 @@ class Witness:
             failure = failure or failed
         return found
 
-    def unchanged_spec_host(self, resource: str, name: str, obj: Mapping[str, Any] | None
-                            ) -> Verdict | None:
-        """Held, when the Ingress still names `name` in its spec (rules or TLS hosts) and this
-        process never saw its records change: a --ignore-ingress-rules-spec or
-        --ignore-ingress-tls-spec at start dropped the name, not the object. None: no
-        objection. An object seen to change (an ingress-hostname-source annotation added)
-        loses the names it no longer publishes, as ever."""
-        if obj is None or not ingress.is_ingress(obj) or resource in self._changed:
+    def withheld(self, resource: str, name: str, records: ServiceRecords | None
+                 ) -> Verdict | None:
+        """Held, when the object still asks for `name` but a setting gives it no record now
+        (`ServiceRecords.withheld`) and this process never saw its records change: the flag
+        at start dropped the name, not the object. None: no objection. An object seen to
+        change (an ingress-hostname-source annotation added) loses the names it no longer
+        publishes, as ever."""
+        if records is None or resource in self._changed:
             return None
-        named = {host.rstrip(".").lower() for host in ingress.spec_hosts(obj, ingress.DEFAULT)}
-        if name.rstrip(".").lower() not in named:
+        if name.rstrip(".").lower() not in records.withheld:
             return None
-        return Verdict(False, f"{_describe(resource)} still names it in its spec, and dnsgate "
-                              "did not see it change (--ignore-ingress-rules-spec or "
-                              "--ignore-ingress-tls-spec at start?)")
+        return Verdict(False, f"{_describe(resource)} still asks for it, and a setting gives "
+                              "it no record now while dnsgate did not see the object change "
+                              "(--ignore-ingress-rules-spec, --ignore-ingress-tls-spec or no "
+                              "--publish-internal-services at start?)")
 
     def prune(self, resources: Iterable[str]) -> None:
         """Forget what no owned record names any more (at a resync, which sees them all)."""

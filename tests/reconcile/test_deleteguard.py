@@ -380,3 +380,22 @@ def test_an_ingress_seen_to_stop_using_its_spec_hosts_loses_their_records() -> N
 
     assert names(route53) == {"web.goldentooth.net"}
     assert ctl.holding == ""
+
+
+def test_restart_without_publish_internal_services_deletes_nothing() -> None:
+    """The ClusterIP Service did not change; dropping --publish-internal-services at start
+    takes its only target away, which is a setting's doing, not the object's."""
+    route53 = MemoryRoute53({"Z1": "goldentooth.net"})
+    internal = service("db", {ALPHA + "hostname": "db.goldentooth.net"}, kind="ClusterIP",
+                       clusterIP="10.96.0.10")
+    first = Controller(s.ControllerSettings(), s.SourceSettings(DOMAINS, publish_internal=True),
+                       s.RegistrySettings(owner_id="me"),
+                       controller(route53, [])[0].zones.provider,
+                       StaticServices([internal]), LogReporter())
+    assert first.run_once() and names(route53) == {"db.goldentooth.net"}
+    ctl = restarted(route53, [internal], exists=lambda key: True)
+
+    assert ctl.run_once()
+
+    assert names(route53) == {"db.goldentooth.net"}
+    assert "holding 1 deletes" in ctl.holding

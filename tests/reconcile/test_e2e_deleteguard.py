@@ -316,5 +316,23 @@ def test_a_restart_with_ignore_ingress_rules_spec_keeps_the_ingress_rule_hosts(
 
     assert result.returncode == 0, result.stderr
     assert published(route53, zone_id) == {"rule.goldentooth.net", "tls.goldentooth.net"}
-    assert (f"rule.goldentooth.net A: Ingress {namespace}/web still names it in its spec"
-            in result.stderr)
+    assert (f"rule.goldentooth.net A: Ingress {namespace}/web still asks for it, and a "
+            "setting gives it no record now" in result.stderr)
+
+
+def test_a_restart_without_publish_internal_services_keeps_a_clusterip_record(
+        api: None, namespace: str, route53: Any, zone_id: str) -> None:
+    from kubernetes import client
+
+    client.CoreV1Api().create_namespaced_service(namespace, {
+        "metadata": {"name": "db", "annotations": {ALPHA + "hostname": "db.goldentooth.net"}},
+        "spec": {"type": "ClusterIP", "ports": [{"port": 5432}]}})
+    first = reconcile(namespace, "--publish-internal-services")
+    assert first.returncode == 0, first.stderr
+    assert published(route53, zone_id) == {"db.goldentooth.net"}
+
+    result = reconcile(namespace)
+
+    assert result.returncode == 0, result.stderr
+    assert published(route53, zone_id) == {"db.goldentooth.net"}
+    assert f"Service {namespace}/db still asks for it" in result.stderr
