@@ -9,10 +9,15 @@ brings them each new version (docs/kubelet.md, "Volumes"); nothing else is told.
 
 A pass that fails is logged and tried again after `RETRY_AFTER` seconds, as the certificate
 already in place keeps serving meanwhile; only a refusal by RBAC at the first pass ends the
-process, because no later pass can succeed without a change to the install.
+process, because no later pass can succeed without a change to the install. A pass that
+found a webhook configuration missing succeeded (the Secrets are in place, so the webhook
+pods can start), and the next one comes after `RETRY_AFTER` seconds too: Argo CD applies the
+configurations in a sync wave after this Deployment is ready, and from then until the CA
+bundle is in, the apiserver cannot reach the webhook (docs/install.md, "Sync waves").
 
 `--health-port` serves /healthz (a pass finished recently: a loop stuck in a call that never
-returns gets the pod restarted) and /readyz (the last pass succeeded).
+returns gets the pod restarted) and /readyz (the last pass succeeded, missing configurations
+or not: readiness that waited for them would hold back the wave that applies them).
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class Progress:
     finished: float = field(default_factory=time.monotonic)
     ok: bool = False
     detail: str = "no pass yet"
+    # The last pass found a webhook configuration missing: look again soon.
+    waiting: bool = False
 
 
 def run_pass(keeping: Keeping) -> keeper.Report:
@@ -81,17 +88,19 @@ def logged_pass(keeping: Keeping, progress: Progress,
         log.warning("keeping the webhook's certificate failed; trying again in %.0f s: %s",
                     min(keeping.interval, RETRY_AFTER), exc)
         progress.finished, progress.ok, progress.detail = time.monotonic(), False, str(exc)
+        progress.waiting = False
         return False
     for line in report.lines:
         log.log(logging.INFO if report.wrote or announce else logging.DEBUG, line)
     progress.finished, progress.ok, progress.detail = time.monotonic(), True, report.lines[-1]
+    progress.waiting = bool(report.missing)
     return True
 
 
 def keep(keeping: Keeping, progress: Progress, stop: threading.Event,
          run: Callable[[Keeping], keeper.Report] = run_pass) -> None:
     """Pass after pass until `stop` is set; the first pass has already run."""
-    while not stop.wait(keeping.interval if progress.ok
+    while not stop.wait(keeping.interval if progress.ok and not progress.waiting
                         else min(keeping.interval, RETRY_AFTER)):
         logged_pass(keeping, progress, run)
 

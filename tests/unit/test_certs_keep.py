@@ -92,3 +92,21 @@ def test_probes_say_whether_the_last_pass_succeeded_and_whether_the_loop_turns()
     assert ready == (200, QUIET.lines[-1] + "\n")
     assert alive[0] == 200
     assert stuck[0] == 503 and "no pass has finished for 181 s (limit 180 s)" in stuck[1]
+
+
+WAITING = keeper.Report(
+    ("MutatingWebhookConfiguration dnsgate does not exist (yet): no CA bundle injected into it",),
+    False, ("MutatingWebhookConfiguration dnsgate",))
+
+
+def test_a_missing_configuration_is_ready_and_looked_for_again_soon() -> None:
+    """Argo CD applies the configurations in a wave after this Deployment is ready: ready
+    without them, and back within seconds to inject once they come."""
+    progress = keep.Progress()
+    stop = Waits(passes=2)
+
+    ready = keep.logged_pass(KEEPING, progress, scripted(WAITING))
+    keep.keep(KEEPING, progress, stop, scripted(WAITING, QUIET))  # type: ignore[arg-type]
+
+    assert ready and progress.ok
+    assert stop.waited == [keep.RETRY_AFTER, keep.RETRY_AFTER, 60.0]
