@@ -65,8 +65,8 @@ class Progress:
     finished: float = field(default_factory=time.monotonic)
     ok: bool = False
     detail: str = "no pass yet"
-    # The last pass found a webhook configuration missing: look again soon.
-    waiting: bool = False
+    # The webhook configurations the last pass found missing: look again soon.
+    missing: tuple[str, ...] = ()
 
 
 def run_pass(keeping: Keeping) -> keeper.Report:
@@ -88,19 +88,25 @@ def logged_pass(keeping: Keeping, progress: Progress,
         log.warning("keeping the webhook's certificate failed; trying again in %.0f s: %s",
                     min(keeping.interval, RETRY_AFTER), exc)
         progress.finished, progress.ok, progress.detail = time.monotonic(), False, str(exc)
-        progress.waiting = False
         return False
     for line in report.lines:
         log.log(logging.INFO if report.wrote or announce else logging.DEBUG, line)
+    # A configuration that goes missing (deleted, or not applied yet) takes the admission
+    # check away: said once as a warning, not buried in each quiet pass's debug lines.
+    for name in report.missing:
+        if name not in progress.missing:
+            log.warning("%s does not exist: no Service is reviewed through it; its CA bundle "
+                        "goes in once it is applied (looking every %.0f s)", name,
+                        min(keeping.interval, RETRY_AFTER))
     progress.finished, progress.ok, progress.detail = time.monotonic(), True, report.lines[-1]
-    progress.waiting = bool(report.missing)
+    progress.missing = report.missing
     return True
 
 
 def keep(keeping: Keeping, progress: Progress, stop: threading.Event,
          run: Callable[[Keeping], keeper.Report] = run_pass) -> None:
     """Pass after pass until `stop` is set; the first pass has already run."""
-    while not stop.wait(keeping.interval if progress.ok and not progress.waiting
+    while not stop.wait(keeping.interval if progress.ok and not progress.missing
                         else min(keeping.interval, RETRY_AFTER)):
         logged_pass(keeping, progress, run)
 

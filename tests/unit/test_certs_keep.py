@@ -4,6 +4,7 @@ in tests/install/test_certificates.py."""
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -110,3 +111,17 @@ def test_a_missing_configuration_is_ready_and_looked_for_again_soon() -> None:
 
     assert ready and progress.ok
     assert stop.waited == [keep.RETRY_AFTER, keep.RETRY_AFTER, 60.0]
+
+
+def test_a_configuration_that_goes_missing_is_warned_about_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Deleting a configuration takes the admission check away: a warning when it goes,
+    none for each pass that finds it still gone."""
+    progress = keep.Progress()
+
+    with caplog.at_level(logging.WARNING, logger="dnsgate.certs"):
+        for report in (QUIET, WAITING, WAITING, QUIET, WAITING):
+            keep.logged_pass(KEEPING, progress, scripted(report))
+
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "MutatingWebhookConfiguration dnsgate does not exist"] * 2
