@@ -101,6 +101,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
         if only is None or flag in only:
             flags.add(parser, flag, external_dns=True, **kwargs)
 
+    def own(flag: str, **kwargs: Any) -> None:  # dnsgate's own: no EXTERNAL_DNS_ variable
+        if only is None or flag in only:
+            flags.add(parser, flag, **kwargs)
+
     add("--source", action="append", metavar="SOURCE",
         help="resources whose names are published: service, ingress (repeatable; default "
              "service)")
@@ -130,12 +134,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
              "dnsgate reads both")
     add("--enable-legacy-annotation-prefix", action="store_true", default=True,
         help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
-    flags.add(parser, "--domain-policy", default="", metavar="NAMESPACE/NAME",
-              help="ConfigMap whose policy.yaml says which domains each namespace may use "
-                   "(docs/namespace-domains.md; default none: every namespace any domain)")
-    flags.add(parser, "--owners-index", default="", metavar="NAMESPACE/NAME",
-              help="ConfigMap where the reconciler lists the names Route53 shows owned by "
-                   "other owner ids, and the webhook refuses them (default: off)")
+    own("--domain-policy", default="", metavar="NAMESPACE/NAME",
+        help="ConfigMap whose policy.yaml says which domains each namespace may use "
+             "(docs/namespace-domains.md; default none: every namespace any domain)")
+    own("--owners-index", default="", metavar="NAMESPACE/NAME",
+        help="ConfigMap where the reconciler lists the names Route53 shows owned by "
+             "other owner ids, and the webhook refuses them (default: off)")
 
 
 def from_args(args: argparse.Namespace) -> Publication:

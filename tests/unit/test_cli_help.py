@@ -9,7 +9,7 @@ import pytest
 
 from dnsgate import cli
 from reconciler import cli as reconcile_cli
-from reconciler import settings
+from reconciler import doctor_cli, iam_cli, settings
 
 COMMANDS = sorted(e.name for e in metadata.entry_points(group=cli.COMMANDS_GROUP))
 
@@ -82,6 +82,15 @@ def test_each_subcommands_help_lists_its_own_flags_only(
 
     assert own <= listed
     assert listed & others == set()
+
+
+@pytest.mark.parametrize(("command", "own"), [
+    ("doctor", doctor_cli.FLAGS),
+    ("iam-policy", iam_cli.FLAGS | {"--offline"}),
+])
+def test_a_tool_reading_reconciles_settings_lists_exactly_the_flags_it_acts_on(
+        command: str, own: frozenset[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _help_flags(command, capsys) == {*own, "--version"}
 
 
 @pytest.mark.parametrize(("command", "flag", "holders"), [
