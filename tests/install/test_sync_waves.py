@@ -10,6 +10,7 @@ become ready without them, or wave 1 would never come.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from devstack import kubectl
+from devstack import demo, kubectl
 from devstack.image import Image
 from tests.install import cluster, rendering
 from tests.install.certificates import SECRET, ca_bundles, secret_data
@@ -68,10 +69,23 @@ def _apply(install: cluster.Install, objects: Objects) -> None:
         {"apiVersion": "v1", "kind": "List", "items": objects}))
 
 
+def _with_the_demos_domain_policy(objects: Objects) -> Objects:
+    """The story has a step for the demo's domain policy: its ConfigMap as Git would carry
+    it (no wave: 0), and the settings naming it."""
+    namespace, name = demo.POLICY.split("/")
+    objects = copy.deepcopy(objects)
+    for obj in objects:
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("dnsgate-settings"):
+            obj["data"]["DNSGATE_DOMAIN_POLICY"] = demo.POLICY
+    return [*objects, {"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": name, "namespace": namespace},
+                       "data": {"policy.yaml": demo.POLICY_TEXT}}]
+
+
 def _in_waves_then_the_story(objects: Objects, image: Image, state: Path) -> float:
     """Wave 0 applied and every Deployment ready (the keeper without any configuration to
     inject into), then wave 1; returns the seconds until both configurations carry the CA."""
-    first, second = waves(objects)
+    first, second = waves(_with_the_demos_domain_policy(objects))
     with cluster.install(first, image, state) as install:
         install.runner.run_namespace(cluster.NAMESPACE)  # Argo CD: wave 0 healthy
         assert install.kubectl("get", "mutatingwebhookconfiguration,"
