@@ -23,13 +23,13 @@ HELP = "check that reconcile's Kubernetes rights, AWS credentials, zones and IAM
 
 # What decides the checks: the shared settings (which sources, which namespace, which
 # domains), where the API and Route53 are, which zones, the policy and --dry-run (which change
-# right is probed, which Kubernetes rights are needed), the Lease's namespace and where the
-# deletes confirmation is read.
+# right is probed, which Kubernetes rights are needed), the Lease's namespace, where the
+# deletes confirmation is read, and where the running reconciler reports held deletes.
 FLAGS = frozenset({
     *publication.flag_names(),
     "--provider", "--registry", "--kubeconfig", "--server", "--aws-region", "--aws-profile",
     "--aws-zone-type", "--zone-id-filter", "--policy", "--dry-run",
-    "--leader-election-namespace", "--confirm-deletes",
+    "--leader-election-namespace", "--confirm-deletes", "--health-port", "--metrics-address",
 })
 
 

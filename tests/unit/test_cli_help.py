@@ -54,9 +54,9 @@ def _help_flags(command: str, capsys: pytest.CaptureFixture[str]) -> set[str]:
 OWN_FLAGS = {
     "doctor": ({"--domain-filter", "--source", "--txt-owner-id", "--policy", "--dry-run",
                 "--aws-region", "--aws-zone-type", "--kubeconfig",
-                "--leader-election-namespace"},
+                "--leader-election-namespace", "--confirm-deletes", "--health-port"},
                {"--interval", "--once", "--events", "--aws-batch-change-size",
-                "--txt-encrypt-aes-key", "--lease-duration", "--health-port", "--log-level",
+                "--txt-encrypt-aes-key", "--lease-duration", "--max-deletes", "--log-level",
                 "--request-timeout", "--offline"}),
     "iam-policy": ({"--domain-filter", "--exclude-domains", "--aws-zone-type",
                     "--zone-id-filter", "--aws-region", "--aws-profile", "--offline"},
