@@ -98,12 +98,13 @@ def run(args: argparse.Namespace) -> int:
         client.AdmissionregistrationV1Api() if configurations else None, args.check_interval)
     if args.keep:
         return _keep(args, keeping)
-    try:
-        report = keep.run_pass(keeping)
-    except inject.MissingConfiguration as exc:
-        raise ConfigError(str(exc)) from exc
+    report = keep.run_pass(keeping)
     for line in report.lines:
         print(line)
+    if report.missing:
+        # Run once, nothing will come back for it: unlike the keeper's loop, this fails.
+        raise ConfigError(f"{report.missing[0]} does not exist; apply "
+                          "manifests/base/webhook-configurations.yaml first")
     return 0
 
 

@@ -9,10 +9,15 @@ brings them each new version (docs/kubelet.md, "Volumes"); nothing else is told.
 
 A pass that fails is logged and tried again after `RETRY_AFTER` seconds, as the certificate
 already in place keeps serving meanwhile; only a refusal by RBAC at the first pass ends the
-process, because no later pass can succeed without a change to the install.
+process, because no later pass can succeed without a change to the install. A pass that
+found a webhook configuration missing succeeded (the Secrets are in place, so the webhook
+pods can start), and the next one comes after `RETRY_AFTER` seconds too: Argo CD applies the
+configurations in a sync wave after this Deployment is ready, and from then until the CA
+bundle is in, the apiserver cannot reach the webhook (docs/install.md, "Sync waves").
 
 `--health-port` serves /healthz (a pass finished recently: a loop stuck in a call that never
-returns gets the pod restarted) and /readyz (the last pass succeeded).
+returns gets the pod restarted) and /readyz (the last pass succeeded, missing configurations
+or not: readiness that waited for them would hold back the wave that applies them).
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class Progress:
     finished: float = field(default_factory=time.monotonic)
     ok: bool = False
     detail: str = "no pass yet"
+    # The webhook configurations the last pass found missing: look again soon.
+    missing: tuple[str, ...] = ()
 
 
 def run_pass(keeping: Keeping) -> keeper.Report:
@@ -84,14 +91,22 @@ def logged_pass(keeping: Keeping, progress: Progress,
         return False
     for line in report.lines:
         log.log(logging.INFO if report.wrote or announce else logging.DEBUG, line)
+    # A configuration that goes missing (deleted, or not applied yet) takes the admission
+    # check away: said once as a warning, not buried in each quiet pass's debug lines.
+    for name in report.missing:
+        if name not in progress.missing:
+            log.warning("%s does not exist: no Service is reviewed through it; its CA bundle "
+                        "goes in once it is applied (looking every %.0f s)", name,
+                        min(keeping.interval, RETRY_AFTER))
     progress.finished, progress.ok, progress.detail = time.monotonic(), True, report.lines[-1]
+    progress.missing = report.missing
     return True
 
 
 def keep(keeping: Keeping, progress: Progress, stop: threading.Event,
          run: Callable[[Keeping], keeper.Report] = run_pass) -> None:
     """Pass after pass until `stop` is set; the first pass has already run."""
-    while not stop.wait(keeping.interval if progress.ok
+    while not stop.wait(keeping.interval if progress.ok and not progress.missing
                         else min(keeping.interval, RETRY_AFTER)):
         logged_pass(keeping, progress, run)
 

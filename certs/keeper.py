@@ -13,6 +13,12 @@ refused with 409 AlreadyExists), so a pass whose create is refused starts over f
 winner stored. Two concurrent renewals of the serving certificate need no such care: both
 are signed by the same CA, so whichever is served is trusted, and the next pass copies the
 stored one everywhere.
+
+A configuration that does not exist yet is no failure of the pass: under Argo CD sync waves
+the configurations are applied only once the webhook and this keeper are ready, which the
+keeper must be without them (docs/install.md, "Sync waves"). The pass names it in
+`Report.missing`, and the caller decides: the keeper's loop looks again soon, a one-shot
+`dnsgate certs` fails.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ class Report:
 
     lines: tuple[str, ...]
     wrote: bool
+    # The configurations the CA bundle could not go into because they do not exist yet,
+    # as "MutatingWebhookConfiguration dnsgate".
+    missing: tuple[str, ...] = ()
 
 
 def ensure(
@@ -84,13 +93,19 @@ def _pass(
             store.save(outcome.bundle)
             lines.append(f"wrote {store.describe()}")
             wrote = True
+    missing: list[str] = []
     for kind, name in configurations:
-        patched = inject.inject(admission_api, kind, name, outcome.bundle.ca.cert_pem)
+        try:
+            patched = inject.inject(admission_api, kind, name, outcome.bundle.ca.cert_pem)
+        except inject.MissingConfiguration:
+            missing.append(f"{kind.capitalize()}WebhookConfiguration {name}")
+            lines.append(f"{missing[-1]} does not exist (yet): no CA bundle injected into it")
+            continue
         if patched:
             lines.append(f"injected the CA bundle into {patched} webhook(s) of "
                          f"{kind.capitalize()}WebhookConfiguration {name}")
             wrote = True
-    if not wrote:
+    if not wrote and not missing:
         lines.append("nothing to do: certificates valid and CA bundle in place; nothing written")
-    return Report(tuple(lines), wrote)
+    return Report(tuple(lines), wrote, tuple(missing))
 

@@ -29,7 +29,7 @@ The settings, and why each decides names:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,14 +88,22 @@ class Publication:
         return self.ingress if self.scope.watches(INGRESS) else None
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = False) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = False,
+                  only: Collection[str] | None = None) -> None:
     """The shared flags, each also read from DNSGATE_<FLAG> and EXTERNAL_DNS_<FLAG>.
-    `domains_required`: the webhook will not start without a domain filter."""
+    `domains_required`: the webhook will not start without a domain filter. `only`: the
+    flags a tool acts on (`dnsgate iam-policy` reads the domains alone); `from_args` needs
+    the others' defaults filled in (`reconciler.cli.settings`)."""
     if isinstance(parser, flags.Parser):
         parser.explain_unknown = externaldns.refusal
 
     def add(flag: str, **kwargs: Any) -> None:
-        flags.add(parser, flag, external_dns=True, **kwargs)
+        if only is None or flag in only:
+            flags.add(parser, flag, external_dns=True, **kwargs)
+
+    def own(flag: str, **kwargs: Any) -> None:  # dnsgate's own: no EXTERNAL_DNS_ variable
+        if only is None or flag in only:
+            flags.add(parser, flag, **kwargs)
 
     add("--source", action="append", metavar="SOURCE",
         help="resources whose names are published: service, ingress (repeatable; default "
@@ -126,12 +134,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
              "dnsgate reads both")
     add("--enable-legacy-annotation-prefix", action="store_true", default=True,
         help="accepted as true: dnsgate always reads external-dns.alpha.kubernetes.io/ too")
-    flags.add(parser, "--domain-policy", default="", metavar="NAMESPACE/NAME",
-              help="ConfigMap whose policy.yaml says which domains each namespace may use "
-                   "(docs/namespace-domains.md; default none: every namespace any domain)")
-    flags.add(parser, "--owners-index", default="", metavar="NAMESPACE/NAME",
-              help="ConfigMap where the reconciler lists the names Route53 shows owned by "
-                   "other owner ids, and the webhook refuses them (default: off)")
+    own("--domain-policy", default="", metavar="NAMESPACE/NAME",
+        help="ConfigMap whose policy.yaml says which domains each namespace may use "
+             "(docs/namespace-domains.md; default none: every namespace any domain)")
+    own("--owners-index", default="", metavar="NAMESPACE/NAME",
+        help="ConfigMap where the reconciler lists the names Route53 shows owned by "
+             "other owner ids, and the webhook refuses them (default: off)")
 
 
 def from_args(args: argparse.Namespace) -> Publication:

@@ -16,7 +16,7 @@ from dnsgate import externaldns, flags, logs, publication
 from reconciler import alias
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from dnsgate.domainpolicy import Enforcement
     from dnsgate.policywatch import PolicyWatch
@@ -30,16 +30,28 @@ if TYPE_CHECKING:
 HELP = "keep Route53 in sync with annotated Services"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, only: Collection[str] | None = None) -> None:
     """ExternalDNS's flags where dnsgate does the same (`external_dns=True`: also read from
     EXTERNAL_DNS_<FLAG>), then dnsgate's own. Every other ExternalDNS flag is refused by name,
-    with the reason `dnsgate.externaldns` gives (docs/flags.md)."""
+    with the reason `dnsgate.externaldns` gives (docs/flags.md).
+
+    `only`: the flags a command that reads these settings acts on (`dnsgate doctor`,
+    `dnsgate iam-policy`); it lists those alone in its --help, refuses the others naming the
+    command that takes them, and `settings` gives them their defaults."""
+
+    def wanted(flag: str) -> bool:
+        return only is None or flag in only
 
     def add(flag: str, **kwargs: Any) -> None:
-        flags.add(parser, flag, external_dns=True, **kwargs)
+        if wanted(flag):
+            flags.add(parser, flag, external_dns=True, **kwargs)
+
+    def own(flag: str, **kwargs: Any) -> None:
+        if wanted(flag):
+            flags.add(parser, flag, **kwargs)
 
     # What is published, and by whom: the flags the webhook reads too (dnsgate.publication).
-    publication.add_arguments(parser)
+    publication.add_arguments(parser, only=only)
     # Where to write, and how to keep ownership: each one implementation.
     add("--provider", default="aws", help="DNS provider: aws (Route53)")
     add("--registry", default="txt", help="ownership registry: txt")
@@ -59,12 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--txt-encrypt-aes-key", default="",
         help="AES-256-GCM key for TXT values: 32 bytes, raw or base64 (from a Secret, never a "
              "ConfigMap; needs --txt-encrypt-enabled)")
-    flags.add(parser, "--txt-encrypt-aes-key-file", default="",
-              help="read the AES key from this file, e.g. a mounted Secret")
-    flags.add(parser, "--rollback-release", default=alias.ROLLBACK_RELEASE,
-              help="the ExternalDNS release you would go back to: a new alias record's "
-                   "ownership TXT is named as it writes them (before v0.22: cname-<name>; "
-                   "v0.22 and later: a-<name>); an alias keeps the one it has")
+    own("--txt-encrypt-aes-key-file", default="",
+        help="read the AES key from this file, e.g. a mounted Secret")
+    own("--rollback-release", default=alias.ROLLBACK_RELEASE,
+        help="the ExternalDNS release you would go back to: a new alias record's "
+             "ownership TXT is named as it writes them (before v0.22: cname-<name>; "
+             "v0.22 and later: a-<name>); an alias keeps the one it has")
     add("--policy", default="sync",
         help="sync (create, update, delete), upsert-only (no deletes) or create-only")
     # AWS and Route53
@@ -108,33 +120,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--metrics-address", default="",
         help="serve /healthz, /readyz and /metrics at [HOST]:PORT, e.g. :7979 (default: off)")
     # dnsgate's own
-    flags.add(parser, "--health-port", type=int, default=0,
-              help="serve /healthz, /readyz and /metrics on this port (0: off)")
-    flags.add(parser, "--leader-election-namespace", default="",
-              help="hold the Lease dnsgate-reconciler in this namespace; only the leader "
-                   "writes to Route53 (empty: no election, this replica always writes)")
-    flags.add(parser, "--leader-election-id", default="",
-              help="this replica's identity in the Lease (default: host name + random suffix)")
-    flags.add(parser, "--lease-duration", type=float, default=15.0,
-              help="seconds a standby waits for a silent leader before taking over")
-    flags.add(parser, "--renew-deadline", type=float, default=10.0,
-              help="seconds a leader may fail to renew before it stops writing")
-    flags.add(parser, "--retry-period", type=float, default=2.0,
-              help="seconds between attempts to acquire or renew the Lease")
-    flags.add(parser, "--max-deletes", type=int, default=20,
-              help="hold a sync's deletes when it, with the minute before it, would delete "
-                   "more record sets than this and more than --max-deletes-percent of those "
-                   "owned; a confirmation lets them go (docs/deletes.md)")
-    flags.add(parser, "--max-deletes-percent", type=float, default=25.0,
-              help="the share of owned record sets, in percent, that --max-deletes also "
-                   "needs exceeded (100: no limit)")
-    flags.add(parser, "--confirm-deletes", default="", metavar="NAMESPACE/NAME",
-              help="the ConfigMap whose data.plan, set to a held plan's hash, lets that "
-                   "plan's deletes go (default: dnsgate-confirm-deletes in "
-                   "--leader-election-namespace, else in dnsgate)")
-    logs.add_arguments(parser)
-    # Tuning flags of caches and rate limits dnsgate does not have: accepted, no effect.
-    externaldns.add_ignored(parser)
+    own("--health-port", type=int, default=0,
+        help="serve /healthz, /readyz and /metrics on this port (0: off)")
+    own("--leader-election-namespace", default="",
+        help="hold the Lease dnsgate-reconciler in this namespace; only the leader "
+             "writes to Route53 (empty: no election, this replica always writes)")
+    own("--leader-election-id", default="",
+        help="this replica's identity in the Lease (default: host name + random suffix)")
+    own("--lease-duration", type=float, default=15.0,
+        help="seconds a standby waits for a silent leader before taking over")
+    own("--renew-deadline", type=float, default=10.0,
+        help="seconds a leader may fail to renew before it stops writing")
+    own("--retry-period", type=float, default=2.0,
+        help="seconds between attempts to acquire or renew the Lease")
+    own("--max-deletes", type=int, default=20,
+        help="hold a sync's deletes when it, with the minute before it, would delete "
+             "more record sets than this and more than --max-deletes-percent of those "
+             "owned; a confirmation lets them go (docs/deletes.md)")
+    own("--max-deletes-percent", type=float, default=25.0,
+        help="the share of owned record sets, in percent, that --max-deletes also "
+             "needs exceeded (100: no limit)")
+    own("--confirm-deletes", default="", metavar="NAMESPACE/NAME",
+        help="the ConfigMap whose data.plan, set to a held plan's hash, lets that "
+             "plan's deletes go (default: dnsgate-confirm-deletes in "
+             "--leader-election-namespace, else in dnsgate)")
+    if wanted("--log-level"):
+        logs.add_arguments(parser)
+    if only is None:
+        # Tuning flags of caches and rate limits dnsgate does not have: accepted, no effect.
+        externaldns.add_ignored(parser)
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    """The one parse of reconcile's settings (`reconciler.settings.from_args`) for a command
+    given `only` part of its flags: the others take their defaults, as if not given."""
+    from reconciler import settings as settings_module
+
+    everything = flags.Parser(prog="dnsgate reconcile")
+    add_arguments(everything)
+    values = {setting.dest: list(setting.default) if setting.kind == "list" else setting.default
+              for setting in flags.settings(everything)}
+    return settings_module.from_args(argparse.Namespace(**{**values, **vars(args)}))
 
 
 def run(args: argparse.Namespace) -> int:

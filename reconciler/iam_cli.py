@@ -24,18 +24,22 @@ if TYPE_CHECKING:
 HELP = "print the least-privilege IAM policy for the zones reconcile would manage"
 
 
+# What decides the zones: the domains, the zone filters, and the AWS account asked.
+FLAGS = frozenset({"--domain-filter", "--exclude-domains", "--aws-zone-type",
+                   "--zone-id-filter", "--aws-region", "--aws-profile"})
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    reconcile_cli.add_arguments(parser)
+    reconcile_cli.add_arguments(parser, only=FLAGS)
     flags.add(parser, "--offline", action="store_true",
               help="do not ask Route53 for zone ids: write a placeholder per domain filter")
 
 
 def run(args: argparse.Namespace) -> int:
     from reconciler import iam
-    from reconciler import settings as settings_module
     from reconciler.errors import ConfigError, ReconcileError
 
-    settings = settings_module.from_args(args)  # a ConfigError is the one error line, exit 2
+    settings = reconcile_cli.settings(args)  # a ConfigError is the one error line, exit 2
     domains = settings.route53.domains.include
     zone_ids: list[str] = list(settings.route53.zone_ids)
     if not zone_ids and args.offline:

@@ -40,16 +40,15 @@ def _own_section(command: str) -> str:
 
 
 def _sharing(command: str) -> str:
-    """The command whose flags `command` takes as its own and says so (doctor and
-    iam-policy take reconcile's): those flags are documented once, in that command's table."""
+    """The command whose flags `command` takes a part of and says so (doctor and iam-policy
+    take some of reconcile's): those flags are documented once, in that command's table."""
     flags_of: dict[str, set[str]] = {}
     for name, option in _subcommand_flags():
         flags_of.setdefault(name, set()).add(option)
-    for other, options in flags_of.items():
-        if (other != command and options <= flags_of[command]
-                and f"`dnsgate {other}`" in _own_section(command)):
-            return other
-    return command
+    named = [other for other in flags_of
+             if other != command and f"`dnsgate {other}`" in _own_section(command)]
+    return max(named, key=lambda other: len(flags_of[other] & flags_of[command]),
+               default=command)
 
 
 @pytest.mark.parametrize(("command", "option"), _subcommand_flags())

@@ -32,9 +32,9 @@ def _settings(argv: list[str]) -> None:
     checked against each other)."""
     args = cli.parse(argv)
     if argv[0] in ("reconcile", "doctor", "iam-policy"):
-        from reconciler import settings
+        from reconciler import cli as reconcile_cli
 
-        settings.from_args(args)
+        reconcile_cli.settings(args)
     elif argv[0] == "webhook":
         from webhook import cli as webhook_cli
 

@@ -33,7 +33,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certs import keeper, pki, rotation
+from certs import keep, keeper, pki, rotation
 from certs.stores import SecretStore, StoreConflict
 from devstack.controlplane import free_port
 from devstack.kubectl import KubectlError
@@ -192,6 +192,34 @@ def test_keeper_issues_and_injects_and_the_webhook_serves_from_the_secrets_files
     # The webhook's volume holds the serving pair and the CA certificate, not the CA's key.
     assert sorted(p.name for p in (tmp_path / "replica" / "tls").iterdir()
                   if not p.name.startswith(".")) == ["ca.crt", "tls.crt", "tls.key"]
+
+
+def test_keeper_is_ready_before_the_configurations_exist_and_injects_when_they_come(
+    accounts: Accounts, kubectl, tmp_path: Path
+) -> None:
+    """Argo CD's wave order: the keeper (wave 0) must be ready with no webhook configuration
+    yet, or the wave that applies them (1) would never come; once applied, the CA goes in
+    within seconds, not at the next minute's pass."""
+    configurations = str(MANIFESTS / "base" / "webhook-configurations.yaml")
+    kubectl("delete", "-f", configurations)
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        keeper_ = start_keeper(supervisor, accounts.keeper, "keeper")
+        keeper_.wait_ready()
+        ca = secret_data(kubectl, f"{SECRET}-ca")["ca.crt"]
+        kubectl("apply", "-f", configurations)
+        applied = time.monotonic()
+        wait_for(lambda: ca_bundles(kubectl) == [ca] * 2, keeper_.child, "injected", 30)
+        injected = time.monotonic() - applied
+    finally:
+        supervisor.stop_all()
+        kubectl("apply", "-f", configurations)
+
+    log = keeper_.child.log.read_text()
+    assert "MutatingWebhookConfiguration dnsgate does not exist (yet)" in log
+    assert "injected the CA bundle into 1 webhook(s) of ValidatingWebhookConfiguration" in log
+    # One retry interval, plus a pass on a busy machine.
+    assert injected < keep.RETRY_AFTER + 5
 
 
 def test_two_keepers_starting_together_share_one_ca(

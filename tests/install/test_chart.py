@@ -146,7 +146,7 @@ def test_cert_manager_issues_and_the_webhook_only_serves(helm, values: str) -> N
     assert {"name": "tls", "secret": {"secretName": "dnsgate-webhook-tls"}} in webhook["volumes"]
     assert not [key for key in objects if key[2].startswith("dnsgate-certs")]
     for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        # Argo CD: after the webhook Deployment (wave 0) is healthy (docs/migrating.md).
+        # Argo CD: after the webhook Deployment (wave 0) is healthy (test_sync_waves.py).
         assert objects[(kind, "", "dnsgate")]["metadata"]["annotations"] == {
             "cert-manager.io/inject-ca-from": "dnsgate/dnsgate-webhook",
             "argocd.argoproj.io/sync-wave": "1"}
@@ -481,13 +481,3 @@ def test_upgrade_to_a_new_image_and_to_irsa(
     assert [v["name"] for v in spec["volumes"]] == ["tmp"]
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == \
         "arn:aws:iam::123456789012:role/dnsgate"
-
-
-def test_with_the_certificate_keeper_every_object_is_in_one_sync_wave(helm) -> None:
-    """Argo CD applies a later wave only once every earlier object is healthy; the keeper is
-    ready only once it injected the CA into the configurations, and the webhook pods wait for
-    the Secret it writes: any later wave for the configurations would never come."""
-    objects = helm_template(helm, CHART)
-
-    assert [o["metadata"]["name"] for o in objects
-            if "argocd.argoproj.io/sync-wave" in (o["metadata"].get("annotations") or {})] == []

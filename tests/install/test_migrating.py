@@ -7,6 +7,9 @@ dnsgate key to use, and docs/migrating.md's table is generated from those states
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +19,11 @@ import pytest
 import yaml
 
 from devstack import externaldns_chart
-from tests.install import migrating
+from devstack import kubectl as kubectl_cli
+from devstack.stack import Stack
+from dnsgate import cli, flags
+from reconciler import settings as reconcile_settings
+from tests.install import migrating, walkthrough
 from tests.install.conftest import CHART
 from tests.install.rendering import IMAGE, helm_template, pod_spec
 
@@ -160,3 +167,113 @@ def test_the_docs_table_is_generated_from_the_states() -> None:
     doc = migrating.DOC.read_text()
 
     assert migrating.with_table(doc) == doc, "run python -m tests.install.migrating"
+
+
+# The path docs/migrating.md shows: the seed's values and Deployment args to an accepted render.
+@pytest.fixture(scope="module")
+def walked(helm, tmp_path_factory: pytest.TempPathFactory  # type: ignore[no-untyped-def]
+           ) -> walkthrough.Walk:
+    """The walk against an apiserver of its own, so every object is `created`, whatever the
+    session's apiserver holds."""
+    directory = tmp_path_factory.mktemp("walk")
+    with Stack(directory / "stack", progress=lambda line: None) as stack:
+        def kubectl(*args: str, input: str | None = None,
+                    check: bool = True) -> subprocess.CompletedProcess[str]:
+            return kubectl_cli.run(stack.kubeconfig, *args, input=input, check=check)
+
+        kubectl("apply", "-f", "-", input=walkthrough.namespace())
+        return walkthrough.walk(helm, kubectl, directory)
+
+
+@pytest.mark.e2e
+def test_the_seeds_install_reaches_an_accepted_render_changing_only_what_refusals_name(
+        walked: walkthrough.Walk) -> None:
+    assert walked.changes == [
+        'extraArgs loses --source=service; sources: ["service"]',
+        'extraArgs loses --domain-filter=goldentooth.net; domainFilters: ["goldentooth.net"]',
+        "extraArgs loses --txt-owner-id=external-dns-external-dns; txtOwnerId: "
+        '"external-dns-external-dns"',
+        f"image.repository: {walkthrough.IMAGE}",
+    ]
+    assert "deployment.apps/dnsgate-reconciler created (server dry run)" in walked.lines
+    assert "validatingwebhookconfiguration.admissionregistration.k8s.io/dnsgate created " \
+        "(server dry run)" in walked.lines
+
+
+@pytest.mark.e2e
+def test_the_docs_transcript_is_what_the_walk_printed(walked: walkthrough.Walk) -> None:
+    doc = walkthrough.DOC.read_text()
+
+    assert walkthrough.documented(doc) == walked.transcript(), \
+        "run python -m tests.install.walkthrough"
+
+
+PORTED = ["--exclude-domains=a.goldentooth.net,b.goldentooth.net", "--ingress-class=public"]
+REFUSED_LINES = {
+    "a shared flag in extraArgs": (
+        "Error: execution error at (dnsgate/templates/webhook.yaml:30:30): extraArgs: "
+        "--exclude-domains=a.goldentooth.net,b.goldentooth.net sets --exclude-domains, which "
+        "decides which names are published and must reach the webhook and the reconciler "
+        "alike; use excludeDomains instead, which both read (DNSGATE_EXCLUDE_DOMAINS in their "
+        "ConfigMap)",
+        {"excludeDomains": ["a.goldentooth.net", "b.goldentooth.net"],
+         "extraArgs": PORTED[1:]}),
+    "a shared flag with no top-level value": (
+        "Error: execution error at (x): extraArgs: --ingress-class=public sets --ingress-class,"
+        " which decides ...; use settings.DNSGATE_INGRESS_CLASS instead, which both read",
+        {"settings": {"DNSGATE_INGRESS_CLASS": "public"}, "extraArgs": PORTED[:1]}),
+    "no image": (
+        "Error: execution error at (dnsgate/templates/webhook.yaml:58:20): image.repository: "
+        "set the dnsgate image you built and pushed",
+        {"image": {"repository": walkthrough.IMAGE}, "extraArgs": PORTED}),
+}
+
+
+@pytest.mark.parametrize(("refusal", "expected"), REFUSED_LINES.values(),
+                         ids=REFUSED_LINES.keys())
+def test_a_refusal_leads_to_the_one_change_it_names(
+        refusal: str, expected: dict[str, Any]) -> None:
+    changed, _ = walkthrough.change({"extraArgs": PORTED}, refusal)
+
+    assert changed == expected
+
+
+def _guides_dry_run() -> list[str]:
+    """The command docs/migrating.md begins with, as argv after `dnsgate`."""
+    first = migrating.DOC.read_text().split("```sh\n", 1)[1].split("```", 1)[0]
+    argv = shlex.split(first.replace("\\\n", " "))
+    assert argv[:4] == ["dnsgate", "reconcile", "--once", "--dry-run"], argv
+    return argv[1:]
+
+
+def test_the_guide_begins_with_a_dry_run_of_the_settings_the_seeds_values_deploy(
+        helm, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """What `dnsgate reconcile --once --dry-run` checks first is what the reconciler
+    Deployment rendered from the seed's values will do: the same sources, names, owner,
+    zones, region and policy."""
+    objects = render(helm, "-f", str(SEED))
+    container = pod_spec(objects, "dnsgate-reconciler")["containers"][0]
+    [config] = [o["data"] for o in objects if o["kind"] == "ConfigMap"]
+    for name in list(os.environ):
+        if name.startswith((flags.PREFIX, flags.EXTERNAL_DNS_PREFIX, "AWS_")):
+            monkeypatch.delenv(name)
+
+    guide = reconcile_settings.from_args(cli.parse(_guides_dry_run()))
+    for name, value in {**config, **{e["name"]: e["value"] for e in container["env"]
+                                     if "value" in e}}.items():
+        monkeypatch.setenv(name, value)
+    deployed = reconcile_settings.from_args(cli.parse(container["args"]))
+
+    def deciding(s: reconcile_settings.Settings) -> tuple[object, ...]:
+        return s.source, s.registry, s.route53, s.aws, s.controller.policy
+
+    assert guide.controller.once and guide.controller.dry_run
+    assert deciding(guide) == deciding(deployed)
+
+
+def test_a_refusal_naming_no_value_to_use_stops_the_walk() -> None:
+    refusal = ("Error: execution error at (x): extraArgs: --source=service sets --source, which "
+               "decides which names are published; set it once for both")
+
+    with pytest.raises(AssertionError, match="names no value to change"):
+        walkthrough.change({"extraArgs": ["--source=service"]}, refusal)

@@ -41,6 +41,13 @@ CASES += [pytest.param("--label-filter", form, id=f"--label-filter-{form}") for 
           if form != FORMS[SHARED.index("--label-filter") % len(FORMS)]]
 
 
+# The top-level values the chart renders into the ConfigMap, as the ExternalDNS chart names them.
+VALUES = {"--source": "sources", "--domain-filter": "domainFilters",
+          "--exclude-domains": "excludeDomains", "--label-filter": "labelFilter",
+          "--txt-owner-id": "txtOwnerId", "--txt-prefix": "txtPrefix",
+          "--txt-suffix": "txtSuffix", "--txt-wildcard-replacement": "txtWildcardReplacement"}
+
+
 @pytest.mark.parametrize(("flag", "form"), CASES)
 def test_a_shared_flag_given_to_one_deployment_fails_the_render(
         helm, flag: str, form: str) -> None:
@@ -49,7 +56,8 @@ def test_a_shared_flag_given_to_one_deployment_fails_the_render(
 
     assert result.returncode != 0
     assert f"sets {flag}, which decides which names are published" in result.stderr
-    assert f"settings ({flags.env_name(flag)})" in result.stderr
+    assert f"use {VALUES.get(flag, 'settings.' + flags.env_name(flag))} instead, which both " \
+        f"read ({flags.env_name(flag)} in their ConfigMap)" in result.stderr
 
 
 def test_other_flags_still_reach_their_deployment(helm) -> None:

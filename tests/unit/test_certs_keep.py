@@ -4,6 +4,7 @@ in tests/install/test_certificates.py."""
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -92,3 +93,35 @@ def test_probes_say_whether_the_last_pass_succeeded_and_whether_the_loop_turns()
     assert ready == (200, QUIET.lines[-1] + "\n")
     assert alive[0] == 200
     assert stuck[0] == 503 and "no pass has finished for 181 s (limit 180 s)" in stuck[1]
+
+
+WAITING = keeper.Report(
+    ("MutatingWebhookConfiguration dnsgate does not exist (yet): no CA bundle injected into it",),
+    False, ("MutatingWebhookConfiguration dnsgate",))
+
+
+def test_a_missing_configuration_is_ready_and_looked_for_again_soon() -> None:
+    """Argo CD applies the configurations in a wave after this Deployment is ready: ready
+    without them, and back within seconds to inject once they come."""
+    progress = keep.Progress()
+    stop = Waits(passes=2)
+
+    ready = keep.logged_pass(KEEPING, progress, scripted(WAITING))
+    keep.keep(KEEPING, progress, stop, scripted(WAITING, QUIET))  # type: ignore[arg-type]
+
+    assert ready and progress.ok
+    assert stop.waited == [keep.RETRY_AFTER, keep.RETRY_AFTER, 60.0]
+
+
+def test_a_configuration_that_goes_missing_is_warned_about_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Deleting a configuration takes the admission check away: a warning when it goes,
+    none for each pass that finds it still gone."""
+    progress = keep.Progress()
+
+    with caplog.at_level(logging.WARNING, logger="dnsgate.certs"):
+        for report in (QUIET, WAITING, WAITING, QUIET, WAITING):
+            keep.logged_pass(KEEPING, progress, scripted(report))
+
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "MutatingWebhookConfiguration dnsgate does not exist"] * 2

@@ -155,8 +155,8 @@ def test_the_webhook_view_holds_what_each_setting_says(
 
 @pytest.mark.parametrize(("argv", "line"), [
     (["webhook", DOMAIN, *WEBHOOK_ARGS, "--policy=upsert-only"],
-     "dnsgate webhook: error: --policy is a flag of dnsgate doctor, dnsgate iam-policy, "
-     "dnsgate reconcile, not of dnsgate webhook, which does not act on it"),
+     "dnsgate webhook: error: --policy is a flag of dnsgate doctor, dnsgate reconcile, not "
+     "of dnsgate webhook, which does not act on it"),
     (["webhook", DOMAIN, *WEBHOOK_ARGS, "--aws-zone-type=private"],
      "dnsgate webhook: error: --aws-zone-type is a flag of dnsgate doctor"),
     (["reconcile", DOMAIN, "--default-ttl=30"],

@@ -50,7 +50,7 @@ pass. Called with (dict "where" "extraArgs" "command" "reconcile" "args" ... "ro
 {{- fail (printf "%s: %q is not a flag; dnsgate %s takes flags only (--name=value)" $where $arg $command) -}}
 {{- end -}}
 {{- if has $base $shared -}}
-{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; set it once for both, as a top-level value or in settings (DNSGATE_%s)" $where $arg $base ($base | replace "-" "_" | upper)) -}}
+{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; use %s instead, which both read (DNSGATE_%s in their ConfigMap)" $where $arg $base (include "dnsgate.sharedFlagValue" $base) ($base | replace "-" "_" | upper)) -}}
 {{- end -}}
 {{- if not (has $option $known) -}}
 {{- $why := "" -}}
@@ -69,6 +69,15 @@ pass. Called with (dict "where" "extraArgs" "command" "reconcile" "args" ... "ro
 {{- end -}}
 {{- end -}}
 
+{{/*
+The value that sets a shared flag for both Deployments: its top-level value where the
+ExternalDNS chart has one (settings.yaml renders each into the ConfigMap), else `settings`.
+*/}}
+{{- define "dnsgate.sharedFlagValue" -}}
+{{- $keys := dict "source" "sources" "domain-filter" "domainFilters" "exclude-domains" "excludeDomains" "label-filter" "labelFilter" "txt-owner-id" "txtOwnerId" "txt-prefix" "txtPrefix" "txt-suffix" "txtSuffix" "txt-wildcard-replacement" "txtWildcardReplacement" -}}
+{{- get $keys . | default (printf "settings.DNSGATE_%s" (. | replace "-" "_" | upper)) -}}
+{{- end -}}
+
 {{/* Fails the render when extraArgs or env of either Deployment would stop its pod. */}}
 {{- define "dnsgate.checkSharedFlags" -}}
 {{- include "dnsgate.checkArgs" (dict "where" "extraArgs" "command" "reconcile" "args" .Values.extraArgs "root" .) -}}
@@ -80,7 +89,7 @@ pass. Called with (dict "where" "extraArgs" "command" "reconcile" "args" ... "ro
 {{- range $shared -}}
 {{- $variable := . | replace "-" "_" | upper -}}
 {{- if or (eq $name (printf "DNSGATE_%s" $variable)) (eq $name (printf "EXTERNAL_DNS_%s" $variable)) -}}
-{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; set it once for both, as a top-level value or in settings (DNSGATE_%s)" $where $name . $variable) -}}
+{{- fail (printf "%s: %s sets --%s, which decides which names are published and must reach the webhook and the reconciler alike; use %s instead, which both read (DNSGATE_%s in their ConfigMap)" $where $name . (include "dnsgate.sharedFlagValue" .) $variable) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
