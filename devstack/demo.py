@@ -39,7 +39,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from devstack import demo_guard, ingresses, kubectl, metallb, route53, webhook
 from devstack.controlplane import free_port
@@ -93,12 +93,23 @@ def wait_for(check: Callable[[], bool], timeout: float = WAIT) -> float | None:
     return None
 
 
+class Cluster(Protocol):
+    """What the story needs of where it runs: the local `Stack`, or a real node
+    (devstack.node) whose pods run dnsgate."""
+
+    @property
+    def kubeconfig(self) -> Path: ...
+
+    @property
+    def route53(self) -> route53.Route53Endpoint | None: ...
+
+
 class Demo:
     """The story's steps; without `ingresses` (a stack whose dnsgate has only the Service
     source, as the seed's settings) steps 5 and 6 are left out; without `owners` (no owners
     index, no other cluster's record) the step showing it is."""
 
-    def __init__(self, stack: Stack, *, ingresses: bool = True, owners: bool = False,
+    def __init__(self, stack: Cluster, *, ingresses: bool = True, owners: bool = False,
                  health: int = 0) -> None:
         self.stack = stack
         self.ingresses = ingresses
