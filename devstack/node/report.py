@@ -58,6 +58,8 @@ def logs(kubectl: Kubectl, namespace: str, pod: str, lines: int = 20) -> str:
                          *(["--previous"] if previous else []), check=False)
         if result.returncode == 0 and result.stdout.strip():
             parts.append(("previous container:\n" if previous else "") + result.stdout.strip())
+        elif not previous and result.returncode != 0:
+            parts.append(f"(kubectl logs: {result.stderr.strip()})")
     return "\n".join(parts) or "(no log)"
 
 

@@ -46,6 +46,10 @@ class PodWatch:
                      "get", "pods", "--watch", "--output-watch-events", "-o", "json"]
         self.pods: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
+        # The first deletion each pod saw: the kubelet's own final delete (grace 0) moves
+        # the pod's deletionTimestamp and grace period, so only the first tells when and
+        # with which grace period it was asked to stop.
+        self.deletion: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -76,8 +80,12 @@ class PodWatch:
             buffer = buffer.lstrip()[end:]
             pod = event["object"]
             name = pod["metadata"]["name"]
+            metadata = pod["metadata"]
             with self._lock:
                 self.pods[name] = pod
+                if metadata.get("deletionTimestamp") and name not in self.deletion:
+                    self.deletion[name] = (metadata["deletionTimestamp"],
+                                           float(metadata.get("deletionGracePeriodSeconds", 30)))
                 if event["type"] == "DELETED":
                     self.deleted.add(name)
 
@@ -93,11 +101,10 @@ class PodWatch:
         with self._lock:
             for name in sorted(self.deleted):
                 pod = self.pods[name]
-                grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 30)
-                deleted_at = pod["metadata"].get("deletionTimestamp")
+                deleted_at, grace = self.deletion.get(name, (None, 30.0))
                 for status in pod.get("status", {}).get("containerStatuses", []):
                     ended = status.get("state", {}).get("terminated")
-                    if ended is None or deleted_at is None:
+                    if ended is None or deleted_at is None or not ended.get("finishedAt"):
                         found.append(Stopped(name, status["name"], -1, "no final state",
                                              grace, grace))
                         continue
