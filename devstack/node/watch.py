@@ -90,11 +90,12 @@ class PodWatch:
                     self.deleted.add(name)
 
     def stopped(self, timeout: float = 10.0) -> list[Stopped]:
-        """Every container of every pod seen deleted, as it ended."""
+        """Every container of every pod seen deleted, as it ended; first waiting up to
+        `timeout` for each pod asked to stop to be gone."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if set(self.pods) <= self.deleted:
+                if self.deletion and set(self.deletion) <= self.deleted:
                     break
             time.sleep(0.2)
         found = []

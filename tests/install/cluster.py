@@ -132,8 +132,9 @@ def _progress(line: str) -> None:
 
 @contextmanager
 def install(node: Node, objects: list[dict[str, Any]], state: Path, *,
-            ready_timeout: float = 300.0) -> Iterator[Install]:
-    """Apply `objects` to the node and wait until their Deployments are available; on
+            ready_timeout: float | None = 300.0) -> Iterator[Install]:
+    """Apply `objects` to the node and wait until their Deployments are available (unless
+    `ready_timeout` is None); on
     leaving, delete them again (the webhook configurations first: with failurePolicy Fail
     they would refuse every change once their pods are gone) and give Route53 a fresh zone."""
     def apply(items: list[dict[str, Any]]) -> None:
@@ -149,8 +150,10 @@ def install(node: Node, objects: list[dict[str, Any]], state: Path, *,
                      f"--from-file=credentials={credentials}")
         apply([o for o in objects if o["kind"] != "Namespace"])
         started = time.monotonic()
-        installed.wait_available(ready_timeout)
-        _progress(f"every Deployment available {time.monotonic() - started:.1f}s after apply")
+        if ready_timeout is not None:
+            installed.wait_available(ready_timeout)
+            _progress(f"every Deployment available {time.monotonic() - started:.1f}s after "
+                      "apply")
         yield installed
     finally:
         installed.uninstall()

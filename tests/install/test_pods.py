@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certs import pki
+from devstack.node import watch
 from devstack.node.node import Node
 from tests.install import cluster, rendering
 from tests.install.certificates import (
@@ -80,6 +82,12 @@ def _run_and_tell_the_story(node: Node, objects: Objects, state: Any) -> None:
             undeclared = [name for name in _environ(install, pod["metadata"]["name"])
                           if name.startswith("DNSGATE_") and name not in declared]
             assert undeclared == [], pod["metadata"]["name"]
+        # Nothing went wrong on the way: no traceback, and no error from gunicorn's control
+        # server, which would try to write under $HOME (/) on the read-only root.
+        for pod in pods:
+            log = install.kubectl("-n", cluster.NAMESPACE, "logs", pod["metadata"]["name"])
+            assert [line for line in log.stdout.splitlines() if "Traceback" in line
+                    or "Control server error" in line] == [], pod["metadata"]["name"]
         # No container restarted: a liveness probe that fires before a slow start finished
         # would restart it (the startupProbe holds liveness back).
         assert {p["metadata"]["name"]: [c["restartCount"] for c in
@@ -107,6 +115,39 @@ def test_seed_story_runs_through_the_charts_default_pods(
         "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
     assert not [o for o in objects if o["kind"] == "Namespace"]
     _run_and_tell_the_story(node, [namespace, *objects], tmp_path)
+
+
+def test_a_pod_stopped_while_starting_up_exits_at_once(node: Node, tmp_path: Any) -> None:
+    """A reconciler pod deleted while its start-up checks wait on a Route53 that never
+    answers (a listener that accepts and stays silent) stops at once: as its container's
+    PID 1 it gets SIGTERM only because it handles it (docs/kubelet.md, "Stopping");
+    otherwise the kubelet would wait out the 30 s grace period and kill it."""
+    silent = socket.socket()
+    silent.bind((node.network.outside_ip, 0))
+    silent.listen(16)
+    objects = copy.deepcopy(cluster.render())
+    (settings,) = [o for o in objects if o["kind"] == "ConfigMap"
+                   and o["metadata"]["name"].startswith("dnsgate-settings")]
+    settings["data"]["AWS_ENDPOINT_URL_ROUTE_53"] = (
+        f"http://{node.network.outside_ip}:{silent.getsockname()[1]}")
+    with silent, cluster.install(node, objects, tmp_path, ready_timeout=None) as install:
+        deadline = time.monotonic() + 240
+        while not _started(install, "dnsgate-reconciler-"):
+            assert time.monotonic() < deadline, install.logs()
+            time.sleep(1)
+        with watch.PodWatch(node.kubeconfig, cluster.NAMESPACE) as pods:
+            install.kubectl("-n", cluster.NAMESPACE, "delete", "pods", "--wait=false",
+                            "-l", "app.kubernetes.io/name=dnsgate-reconciler")
+            stopped = [s for s in pods.stopped(timeout=60) if s.container == "reconciler"]
+    assert len(stopped) == 2, stopped
+    assert [s for s in stopped if s.seconds > 10] == [], stopped
+
+
+def _started(install: cluster.Install, prefix: str) -> bool:
+    """Every container of the pods named `prefix...` runs and passed its startup probe."""
+    statuses = [status for pod in install.pods() if pod["metadata"]["name"].startswith(prefix)
+                for status in pod["status"].get("containerStatuses", [])]
+    return bool(statuses) and all(s.get("started") for s in statuses)
 
 
 def test_a_renewal_reaches_the_webhook_pods_files_without_a_restart(
