@@ -6,10 +6,9 @@ points it at the test apiserver. `service_account_kubeconfig` writes a kubeconfi
 credential is a ServiceAccount's own token (TokenRequest), so a process started with it has
 exactly the rights the manifests grant that account.
 
-`image` is built as the Dockerfile builds it, without a container engine: the wheel from
-this tree, installed with the runtime dependencies only (constraints.txt's versions, no dev
-extra) into a virtualenv made at the image's path (`devstack.image`). Built once per session,
-shared by the package tests and by the pods that run the manifests (tests/install/cluster.py).
+`node_image` is the amd64 image the Dockerfile builds (devstack.imagebuild, cached by its
+inputs), shared by the package tests and by the real node (`node`, devstack.node) whose pods
+run the manifests (tests/install/cluster.py).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from devstack import helm as helm_build
-from devstack import image as image_module
 from devstack import imagebuild
 from devstack.node.node import Node, NodeImage
 from tests.install.cluster import ROUTE53_OUTSIDE
@@ -103,18 +101,6 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     str(ROOT)], check=True, timeout=300)
     (built,) = out.glob("dnsgate-*.whl")
     return built
-
-
-@pytest.fixture(scope="session")
-def runtime_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The image's virtualenv: made at /opt/dnsgate (in a private mount namespace), kept in
-    a scratch directory."""
-    return image_module.build_venv(wheel, tmp_path_factory.mktemp("image") / "venv")
-
-
-@pytest.fixture(scope="session")
-def image(runtime_venv: Path) -> image_module.Image:
-    return image_module.Image(image_module.config(), runtime_venv)
 
 
 @pytest.fixture(scope="session")
