@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: all install controlplane helm oracle externaldns image image-background lint typecheck unit test demo dev clean bench bench-tools
+.PHONY: all install controlplane node helm oracle externaldns image image-background lint typecheck unit test demo dev clean bench bench-tools
 
 all: test
 
@@ -24,6 +24,12 @@ install: $(INSTALLED)
 
 controlplane: install
 	$(PY) -m devstack.build
+
+# The real node the install tests run the manifests' pods on (devstack/node/): Debian's
+# containerd, runc and CNI plugins (apt-get, when missing), and kubelet, kube-controller-manager,
+# kube-scheduler and the pause binary, built once into ~/.cache/dnsgate beside kube-apiserver.
+node: controlplane
+	$(PY) -m devstack.node.build
 
 # Helm, for the chart's tests (helm lint, template, install against the test apiserver).
 helm: install
@@ -59,7 +65,7 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -m "not e2e"
 
-test: install image-background controlplane helm oracle externaldns image lint typecheck
+test: install image-background controlplane node helm oracle externaldns image lint typecheck
 	$(PY) -m pytest
 
 demo: install controlplane

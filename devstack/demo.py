@@ -39,7 +39,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from devstack import demo_guard, ingresses, kubectl, metallb, route53, webhook
 from devstack.controlplane import free_port
@@ -93,18 +93,31 @@ def wait_for(check: Callable[[], bool], timeout: float = WAIT) -> float | None:
     return None
 
 
+class Cluster(Protocol):
+    """What the story needs of where it runs: the local `Stack`, or a real node
+    (devstack.node) whose pods run dnsgate."""
+
+    @property
+    def kubeconfig(self) -> Path: ...
+
+    @property
+    def route53(self) -> route53.Route53Endpoint | None: ...
+
+
 class Demo:
     """The story's steps; without `ingresses` (a stack whose dnsgate has only the Service
     source, as the seed's settings) steps 5 and 6 are left out; without `owners` (no owners
-    index, no other cluster's record) the step showing it is."""
+    index, no other cluster's record) the step showing it is; so is the domain policy's
+    without `policy` (the seed's settings name no policy)."""
 
-    def __init__(self, stack: Stack, *, ingresses: bool = True, owners: bool = False,
-                 health: int = 0) -> None:
+    def __init__(self, stack: Cluster, *, ingresses: bool = True, owners: bool = False,
+                 health: int = 0, policy: bool = True) -> None:
         self.stack = stack
         self.ingresses = ingresses
         self.owners = owners
         self.health = health  # the reconciler's health port; 0: no mass-delete step
-        self.steps = (8 if ingresses else 6) + owners + bool(health)
+        self.policy = policy
+        self.steps = (7 if ingresses else 5) + policy + owners + bool(health)
         self.kubeconfig = stack.kubeconfig
         self.zone_id = stack.route53.zone_id if stack.route53 else ""
         self.results: list[tuple[str, bool]] = []
@@ -186,7 +199,8 @@ class Demo:
         if self.ingresses:
             self.ingress_steps()
         last = self.steps - bool(self.health)
-        self.domain_policy_step(last - 1 - self.owners)
+        if self.policy:
+            self.domain_policy_step(last - 1 - self.owners)
         if self.owners:
             self.owners_step(last - 1)
         say(f"Step {last}/{self.steps}: deleting the Service{' and the Ingress' * self.ingresses} "

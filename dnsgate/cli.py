@@ -18,8 +18,9 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
-from functools import partial
+from functools import cache, partial
 from importlib import metadata
 
 from dnsgate import errors, externaldns, flags
@@ -98,12 +99,39 @@ def stop_on_sigterm() -> None:
     SIGTERM that would take its default action, so a kubelet stopping a pod still starting
     (importing, running its start-up checks) would wait out the whole grace period and then
     kill it. Nothing is in flight before a subcommand's own handler is in place, so exiting
-    at once is the right answer then (docs/kubelet.md, "Stopping")."""
+    at once is the right answer then (docs/kubelet.md, "Stopping").
+
+    A Python handler runs only in the main thread, and only once it runs Python code again:
+    when the signal lands in another thread (a watch, the health server), a main thread
+    waiting a minute on a silent Route53 would not notice it until that read timed out. So
+    the signal also wakes a thread of its own (`signal.set_wakeup_fd`), which ends the
+    process from there while the start-up handler is still the one installed."""
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    _wake_on_signals()
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+@cache
+def _wake_on_signals() -> None:
+    """Once per process, from the main thread: every signal's number is written to a pipe
+    that a daemon thread reads; SIGTERM ends the process there if `_exit_on_signal` is still
+    its handler (a graceful handler installed since means: leave it to that handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while received := os.read(read_end, 64):
+            if signal.SIGTERM in received and \
+                    signal.getsignal(signal.SIGTERM) is _exit_on_signal:
+                os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=watch, name="sigterm", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,10 +6,9 @@ points it at the test apiserver. `service_account_kubeconfig` writes a kubeconfi
 credential is a ServiceAccount's own token (TokenRequest), so a process started with it has
 exactly the rights the manifests grant that account.
 
-`image` is built as the Dockerfile builds it, without a container engine: the wheel from
-this tree, installed with the runtime dependencies only (constraints.txt's versions, no dev
-extra) into a virtualenv made at the image's path (`devstack.image`). Built once per session,
-shared by the package tests and by the pods that run the manifests (tests/install/cluster.py).
+`node_image` is the amd64 image the Dockerfile builds (devstack.imagebuild, cached by its
+inputs), shared by the package tests and by the real node (`node`, devstack.node) whose pods
+run the manifests (tests/install/cluster.py).
 """
 
 from __future__ import annotations
@@ -23,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from devstack import helm as helm_build
-from devstack import image as image_module
+from devstack import imagebuild
+from devstack.node.node import Node, NodeImage
+from tests.install.cluster import ROUTE53_OUTSIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -103,12 +104,28 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def runtime_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The image's virtualenv: made at /opt/dnsgate (in a private mount namespace), kept in
-    a scratch directory."""
-    return image_module.build_venv(wheel, tmp_path_factory.mktemp("image") / "venv")
+def node_image() -> NodeImage:
+    """The amd64 image the Dockerfile builds (`make image`), under the name the manifests
+    give it: `dnsgate:0.1.0` is docker.io/library/dnsgate:0.1.0 to the container runtime."""
+    image_id = imagebuild.ensure_image("amd64", _node_progress)
+    return NodeImage(image_id, ("docker.io/library/dnsgate:0.1.0",),
+                     lambda dest: _save(image_id, dest))
 
 
-@pytest.fixture(scope="session")
-def image(runtime_venv: Path) -> image_module.Image:
-    return image_module.Image(image_module.config(), runtime_venv)
+def _save(image_id: str, dest: Path) -> None:
+    saved = imagebuild.save_docker_archive("amd64", dest)
+    assert saved == image_id, f"image changed while the tests ran: {image_id} -> {saved}"
+
+
+@pytest.fixture(scope="module")
+def node(node_image: NodeImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    """A real node (devstack.node) for a module's installs; each install removes what it
+    applied, so the next one starts clean."""
+    with Node(tmp_path_factory.mktemp("node-logs"), [node_image], progress=_node_progress,
+              route53_address=ROUTE53_OUTSIDE[0]) as running:
+        yield running
+
+
+def _node_progress(line: str) -> None:
+    sys.__stderr__.write(f"[dnsgate node] {line}\n")
+    sys.__stderr__.flush()

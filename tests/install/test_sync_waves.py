@@ -10,7 +10,6 @@ become ready without them, or wave 1 would never come.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from pathlib import Path
@@ -18,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from devstack import demo, kubectl
-from devstack.image import Image
+from devstack.node.node import Node
 from tests.install import cluster, rendering
 from tests.install.certificates import SECRET, ca_bundles, secret_data
 from tests.install.conftest import CHART, MANIFESTS, OVERLAYS
@@ -64,55 +62,38 @@ def test_the_webhook_configurations_come_in_the_wave_after_everything_else(
     assert {"Deployment"} <= {o["kind"] for o in first}
 
 
-def _apply(install: cluster.Install, objects: Objects) -> None:
-    kubectl.run(install.stack.kubeconfig, "apply", "-f", "-", input=json.dumps(
-        {"apiVersion": "v1", "kind": "List", "items": objects}))
-
-
-def _with_the_demos_domain_policy(objects: Objects) -> Objects:
-    """The story has a step for the demo's domain policy: its ConfigMap as Git would carry
-    it (no wave: 0), and the settings naming it."""
-    namespace, name = demo.POLICY.split("/")
-    objects = copy.deepcopy(objects)
-    for obj in objects:
-        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("dnsgate-settings"):
-            obj["data"]["DNSGATE_DOMAIN_POLICY"] = demo.POLICY
-    return [*objects, {"apiVersion": "v1", "kind": "ConfigMap",
-                       "metadata": {"name": name, "namespace": namespace},
-                       "data": {"policy.yaml": demo.POLICY_TEXT}}]
-
-
-def _in_waves_then_the_story(objects: Objects, image: Image, state: Path) -> float:
-    """Wave 0 applied and every Deployment ready (the keeper without any configuration to
-    inject into), then wave 1; returns the seconds until both configurations carry the CA."""
-    first, second = waves(_with_the_demos_domain_policy(objects))
-    with cluster.install(first, image, state) as install:
-        install.runner.run_namespace(cluster.NAMESPACE)  # Argo CD: wave 0 healthy
+def _in_waves_then_the_story(node: Node, objects: Objects, state: Path) -> float:
+    """Wave 0 applied and every Deployment available (the keeper without any configuration
+    to inject into), then wave 1; returns the seconds until both configurations carry the
+    CA."""
+    first, second = waves(objects)
+    # cluster.install waits until every Deployment is available: Argo CD's "wave 0 healthy".
+    with cluster.install(node, first, state) as install:
         assert install.kubectl("get", "mutatingwebhookconfiguration,"
                                "validatingwebhookconfiguration", "-o", "name").stdout == ""
-        _apply(install, second)
+        node.kubectl("apply", "-f", "-", input=json.dumps(
+            {"apiVersion": "v1", "kind": "List", "items": second}))
         applied = time.monotonic()
         ca = secret_data(install.kubectl, f"{SECRET}-ca")["ca.crt"]
         while ca_bundles(install.kubectl) != [ca] * 2:
-            install.runner.check()
             assert time.monotonic() - applied < 30, install.logs()
             time.sleep(0.2)
         injected = time.monotonic() - applied
         cluster.seed_story(install)
-        stopped = install.runner.stop()
-    assert [s for s in stopped if s.exit_code != 0 or not s.graceful] == []
+        stopped = install.uninstall()
+    assert [s for s in stopped if not s.graceful] == []
     return injected
 
 
-def test_the_base_applied_wave_by_wave_converges(image: Image, tmp_path: Path) -> None:
-    injected = _in_waves_then_the_story(cluster.render(), image, tmp_path)
+def test_the_base_applied_wave_by_wave_converges(node: Node, tmp_path: Path) -> None:
+    injected = _in_waves_then_the_story(node, cluster.render(), tmp_path)
 
     # The keeper looks again every few seconds while a configuration is missing.
     assert injected < 15
 
 
 def test_the_charts_default_applied_wave_by_wave_converges(
-    helm, image: Image, tmp_path: Path  # type: ignore[no-untyped-def]
+    helm, node: Node, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     objects = _chart(helm, "--set", "env[0].name=AWS_ENDPOINT_URL_ROUTE_53",
                      "--set", f"env[0].value=http://{cluster.ROUTE53_OUTSIDE[0]}")
@@ -120,6 +101,6 @@ def test_the_charts_default_applied_wave_by_wave_converges(
         "name": cluster.NAMESPACE,
         "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
 
-    injected = _in_waves_then_the_story([namespace, *objects], image, tmp_path)
+    injected = _in_waves_then_the_story(node, [namespace, *objects], tmp_path)
 
     assert injected < 15
