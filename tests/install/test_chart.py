@@ -43,6 +43,7 @@ VALUE_SETS = {
                            "--set", "webhook.failurePolicy=Ignore",
                            "--set", "podDisruptionBudget.minAvailable=1"),
     "ingress-source": ("--set", "sources={service,ingress}"),
+    "owners-index": ("--set", "ownersIndex.enabled=true"),
 }
 
 
@@ -62,8 +63,11 @@ def test_lint_passes(helm, values: tuple[str, ...]) -> None:
     (("--set", "txtPrefix=a", "--set", "txtSuffix=b"),
      "txtPrefix and txtSuffix: set one of them, not both"),
     (("--set", "sources={service,gateway-httproute}"), "sources"),
+    (("--set", "ownersIndex.enabled=true", "--set", "settings.DNSGATE_OWNERS_INDEX=a/b"),
+     "settings.DNSGATE_OWNERS_INDEX: set ownersIndex.enabled instead"),
 ], ids=["misspelt-top-level", "bad-failure-policy", "bad-policy", "misspelt-nested",
-        "setting-not-a-variable", "prefix-and-suffix", "unsupported-source"])
+        "setting-not-a-variable", "prefix-and-suffix", "unsupported-source",
+        "owners-index-twice"])
 def test_values_it_cannot_honour_fail_the_render(
     helm, values: tuple[str, ...], message: str
 ) -> None:
@@ -384,6 +388,41 @@ def test_another_release_name_renames_every_cluster_wide_object(helm) -> None:
     assert "'edge-dnsgate-webhook-tls', 'edge-dnsgate-webhook-tls-ca'" in policies
     assert "object.type == (object.metadata.name == 'edge-dnsgate-webhook-tls-ca' ?" in policies
     assert "request.name == 'edge-dnsgate'" in policies
+
+
+def test_the_owners_index_follows_the_release_name(helm) -> None:
+    """Another release's index is its own ConfigMap, and only its own accounts reach it."""
+    objects = by_key(helm_template(helm, CHART, "--set", "ownersIndex.enabled=true",
+                                   release="edge", namespace="dns-edge"))
+    settings = objects[("ConfigMap", "dns-edge", "edge-dnsgate-settings")]["data"]
+    reader = objects[("Role", "dns-edge", "edge-dnsgate-webhook-owners-index")]
+    writer = objects[("Role", "dns-edge", "edge-dnsgate-reconciler-owners-index")]
+    bindings = {name: objects[("RoleBinding", "dns-edge", name)]["subjects"]
+                for name in ("edge-dnsgate-webhook-owners-index",
+                             "edge-dnsgate-reconciler-owners-index")}
+
+    assert settings["DNSGATE_OWNERS_INDEX"] == "dns-edge/edge-dnsgate-owners"
+    assert ("ConfigMap", "dns-edge", "edge-dnsgate-owners") in objects
+    assert reader["rules"] == [{"apiGroups": [""], "resources": ["configmaps"],
+                                "resourceNames": ["edge-dnsgate-owners"],
+                                "verbs": ["get", "list", "watch"]}]
+    assert writer["rules"] == [{"apiGroups": [""], "resources": ["configmaps"],
+                                "resourceNames": ["edge-dnsgate-owners"],
+                                "verbs": ["get", "patch"]}]
+    assert bindings == {
+        "edge-dnsgate-webhook-owners-index": [
+            {"kind": "ServiceAccount", "name": "edge-dnsgate-webhook", "namespace": "dns-edge"}],
+        "edge-dnsgate-reconciler-owners-index": [
+            {"kind": "ServiceAccount", "name": "edge-dnsgate-reconciler",
+             "namespace": "dns-edge"}]}
+
+
+def test_no_owners_index_unless_enabled(helm) -> None:
+    objects = helm_template(helm, CHART)
+
+    assert not [o for o in objects if "owners" in o["metadata"]["name"]]
+    assert "DNSGATE_OWNERS_INDEX" not in by_key(objects)[
+        ("ConfigMap", "dnsgate", "dnsgate-settings")]["data"]
 
 
 # --- against the real apiserver ---

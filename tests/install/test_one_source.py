@@ -1,11 +1,12 @@
 """One source of truth: the kustomize base and the chart render the same objects.
 
 The chart's templates are written by hand (they carry the values), and this test is what
-keeps them honest: for the defaults and for each optional part (cert-manager, ServiceMonitor),
-`kubectl kustomize` of the base with the matching component and `helm template` with the
-matching values must agree object for object, field for field, once the differences that
-tests/install/rendering.py lists (Helm's labels, the ConfigMap's hash suffix, the Namespace)
-are taken out. Change one side without the other and this fails, naming the object.
+keeps them honest: for the defaults and for each optional part (cert-manager, ServiceMonitor,
+the owners index), `kubectl kustomize` of the base with the matching component and `helm
+template` with the matching values must agree object for object, field for field, once the
+differences that tests/install/rendering.py lists (Helm's labels, the ConfigMap's hash
+suffix, the Namespace) are taken out. Change one side without the other and this fails,
+naming the object.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ VARIANTS = [
     pytest.param(OVERLAYS / "service-monitor", ("--set", "serviceMonitor.enabled=true"),
                  id="service-monitor"),
     pytest.param(OVERLAYS / "ingress", ("--set", "sources={service,ingress}"), id="ingress"),
+    pytest.param(OVERLAYS / "owners-index", ("--set", "ownersIndex.enabled=true"),
+                 id="owners-index"),
 ]
 
 

@@ -19,6 +19,7 @@ the cluster-scoped ones (ClusterRoles, webhook configurations).
 {{- define "dnsgate.webhook.name" -}}{{ include "dnsgate.fullname" . }}-webhook{{- end -}}
 {{- define "dnsgate.reconciler.name" -}}{{ include "dnsgate.fullname" . }}-reconciler{{- end -}}
 {{- define "dnsgate.settings.name" -}}{{ include "dnsgate.fullname" . }}-settings{{- end -}}
+{{- define "dnsgate.ownersIndex.name" -}}{{ include "dnsgate.fullname" . }}-owners{{- end -}}
 {{- define "dnsgate.certs.name" -}}{{ include "dnsgate.fullname" . }}-certs{{- end -}}
 {{- define "dnsgate.tlsSecret.name" -}}{{ include "dnsgate.webhook.name" . }}-tls{{- end -}}
 
