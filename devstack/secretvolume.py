@@ -40,6 +40,9 @@ def write(directory: Path, files: dict[str, bytes], mode: int = 0o644) -> None:
     for name in sorted(files):
         visible = directory / name
         if not visible.is_symlink():
+            # A plain file there is an older layout's (the demo's state directory outlives
+            # a checkout): the link replaces it.
+            visible.unlink(missing_ok=True)
             visible.symlink_to(f"..data/{name}")
     for entry in directory.iterdir():
         if not entry.name.startswith("..") and entry.name not in files:
