@@ -68,6 +68,10 @@ EXPECTED = {
     **{f"{key}-at-the-object-limit": refused(
         f"{SIZE[key]} {TOO_LONG} {cap}", lines=(f'{A}{key}: "{"9" * 256}..."',))
        for key, cap in CAPS.items()},
+    # A bias alone is also a bias with no location: a second line, on the same annotation.
+    "aws-geoproximity-bias-at-the-object-limit": refused(
+        f"{SIZE['aws-geoproximity-bias']} {TOO_LONG} 3",
+        lines=(f'{A}aws-geoproximity-bias: "{"9" * 256}..."',) * 2),
     # Only compared with "dns-controller": any other value leaves the Service alone.
     "controller-at-the-object-limit": admitted(f'{A}controller is "{"9" * 60}'),
     "stable-hostname-at-the-object-limit": refused(f"{TOO_LONG} 25600",

@@ -74,8 +74,10 @@ class Install:
         if self.stopped is not None:
             return self.stopped
         with watch.PodWatch(self.node.kubeconfig, NAMESPACE) as pods:
-            self.kubectl("delete", *CONFIGURATIONS, "-l", "app.kubernetes.io/part-of=dnsgate",
-                         "--ignore-not-found", check=False)
+            # Checked: configurations left behind with failurePolicy Fail would refuse the
+            # next install's Services.
+            self.kubectl("delete", CONFIGURATIONS, "-l", "app.kubernetes.io/part-of=dnsgate",
+                         "--ignore-not-found")
             self.node.kubectl("delete", "-f", "-", "--ignore-not-found", "--wait=false",
                               check=False, input=json.dumps(
                                   {"apiVersion": "v1", "kind": "List", "items": self.objects}))
