@@ -7,8 +7,8 @@ Every key starts with its kind, and a namespace or name never holds a "/" (Kuber
 are DNS labels or subdomains), so two objects of different kinds never share a key whatever
 their namespaces are called: the Service "shop" in a namespace called `ingress` is
 "service/ingress/shop", never taken for an Ingress. This module alone turns keys into kinds
-and back; a new kind (a Gateway API route: "httproute/<namespace>/<name>") is one more
-`Kind` in `KINDS`.
+and back; each Gateway API route kind ("httproute/<namespace>/<name>") is one more `Kind` in
+`KINDS`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ class Kind:
 
 SERVICE = Kind("service", "Service", "v1", "Services")
 INGRESS = Kind("ingress", "Ingress", "networking.k8s.io/v1", "Ingresses")
-KINDS = (SERVICE, INGRESS)
+_ROUTES = "gateway.networking.k8s.io"
+HTTPROUTE = Kind("httproute", "HTTPRoute", f"{_ROUTES}/v1", "HTTPRoutes")
+GRPCROUTE = Kind("grpcroute", "GRPCRoute", f"{_ROUTES}/v1", "GRPCRoutes")
+TLSROUTE = Kind("tlsroute", "TLSRoute", f"{_ROUTES}/v1", "TLSRoutes")
+TCPROUTE = Kind("tcproute", "TCPRoute", f"{_ROUTES}/v1alpha2", "TCPRoutes")
+UDPROUTE = Kind("udproute", "UDPRoute", f"{_ROUTES}/v1alpha2", "UDPRoutes")
+ROUTE_KINDS = (HTTPROUTE, GRPCROUTE, TLSROUTE, TCPROUTE, UDPROUTE)
+"""Gateway API routes (docs/gateway-api.md): the API versions ExternalDNS v0.23.0 reads."""
+KINDS = (SERVICE, INGRESS, *ROUTE_KINDS)
 _BY_LABEL = {kind.label: kind for kind in KINDS}
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
@@ -62,7 +70,7 @@ def kind_of_object(obj: Mapping[str, Any]) -> Kind:
 
 
 def of(obj: Mapping[str, Any]) -> str:
-    """The key of a Service or an Ingress given as JSON."""
+    """The key of an object given as JSON (marked with its kind unless a Service)."""
     meta = obj.get("metadata") or {}
     return key(kind_of_object(obj), str(meta.get("namespace") or ""),
                str(meta.get("name") or ""))

@@ -1,0 +1,453 @@
+"""What a Gateway API route asks for, read as ExternalDNS's Gateway route sources read it
+(docs/gateway-api.md): pure functions the reconciler, the webhook and the oracle's comparison
+share.
+
+A route names hostnames (`spec.hostnames`, the hostname annotation, or none, which means "the
+listeners' hostnames"); the Gateways it is attached to decide which of them get records and
+where they point. A Gateway attaches a route when the route's `status.parents` (written by
+the gateway controller) holds an entry for a parentRef of the route's spec with
+`Accepted=True`; then each of that Gateway's listeners (or the one its sectionName names) of
+a matching protocol and port, that allows the route's namespace and kind, gives the route
+every hostname of its own that overlaps the listener's hostname (the more specific of the
+two, `*.` matching any deeper name). The targets are the Gateway's `target` annotation, or
+else its `status.addresses`. `resolve` says, for a route that gets no name, why.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dnsgate import annotations as dns_annotations
+from dnsgate import labels, objectkey
+
+GROUP = "gateway.networking.k8s.io"
+GATEWAY = "Gateway"
+LISTENER_SET = "ListenerSet"
+HOSTNAME_SOURCE = "gateway-hostname-source"
+ANNOTATION_ONLY = "annotation-only"
+DEFINED_HOSTS_ONLY = "defined-hosts-only"
+
+HTTPROUTE, GRPCROUTE, TLSROUTE = objectkey.HTTPROUTE, objectkey.GRPCROUTE, objectkey.TLSROUTE
+TCPROUTE, UDPROUTE = objectkey.TCPROUTE, objectkey.UDPROUTE
+ROUTE_KINDS = objectkey.ROUTE_KINDS
+SOURCES: Mapping[str, objectkey.Kind] = {f"gateway-{kind.label}": kind for kind in ROUTE_KINDS}
+"""--source value -> the route kind it publishes, as ExternalDNS names its sources."""
+
+# The protocol ExternalDNS gives each route kind, matched against a listener's protocol.
+_PROTOCOL = {HTTPROUTE.name: "HTTP", GRPCROUTE.name: "HTTP", TLSROUTE.name: "TLS",
+             TCPROUTE.name: "TCP", UDPROUTE.name: "UDP"}
+_HOSTNAMED = frozenset({HTTPROUTE.name, GRPCROUTE.name, TLSROUTE.name})
+"""Kinds with `spec.hostnames`; TCP and UDP routes name theirs only by annotation."""
+
+GatewayKey = tuple[str, str]  # (namespace, name)
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """ExternalDNS's Gateway flags, as the reconciler and the webhook both read them."""
+
+    name: str = ""
+    """--gateway-name: only Gateways of this name attach routes; empty: any."""
+    namespace: str = ""
+    """--gateway-namespace: only Gateways in this namespace; empty: every one."""
+    label_filter: str = ""
+    """--gateway-label-filter: only Gateways whose labels match this selector."""
+
+
+DEFAULT = GatewaySettings()
+
+
+@dataclass(frozen=True)
+class View:
+    """What routes resolve against: the Gateways dnsgate watches (keyed (namespace, name), as
+    `slim_gateway` keeps them) and the labels of namespaces (for `allowedRoutes` selectors)."""
+
+    gateways: Mapping[GatewayKey, Mapping[str, Any]] = field(default_factory=dict)
+    namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """host -> its targets (sorted, unique), for each host that gets a record."""
+    reasons: tuple[str, ...] = ()
+    """Why parents gave no record (empty when every parent gave one)."""
+
+    def targets(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.hosts)
+
+
+def kind_of_source(source: str) -> objectkey.Kind | None:
+    return SOURCES.get(source)
+
+
+def is_route(obj: Mapping[str, Any]) -> bool:
+    return str(obj.get("kind") or "") in _PROTOCOL
+
+
+def route_names(route: Mapping[str, Any], *, ignore_hostname_annotation: bool = False
+                ) -> tuple[str, ...]:
+    """The names a route asks for by itself, before any Gateway is known: ExternalDNS's
+    order (the route's `spec.hostnames`, then the hostname annotation, as the
+    `gateway-hostname-source` annotation chooses), empty names left out."""
+    return tuple(name for name in _hostnames(route, ignore_hostname_annotation) if name)
+
+
+def _hostnames(route: Mapping[str, Any], ignore_annotation: bool) -> list[str]:
+    """ExternalDNS's resolveHostnames: "" stands for "each listener's hostname"."""
+    spec_names = _spec_hostnames(route)
+    notes = _annotations(route)
+    source = dns_annotations.find(notes, HOSTNAME_SOURCE)
+    chosen = source.value.lower() if source is not None else ""
+    if chosen == ANNOTATION_ONLY:
+        # Empty entries are kept here: ExternalDNS then matches them to listeners' names.
+        return [] if ignore_annotation else _annotated_names(notes)
+    if chosen == DEFINED_HOSTS_ONLY:
+        return spec_names
+    names = list(spec_names)
+    if not ignore_annotation:
+        names += [name for name in _annotated_names(notes) if name]
+    if not spec_names:
+        names.append("")
+    return names
+
+
+def _spec_hostnames(route: Mapping[str, Any]) -> list[str]:
+    if str(route.get("kind") or "") not in _HOSTNAMED:
+        return []
+    return [str(name) for name in (route.get("spec") or {}).get("hostnames") or ()]
+
+
+def _annotated_names(notes: Mapping[str, str]) -> list[str]:
+    """ExternalDNS's SplitHostnameAnnotation: spaces removed, split on commas."""
+    raw = dns_annotations.find(notes, dns_annotations.HOSTNAME)
+    if raw is None:
+        return []
+    return raw.value.replace(" ", "").strip().split(",")
+
+
+def parent_gateways(route: Mapping[str, Any]) -> frozenset[GatewayKey]:
+    """The Gateways the route's spec.parentRefs name: a change to one of them is a change to
+    what the route publishes."""
+    namespace = _meta(route).get("namespace") or ""
+    return frozenset(
+        (_or(ref.get("namespace"), namespace), str(ref.get("name") or ""))
+        for ref in _parent_refs(route)
+        if _or(ref.get("group"), GROUP) == GROUP and _or(ref.get("kind"), GATEWAY) == GATEWAY)
+
+
+def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DEFAULT, *,
+            ignore_hostname_annotation: bool = False) -> Resolution:
+    """The route's hosts and their targets, and why the route's parents gave none."""
+    kind = str(route.get("kind") or "")
+    if controller_skipped(route):
+        return Resolution(reasons=(_controller_reason(route),))
+    names = _hostnames(route, ignore_hostname_annotation)
+    refs = _parent_refs(route)
+    if not refs:
+        return Resolution(reasons=(f"{kind} names no parent Gateway (spec.parentRefs is "
+                                   "empty)",))
+    found: dict[str, list[str]] = {}
+    reasons: list[str] = []
+    parents = ((route.get("status") or {}).get("parents")) or ()
+    for status in parents:
+        if not isinstance(status, Mapping):
+            continue
+        reason = _attach(route, kind, names, refs, status, view, settings, found)
+        if reason:
+            reasons.append(reason)
+    if not parents:
+        reasons.append(f"no Gateway has accepted the {kind} yet: its status.parents is empty "
+                       "(the gateway controller writes it)")
+    hosts = tuple((host, tuple(sorted(set(targets)))) for host, targets in found.items()
+                  if targets)
+    for host, targets in found.items():
+        if not targets:
+            reasons.append(f"{host}: the Gateways it matched have no address yet "
+                           "(status.addresses is empty and no target annotation)")
+    if not hosts and not reasons:
+        reasons.append(f"no hostname to publish: {kind} names none and no listener has one")
+    return Resolution(hosts, tuple(dict.fromkeys(reasons)))
+
+
+def _attach(route: Mapping[str, Any], kind: str, names: Sequence[str],
+            refs: Sequence[Mapping[str, Any]], status: Mapping[str, Any], view: View,
+            settings: GatewaySettings, found: dict[str, list[str]]) -> str:
+    """One `status.parents` entry: its listeners' hosts added to `found`, or why none was."""
+    meta = _meta(route)
+    ref = status.get("parentRef") or {}
+    namespace = _or(ref.get("namespace"), str(meta.get("namespace") or ""))
+    name = str(ref.get("name") or "")
+    if not _in_spec(refs, ref, str(meta.get("namespace") or "")):
+        return ""  # a parent the route no longer names: ExternalDNS passes over it silently
+    group, parent_kind = _or(ref.get("group"), GROUP), _or(ref.get("kind"), GATEWAY)
+    if group != GROUP or parent_kind != GATEWAY:
+        return (f"parent {parent_kind} {namespace}/{name} ({group}) is not a Gateway; dnsgate "
+                "reads Gateways only")
+    gateway = view.gateways.get((namespace, name))
+    if gateway is None or not gateway_selected(gateway, settings):
+        return (f"Gateway {namespace}/{name} is not one dnsgate watches (it does not exist, or "
+                "--gateway-namespace, --gateway-label-filter or its controller annotation "
+                "leave it out)")
+    if settings.name and settings.name != name:
+        return f"Gateway {namespace}/{name} is not --gateway-name={settings.name}"
+    if not _accepted(status):
+        return (f"Gateway {namespace}/{name} has not accepted it (status.parents: condition "
+                "Accepted is not True)")
+    section = str(ref.get("sectionName") or "")
+    listeners = [lis for lis in _listeners(gateway)
+                 if not section or str(lis.get("name") or "") == section]
+    if not listeners:
+        return (f"Gateway {namespace}/{name} has no listener named {section!r}" if section
+                else f"Gateway {namespace}/{name} has no listeners")
+    targets = _targets(gateway)
+    matched = False
+    for listener in listeners:
+        if not _fits(route, kind, ref, listener, namespace, view):
+            continue
+        listener_host = str(listener.get("hostname") or "")
+        for name_asked in names:
+            if not listener_host and not name_asked:
+                continue
+            host = matching_host(listener_host, name_asked)
+            if host is None:
+                continue
+            found.setdefault(host, []).extend(targets)
+            matched = True
+    if matched:
+        return ""
+    asked = ", ".join(n for n in names if n) or "(none: the listeners' own)"
+    where = f"listener {section!r}" if section else "no listener"
+    return (f"{where} of Gateway {namespace}/{name} matches the {kind}'s hostnames {asked} "
+            "(protocol, port, allowedRoutes and hostname must all fit)")
+
+
+def _fits(route: Mapping[str, Any], kind: str, ref: Mapping[str, Any],
+          listener: Mapping[str, Any], owner_namespace: str, view: View) -> bool:
+    """Protocol, port (when the parentRef names one) and allowedRoutes."""
+    if not protocols_match(_PROTOCOL.get(kind, ""), str(listener.get("protocol") or "")):
+        return False
+    port = ref.get("port")
+    if port is not None and port != listener.get("port"):
+        return False
+    return route_allowed(route, kind, listener, owner_namespace, view)
+
+
+def protocols_match(route: str, listener: str) -> bool:
+    """ExternalDNS's rule: HTTPS counts as HTTP, and a TCP route fits a TLS listener."""
+    route = "HTTP" if route == "HTTPS" else route
+    listener = "HTTP" if listener == "HTTPS" else listener
+    if route == "TCP" and listener == "TLS":
+        listener = "TCP"
+    return route == listener
+
+
+def route_allowed(route: Mapping[str, Any], kind: str, listener: Mapping[str, Any],
+                  owner_namespace: str, view: View) -> bool:
+    """The listener's allowedRoutes: the route's namespace (Same by default), then kinds."""
+    namespace = str(_meta(route).get("namespace") or "")
+    allowed = listener.get("allowedRoutes") or {}
+    namespaces = allowed.get("namespaces") or {}
+    origin = str(namespaces.get("from") or "Same")
+    if origin == "Same" and owner_namespace != namespace:
+        return False
+    if origin == "Selector":
+        selector = selector_of(namespaces.get("selector"))
+        if selector is None or namespace not in view.namespace_labels:
+            return False
+        if not selector.matches(view.namespace_labels[namespace]):
+            return False
+    elif origin not in ("All", "Same"):
+        return False
+    kinds = allowed.get("kinds") or ()
+    return not kinds or any(
+        _or(k.get("group"), GROUP) == GROUP and str(k.get("kind") or "") == kind
+        for k in kinds if isinstance(k, Mapping))
+
+
+def selector_of(selector: Any) -> labels.Selector | None:
+    """apimachinery's LabelSelectorAsSelector: None (no selector, or an invalid one) matches
+    nothing; an empty selector matches everything."""
+    if not isinstance(selector, Mapping):
+        return None
+    requirements: list[labels.Requirement] = []
+    for key, value in sorted((selector.get("matchLabels") or {}).items()):
+        requirements.append(labels.Requirement(str(key), "=", (str(value),)))
+    operators = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+    for expression in selector.get("matchExpressions") or ():
+        operator = operators.get(str((expression or {}).get("operator") or ""))
+        values = tuple(str(v) for v in (expression.get("values") or ()))
+        if operator is None or (operator in ("in", "notin")) != bool(values):
+            return None
+        requirements.append(labels.Requirement(str(expression.get("key") or ""), operator,
+                                               values))
+    return labels.Selector("", tuple(requirements))
+
+
+def matching_host(listener: str, route: str) -> str | None:
+    """ExternalDNS's gwMatchingHost: the more specific of two overlapping hostnames, or None.
+    "" matches anything; `*.example.com` matches any name below example.com (not itself)."""
+    a, b = _canonical(listener), _canonical(route)
+    if a is None or b is None:
+        return None
+    if not a:
+        return b
+    if not b or a == b:
+        return a
+    if len(b) < len(a) or (len(a) == len(b) and b.startswith("*.")):
+        a, b = b, a
+    if a.startswith("*.") and b.endswith(a[1:]):
+        return b
+    return None
+
+
+def _canonical(host: str) -> str | None:
+    """ExternalDNS's gwHost: lower-cased ASCII, or None for an IP address or a name that is
+    not an RFC 1123 domain (after an optional `*.`)."""
+    if not host:
+        return ""
+    if _is_address(host) or not _dns1123_domain(host.removeprefix("*.")):
+        return None
+    return "".join(c.lower() if "A" <= c <= "Z" else c for c in host)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _dns1123_domain(text: str) -> bool:
+    if not 0 < len(text) <= 255:
+        return False
+    return all(_dns1123_label(label) for label in text.split("."))
+
+
+def _dns1123_label(label: str) -> bool:
+    if not 0 < len(label) <= 63:
+        return False
+    alnum = _alnum(label[0]) and _alnum(label[-1])
+    return alnum and all(c == "-" or _alnum(c) for c in label[1:-1])
+
+
+def _alnum(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
+def gateway_selected(gateway: Mapping[str, Any], settings: GatewaySettings) -> bool:
+    """--gateway-namespace, --gateway-label-filter and the controller annotation."""
+    meta = _meta(gateway)
+    if settings.namespace and meta.get("namespace") != settings.namespace:
+        return False
+    if settings.label_filter and not labels.parse(settings.label_filter).matches(
+            meta.get("labels") or {}):
+        return False
+    return not controller_skipped(gateway)
+
+
+def controller_skipped(obj: Mapping[str, Any]) -> bool:
+    """ExternalDNS skips an object whose controller annotation names another controller."""
+    raw = dns_annotations.find(_annotations(obj), dns_annotations.CONTROLLER)
+    return raw is not None and raw.value != dns_annotations.CONTROLLER_VALUE
+
+
+def _controller_reason(obj: Mapping[str, Any]) -> str:
+    raw = dns_annotations.find(_annotations(obj), dns_annotations.CONTROLLER)
+    value = raw.value if raw is not None else ""
+    return (f"its {dns_annotations.CONTROLLER} annotation is {value!r}, not "
+            f"{dns_annotations.CONTROLLER_VALUE!r}, so ExternalDNS and dnsgate leave it alone")
+
+
+def _targets(gateway: Mapping[str, Any]) -> list[str]:
+    """The Gateway's target annotation (spaces removed, trailing dots cut), else every
+    `status.addresses[].value`."""
+    raw = dns_annotations.find(_annotations(gateway), dns_annotations.TARGET)
+    if raw is not None and raw.value:
+        return [t.removesuffix(".") for t in raw.value.replace(" ", "").strip().split(",")]
+    addresses = (gateway.get("status") or {}).get("addresses") or ()
+    return [str(a.get("value")) for a in addresses
+            if isinstance(a, Mapping) and a.get("value") is not None]
+
+
+def _accepted(status: Mapping[str, Any]) -> bool:
+    for condition in status.get("conditions") or ():
+        if isinstance(condition, Mapping) and condition.get("type") == "Accepted":
+            return condition.get("status") == "True"
+    return False
+
+
+def _in_spec(refs: Iterable[Mapping[str, Any]], ref: Mapping[str, Any], namespace: str) -> bool:
+    """ExternalDNS's gwRouteHasParentRef: group, kind, namespace and name (not section or
+    port) of a status entry's parentRef match one in the route's spec."""
+    def identity(r: Mapping[str, Any]) -> tuple[str, str, str, str]:
+        return (_or(r.get("group"), GROUP), _or(r.get("kind"), GATEWAY),
+                _or(r.get("namespace"), namespace), str(r.get("name") or ""))
+    return identity(ref) in {identity(r) for r in refs}
+
+
+def _listeners(gateway: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [lis for lis in (gateway.get("spec") or {}).get("listeners") or ()
+            if isinstance(lis, Mapping)]
+
+
+def _parent_refs(route: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [ref for ref in (route.get("spec") or {}).get("parentRefs") or ()
+            if isinstance(ref, Mapping)]
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _annotations(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    return _meta(obj).get("annotations") or {}
+
+
+def _or(value: Any, default: str) -> str:
+    """ExternalDNS's strVal: nil or empty is the default."""
+    return str(value) if value else default
+
+
+_KEPT_META = ("name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+              "deletionTimestamp", "labels")
+
+
+def _slim_meta(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = _meta(obj)
+    kept = {name: meta[name] for name in _KEPT_META if name in meta}
+    notes = meta.get("annotations")
+    if notes:
+        kept["annotations"] = {k: v for k, v in notes.items()
+                               if k != "kubectl.kubernetes.io/last-applied-configuration"}
+    return kept
+
+
+def slim_route(route: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The part of a route dnsgate reads, marked with its kind (list items carry none): its
+    rules and backends are most of its JSON and say nothing about names."""
+    spec = route.get("spec") or {}
+    parents = [{"parentRef": entry.get("parentRef") or {},
+                "conditions": [{"type": c.get("type"), "status": c.get("status")}
+                               for c in entry.get("conditions") or ()
+                               if isinstance(c, Mapping)]}
+               for entry in (route.get("status") or {}).get("parents") or ()
+               if isinstance(entry, Mapping)]
+    kept_spec = {"parentRefs": list(spec.get("parentRefs") or ())}
+    if spec.get("hostnames"):
+        kept_spec["hostnames"] = list(spec["hostnames"])
+    return {"kind": kind, "metadata": _slim_meta(route), "spec": kept_spec,
+            "status": {"parents": parents}}
+
+
+def slim_gateway(gateway: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a Gateway routes resolve against: listeners and addresses."""
+    listeners = [{k: lis[k] for k in ("name", "hostname", "port", "protocol", "allowedRoutes")
+                  if k in lis} for lis in _listeners(gateway)]
+    addresses = (gateway.get("status") or {}).get("addresses") or ()
+    return {"kind": GATEWAY, "metadata": _slim_meta(gateway),
+            "spec": {"listeners": listeners}, "status": {"addresses": list(addresses)}}
