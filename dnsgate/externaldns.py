@@ -51,7 +51,8 @@ class Flag:
 
 
 SUPPORTED_VALUES: Mapping[str, tuple[str, ...]] = {
-    "source": ("service", "ingress"),
+    "source": ("service", "ingress", "gateway-httproute", "gateway-grpcroute",
+               "gateway-tlsroute", "gateway-tcproute", "gateway-udproute"),
     "provider": ("aws",),
     "registry": ("txt",),
     # dnsgate reads both annotation prefixes (docs/annotations.md), whichever is named.
@@ -86,7 +87,8 @@ _FLAGS = (
     Flag("kube-api-qps", _G, _KUBE_RATE),
     Flag("kube-api-burst", _G, _KUBE_RATE),
     # The Service source
-    Flag("source", _I, "service and ingress (docs/ingress.md); default service"),
+    Flag("source", _I, "service, ingress (docs/ingress.md) and the five gateway-* route sources "
+         "(docs/gateway-api.md); default service"),
     Flag("namespace", _I, ""),
     Flag("label-filter", _I, "a label selector, applied by the API server to the Service watch"),
     Flag("annotation-filter", _R, "dnsgate selects Services by --namespace and --label-filter"),
@@ -121,6 +123,12 @@ _FLAGS = (
     Flag("ingress-class", _I, ""),
     Flag("ignore-ingress-tls-spec", _I, ""),
     Flag("ignore-ingress-rules-spec", _I, ""),
+    # The Gateway API route sources (docs/gateway-api.md)
+    Flag("gateway-name", _I, ""),
+    Flag("gateway-namespace", _I, ""),
+    Flag("gateway-label-filter", _I, ""),
+    Flag("gateway-listener-sets", _R, "ListenerSets are not read: routes attach to Gateways "
+         "only (docs/gateway-api.md)"),
     # Other sources
     Flag("pod-source-domain", _R, "the pod source is not implemented"),
     Flag("ignore-non-host-network-pods", _R, "the pod source is not implemented"),
@@ -215,7 +223,7 @@ FAMILIES: Mapping[str, str] = {
     "dyn-": "the Dyn provider",
     "dynamodb-": "the DynamoDB registry",
     "exoscale-": "the Exoscale provider",
-    "gateway-": "the Gateway API sources",
+    "gateway-": "a Gateway API source setting dnsgate does not implement",
     "gloo-": "the Gloo source",
     "godaddy-": "the GoDaddy provider",
     "google-": "the Google Cloud DNS provider",

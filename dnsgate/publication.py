@@ -15,6 +15,8 @@ The settings, and why each decides names:
 - `--publish-internal-services`: whether a ClusterIP Service's `hostname` names publish;
 - `--ingress-class`, `--ignore-ingress-tls-spec`, `--ignore-ingress-rules-spec`: which
   Ingresses publish, and which of their hosts;
+- `--gateway-name`, `--gateway-namespace`, `--gateway-label-filter`: which Gateways attach
+  routes of the `gateway-*` sources (docs/gateway-api.md);
 - `--txt-prefix`, `--txt-suffix`, `--txt-wildcard-replacement`: the ownership TXT name each
   name needs, which must fit DNS for the name to be published;
 - `--txt-owner-id`: whose TXT records make a Service the holder of a name;
@@ -33,9 +35,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dnsgate import domainpolicy, externaldns, flags, ingress, labels, owners, txtname
+from dnsgate import domainpolicy, externaldns, flags, gateway, ingress, labels, owners, txtname
 from dnsgate.domains import DomainFilter
 from dnsgate.errors import ConfigError
+from dnsgate.gateway import GatewaySettings
 from dnsgate.ingress import IngressSettings
 
 SERVICE, INGRESS = "service", "ingress"
@@ -46,7 +49,7 @@ class Scope:
     """Which objects are dnsgate's at all: the rest publish nothing and claim nothing."""
 
     sources: tuple[str, ...] = (SERVICE,)
-    """--source: the kinds that publish, "service" and/or "ingress"."""
+    """--source: the kinds that publish: "service", "ingress", the `gateway-*` route sources."""
     namespace: str = ""
     """--namespace: the one namespace read; empty reads all (ExternalDNS's default)."""
     labels: labels.Selector = labels.EVERYTHING
@@ -77,6 +80,7 @@ class Publication:
     """ExternalDNS's default owner id, so a zone it manages unconfigured is ours by default."""
     publish_internal: bool = False
     ingress: IngressSettings = ingress.DEFAULT
+    gateway: GatewaySettings = gateway.DEFAULT
     domain_policy: str = ""
     """--domain-policy: "<namespace>/<name>" of the domain policy ConfigMap; empty: none."""
     owners_index: owners.Location | None = None
@@ -86,6 +90,11 @@ class Publication:
     def ingresses(self) -> IngressSettings | None:
         """The Ingress settings when Ingresses are a source, else None."""
         return self.ingress if self.scope.watches(INGRESS) else None
+
+    @property
+    def route_kinds(self) -> tuple[str, ...]:
+        """The route kinds ("HTTPRoute", ...) of the `gateway-*` sources given, in order."""
+        return tuple(gateway.SOURCES[s].name for s in self.scope.sources if s in gateway.SOURCES)
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = False,
@@ -106,11 +115,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
             flags.add(parser, flag, **kwargs)
 
     add("--source", action="append", metavar="SOURCE",
-        help="resources whose names are published: service, ingress (repeatable; default "
-             "service)")
+        help="resources whose names are published: service, ingress, gateway-httproute, "
+             "gateway-grpcroute, gateway-tlsroute, gateway-tcproute, gateway-udproute "
+             "(repeatable; default service)")
     add("--namespace", default="", help="read only this namespace (default all)")
     add("--label-filter", default="",
-        help="read only Services and Ingresses matching this label selector (default all)")
+        help="read only Services, Ingresses and routes matching this label selector "
+             "(default all)")
     add("--domain-filter", action="append", metavar="DOMAIN", required=domains_required,
         help="manage only names in these domains (dot boundary; repeatable)")
     add("--exclude-domains", action="append", metavar="DOMAIN",
@@ -123,6 +134,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, domains_required: bool = F
         help="take no names from Ingresses' spec.tls[].hosts")
     add("--ignore-ingress-rules-spec", action="store_true",
         help="take no names from Ingresses' spec.rules[].host")
+    add("--gateway-name", default="",
+        help="only Gateways of this name attach routes (default all names)")
+    add("--gateway-namespace", default="",
+        help="only Gateways in this namespace attach routes (default all namespaces)")
+    add("--gateway-label-filter", default="",
+        help="only Gateways matching this label selector attach routes (default all)")
     add("--txt-owner-id", default="default",
         help="owner id written to and required in ownership TXT records")
     add("--txt-prefix", default="", help="prefix for ownership TXT names")
@@ -180,6 +197,9 @@ def from_args(args: argparse.Namespace) -> Publication:
         ingress=IngressSettings(classes=tuple(args.ingress_class or ()),
                                 ignore_tls_spec=args.ignore_ingress_tls_spec,
                                 ignore_rules_spec=args.ignore_ingress_rules_spec),
+        gateway=GatewaySettings(name=args.gateway_name, namespace=args.gateway_namespace,
+                                label_filter=gateway_label_selector(
+                                    args.gateway_label_filter).text),
         domain_policy=args.domain_policy,
         owners_index=owners_index,
     )
@@ -192,6 +212,15 @@ def label_selector(text: str) -> labels.Selector:
     except ValueError as exc:
         raise ConfigError(f'--label-filter "{text}" is not a label selector: {exc}; write '
                           'e.g. "dns=public", "tier in (web,api)" or "!legacy"') from exc
+
+
+def gateway_label_selector(text: str) -> labels.Selector:
+    """--gateway-label-filter parsed, refused at start as ExternalDNS refuses it."""
+    try:
+        return labels.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f'--gateway-label-filter "{text}" is not a label selector: {exc}; '
+                          'write e.g. "gateway=public"') from exc
 
 
 def flag_names(parser: argparse.ArgumentParser | None = None) -> tuple[str, ...]:

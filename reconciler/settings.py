@@ -19,6 +19,7 @@ from typing import Literal
 
 from dnsgate import durations, errors, externaldns, owners, publication
 from dnsgate.domains import DomainFilter
+from dnsgate.gateway import GatewaySettings
 from dnsgate.ingress import IngressSettings
 from reconciler import alias, batching, deleteguard
 from reconciler.alias import AliasSettings
@@ -64,9 +65,11 @@ class SourceSettings:
     """--aws-prefer-cname and --aws-evaluate-target-health: ExternalDNS applies them in its
     AWS provider; dnsgate when it turns a Service into record sets."""
     sources: tuple[str, ...] = ("service",)
-    """--source (repeatable): which kinds are watched, "service" and/or "ingress"."""
+    """--source (repeatable): which kinds are watched: "service", "ingress", `gateway-*`."""
     ingress: IngressSettings = field(default_factory=IngressSettings)
     """--ingress-class, --ignore-ingress-tls-spec, --ignore-ingress-rules-spec."""
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    """--gateway-name, --gateway-namespace, --gateway-label-filter (docs/gateway-api.md)."""
     domain_policy: str = ""
     """--domain-policy: "<namespace>/<name>" of the domain policy ConfigMap; empty: none."""
 
@@ -182,7 +185,7 @@ def from_args(args: argparse.Namespace) -> Settings:
         source=SourceSettings(
             domains=shared.domains, namespace=shared.scope.namespace,
             label_filter=shared.scope.labels.text, publish_internal=shared.publish_internal,
-            sources=shared.scope.sources, ingress=shared.ingress,
+            sources=shared.scope.sources, ingress=shared.ingress, gateway=shared.gateway,
             domain_policy=shared.domain_policy,
             aliases=AliasSettings(prefer_cname=args.aws_prefer_cname,
                                   evaluate_target_health=args.aws_evaluate_target_health)),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dnsgate import owners, txtname
 from dnsgate.domains import DomainFilter
+from dnsgate.gateway import GatewaySettings
 from dnsgate.ingress import IngressSettings
 from dnsgate.publication import Publication, Scope
 
@@ -37,6 +38,10 @@ class AdmissionSettings:
     # The reconciler's --source=ingress and Ingress flags (same ConfigMap): None when
     # Ingresses are not a source, and then not reviewed; else which of them publish what.
     ingresses: IngressSettings | None = None
+    # The reconciler's --source=gateway-* and Gateway flags (same ConfigMap): the route kinds
+    # reviewed ("HTTPRoute", ...), and which Gateways attach them.
+    route_kinds: tuple[str, ...] = ()
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
     # Seconds; ExternalDNS's own default for an unset TTL is 300 on Route53. 60 keeps a
     # moved LoadBalancer IP visible within a minute, at 5x the queries of 300.
     default_ttl: int = 60
@@ -59,6 +64,7 @@ class AdmissionSettings:
         """The webhook's slice of the settings both deployables read."""
         return cls(domains=shared.domains, txt=shared.txt,
                    publish_internal=shared.publish_internal, ingresses=shared.ingresses,
+                   route_kinds=shared.route_kinds, gateway=shared.gateway,
                    default_ttl=default_ttl, scope=shared.scope,
                    domain_policy=shared.domain_policy, owners_index=shared.owners_index,
                    owner_id=shared.owner_id)

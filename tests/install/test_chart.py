@@ -62,7 +62,7 @@ def test_lint_passes(helm, values: tuple[str, ...]) -> None:
     (("--set", "settings.domain_filter=x"), "domain_filter"),
     (("--set", "txtPrefix=a", "--set", "txtSuffix=b"),
      "txtPrefix and txtSuffix: set one of them, not both"),
-    (("--set", "sources={service,gateway-httproute}"), "sources"),
+    (("--set", "sources={service,istio-gateway}"), "sources"),
     (("--set", "ownersIndex.enabled=true", "--set", "settings.DNSGATE_OWNERS_INDEX=a/b"),
      "settings.DNSGATE_OWNERS_INDEX: set ownersIndex.enabled instead"),
 ], ids=["misspelt-top-level", "bad-failure-policy", "bad-policy", "misspelt-nested",

@@ -84,9 +84,12 @@ CASES = [
      "dnsgate certs: error: --check-interval 0.0: use a number of seconds above 0"),
     (["doctor", "--policy", "nope"], {},
      'dnsgate doctor: error: --policy "nope" is not a policy'),
-    (["doctor", "--source=gateway-httproute"], {},
-     'dnsgate doctor: error: --source "gateway-httproute" is not implemented by dnsgate; '
-     "supported: service, ingress"),
+    (["doctor", "--source=istio-gateway"], {},
+     'dnsgate doctor: error: --source "istio-gateway" is not implemented by dnsgate; '
+     "supported: service, ingress, gateway-httproute, gateway-grpcroute, gateway-tlsroute, "
+     "gateway-tcproute, gateway-udproute"),
+    (["doctor", "--gateway-label-filter=tier in edge"], {},
+     'dnsgate doctor: error: --gateway-label-filter "tier in edge" is not a label selector'),
     (["iam-policy", "--offline"], {},
      "dnsgate iam-policy: error: --offline needs --domain-filter or --zone-id-filter"),
     (["certs", "--validity-days=a year"], {},

@@ -25,7 +25,11 @@ WEBHOOK_ARGS = ("--tls-cert-file=tls.crt", "--tls-key-file=tls.key")
 # default, or is refused by both (marked `REFUSED`).
 REFUSED = "refused"
 SAMPLES: dict[str, list[tuple[str, str | None]]] = {
-    "--source": [("ingress", None), ("service,ingress", None), ("gateway-httproute", REFUSED)],
+    "--source": [("ingress", None), ("service,ingress", None), ("gateway-httproute", None),
+                ("istio-gateway", REFUSED)],
+    "--gateway-name": [("edge", None)],
+    "--gateway-namespace": [("infra", None)],
+    "--gateway-label-filter": [("tier=edge", None), ("tier in edge", REFUSED)],
     "--namespace": [("apps", None)],
     "--label-filter": [("dns=public", None), ("tier in (web,api),!legacy", None),
                        ("dns in public", REFUSED)],
@@ -50,8 +54,10 @@ SAMPLES: dict[str, list[tuple[str, str | None]]] = {
 DNSGATE_ONLY = {"--domain-policy", "--owners-index"}
 # Flags whose value neither side turns into a view of its own: they are only checked.
 CHECKED_ONLY = {"--txt-owner-id", "--annotation-prefix", "--enable-legacy-annotation-prefix"}
-# For the Ingress flags to show, Ingresses must be a source on both sides.
+# For the Ingress flags to show, Ingresses must be a source on both sides; for the Gateway
+# flags, a route source.
 NEEDS_INGRESS = {"--ingress-class", "--ignore-ingress-tls-spec", "--ignore-ingress-rules-spec"}
+NEEDS_ROUTES = {"--gateway-name", "--gateway-namespace", "--gateway-label-filter"}
 
 
 def webhook_view(args: Any) -> dict[str, Any]:
@@ -61,7 +67,8 @@ def webhook_view(args: Any) -> dict[str, Any]:
             "publish_internal": admission.publish_internal, "ingresses": admission.ingresses,
             "sources": admission.scope.sources, "namespace": admission.scope.namespace,
             "label_filter": admission.scope.labels.text,
-            "domain_policy": admission.domain_policy, "owners_index": admission.owners_index}
+            "domain_policy": admission.domain_policy, "owners_index": admission.owners_index,
+            "gateway": admission.gateway if admission.route_kinds else None}
 
 
 def reconciler_view(args: Any) -> dict[str, Any]:
@@ -75,7 +82,9 @@ def reconciler_view(args: Any) -> dict[str, Any]:
             "ingresses": source.ingress if "ingress" in source.sources else None,
             "sources": source.sources, "namespace": source.namespace,
             "label_filter": source.label_filter, "domain_policy": source.domain_policy,
-            "owners_index": settings.owners_index}
+            "owners_index": settings.owners_index,
+            "gateway": source.gateway if any(
+                s.startswith("gateway-") for s in source.sources) else None}
 
 
 VIEWS = {"webhook": (webhook_view, WEBHOOK_ARGS), "reconcile": (reconciler_view, ())}
@@ -122,6 +131,8 @@ def test_both_deployables_see_a_shared_flag_alike(
     argv = [] if flag == "--domain-filter" else [DOMAIN]
     if flag in NEEDS_INGRESS:
         argv.append("--source=service,ingress")
+    if flag in NEEDS_ROUTES:
+        argv.append("--source=service,gateway-httproute")
     default = view("reconcile", argv)
     if where == "argv":
         argv.append(f"{flag}={value}")
