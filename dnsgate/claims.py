@@ -6,8 +6,10 @@ for the names the reconciler would publish for its type (`dnsgate.service_types.
 a ClusterIP Service's `hostname` names only with --publish-internal-services). An Ingress
 claims the same way, for every name it would publish (`dnsgate.ingress`), if --ingress-class
 selects it. `of_service` is the one function that turns a Service or an Ingress into its
-claims, for the webhook's index, its review and the reconciler's source alike; Services and
-Ingresses share one index, so a name held by one kind cannot be taken by the other. A
+claims, for the webhook's index, its review and the reconciler's source alike. A Gateway API
+route claims the hosts its Gateways give it (`dnsgate.gateway.with_resolution`), or, before
+any Gateway attached it, the names it asks for by itself. Services, Ingresses and routes
+share one index, so a name held by one kind cannot be taken by another. A
 claimant is named by its key (`dnsgate.objectkey`: "service/<ns>/<name>",
 "ingress/<ns>/<name>"), which is also the resource label of its ownership TXT records.
 
@@ -52,7 +54,16 @@ from functools import partial
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import domainpolicy, domains, hostnames, ingress, objectkey, service_types, txtname
+from dnsgate import (
+    domainpolicy,
+    domains,
+    gateway,
+    hostnames,
+    ingress,
+    objectkey,
+    service_types,
+    txtname,
+)
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
 from dnsgate.values import Raw
@@ -103,7 +114,10 @@ def claimant(resource_label: str) -> str | None:
 def would_publish(obj: Mapping[str, Any], ingresses: IngressSettings = ingress.DEFAULT
                   ) -> bool:
     """Whether the reconciler may publish records for this object at all: a Service of a
-    type it publishes, an Ingress --ingress-class selects."""
+    type it publishes, an Ingress --ingress-class selects, a route (its Gateways decide its
+    names: `dnsgate.gateway`)."""
+    if gateway.is_route(obj):
+        return True
     if ingress.is_ingress(obj):
         return ingress.selected(obj, ingresses)
     return service_types.kind(obj.get("spec") or {}) in service_types.PUBLISHABLE
@@ -113,7 +127,9 @@ def addresses(service: Mapping[str, Any]) -> tuple[str, ...]:
     """The Service's own addresses, which its records point at unless a target annotation
     says otherwise: `spec.externalIPs`, else the load balancer's ingress IPs and hostnames
     (a ClusterIP Service: its cluster IP; an ExternalName Service: its external name; an
-    Ingress: its load balancer's)."""
+    Ingress: its load balancer's; a route: its Gateways')."""
+    if gateway.is_route(service):
+        return gateway.addresses(service)
     if ingress.is_ingress(service):
         return ingress.addresses(service)
     spec = service.get("spec") or {}
@@ -141,27 +157,30 @@ def parse(service: Mapping[str, Any], domains: DomainFilter,
     docs/namespace-domains.md) is one more problem, so the object publishes and claims
     nothing, at the door and in the loop alike."""
     notes = (service.get("metadata") or {}).get("annotations")
-    if ingress.is_ingress(service):
+    if gateway.is_route(service):
+        parsed = gateway.parse(service, domains, txt)
+    elif ingress.is_ingress(service):
         parsed = ingress.parse(service, domains, txt, ingresses)
     else:
         parsed = dns_annotations.parse(notes, domains, txt, addresses(service))
     if parsed.ignored:
         return parsed
+    field = gateway.NAMES_FIELD if gateway.is_route(service) else ingress.SPEC_HOSTS
     refused = policy.problems(objectkey.of(service), parsed.hostnames,
-                              partial(_asking, notes or {}))
+                              partial(_asking, notes or {}, field))
     if not refused:
         return parsed
     return replace(parsed, dns=None, problems=(*parsed.problems, *refused))
 
 
-def _asking(notes: Mapping[str, str], name: str) -> Raw:
-    """The annotation that asks for `name`, else an Ingress's rules and TLS hosts."""
+def _asking(notes: Mapping[str, str], field: str, name: str) -> Raw:
+    """The annotation that asks for `name`, else an Ingress's or a route's own fields."""
     for key in (dns_annotations.HOSTNAME, dns_annotations.INTERNAL_HOSTNAME):
         found = dns_annotations.find(notes, key)
         if found is not None and name in {domains.normalize(entry) for entry in
                                           "".join(found.value.split()).split(",") if entry}:
             return found
-    return Raw(ingress.SPEC_HOSTS, name)
+    return Raw(field, name)
 
 
 def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
@@ -172,7 +191,7 @@ def of_service(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
     (`publish_internal`: --publish-internal-services). `held`: the rows it holds."""
     if parsed.dns is None or not would_publish(service, ingresses):
         return ()
-    if ingress.is_ingress(service):
+    if ingress.is_ingress(service) or gateway.is_route(service):
         return requested(service, parsed, held, parsed.dns.names)
     names = service_types.published(parsed.dns, service.get("spec") or {},
                                     publish_internal=publish_internal)

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import labels, objectkey
+from dnsgate import labels, objectkey, txtname
+from dnsgate.domains import DomainFilter
+from dnsgate.values import Problem
 
 GROUP = "gateway.networking.k8s.io"
 GATEWAY = "Gateway"
@@ -43,6 +45,10 @@ _HOSTNAMED = frozenset({HTTPROUTE.name, GRPCROUTE.name, TLSROUTE.name})
 """Kinds with `spec.hostnames`; TCP and UDP routes name theirs only by annotation."""
 
 GatewayKey = tuple[str, str]  # (namespace, name)
+RESOLVED = "dnsgate.io/resolved"
+"""Where a route copy carries its `Resolution` (`with_resolution`), so the per-object rules
+(`parse`, the claims, the reconciler's records) read a route alone, as they read a Service."""
+NAMES_FIELD = "spec.hostnames, the hostname annotation or the listeners' hostnames"
 
 
 @dataclass(frozen=True)
@@ -451,3 +457,76 @@ def slim_gateway(gateway: Mapping[str, Any]) -> dict[str, Any]:
     addresses = (gateway.get("status") or {}).get("addresses") or ()
     return {"kind": GATEWAY, "metadata": _slim_meta(gateway),
             "spec": {"listeners": listeners}, "status": {"addresses": list(addresses)}}
+
+
+def with_resolution(route: Mapping[str, Any], view: View,
+                    settings: GatewaySettings = DEFAULT) -> dict[str, Any]:
+    """A copy of the route carrying what it resolves to against `view`."""
+    resolved = resolve(route, view, settings)
+    return {**route, RESOLVED: {"hosts": [[host, list(targets)] for host, targets in
+                                          resolved.hosts],
+                                "reasons": list(resolved.reasons)}}
+
+
+def resolution_of(route: Mapping[str, Any]) -> Resolution | None:
+    """What `with_resolution` put on the route; None on a route never resolved (one being
+    reviewed at the door, before any Gateway has attached it)."""
+    carried = route.get(RESOLVED)
+    if not isinstance(carried, Mapping):
+        return None
+    return Resolution(tuple((str(host), tuple(targets)) for host, targets in carried["hosts"]),
+                      tuple(carried["reasons"]))
+
+
+def addresses(route: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every target the route's hosts point at (for the ownership TXT names' record types)."""
+    resolved = resolution_of(route)
+    if resolved is None:
+        return ()
+    return tuple(dict.fromkeys(t for _, targets in resolved.hosts for t in targets))
+
+
+def parse(route: Mapping[str, Any], domains: DomainFilter,
+          txt: txtname.Naming = txtname.DEFAULT) -> dns_annotations.Parsed:
+    """The route's names and DNS annotations, checked by the rules Services follow. The names
+    are the hosts its Gateways give it when it carries a resolution, else those it asks for
+    by itself. A name from its spec or a listener outside --domain-filter is left out
+    silently, as ExternalDNS's domain filter leaves it; one from the hostname annotation is
+    refused, as on a Service. Annotations ExternalDNS does not read on a route are refused,
+    so that they do not look honoured."""
+    notes = dict(_annotations(route))
+    kind = str(route.get("kind") or "route")
+    problems: list[Problem] = []
+    source = dns_annotations.find(notes, HOSTNAME_SOURCE)
+    if source is not None and source.value.lower() not in (ANNOTATION_ONLY, DEFINED_HOSTS_ONLY):
+        problems.append(Problem(
+            source.key, source.value,
+            f"is neither {ANNOTATION_ONLY} nor {DEFINED_HOSTS_ONLY}; ExternalDNS would "
+            "ignore it and publish both the spec's and the annotation's names; use one of the "
+            "two, or remove it", "gateway-hostname-source"))
+    for key, why in ((dns_annotations.TARGET, "ExternalDNS reads the target annotation on the "
+                      "Gateway, not on a route: put it on the Gateway, or remove it"),
+                     (dns_annotations.INTERNAL_HOSTNAME, "applies to Services only: "
+                      "ExternalDNS's route sources do not read it; name the hosts in "
+                      "spec.hostnames or in the hostname annotation")):
+        found = dns_annotations.find(notes, key)
+        if found is not None:
+            problems.append(Problem(found.key, found.value, f"on a {kind}: {why}",
+                                    f"route-{key}"))
+        for prefix in dns_annotations.PREFIXES:
+            notes.pop(prefix + key, None)
+    annotated = {name.rstrip(".").lower() for name in _annotated_names(notes) if name}
+    resolved = resolution_of(route)
+    names = ([host for host, _ in resolved.hosts] if resolved is not None
+             else list(route_names(route)))
+    kept = tuple(name for name in names if name.rstrip(".").lower() in annotated
+                 or domains.rejection(name.rstrip(".")) is None)
+    for prefix in dns_annotations.PREFIXES:
+        notes.pop(prefix + dns_annotations.HOSTNAME, None)
+        notes.pop(prefix + HOSTNAME_SOURCE, None)
+    parsed = dns_annotations.parse(notes, domains, txt, addresses(route), hosts=kept,
+                                   hosts_field=NAMES_FIELD)
+    if not problems or parsed.ignored:
+        return parsed
+    return dns_annotations.Parsed(None, (*problems, *parsed.problems), parsed.warnings,
+                                  parsed.hostnames, parsed.set_identifier)

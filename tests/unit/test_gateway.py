@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from dnsgate import gateway, objectkey
+from dnsgate import claims, gateway, objectkey
+from dnsgate.domains import DomainFilter
 from dnsgate.gateway import GatewaySettings, View
 
 A = "external-dns.alpha.kubernetes.io/"
@@ -242,3 +243,68 @@ def test_the_slim_copies_keep_what_resolving_reads() -> None:
     slim = view(gateway.slim_gateway(gw))
     assert gateway.resolve(gateway.slim_route(route, "HTTPRoute"), slim) == gateway.resolve(
         route, view(gw))
+
+
+DOMAINS = DomainFilter.of(["goldentooth.net"], [])
+
+
+def resolved(route: dict[str, Any], *gateways: dict[str, Any]) -> dict[str, Any]:
+    return gateway.with_resolution(route, view(*(gateways or (a_gateway(),))))
+
+
+def test_a_resolved_route_asks_for_the_hosts_its_gateways_give_it() -> None:
+    gw = a_gateway([listener("shop.goldentooth.net")])
+    parsed = gateway.parse(resolved(a_route(()), gw), DOMAINS)
+    assert parsed.dns is not None and parsed.dns.hostnames == ("shop.goldentooth.net",)
+    assert gateway.addresses(resolved(a_route(()), gw)) == (IP,)
+
+
+def test_a_route_never_resolved_asks_for_its_own_names() -> None:
+    route = a_route(("app.goldentooth.net",),
+                    annotations={A + "hostname": "extra.goldentooth.net", A + "ttl": "120"})
+    parsed = gateway.parse(route, DOMAINS)
+    assert parsed.dns is not None
+    assert parsed.dns.hostnames == ("app.goldentooth.net", "extra.goldentooth.net")
+    assert parsed.dns.ttl == 120
+
+
+REFUSED = [
+    ({A + "target": "192.0.2.1"}, "put it on the Gateway"),
+    ({A + "internal-hostname": "in.goldentooth.net"}, "applies to Services only"),
+    ({A + "gateway-hostname-source": "both"}, "is neither annotation-only nor"),
+    ({A + "hostname": "app.example.org"}, "example.org"),
+    ({A + "ttl": "soon"}, "ttl"),
+]
+
+
+@pytest.mark.parametrize(("notes", "said"), REFUSED)
+def test_what_a_route_may_not_ask_for_is_refused_naming_the_annotation(
+        notes: dict[str, str], said: str) -> None:
+    parsed = gateway.parse(a_route(annotations=notes), DOMAINS)
+    assert parsed.dns is None
+    assert any(said in str(problem) for problem in parsed.problems), parsed.problems
+
+
+def test_a_spec_hostname_outside_the_domain_filter_is_left_out_silently() -> None:
+    parsed = gateway.parse(a_route(("app.goldentooth.net", "app.example.org")), DOMAINS)
+    assert parsed.dns is not None and parsed.dns.hostnames == ("app.goldentooth.net",)
+    assert parsed.problems == ()
+
+
+def test_a_route_and_a_service_contest_one_name_under_one_rule() -> None:
+    route = resolved(a_route(("app.goldentooth.net",)))
+    route["metadata"]["creationTimestamp"] = "2024-01-02T00:00:00Z"
+    service = {"metadata": {"namespace": "shop", "name": "web",
+                            "creationTimestamp": "2024-01-01T00:00:00Z",
+                            "annotations": {A + "hostname": "app.goldentooth.net"}},
+               "spec": {"type": "LoadBalancer"},
+               "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.50"}]}}}
+    made = [c for obj in (route, service)
+            for c in claims.of_service(obj, claims.parse(obj, DOMAINS))]
+    kept, lost = claims.winners(made)
+    assert [c.service for c in kept] == ["service/shop/web"]
+    assert [(loser.service, holder.service) for loser, holder in lost] == [
+        ("httproute/shop/web", "service/shop/web")]
+    holding = [claims.Claim(c.created, c.service, c.hostname, holds=c.service.startswith("http"))
+               for c in made]
+    assert [c.service for c in claims.winners(holding)[0]] == ["httproute/shop/web"]
