@@ -35,7 +35,7 @@ DEFINED_HOSTS_ONLY = "defined-hosts-only"
 HTTPROUTE, GRPCROUTE, TLSROUTE = objectkey.HTTPROUTE, objectkey.GRPCROUTE, objectkey.TLSROUTE
 TCPROUTE, UDPROUTE = objectkey.TCPROUTE, objectkey.UDPROUTE
 ROUTE_KINDS = objectkey.ROUTE_KINDS
-SOURCES: Mapping[str, objectkey.Kind] = {f"gateway-{kind.label}": kind for kind in ROUTE_KINDS}
+SOURCES: Mapping[str, objectkey.Kind] = {kind.source_name: kind for kind in ROUTE_KINDS}
 """--source value -> the route kind it publishes, as ExternalDNS names its sources."""
 
 # The protocol ExternalDNS gives each route kind, matched against a listener's protocol.

@@ -29,16 +29,41 @@ class Kind:
     api_version: str
     plural: str
     """How a message names several of them."""
+    source: str = ""
+    """The --source value that publishes this kind (ExternalDNS's source name); default the
+    label."""
+
+    @property
+    def source_name(self) -> str:
+        return self.source or self.label
+
+    @property
+    def resource(self) -> str:
+        """The API's resource name (lower-case plural), as RBAC and URLs name it."""
+        return self.plural.lower()
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
 
 
 SERVICE = Kind("service", "Service", "v1", "Services")
 INGRESS = Kind("ingress", "Ingress", "networking.k8s.io/v1", "Ingresses")
 _ROUTES = "gateway.networking.k8s.io"
-HTTPROUTE = Kind("httproute", "HTTPRoute", f"{_ROUTES}/v1", "HTTPRoutes")
-GRPCROUTE = Kind("grpcroute", "GRPCRoute", f"{_ROUTES}/v1", "GRPCRoutes")
-TLSROUTE = Kind("tlsroute", "TLSRoute", f"{_ROUTES}/v1", "TLSRoutes")
-TCPROUTE = Kind("tcproute", "TCPRoute", f"{_ROUTES}/v1alpha2", "TCPRoutes")
-UDPROUTE = Kind("udproute", "UDPRoute", f"{_ROUTES}/v1alpha2", "UDPRoutes")
+HTTPROUTE = Kind("httproute", "HTTPRoute", f"{_ROUTES}/v1", "HTTPRoutes",
+                 "gateway-httproute")
+GRPCROUTE = Kind("grpcroute", "GRPCRoute", f"{_ROUTES}/v1", "GRPCRoutes",
+                 "gateway-grpcroute")
+TLSROUTE = Kind("tlsroute", "TLSRoute", f"{_ROUTES}/v1", "TLSRoutes",
+                 "gateway-tlsroute")
+TCPROUTE = Kind("tcproute", "TCPRoute", f"{_ROUTES}/v1alpha2", "TCPRoutes",
+                 "gateway-tcproute")
+UDPROUTE = Kind("udproute", "UDPRoute", f"{_ROUTES}/v1alpha2", "UDPRoutes",
+                 "gateway-udproute")
 ROUTE_KINDS = (HTTPROUTE, GRPCROUTE, TLSROUTE, TCPROUTE, UDPROUTE)
 """Gateway API routes (docs/gateway-api.md): the API versions ExternalDNS v0.23.0 reads."""
 KINDS = (SERVICE, INGRESS, *ROUTE_KINDS)

@@ -236,7 +236,8 @@ def _serve(settings: Settings) -> int:
     elector = _elector(settings, on_lead=lambda: controller.resync())
     if elector is None:
         metrics.LEADER.set(1)  # no election: this replica is the writer
-    guard = Kubernetes(core, client.NetworkingV1Api(), settings.controller.guard)
+    guard = Kubernetes(core, client.NetworkingV1Api(), settings.controller.guard,
+                       client.CustomObjectsApi())
     controller = Controller(
         settings.controller, settings.source, settings.registry,
         Provider(route53, settings.route53), store, reporter,

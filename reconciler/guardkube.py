@@ -23,10 +23,13 @@ COMPONENT = "dnsgate-reconciler"
 
 
 class Kubernetes:
-    def __init__(self, core: Any, networking: Any, settings: GuardSettings) -> None:
+    def __init__(self, core: Any, networking: Any, settings: GuardSettings,
+                 custom: Any = None) -> None:
         self.core = core
         self.networking = networking
         self.settings = settings
+        self.custom = custom
+        """CustomObjectsApi: Gateway API routes are read through it."""
 
     def exists(self, resource: str) -> bool:
         """Whether the object of this key exists: False only on a 404 for that very name."""
@@ -35,10 +38,17 @@ class Kubernetes:
         key = objectkey.parse(resource)
         if key is None:
             raise ValueError(f'"{resource}" names no object dnsgate reads')
-        read = (self.core.read_namespaced_service if key.kind is objectkey.SERVICE
-                else self.networking.read_namespaced_ingress)
         try:
-            read(key.name, key.namespace, _request_timeout=TIMEOUT)
+            if key.kind is objectkey.SERVICE:
+                self.core.read_namespaced_service(key.name, key.namespace,
+                                                  _request_timeout=TIMEOUT)
+            elif key.kind is objectkey.INGRESS:
+                self.networking.read_namespaced_ingress(key.name, key.namespace,
+                                                        _request_timeout=TIMEOUT)
+            else:
+                self.custom.get_namespaced_custom_object(
+                    key.kind.group, key.kind.version, key.namespace, key.kind.resource,
+                    key.name, _request_timeout=TIMEOUT)
         except ApiException as exc:
             if exc.status == 404 and _not_found(exc, key):
                 return False

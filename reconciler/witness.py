@@ -152,9 +152,9 @@ class Witness:
         if key is None:
             return Verdict(False, f'owned through resource "{resource}", which dnsgate does '
                                   "not read"), ""
-        if key.kind.label not in self.sources:
+        if key.kind.source_name not in self.sources:
             return Verdict(False, f"{what} is not watched (--source does not name "
-                                  f"{key.kind.label})"), ""
+                                  f"{key.kind.source_name})"), ""
         if failure:
             return Verdict(False, f"{what} is not in the watch, and the API could not be "
                                   f"asked ({failure})"), ""

@@ -399,3 +399,38 @@ def test_restart_without_publish_internal_services_deletes_nothing() -> None:
 
     assert names(route53) == {"db.goldentooth.net"}
     assert "holding 1 deletes" in ctl.holding
+
+
+@pytest.mark.parametrize(("sources", "asked"), [
+    (("service", "gateway-httproute"), ["httproute/apps/web"]),
+    (("service", "ingress"), []),
+], ids=["its-source-configured", "its-source-not-configured"])
+def test_a_route_missing_from_the_watch_is_looked_up_when_its_source_is_configured(
+        sources: tuple[str, ...], asked: list[str]) -> None:
+    seen: list[str] = []
+    verdict = witness.Witness(sources, lambda key: seen.append(key) or False).verdicts(
+        ["httproute/apps/web"], lambda key: None)["httproute/apps/web"]
+
+    assert seen == asked
+    assert verdict.seen is bool(asked)
+
+
+class Routes:
+    def __init__(self) -> None:
+        self.asked: list[tuple[Any, ...]] = []
+
+    def get_namespaced_custom_object(self, *args: Any, **_: Any) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        self.asked.append(args)
+        gone = ApiException(status=404, reason="Not Found")
+        gone.body = '{"kind":"Status","details":{"name":"web","kind":"tcproutes"}}'
+        raise gone
+
+
+def test_a_route_is_looked_up_through_its_own_api() -> None:
+    routes = Routes()
+    kube = guardkube.Kubernetes(None, None, GuardSettings(), routes)
+
+    assert kube.exists("tcproute/apps/web") is False
+    assert routes.asked == [("gateway.networking.k8s.io", "v1alpha2", "apps", "tcproutes", "web")]
