@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: all install controlplane node helm oracle externaldns image image-background lint typecheck unit test demo dev clean bench bench-tools
+.PHONY: all install controlplane gatewayapi node helm oracle externaldns image image-background lint typecheck unit test demo dev clean bench bench-tools
 
 all: test
 
@@ -24,6 +24,12 @@ install: $(INSTALLED)
 
 controlplane: install
 	$(PY) -m devstack.build
+
+# The Gateway API's CRDs (devstack/gatewayapi.py), fetched once from the Go module proxy
+# into ~/.cache/dnsgate at the release ExternalDNS v0.23.0 builds against; the tests and the
+# demo install them into their apiserver.
+gatewayapi: install
+	$(PY) -m devstack.gatewayapi
 
 # The real node the install tests run the manifests' pods on (devstack/node/): Debian's
 # containerd, runc and CNI plugins (apt-get, when missing), and kubelet, kube-controller-manager,
@@ -65,10 +71,10 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -m "not e2e"
 
-test: install image-background controlplane node helm oracle externaldns image lint typecheck
+test: install image-background controlplane gatewayapi node helm oracle externaldns image lint typecheck
 	$(PY) -m pytest
 
-demo: install controlplane
+demo: install controlplane gatewayapi
 	$(PY) -m devstack.demo
 
 dev: install controlplane

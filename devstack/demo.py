@@ -41,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from devstack import demo_guard, ingresses, kubectl, metallb, route53, webhook
+from devstack import demo_guard, gatewayapi, ingresses, kubectl, metallb, route53, webhook
 from devstack.controlplane import free_port
 from devstack.processes import wait_until
 from devstack.stack import Stack
@@ -309,6 +309,9 @@ def start_components(stack: Stack) -> int:
     port."""
     tls = STATE / "webhook-tls"
     port = free_port()
+    setup(f"installing the Gateway API CRDs ({gatewayapi.MODULE} {gatewayapi.VERSION}, "
+          f"{gatewayapi.CHANNEL} channel)")
+    gatewayapi.install(stack.kubeconfig, setup)
     setup("registering the webhook with the apiserver (manifests/base/"
           "webhook-configurations.yaml, with manifests/components/ingress)")
     webhook.register(stack.kubeconfig, webhook.local_configurations(port, ingresses=True))

@@ -1,5 +1,6 @@
 """Session fixtures for the real parts: one local stack (etcd, kube-apiserver, Route53 server)
-for the whole run, started through the same `Stack` that `python -m devstack` uses.
+for the whole run, started through the same `Stack` that `python -m devstack` uses, with the
+Gateway API's CRDs installed (devstack.gatewayapi) so the Gateway sources have their resources.
 
 The stack's environment (KUBECONFIG, AWS_ENDPOINT_URL_ROUTE_53, dummy credentials) is put
 into os.environ for the session, so code under test finds both APIs exactly as it would in a
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from devstack import gatewayapi
 from devstack import kubectl as kubectl_cli
 from devstack import route53 as route53_server
 from devstack.processes import Supervisor
@@ -43,6 +45,7 @@ def _progress(line: str) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     saved = dict(os.environ)
     with Stack(tmp_path_factory.mktemp("stack"), progress=_progress) as running:
+        gatewayapi.install(running.kubeconfig, _progress)
         os.environ.update(running.env())
         try:
             yield running
@@ -66,17 +69,20 @@ def kubectl(kubeconfig: Path) -> Kubectl:
 
 
 _namespaces = itertools.count(1)
+CLEANED = ",".join(("services", "ingresses", *(f"{resource}.{gatewayapi.GROUP}" for resource in (
+    "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"))))
 
 
 @pytest.fixture
 def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace per test; its Services and Ingresses are deleted afterwards so that
-    watchers (webhook index, reconciler) never see one test's objects in the next."""
+    """A fresh namespace per test; its Services, Ingresses, Gateways and routes are deleted
+    afterwards so that watchers (webhook index, reconciler) never see one test's objects in
+    the next."""
     name = f"t{next(_namespaces)}-{request.node.name.lower()[:40]}"
     name = "".join(c if c.isalnum() else "-" for c in name).strip("-")[:63]
     kubectl("create", "namespace", name)
     yield name
-    kubectl("delete", "services,ingresses", "--all", "-n", name, "--wait=true", check=False)
+    kubectl("delete", CLEANED, "--all", "-n", name, "--wait=true", check=False)
 
 
 @pytest.fixture
