@@ -1,10 +1,12 @@
 """The Kubernetes rights the reconciler uses, in one place.
 
 `RIGHTS` is what the reconciler's ClusterRole and leader-election Role grant
-(manifests/base/rbac-reconciler.yaml; a test holds the two equal, so neither can drift), each
-with the reason dnsgate needs it. `needed(settings)` picks the rights one configuration uses
-and the namespace each is used in; `dnsgate doctor` asks the apiserver about every one of them
-(a SelfSubjectAccessReview each) and names the missing rule.
+(manifests/base/rbac-reconciler.yaml, and for the Gateway API sources the rules
+manifests/components/gateway-api adds to the ClusterRole; a test holds them equal, so neither
+can drift), each with the reason dnsgate needs it and the --source values that use it.
+`needed(settings)` picks the rights one configuration uses and the namespace each is used in;
+`dnsgate doctor` asks the apiserver about every one of them (a SelfSubjectAccessReview each)
+and names the missing rule.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from dnsgate import gateway
 from reconciler.settings import Settings
 
-Scope = Literal["watched", "lease"]
+Scope = Literal["watched", "cluster", "lease"]
 """Where a right is used: in the watched namespaces (every namespace, or --namespace; granted
-by the ClusterRole), or in the leader-election namespace (granted by the namespaced Role)."""
+by the ClusterRole), in every namespace whatever --namespace says (Gateways a route in the
+watched namespace may attach to, and Namespaces themselves, cluster-scoped; granted by the
+ClusterRole), or in the leader-election namespace (granted by the namespaced Role)."""
 
 CLUSTER_ROLE = "dnsgate-reconciler"
 LEASE_ROLE = "dnsgate-reconciler-leader-election"
+BASE = "manifests/base/rbac-reconciler.yaml"
+GATEWAY_COMPONENT = "manifests/components/gateway-api"
+GATEWAY_SOURCES = tuple(gateway.SOURCES)
 
 
 @dataclass(frozen=True)
@@ -32,11 +40,15 @@ class Right:
     why: str
     writes: bool = False
     """A write a --dry-run never makes."""
-    source: str = ""
-    """The --source that uses it ("service", "ingress"); "" for every configuration."""
+    sources: tuple[str, ...] = ()
+    """The --source values that use it ("service", "gateway-httproute"); () for every
+    configuration."""
+    granted_in: str = BASE
+    """The manifest whose rules grant it."""
 
     def describe(self, namespace: str) -> str:
-        where = f"in namespace {namespace}" if namespace else "in all namespaces"
+        where = (f"in namespace {namespace}" if namespace else "cluster-wide"
+                 if self.resource == "namespaces" else "in all namespaces")
         group = f".{self.group}" if self.group else ""
         return f"{self.verb} {self.resource}{group} {where}"
 
@@ -47,11 +59,31 @@ class Right:
 
 
 def _services(verb: str, why: str) -> Right:
-    return Right(verb, "services", "", "watched", why, source="service")
+    return Right(verb, "services", "", "watched", why, sources=("service",))
 
 
 def _ingresses(verb: str, why: str) -> Right:
-    return Right(verb, "ingresses", "networking.k8s.io", "watched", why, source="ingress")
+    return Right(verb, "ingresses", "networking.k8s.io", "watched", why, sources=("ingress",))
+
+
+_GATEWAY_VERBS = (("get", "read one {} when reporting on it"),
+                  ("list", "read every {} at start and after a watch expires"),
+                  ("watch", "follow {} changes as they happen"))
+
+
+def _routes(source: str, kind: str) -> tuple[Right, ...]:
+    """A route kind's rights, used by its own source only (its resource is the kind's
+    lower-case plural, as the CRD names it)."""
+    return tuple(Right(verb, f"{kind.lower()}s", gateway.GROUP, "watched", why.format(kind),
+                       sources=(source,), granted_in=GATEWAY_COMPONENT)
+                 for verb, why in _GATEWAY_VERBS)
+
+
+def _gateway_sources(verb: str, resource: str, group: str, why: str) -> Right:
+    """A right every Gateway API source uses: Gateways (their listeners and addresses decide
+    a route's records) and Namespaces (their labels decide which routes a listener admits)."""
+    return Right(verb, resource, group, "cluster", why, sources=GATEWAY_SOURCES,
+                 granted_in=GATEWAY_COMPONENT)
 
 
 def _events(group: str, verb: str) -> Right:
@@ -73,10 +105,16 @@ RIGHTS: tuple[Right, ...] = (
     _services("watch", "follow Service changes as they happen"),
     Right("patch", "services/status", "", "watched",
           "write the dnsgate.io/DNSReady condition on each Service", writes=True,
-          source="service"),
+          sources=("service",)),
     _ingresses("get", "read an Ingress when reporting on it"),
     _ingresses("list", "read every Ingress at start and after a watch expires"),
     _ingresses("watch", "follow Ingress changes as they happen"),
+    *(right for source, kind in gateway.SOURCES.items() for right in _routes(source, kind.name)),
+    *(_gateway_sources(verb, "gateways", gateway.GROUP, why.format("Gateway"))
+      for verb, why in _GATEWAY_VERBS),
+    _gateway_sources("list", "namespaces", "",
+                     "read the namespace labels Gateway listeners select routes by"),
+    _gateway_sources("watch", "namespaces", "", "follow namespace label changes"),
     _events("", "create"), _events("", "patch"),
     _events("events.k8s.io", "create"), _events("events.k8s.io", "patch"),
     _lease("get"), _lease("create"), _lease("update"),
@@ -88,7 +126,7 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
     """(right, namespace) for each right this configuration uses; namespace "" is all."""
     found: list[tuple[Right, str]] = []
     for right in RIGHTS:
-        if right.source and right.source not in settings.source.sources:
+        if right.sources and not set(right.sources) & set(settings.source.sources):
             continue
         if right is CONFIRMATION:  # in the Lease's Role, and its namespace by default
             if settings.leader_election is not None:
@@ -96,6 +134,8 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
         elif right.scope == "lease":
             if settings.leader_election is not None:
                 found.append((right, settings.leader_election.namespace))
+        elif right.scope == "cluster":
+            found.append((right, ""))
         elif not (right.writes and settings.controller.dry_run):
             found.append((right, settings.source.namespace))
     return tuple(found)
@@ -104,5 +144,7 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
 def remedy(right: Right, namespace: str) -> str:
     role = (f"the Role {LEASE_ROLE} in namespace {namespace}" if right.scope == "lease"
             else f"the ClusterRole {CLUSTER_ROLE}")
+    holds = ("holds both" if right.granted_in == BASE
+             else f"adds it to {CLUSTER_ROLE}; the base holds the binding")
     return (f"add the rule {right.rule()} to {role} and bind it to this identity "
-            "(manifests/base/rbac-reconciler.yaml holds both)")
+            f"({right.granted_in} {holds})")

@@ -43,6 +43,7 @@ VALUE_SETS = {
                            "--set", "webhook.failurePolicy=Ignore",
                            "--set", "podDisruptionBudget.minAvailable=1"),
     "ingress-source": ("--set", "sources={service,ingress}"),
+    "gateway-sources": ("--set", "sources={service,gateway-httproute,gateway-tcproute}"),
     "owners-index": ("--set", "ownersIndex.enabled=true"),
 }
 

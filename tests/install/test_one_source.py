@@ -2,8 +2,9 @@
 
 The chart's templates are written by hand (they carry the values), and this test is what
 keeps them honest: for the defaults and for each optional part (cert-manager, ServiceMonitor,
-the owners index), `kubectl kustomize` of the base with the matching component and `helm
-template` with the matching values must agree object for object, field for field, once the
+the owners index, the Ingress and Gateway API sources), `kubectl kustomize` of the base with
+the matching component and `helm template` with the matching values must agree object for
+object, field for field, once the
 differences that tests/install/rendering.py lists (Helm's labels, the ConfigMap's hash
 suffix, the Namespace) are taken out. Change one side without the other and this fails,
 naming the object.
@@ -28,6 +29,8 @@ VARIANTS = [
     pytest.param(OVERLAYS / "service-monitor", ("--set", "serviceMonitor.enabled=true"),
                  id="service-monitor"),
     pytest.param(OVERLAYS / "ingress", ("--set", "sources={service,ingress}"), id="ingress"),
+    pytest.param(OVERLAYS / "gateway-api", ("--set", "sources={service,gateway-httproute}"),
+                 id="gateway-api"),
     pytest.param(OVERLAYS / "owners-index", ("--set", "ownersIndex.enabled=true"),
                  id="owners-index"),
 ]

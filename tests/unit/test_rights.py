@@ -1,9 +1,11 @@
 """The rights `dnsgate doctor` checks are the rights the manifests grant: both come from
 `reconciler.rights.RIGHTS`'s one list, which this test holds equal to
-manifests/base/rbac-reconciler.yaml, and each configuration needs the ones it uses."""
+manifests/base/rbac-reconciler.yaml plus the rules manifests/components/gateway-api adds, and
+each configuration needs the ones it uses."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,24 +15,46 @@ from dnsgate import flags
 from reconciler import cli, rights
 from reconciler import settings as settings_module
 
-RBAC = Path(__file__).resolve().parents[2] / "manifests" / "base" / "rbac-reconciler.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+RBAC = ROOT / "manifests" / "base" / "rbac-reconciler.yaml"
+GATEWAY_RULES = ROOT / rights.GATEWAY_COMPONENT / "rbac-rules.yaml"
+
+Grant = tuple[str, str, str, str]  # group, resource, verb, the Role granting it
 
 
-def granted() -> set[tuple[str, str, str, str]]:
-    """(group, resource, verb, scope) for every rule of the reconciler's Roles."""
+def _grants(rules: list[dict], role: str) -> set[Grant]:  # type: ignore[type-arg]
+    return {(group, resource, verb, role) for rule in rules for group in rule["apiGroups"]
+            for resource in rule["resources"] for verb in rule["verbs"]}
+
+
+def granted() -> set[Grant]:
+    """Every rule of the reconciler's Roles in the base."""
     found = set()
     for document in yaml.safe_load_all(RBAC.read_text()):
-        if document["kind"] not in ("ClusterRole", "Role"):
-            continue
-        scope = "watched" if document["kind"] == "ClusterRole" else "lease"
-        for rule in document["rules"]:
-            found |= {(group, resource, verb, scope) for group in rule["apiGroups"]
-                      for resource in rule["resources"] for verb in rule["verbs"]}
+        if document["kind"] in ("ClusterRole", "Role"):
+            found |= _grants(document["rules"], document["kind"])
     return found
 
 
+def granted_by_the_gateway_component() -> set[Grant]:
+    """The rules the component's JSON patch appends to the ClusterRole."""
+    operations = yaml.safe_load(GATEWAY_RULES.read_text())
+    assert {(op["op"], op["path"]) for op in operations} == {("add", "/rules/-")}
+    return _grants([op["value"] for op in operations], "ClusterRole")
+
+
+def checked(granted_in: str) -> set[Grant]:
+    return {(r.group, r.resource, r.verb, "Role" if r.scope == "lease" else "ClusterRole")
+            for r in rights.RIGHTS if r.granted_in == granted_in}
+
+
 def test_the_manifest_grants_exactly_the_rights_the_doctor_checks() -> None:
-    assert {(r.group, r.resource, r.verb, r.scope) for r in rights.RIGHTS} == granted()
+    assert checked(rights.BASE) == granted()
+
+
+def test_the_gateway_component_grants_exactly_the_gateway_rights_the_doctor_checks() -> None:
+    assert checked(rights.GATEWAY_COMPONENT) == granted_by_the_gateway_component()
+    assert checked(rights.GATEWAY_COMPONENT).isdisjoint(granted())
 
 
 def test_the_role_names_in_remedies_are_the_manifests() -> None:
@@ -43,6 +67,10 @@ def settings(*args: str) -> settings_module.Settings:
     parser = flags.Parser()  # applies defaults and the environment, as the dnsgate command
     cli.add_arguments(parser)
     return settings_module.from_args(parser.parse_args(["--domain-filter=example.org", *args]))
+
+
+def with_sources(base: settings_module.Settings, *sources: str) -> settings_module.Settings:
+    return dataclasses.replace(base, source=dataclasses.replace(base.source, sources=sources))
 
 
 CONFIRMATION = ("get", "configmaps", "dnsgate")  # --confirm-deletes: the Lease's namespace
@@ -73,3 +101,43 @@ def test_each_configuration_needs_the_rights_it_uses(
     needed = {(right.verb, right.resource, namespace)
               for right, namespace in rights.needed(settings(*args))}
     assert needed == expected
+
+
+GATEWAYS = {("get", "gateways", ""), ("list", "gateways", ""), ("watch", "gateways", ""),
+            ("list", "namespaces", ""), ("watch", "namespaces", "")}
+
+
+@pytest.mark.parametrize(("sources", "args", "expected"), [
+    (("gateway-httproute",), ("--dry-run",), GATEWAYS | {
+        ("get", "httproutes", ""), ("list", "httproutes", ""), ("watch", "httproutes", "")}),
+    (("gateway-tcproute", "gateway-udproute"), ("--dry-run", "--namespace=web"), GATEWAYS | {
+        ("get", "tcproutes", "web"), ("list", "tcproutes", "web"), ("watch", "tcproutes", "web"),
+        ("get", "udproutes", "web"), ("list", "udproutes", "web"),
+        ("watch", "udproutes", "web")}),
+    (("service", "gateway-grpcroute"), ("--dry-run",), GATEWAYS | {
+        ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
+        ("get", "grpcroutes", ""), ("list", "grpcroutes", ""), ("watch", "grpcroutes", "")}),
+    (("service", "ingress"), ("--dry-run",), {
+        ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
+        ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", "")}),
+], ids=["httproutes-only", "tcp-and-udp-in-one-namespace", "services-and-grpcroutes",
+        "no-gateway-source-reads-no-gateway"])
+def test_each_gateway_source_needs_its_routes_the_gateways_and_namespaces(
+        sources: tuple[str, ...], args: tuple[str, ...],
+        expected: set[tuple[str, str, str]]) -> None:
+    """Gateways and Namespaces are read in every namespace whatever --namespace says: a route
+    attaches to Gateways elsewhere, and Namespaces are cluster-scoped."""
+    needed = {(right.verb, right.resource, namespace)
+              for right, namespace in rights.needed(with_sources(settings(*args), *sources))}
+    assert needed == expected
+
+
+def test_a_missing_gateway_right_names_the_component_that_grants_it() -> None:
+    [right] = [r for r in rights.RIGHTS if (r.verb, r.resource) == ("list", "httproutes")]
+
+    remedy = rights.remedy(right, "")
+
+    assert remedy.startswith('add the rule {apiGroups: ["gateway.networking.k8s.io"], '
+                             'resources: ["httproutes"], verbs: ["list"]} to the ClusterRole '
+                             "dnsgate-reconciler")
+    assert "manifests/components/gateway-api" in remedy

@@ -23,6 +23,15 @@ the cluster-scoped ones (ClusterRoles, webhook configurations).
 {{- define "dnsgate.certs.name" -}}{{ include "dnsgate.fullname" . }}-certs{{- end -}}
 {{- define "dnsgate.tlsSecret.name" -}}{{ include "dnsgate.webhook.name" . }}-tls{{- end -}}
 
+{{/*
+"true" when `sources` lists a Gateway API source (gateway-httproute, ...), else empty: the
+RBAC and webhook rules for routes are rendered once for all of them, as
+manifests/components/gateway-api adds them.
+*/}}
+{{- define "dnsgate.gatewaySources" -}}
+{{- range .Values.sources }}{{ if hasPrefix "gateway-" . }}true{{ end }}{{ end -}}
+{{- end -}}
+
 {{- define "dnsgate.webhook.serviceAccountName" -}}
 {{- if .Values.webhook.serviceAccount.create -}}
 {{- default (include "dnsgate.webhook.name" .) .Values.webhook.serviceAccount.name -}}
