@@ -3,7 +3,9 @@
 `RIGHTS` is what the reconciler's ClusterRole and leader-election Role grant
 (manifests/base/rbac-reconciler.yaml, and for the Gateway API sources the rules
 manifests/components/gateway-api adds to the ClusterRole; a test holds them equal, so neither
-can drift), each with the reason dnsgate needs it and the --source values that use it.
+can drift), and the Namespace reads the base grants in the ClusterRole shared with the webhook
+(manifests/base/rbac-domain-policy.yaml), each with the reason dnsgate needs it and the
+--source values that use it.
 `needed(settings)` picks the rights one configuration uses and the namespace each is used in;
 `dnsgate doctor` asks the apiserver about every one of them (a SelfSubjectAccessReview each)
 and names the missing rule.
@@ -25,7 +27,9 @@ ClusterRole), or in the leader-election namespace (granted by the namespaced Rol
 
 CLUSTER_ROLE = "dnsgate-reconciler"
 LEASE_ROLE = "dnsgate-reconciler-leader-election"
+NAMESPACE_ROLE = "dnsgate-namespace-labels"
 BASE = "manifests/base/rbac-reconciler.yaml"
+NAMESPACE_RBAC = "manifests/base/rbac-domain-policy.yaml"
 GATEWAY_COMPONENT = "manifests/components/gateway-api"
 GATEWAY_SOURCES = tuple(gateway.SOURCES)
 
@@ -45,6 +49,8 @@ class Right:
     configuration."""
     granted_in: str = BASE
     """The manifest whose rules grant it."""
+    role: str = CLUSTER_ROLE
+    """The ClusterRole holding it (the lease scope's is always LEASE_ROLE)."""
 
     def describe(self, namespace: str) -> str:
         where = (f"in namespace {namespace}" if namespace else "cluster-wide"
@@ -79,11 +85,20 @@ def _routes(source: str, kind: str) -> tuple[Right, ...]:
                  for verb, why in _GATEWAY_VERBS)
 
 
-def _gateway_sources(verb: str, resource: str, group: str, why: str) -> Right:
-    """A right every Gateway API source uses: Gateways (their listeners and addresses decide
-    a route's records) and Namespaces (their labels decide which routes a listener admits)."""
-    return Right(verb, resource, group, "cluster", why, sources=GATEWAY_SOURCES,
+def _gateways(verb: str, why: str) -> Right:
+    """A right every Gateway API source uses: Gateways' listeners and addresses decide a
+    route's records."""
+    return Right(verb, "gateways", gateway.GROUP, "cluster", why, sources=GATEWAY_SOURCES,
                  granted_in=GATEWAY_COMPONENT)
+
+
+def _namespaces(verb: str) -> Right:
+    """Every Gateway API source reads namespaces' labels (a listener's allowedRoutes may
+    select routes' namespaces by label); the base grants this to both deployables for the
+    domain policy already."""
+    return Right(verb, "namespaces", "", "cluster",
+                 "read the namespace labels Gateway listeners select routes by",
+                 sources=GATEWAY_SOURCES, granted_in=NAMESPACE_RBAC, role=NAMESPACE_ROLE)
 
 
 def _events(group: str, verb: str) -> Right:
@@ -110,11 +125,8 @@ RIGHTS: tuple[Right, ...] = (
     _ingresses("list", "read every Ingress at start and after a watch expires"),
     _ingresses("watch", "follow Ingress changes as they happen"),
     *(right for source, kind in gateway.SOURCES.items() for right in _routes(source, kind.name)),
-    *(_gateway_sources(verb, "gateways", gateway.GROUP, why.format("Gateway"))
-      for verb, why in _GATEWAY_VERBS),
-    _gateway_sources("list", "namespaces", "",
-                     "read the namespace labels Gateway listeners select routes by"),
-    _gateway_sources("watch", "namespaces", "", "follow namespace label changes"),
+    *(_gateways(verb, why.format("Gateway")) for verb, why in _GATEWAY_VERBS),
+    _namespaces("list"), _namespaces("watch"),
     _events("", "create"), _events("", "patch"),
     _events("events.k8s.io", "create"), _events("events.k8s.io", "patch"),
     _lease("get"), _lease("create"), _lease("update"),
@@ -143,8 +155,8 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
 
 def remedy(right: Right, namespace: str) -> str:
     role = (f"the Role {LEASE_ROLE} in namespace {namespace}" if right.scope == "lease"
-            else f"the ClusterRole {CLUSTER_ROLE}")
-    holds = ("holds both" if right.granted_in == BASE
-             else f"adds it to {CLUSTER_ROLE}; the base holds the binding")
+            else f"the ClusterRole {right.role}")
+    holds = ("adds it to the ClusterRole; the base holds the binding"
+             if right.granted_in == GATEWAY_COMPONENT else "holds both")
     return (f"add the rule {right.rule()} to {role} and bind it to this identity "
             f"({right.granted_in} {holds})")

@@ -1,7 +1,7 @@
 """The doctor's Kubernetes checks for the Gateway API sources, as a ServiceAccount against the
 real apiserver: the base's rules plus manifests/components/gateway-api's pass every check a
-gateway-httproute configuration needs; without one of the component's rules the doctor names
-that right and the component that grants it.
+gateway-httproute configuration needs; without one of those rules the doctor names that
+right, the ClusterRole and the manifest that grant it.
 
 The checks run in-process (`doctor.kubernetes`, the part `dnsgate doctor` prints first) with
 the sources set on the parsed settings, so they exercise the real SelfSubjectAccessReviews
@@ -24,12 +24,17 @@ from tests.doctor.conftest import DOMAIN, manifest_rules, without
 
 pytestmark = pytest.mark.e2e
 
-COMPONENT_RULES = Path(__file__).resolve().parents[2] / rights.GATEWAY_COMPONENT / "rbac-rules.yaml"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def component_rules() -> list[dict[str, Any]]:
-    """The component's rules, one resource each, so one verb on one resource can be taken."""
-    rules = [op["value"] for op in yaml.safe_load(COMPONENT_RULES.read_text())]
+    """The component's rules, and the base's namespace-labels ClusterRole's, one resource
+    each, so one verb on one resource can be taken away."""
+    patch = yaml.safe_load((ROOT / rights.GATEWAY_COMPONENT / "rbac-rules.yaml").read_text())
+    rules = [op["value"] for op in patch] + next(
+        document["rules"] for document in yaml.safe_load_all((
+            ROOT / rights.NAMESPACE_RBAC).read_text())
+        if document["metadata"]["name"] == rights.NAMESPACE_ROLE)
     return [{**rule, "resources": [resource]} for rule in rules for resource in rule["resources"]]
 
 
@@ -56,14 +61,17 @@ def test_the_base_and_the_component_pass_every_check_of_an_httproute_source(
     assert "rbac list namespaces cluster-wide" in names
 
 
-@pytest.mark.parametrize(("resource", "verb", "check"), [
-    ("httproutes", "list", "rbac list httproutes.gateway.networking.k8s.io in namespace {}"),
-    ("gateways", "watch", "rbac watch gateways.gateway.networking.k8s.io in all namespaces"),
-    ("namespaces", "list", "rbac list namespaces cluster-wide"),
+@pytest.mark.parametrize(("resource", "verb", "check", "role", "manifest"), [
+    ("httproutes", "list", "rbac list httproutes.gateway.networking.k8s.io in namespace {}",
+     rights.CLUSTER_ROLE, rights.GATEWAY_COMPONENT),
+    ("gateways", "watch", "rbac watch gateways.gateway.networking.k8s.io in all namespaces",
+     rights.CLUSTER_ROLE, rights.GATEWAY_COMPONENT),
+    ("namespaces", "list", "rbac list namespaces cluster-wide", rights.NAMESPACE_ROLE,
+     rights.NAMESPACE_RBAC),
 ], ids=["cannot-list-httproutes", "cannot-watch-gateways", "cannot-list-namespaces"])
-def test_a_missing_gateway_right_is_named_with_the_component_that_grants_it(
-        service_account, namespace: str, resource: str, verb: str, check: str  # type: ignore[no-untyped-def]
-) -> None:
+def test_a_missing_gateway_right_is_named_with_the_role_that_grants_it(  # type: ignore[no-untyped-def]
+        service_account, namespace: str, resource: str, verb: str, check: str, role: str,
+        manifest: str) -> None:
     rules = manifest_rules() + without(component_rules(), resource, verb)
 
     results = checks(service_account(rules), namespace, "gateway-httproute")
@@ -71,9 +79,9 @@ def test_a_missing_gateway_right_is_named_with_the_component_that_grants_it(
     failing = [r for r in results if r.status == "FAIL"]
     assert [r.check for r in failing] == [check.format(namespace)]
     assert f"denied to system:serviceaccount:{namespace}:dnsgate-reconciler" in failing[0].detail
-    assert f'resources: ["{resource}"], verbs: ["{verb}"]}} to the ClusterRole ' \
-           "dnsgate-reconciler" in failing[0].remedy
-    assert "manifests/components/gateway-api" in failing[0].remedy
+    assert f'resources: ["{resource}"], verbs: ["{verb}"]}} to the ClusterRole {role} ' \
+        in failing[0].remedy
+    assert manifest in failing[0].remedy
 
 
 def test_the_base_alone_fails_a_gateway_source_but_passes_without_one(

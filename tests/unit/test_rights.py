@@ -1,7 +1,8 @@
 """The rights `dnsgate doctor` checks are the rights the manifests grant: both come from
 `reconciler.rights.RIGHTS`'s one list, which this test holds equal to
-manifests/base/rbac-reconciler.yaml plus the rules manifests/components/gateway-api adds, and
-each configuration needs the ones it uses."""
+manifests/base/rbac-reconciler.yaml plus the rules manifests/components/gateway-api adds (and
+the Namespace reads to the base's namespace-labels ClusterRole), and each configuration needs
+the ones it uses."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from reconciler import settings as settings_module
 ROOT = Path(__file__).resolve().parents[2]
 RBAC = ROOT / "manifests" / "base" / "rbac-reconciler.yaml"
 GATEWAY_RULES = ROOT / rights.GATEWAY_COMPONENT / "rbac-rules.yaml"
+NAMESPACE_RBAC = ROOT / rights.NAMESPACE_RBAC
 
 Grant = tuple[str, str, str, str]  # group, resource, verb, the Role granting it
 
@@ -27,11 +29,12 @@ def _grants(rules: list[dict], role: str) -> set[Grant]:  # type: ignore[type-ar
             for resource in rule["resources"] for verb in rule["verbs"]}
 
 
-def granted() -> set[Grant]:
-    """Every rule of the reconciler's Roles in the base."""
+def granted(path: Path = RBAC, name: str = "") -> set[Grant]:
+    """Every rule of the Roles in this manifest (of the one called `name`, if given)."""
     found = set()
-    for document in yaml.safe_load_all(RBAC.read_text()):
-        if document["kind"] in ("ClusterRole", "Role"):
+    for document in yaml.safe_load_all(path.read_text()):
+        if document["kind"] in ("ClusterRole", "Role") and (
+                name in ("", document["metadata"]["name"])):
             found |= _grants(document["rules"], document["kind"])
     return found
 
@@ -55,6 +58,13 @@ def test_the_manifest_grants_exactly_the_rights_the_doctor_checks() -> None:
 def test_the_gateway_component_grants_exactly_the_gateway_rights_the_doctor_checks() -> None:
     assert checked(rights.GATEWAY_COMPONENT) == granted_by_the_gateway_component()
     assert checked(rights.GATEWAY_COMPONENT).isdisjoint(granted())
+
+
+def test_the_namespace_reads_the_doctor_checks_are_the_namespace_labels_roles() -> None:
+    namespace_rights = [r for r in rights.RIGHTS if r.granted_in == rights.NAMESPACE_RBAC]
+
+    assert namespace_rights and {r.role for r in namespace_rights} == {rights.NAMESPACE_ROLE}
+    assert checked(rights.NAMESPACE_RBAC) <= granted(NAMESPACE_RBAC, rights.NAMESPACE_ROLE)
 
 
 def test_the_role_names_in_remedies_are_the_manifests() -> None:
