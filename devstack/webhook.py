@@ -39,6 +39,8 @@ KEEPER_OBJECTS = ("namespace.yaml", "rbac-certs.yaml", "admission-policy-certs.y
 NAMESPACE, KEEPER, SECRET = "dnsgate", "dnsgate-certs", "dnsgate-webhook-tls"
 INGRESS_COMPONENT = Path(__file__).resolve().parents[1] / "manifests/components/ingress"
 """The kustomize component that adds the Ingress webhooks (a JSON patch per configuration)."""
+GATEWAY_COMPONENT = Path(__file__).resolve().parents[1] / "manifests/components/gateway-api"
+"""The kustomize component that adds the route webhooks, the same way."""
 READY_TIMEOUT = 60.0
 
 
@@ -50,10 +52,20 @@ def load_configurations(path: Path = MANIFEST) -> list[dict[str, Any]]:
 def with_ingresses(configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The configurations with the ingress component's webhooks added, as its patches add
     them (each patch appends one webhook to the configuration of its kind)."""
+    return _with_component(configurations, INGRESS_COMPONENT, "ingresses")
+
+
+def with_routes(configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The configurations with the gateway-api component's route webhooks added."""
+    return _with_component(configurations, GATEWAY_COMPONENT, "routes")
+
+
+def _with_component(configurations: list[dict[str, Any]], component: Path, objects: str
+                    ) -> list[dict[str, Any]]:
     patched = copy.deepcopy(configurations)
     for configuration in patched:
         kind = "mutate" if configuration["kind"].startswith("Mutating") else "validate"
-        with open(INGRESS_COMPONENT / f"{kind}-ingresses.yaml") as handle:
+        with open(component / f"{kind}-{objects}.yaml") as handle:
             for operation in yaml.safe_load(handle):
                 assert (operation["op"], operation["path"]) == ("add", "/webhooks/-")
                 configuration["webhooks"].append(operation["value"])
@@ -61,10 +73,12 @@ def with_ingresses(configurations: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def local_configurations(
-    port: int, ca_pem: bytes | None = None, path: Path = MANIFEST, *, ingresses: bool = False
+    port: int, ca_pem: bytes | None = None, path: Path = MANIFEST, *, ingresses: bool = False,
+    routes: bool = False,
 ) -> list[dict[str, Any]]:
     """The shipped configurations pointing at https://127.0.0.1:<port>/<path>; with
-    `ingresses`, also the ingress component's webhooks.
+    `ingresses`, also the ingress component's webhooks; with `routes`, the gateway-api
+    component's.
 
     Without `ca_pem` the caBundle is left out, for `dnsgate certs` to inject.
     """
@@ -73,6 +87,8 @@ def local_configurations(
     configurations = copy.deepcopy(load_configurations(path))
     if ingresses:
         configurations = with_ingresses(configurations)
+    if routes:
+        configurations = with_routes(configurations)
     for configuration in configurations:
         for webhook in configuration["webhooks"]:
             service = webhook["clientConfig"]["service"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from devstack import gateways
+from devstack import gateways, webhook
 from tests.install.rendering import kustomize
 
 pytestmark = pytest.mark.e2e
@@ -110,3 +110,15 @@ def test_gateways_and_the_webhooks_namespace_are_never_sent(  # type: ignore[no-
     assert route_webhooks_rules and all(
         rule["matchExpressions"][0]["values"] == ["dnsgate", "kube-system"]
         for rule in route_webhooks_rules)
+
+
+def test_the_local_stack_registers_the_route_webhooks_the_component_renders() -> None:
+    rendered = {hook["name"]: hook for obj in kustomize(OVERLAY)
+                if obj["kind"].endswith("WebhookConfiguration") for hook in obj["webhooks"]}
+
+    local = [hook for configuration in webhook.with_routes(webhook.load_configurations())
+             for hook in configuration["webhooks"] if "-route." in hook["name"]]
+
+    assert sorted(hook["name"] for hook in local) == ["mutate-route.dnsgate.io",
+                                                      "validate-route.dnsgate.io"]
+    assert all(hook == rendered[hook["name"]] for hook in local)
