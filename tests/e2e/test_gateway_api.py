@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,56 @@ def test_the_crds_are_fetched_into_an_empty_cache(
         assert f"channel: {gatewayapi.CHANNEL}" in text
     assert len(lines) == 1 and "fetching" in lines[0]
     assert gatewayapi.crds(lines.append) == found and len(lines) == 1  # cached: no fetch
+
+
+# Hostile tenants and other writers.
+
+def test_a_route_created_with_a_forged_acceptance_has_none(
+        kubeconfig: Path, kubectl, namespace: str) -> None:  # type: ignore[no-untyped-def]
+    """The CRD's status subresource drops a status sent with the object, so a tenant who may
+    write routes, but not their status, cannot claim a Gateway accepted one."""
+    gateways.apply(kubeconfig, gateways.gateway_class())
+    gateways.apply(kubeconfig, gateways.gateway(namespace, "gw"))
+    parent = gateways.Parent("gw", namespace)
+    forged = gateways.route("HTTPRoute", namespace, "web", [parent], hostnames=(HOST,))
+    forged["status"] = {"parents": [{
+        "parentRef": parent.ref(), "controllerName": gateways.CONTROLLER, "conditions": [{
+            "type": "Accepted", "status": "True", "reason": "Accepted", "message": "forged",
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]}]}
+
+    gateways.apply(kubeconfig, forged)
+    kubectl("-n", namespace, "patch", f"httproutes.{gateways.GROUP}", "web", "--type=merge",
+            "-p", json.dumps({"status": forged["status"]}))
+
+    assert not (read(kubectl, "httproutes", namespace, "web").get("status") or {}).get("parents")
+
+
+def test_an_older_channel_in_the_cluster_is_replaced(kubeconfig: Path, kubectl) -> None:  # type: ignore[no-untyped-def]
+    """Another writer left the standard channel's TCPRoute CRD (v1alpha2 not served): the
+    install sees the channel differ and applies its own over it."""
+    standard = gatewayapi.crds() / gatewayapi.crd_files()[gatewayapi.RESOURCES.index(
+        "tcproutes")]
+    text = standard.read_text().replace(f"channel: {gatewayapi.CHANNEL}", "channel: standard")
+    text = text.replace("served: true\n    storage: false", "served: false\n    storage: false")
+    try:
+        kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=other", "-f",
+                "-", input=text)
+        assert not gatewayapi.installed(kubeconfig)
+
+        gatewayapi.install(kubeconfig)
+
+        assert gatewayapi.installed(kubeconfig)
+        kubectl("get", "--raw", f"/apis/{gateways.GROUP}/v1alpha2/tcproutes")
+    finally:
+        gatewayapi.install(kubeconfig)
+
+
+def test_two_fetches_at_once_download_once(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DNSGATE_CACHE", str(tmp_path))
+    lines: list[str] = []
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda _: gatewayapi.crds(lines.append), range(2)))
+
+    assert found[0] == found[1] and len(list(found[0].iterdir())) == len(gatewayapi.RESOURCES)
+    assert len([line for line in lines if line.startswith("fetching")]) == 1
