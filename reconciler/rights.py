@@ -19,10 +19,10 @@ from typing import Literal
 from dnsgate import gateway
 from reconciler.settings import Settings
 
-Scope = Literal["watched", "cluster", "lease"]
+Scope = Literal["watched", "gateways", "cluster", "lease"]
 """Where a right is used: in the watched namespaces (every namespace, or --namespace; granted
-by the ClusterRole), in every namespace whatever --namespace says (Gateways a route in the
-watched namespace may attach to, and Namespaces themselves, cluster-scoped; granted by the
+by the ClusterRole), in the Gateways' namespaces (every namespace, or --gateway-namespace:
+a route may attach to a Gateway elsewhere; the ClusterRole), cluster-wide (Namespaces; a
 ClusterRole), or in the leader-election namespace (granted by the namespaced Role)."""
 
 CLUSTER_ROLE = "dnsgate-reconciler"
@@ -88,7 +88,7 @@ def _routes(source: str, kind: str) -> tuple[Right, ...]:
 def _gateways(verb: str, why: str) -> Right:
     """A right every Gateway API source uses: Gateways' listeners and addresses decide a
     route's records."""
-    return Right(verb, "gateways", gateway.GROUP, "cluster", why, sources=GATEWAY_SOURCES,
+    return Right(verb, "gateways", gateway.GROUP, "gateways", why, sources=GATEWAY_SOURCES,
                  granted_in=GATEWAY_COMPONENT)
 
 
@@ -148,6 +148,8 @@ def needed(settings: Settings) -> tuple[tuple[Right, str], ...]:
                 found.append((right, settings.leader_election.namespace))
         elif right.scope == "cluster":
             found.append((right, ""))
+        elif right.scope == "gateways":
+            found.append((right, settings.source.gateway.namespace))
         elif not (right.writes and settings.controller.dry_run):
             found.append((right, settings.source.namespace))
     return tuple(found)

@@ -3,9 +3,8 @@ real apiserver: the base's rules plus manifests/components/gateway-api's pass ev
 gateway-httproute configuration needs; without one of those rules the doctor names that
 right, the ClusterRole and the manifest that grant it.
 
-The checks run in-process (`doctor.kubernetes`, the part `dnsgate doctor` prints first) with
-the sources set on the parsed settings, so they exercise the real SelfSubjectAccessReviews
-whatever the command line accepts."""
+Most checks run in-process (`doctor.kubernetes`, the part `dnsgate doctor` prints first), with
+the sources set on the parsed settings; the last runs `dnsgate doctor --source=...` itself."""
 
 from __future__ import annotations
 
@@ -20,7 +19,8 @@ from dnsgate import flags
 from reconciler import access, doctor, rights
 from reconciler import cli as reconcile_cli
 from reconciler import settings as settings_module
-from tests.doctor.conftest import DOMAIN, manifest_rules, without
+from tests.doctor.conftest import DOMAIN, lines, manifest_rules, without
+from tests.doctor.test_doctor_kubernetes import doctor as doctor_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +95,24 @@ def test_the_base_alone_fails_a_gateway_source_but_passes_without_one(
         "tcproutes.gateway.networking.k8s.io", "gateways.gateway.networking.k8s.io",
         "namespaces"}
     assert all(r.status == "ok" for r in without_gateway)
+
+
+def test_dnsgate_doctor_with_an_httproute_source_names_the_missing_right(
+        service_account, namespace: str, zone_id: str) -> None:  # type: ignore[no-untyped-def]
+    kubeconfig = service_account(manifest_rules() + without(component_rules(), "httproutes",
+                                                            "watch"))
+
+    result = doctor_cli(kubeconfig, namespace, "--source=gateway-httproute",
+                        "--gateway-namespace=edge")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failing) == 1, result.stdout
+    assert failing[0].startswith(
+        f"FAIL  rbac watch httproutes.gateway.networking.k8s.io in namespace {namespace}: "
+        f"denied to system:serviceaccount:{namespace}:dnsgate-reconciler")
+    assert 'resources: ["httproutes"], verbs: ["watch"]} to the ClusterRole ' \
+           "dnsgate-reconciler" in result.stdout
+    found = lines(result.stdout)
+    assert found["rbac list gateways.gateway.networking.k8s.io in namespace edge"].startswith("ok")
+    assert not any(check.startswith("rbac") and "services" in check for check in found)

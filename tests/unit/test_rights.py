@@ -127,16 +127,20 @@ GATEWAYS = {("get", "gateways", ""), ("list", "gateways", ""), ("watch", "gatewa
     (("service", "gateway-grpcroute"), ("--dry-run",), GATEWAYS | {
         ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
         ("get", "grpcroutes", ""), ("list", "grpcroutes", ""), ("watch", "grpcroutes", "")}),
+    (("gateway-httproute",), ("--dry-run", "--namespace=web", "--gateway-namespace=edge"), {
+        ("get", "gateways", "edge"), ("list", "gateways", "edge"), ("watch", "gateways", "edge"),
+        ("list", "namespaces", ""), ("watch", "namespaces", ""), ("get", "httproutes", "web"),
+        ("list", "httproutes", "web"), ("watch", "httproutes", "web")}),
     (("service", "ingress"), ("--dry-run",), {
         ("get", "services", ""), ("list", "services", ""), ("watch", "services", ""),
         ("get", "ingresses", ""), ("list", "ingresses", ""), ("watch", "ingresses", "")}),
 ], ids=["httproutes-only", "tcp-and-udp-in-one-namespace", "services-and-grpcroutes",
-        "no-gateway-source-reads-no-gateway"])
+        "gateways-in-their-own-namespace", "no-gateway-source-reads-no-gateway"])
 def test_each_gateway_source_needs_its_routes_the_gateways_and_namespaces(
         sources: tuple[str, ...], args: tuple[str, ...],
         expected: set[tuple[str, str, str]]) -> None:
-    """Gateways and Namespaces are read in every namespace whatever --namespace says: a route
-    attaches to Gateways elsewhere, and Namespaces are cluster-scoped."""
+    """Gateways are read in --gateway-namespace whatever --namespace says (a route attaches to
+    Gateways elsewhere), Namespaces cluster-wide."""
     needed = {(right.verb, right.resource, namespace)
               for right, namespace in rights.needed(with_sources(settings(*args), *sources))}
     assert needed == expected
