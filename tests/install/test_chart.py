@@ -521,3 +521,27 @@ def test_upgrade_to_a_new_image_and_to_irsa(
     assert [v["name"] for v in spec["volumes"]] == ["tmp"]
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == \
         "arn:aws:iam::123456789012:role/dnsgate"
+
+
+def test_a_gateway_source_renders_its_rights_webhooks_and_gateway_namespace(helm) -> None:
+    """ExternalDNS chart users' `gatewayNamespace` reaches both deployables' settings as
+    --gateway-namespace; a gateway-* source grants both accounts the route and Gateway reads
+    and sends routes to the webhook (docs/gateway-api.md, "Installing")."""
+    objects = by_key(helm_template(helm, CHART, "--set", "sources={service,gateway-tlsroute}",
+                                   "--set", "gatewayNamespace=edge"))
+    plain = by_key(helm_template(helm, CHART))
+
+    settings = objects[("ConfigMap", "dnsgate", "dnsgate-settings")]["data"]
+    assert settings["DNSGATE_SOURCE"] == "service,gateway-tlsroute"
+    assert settings["DNSGATE_GATEWAY_NAMESPACE"] == "edge"
+    for role in ("dnsgate-reconciler", "dnsgate-webhook"):
+        groups = [rule["apiGroups"] for rule in objects[("ClusterRole", "", role)]["rules"]]
+        assert ["gateway.networking.k8s.io"] in groups
+        assert ["gateway.networking.k8s.io"] not in [
+            rule["apiGroups"] for rule in plain[("ClusterRole", "", role)]["rules"]]
+    for kind in ("Mutating", "Validating"):
+        names = [hook["name"] for hook in objects[
+            (f"{kind}WebhookConfiguration", "", "dnsgate")]["webhooks"]]
+        assert names[-1].endswith("-route.dnsgate.io")
+        assert not any("-route." in hook["name"] for hook in plain[
+            (f"{kind}WebhookConfiguration", "", "dnsgate")]["webhooks"])

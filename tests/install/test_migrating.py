@@ -120,7 +120,6 @@ REFUSALS = {
     "namespaceOverride": ("--set", "namespaceOverride=dns"),
     "namespaced": ("--set", "namespaced=true"),
     "sourceNamespace": ("--set", "sourceNamespace=apps"),
-    "gatewayNamespace": ("--set", "gatewayNamespace=gateways"),
     "enableGatewayListenerSets": ("--set", "enableGatewayListenerSets=true"),
     "annotationFilter": ("--set", "annotationFilter=dns=public"),
     "serviceMonitor.namespace": ("--set", "serviceMonitor.namespace=monitoring"),
@@ -158,6 +157,7 @@ def test_a_key_dnsgate_does_not_implement_fails_in_one_line_naming_what_to_use(
     ("--set", "namespaced=false"), ("--set", "provider=aws"),
     ("--set", "managedRecordTypes={CNAME,A,AAAA}"),
     ("--set", "annotationPrefix=external-dns.alpha.kubernetes.io/"),
+    ("--set", "gatewayNamespace=gateways"),
 ], ids=lambda values: values[1])
 def test_keys_with_the_same_meaning_or_none_render(helm, values: tuple[str, ...]) -> None:
     assert render(helm, *values)

@@ -16,7 +16,6 @@ generated from (tests/install/test_migrating.py).
 {{- if $v.namespaceOverride }}{{ $_ := set $refuse "namespaceOverride" $v.namespaceOverride }}{{ end -}}
 {{- if $v.namespaced }}{{ $_ := set $refuse "namespaced" $v.namespaced }}{{ end -}}
 {{- if $v.sourceNamespace }}{{ $_ := set $refuse "sourceNamespace" $v.sourceNamespace }}{{ end -}}
-{{- if $v.gatewayNamespace }}{{ $_ := set $refuse "gatewayNamespace" $v.gatewayNamespace }}{{ end -}}
 {{- if $v.enableGatewayListenerSets }}{{ $_ := set $refuse "enableGatewayListenerSets" true }}{{ end -}}
 {{- if $v.annotationFilter }}{{ $_ := set $refuse "annotationFilter" $v.annotationFilter }}{{ end -}}
 {{- if dig "namespace" "" ($v.serviceMonitor | default dict) }}{{ $_ := set $refuse "serviceMonitor.namespace" $v.serviceMonitor.namespace }}{{ end -}}

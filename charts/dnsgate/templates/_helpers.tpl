@@ -92,5 +92,5 @@ through one Deployment's extraArgs or env: a --label-filter on the reconciler al
 the webhook hold names at the door for Services the reconciler never publishes.
 */}}
 {{- define "dnsgate.sharedFlags" -}}
-source namespace label-filter domain-filter exclude-domains publish-internal-services ingress-class ignore-ingress-tls-spec ignore-ingress-rules-spec txt-owner-id txt-prefix txt-suffix txt-wildcard-replacement annotation-prefix enable-legacy-annotation-prefix domain-policy owners-index
+source namespace label-filter domain-filter exclude-domains publish-internal-services ingress-class ignore-ingress-tls-spec ignore-ingress-rules-spec gateway-name gateway-namespace gateway-label-filter txt-owner-id txt-prefix txt-suffix txt-wildcard-replacement annotation-prefix enable-legacy-annotation-prefix domain-policy owners-index
 {{- end -}}
