@@ -23,6 +23,9 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     out = result.stdout
 
     assert result.returncode == 0, out + result.stderr
+    # The stack serves the Gateway API's resources, for a Gateway step.
+    assert ("setup: installing the Gateway API CRDs (sigs.k8s.io/gateway-api v1.6.2, "
+            "experimental channel)") in out
     # The certificate comes from the keeper, as in a cluster, not from the webhook itself.
     assert ("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
             "dnsgate/dnsgate-certs)") in out
