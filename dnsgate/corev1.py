@@ -80,6 +80,11 @@ class CoreV1:
         return self._call("PATCH", "/api/v1/namespaces/{namespace}/configmaps/{name}",
                           {"namespace": namespace, "name": name}, body=body, **kwargs)
 
+    def list_at(self, path: str, **kwargs: Any) -> Any:
+        """A list (or, with `watch=True`, a watch) at any API path: the Gateway API's
+        Gateways and routes, custom resources that CoreV1Api has no method for."""
+        return self._call("GET", path, {}, **kwargs)
+
     def _call(self, method: str, path: str, path_params: dict[str, str], *,
               body: Any = None, _preload_content: bool = True,
               _request_timeout: Any = None, _content_type: str = "application/json",

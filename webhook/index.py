@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from dnsgate import annotations, claimindex, claims, ingress, objectkey, txtname
+from dnsgate import annotations, claimindex, claims, gateway, ingress, objectkey, txtname
 from dnsgate.claims import Claim
 from dnsgate.domains import DomainFilter
 from dnsgate.ingress import IngressSettings
@@ -34,10 +34,12 @@ def claims_of(service: Mapping[str, Any], domains: DomainFilter,
               txt: txtname.Naming = txtname.DEFAULT, *,
               publish_internal: bool = False,
               ingresses: IngressSettings = ingress.DEFAULT) -> tuple[Claim, ...]:
-    """The claims `service` (or an Ingress) makes, as the reconciler would count them."""
+    """The claims `service` (or an Ingress, or a route carrying its resolution:
+    `webhook.routewatch`) makes, as the reconciler would count them."""
     notes = (service.get("metadata") or {}).get("annotations")
     if not claims.would_publish(service, ingresses) or not (
-            ingress.is_ingress(service) or annotations.has_dns_annotations(notes)):
+            ingress.is_ingress(service) or gateway.is_route(service)
+            or annotations.has_dns_annotations(notes)):
         return ()
     return claims.of_service(service, claims.parse(service, domains, txt, ingresses),
                              claims.held_rows(service), publish_internal=publish_internal,
@@ -52,9 +54,13 @@ class ClaimIndex:
 
     def __init__(self, domains: DomainFilter, txt: txtname.Naming = txtname.DEFAULT, *,
                  publish_internal: bool = False,
-                 ingresses: IngressSettings | None = None, services: bool = True) -> None:
+                 ingresses: IngressSettings | None = None, services: bool = True,
+                 routes: Iterable[objectkey.Kind] = (), also_listed: Iterable[str] = ()
+                 ) -> None:
         """`ingresses`: the Ingress source's settings, None when Ingresses are not watched;
-        `services`: whether Services are (not without --source=service)."""
+        `services`: whether Services are (not without --source=service); `routes`: the
+        route kinds watched; `also_listed`: what else must be listed once before the index
+        counts as synced (`listed`: the Gateways and namespaces routes resolve against)."""
         self._domains = domains
         self._txt = txt
         self._publish_internal = publish_internal
@@ -62,8 +68,10 @@ class ClaimIndex:
         self._lock = threading.Lock()
         self._index = claimindex.ClaimIndex()
         self._synced = threading.Event()
-        self._unlisted = ({objectkey.SERVICE} if services else set()) | (
-            {objectkey.INGRESS} if ingresses is not None else set())
+        self._unlisted: set[str] = (
+            ({objectkey.SERVICE.label} if services else set())
+            | ({objectkey.INGRESS.label} if ingresses is not None else set())
+            | {kind.label for kind in routes} | set(also_listed))
         self._claim_count = 0
 
     def replace(self, objects: Iterable[Mapping[str, Any]],
@@ -81,7 +89,13 @@ class ClaimIndex:
                 fresh.put(key, claimed)
             self._index = fresh
             self._count(sum(len(fresh.of(key)) for key in fresh.claimants()))
-            self._unlisted.discard(kind)
+        self.listed(kind.label)
+
+    def listed(self, what: str) -> None:
+        """One of the lists the index waits for (a kind's label, or an `also_listed` name)
+        is in."""
+        with self._lock:
+            self._unlisted.discard(what)
             if not self._unlisted:
                 self._synced.set()
 

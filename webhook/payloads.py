@@ -94,19 +94,20 @@ def parse(body: bytes) -> AdmissionRequest:
     return cast(AdmissionRequest, request)
 
 
-# The fields of an object that dnsgate reads (Services, Ingresses: `dnsgate.claims`,
-# `dnsgate.ingress`, `dnsgate.service_types`), each with the JSON type the rules rely on: a
-# dict is an object (other fields are not looked at), a one-item list a list of that shape.
-# kube-apiserver always sends these typed, so a mismatch is a body from elsewhere; null
-# stands for an unset field, as in Kubernetes' own JSON decoding, except inside a list or a
-# map, where Go would invent a zero value.
+# The fields of an object that dnsgate reads (Services, Ingresses, Gateway API routes at the
+# door: `dnsgate.claims`, `dnsgate.ingress`, `dnsgate.gateway`, `dnsgate.service_types`),
+# each with the JSON type the rules rely on: a dict is an object (other fields are not looked
+# at), a one-item list a list of that shape. kube-apiserver always sends these typed, so a
+# mismatch is a body from elsewhere; null stands for an unset field, as in Kubernetes' own
+# JSON decoding, except inside a list or a map, where Go would invent a zero value.
 STRING_MAP = "map of strings"
 OBJECT_SHAPE: dict[str, Any] = {
     "kind": str,
     "metadata": {"name": str, "namespace": str, "generateName": str,
                  "creationTimestamp": str, "annotations": STRING_MAP, "labels": STRING_MAP},
     "spec": {"type": str, "clusterIP": str, "externalName": str, "externalIPs": [str],
-             "ingressClassName": str, "rules": [{"host": str}], "tls": [{"hosts": [str]}]},
+             "ingressClassName": str, "rules": [{"host": str}], "tls": [{"hosts": [str]}],
+             "hostnames": [str]},
     "status": {"conditions": [{"type": str, "status": str, "message": str}],
                "loadBalancer": {"ingress": [{"ip": str, "hostname": str}]}},
 }

@@ -64,6 +64,7 @@ from dnsgate import (
     claims,
     domainpolicy,
     domains,
+    gateway,
     ingress,
     objectkey,
     publication,
@@ -72,7 +73,7 @@ from dnsgate import (
 )
 from dnsgate.claims import Claim
 from dnsgate.values import Problem, Raw
-from webhook import foreign, patch, payloads
+from webhook import foreign, patch, payloads, routes
 from webhook.index import ClaimLookup
 from webhook.owners import NO_INDEX, OwnersLookup
 from webhook.settings import AdmissionSettings
@@ -130,10 +131,10 @@ def _fit(warning: str) -> str:
 
 def _service_write(request: payloads.AdmissionRequest, settings: AdmissionSettings
                    ) -> dict[str, Any] | None:
-    """The Service (or, with the Ingress source on, the Ingress) being written, or None when
-    this request is not ours to judge: another kind, or an object outside --namespace or
-    --label-filter, which the reconciler never reads. An Ingress is marked with its kind, as
-    the watch cache marks its copies."""
+    """The Service (or, with its source on, the Ingress or Gateway API route) being written,
+    or None when this request is not ours to judge: another kind, or an object outside
+    --namespace or --label-filter, which the reconciler never reads. An Ingress or a route is
+    marked with its kind, as the watch cache marks its copies."""
     kind = request["kind"]
     if request["operation"] not in ("CREATE", "UPDATE"):
         return None
@@ -142,6 +143,12 @@ def _service_write(request: payloads.AdmissionRequest, settings: AdmissionSettin
         if settings.ingresses is None or not obj:
             return None
         obj = {**obj, "kind": ingress.KIND}
+    elif kind["group"] == gateway.GROUP:
+        # Any version: with matchPolicy Equivalent the apiserver converts to the one the
+        # configuration names, and the names and annotations read are in every version.
+        if kind["kind"] not in settings.route_kinds or not obj:
+            return None
+        obj = {**obj, "kind": kind["kind"]}
     elif (kind["group"], kind["kind"]) != ("", "Service") or not settings.scope.watches(
             publication.SERVICE):
         return None
@@ -164,7 +171,9 @@ def mutate(request: payloads.AdmissionRequest, settings: AdmissionSettings) -> V
     if annotations.find(existing, annotations.TTL) is not None:
         return ALLOW
     prefixes = [p for p in annotations.PREFIXES if p + annotations.HOSTNAME in existing]
-    if not prefixes and ingress.is_ingress(obj) and _publishes_hosts(obj, settings):
+    if gateway.is_route(obj):
+        prefixes = routes.ttl_prefixes(obj, settings.domains)
+    elif not prefixes and ingress.is_ingress(obj) and _publishes_hosts(obj, settings):
         prefixes = list(annotations.PREFIXES)
     if not prefixes:
         return ALLOW
@@ -198,6 +207,8 @@ def validate(
     lookup = _Permitted(lookup, policy)
     if ingress.is_ingress(obj):
         return _validate_ingress(request, obj, settings, lookup, policy, owners)
+    if gateway.is_route(obj):
+        return _validate_route(request, obj, settings, lookup, policy, owners)
     current = _annotations(obj)
     if not annotations.has_dns_annotations(current):
         return ALLOW
@@ -272,6 +283,30 @@ def _validate_ingress(request: payloads.AdmissionRequest, obj: dict[str, Any],
     return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
 
 
+def _validate_route(request: payloads.AdmissionRequest, obj: dict[str, Any],
+                    settings: AdmissionSettings, lookup: ClaimLookup,
+                    policy: domainpolicy.Enforcement, owners: OwnersLookup) -> Verdict:
+    """A Gateway API route: its annotations by the Service rules, plus those a route may not
+    carry (`dnsgate.gateway.parse`), and the names it asks for by itself (`spec.hostnames`,
+    the hostname annotation: `gateway.route_names`) checked against every claim. At the door
+    no Gateway has accepted a new route yet, so these are the names it may later publish
+    (docs/gateway-api.md, "At the door")."""
+    parsed = claims.parse(_with_key(obj, request), settings.domains, settings.txt,
+                          policy=policy)
+    problems = list(parsed.problems)
+    warnings = list(parsed.warnings)
+    if parsed.ignored:
+        return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
+    names = parsed.dns.names if parsed.dns is not None else parsed.hostnames
+    if names:
+        conflict_problems, conflict_warnings = _conflicts(
+            request, obj, parsed, names, routes.source_of(obj), settings, lookup, policy,
+            owners)
+        problems += conflict_problems
+        warnings += conflict_warnings
+    return Verdict(allowed=not problems, problems=tuple(problems), warnings=tuple(warnings))
+
+
 def _ingress_source(obj: Mapping[str, Any], chosen: ingress.IngressSettings
                     ) -> Callable[[str], Raw]:
     """Where an Ingress asks for a name, for the message refusing it: the hostname
@@ -309,6 +344,8 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings,
     chosen = settings.ingresses or ingress.DEFAULT
     if request["kind"]["kind"] == ingress.KIND:
         old = {**old, "kind": ingress.KIND}
+    elif request["kind"]["group"] == gateway.GROUP:
+        old = {**old, "kind": request["kind"]["kind"]}
     elif not annotations.has_dns_annotations(_annotations(old)):
         return {}
     parsed = claims.parse(old, settings.domains, settings.txt, chosen, policy)

@@ -26,7 +26,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from dnsgate import domainpolicy, policywatch, publication
+from dnsgate import domainpolicy, objectkey, policywatch, publication
+from webhook import routewatch
 from webhook.app import create_app
 from webhook.index import ClaimIndex
 from webhook.owners import NoIndex, OwnersLookup, OwnersWatch
@@ -60,7 +61,7 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
     ) -> None:
         self.admission = admission
         self.serving = serving
-        self.watchers: list[ServiceWatcher | OwnersWatch] = []
+        self.watchers: list[ServiceWatcher | OwnersWatch | routewatch.RouteWatch] = []
         self.policy: policywatch.PolicyWatch | None = None
         super().__init__()
 
@@ -92,12 +93,18 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         scope = self.admission.scope
         services = scope.watches(publication.SERVICE)
+        routes = [kind for kind in objectkey.ROUTE_KINDS
+                  if kind.name in self.admission.route_kinds]
         index = ClaimIndex(self.admission.domains, self.admission.txt,
                            publish_internal=self.admission.publish_internal,
-                           ingresses=self.admission.ingresses, services=services)
+                           ingresses=self.admission.ingresses, services=services,
+                           routes=routes, also_listed=routewatch.WAITS_FOR if routes else ())
         self.watchers = [ServiceWatcher(index, scope=scope)] if services else []
         if self.admission.ingresses is not None:
             self.watchers.append(ServiceWatcher(index, ingresses=True, scope=scope))
+        if routes:
+            self.watchers.append(routewatch.RouteWatch(index, routes, self.admission.gateway,
+                                                       scope))
         current: Callable[[], domainpolicy.Enforcement] = _unenforced
         if self.admission.domain_policy:
             from webhook import metrics

@@ -1,6 +1,6 @@
 """Bodies of the wrong shape or size through the app's WSGI entry point (the plain review
-routes, then Flask): a wrong type anywhere in a Service or an Ingress gets a 400 naming the
-field, never a 5xx; a body over the size cap is refused unread. Counted, not timed."""
+routes, then Flask): a wrong type anywhere in a Service, an Ingress or an HTTPRoute gets a 400
+naming the field, never a 5xx; a body over the size cap is refused unread. Counted, not timed."""
 
 import copy
 import io
@@ -22,9 +22,11 @@ from webhook.app import create_app
 from webhook.settings import MAX_BODY_BYTES, AdmissionSettings
 
 NAME = f"web.{DOMAIN}"
-# The Ingress source on, with a class filter, so that every field an Ingress is read by is.
+# The Ingress source on, with a class filter, so that every field an Ingress is read by is;
+# HTTPRoutes reviewed too.
 REVIEWING = AdmissionSettings(domains=DomainFilter.of([DOMAIN]), sync_wait=0.0,
-                              ingresses=IngressSettings(classes=("nginx",)))
+                              ingresses=IngressSettings(classes=("nginx",)),
+                              route_kinds=("HTTPRoute",))
 HELD = {"type": "dnsgate.io/DNSNamesHeld", "status": "True", "message": f'[["{NAME}"]]'}
 METADATA = {"name": "web", "namespace": "apps", "creationTimestamp": "2026-01-01T00:00:00Z",
             "annotations": {HOSTNAME: NAME, "kubernetes.io/ingress.class": "nginx"}}
@@ -41,7 +43,18 @@ INGRESS = {
              "tls": [{"hosts": [NAME, f"www.{DOMAIN}"]}]},
     "status": {"loadBalancer": LOAD_BALANCER},
 }
-KINDS = {"Service": ("", SERVICE), "Ingress": ("networking.k8s.io", INGRESS)}
+PARENT = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "gw",
+          "name": "public", "sectionName": "https", "port": 443}
+HTTPROUTE = {
+    "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": METADATA,
+    "spec": {"parentRefs": [PARENT], "hostnames": [NAME, f"*.{DOMAIN}"],
+             "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                        "backendRefs": [{"name": "web", "port": 80}]}]},
+    "status": {"parents": [{"parentRef": PARENT, "controllerName": "example.com/gw",
+                            "conditions": [{"type": "Accepted", "status": "True"}]}]},
+}
+KINDS = {"Service": ("", SERVICE), "Ingress": ("networking.k8s.io", INGRESS),
+         "HTTPRoute": ("gateway.networking.k8s.io", HTTPROUTE)}
 
 
 def review(kind: str, obj: dict[str, Any] | None = None) -> dict[str, Any]:
