@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dnsgate import annotations as dns_annotations
@@ -526,6 +526,14 @@ def parse(route: Mapping[str, Any], domains: DomainFilter,
         notes.pop(prefix + HOSTNAME_SOURCE, None)
     parsed = dns_annotations.parse(notes, domains, txt, addresses(route), hosts=kept,
                                    hosts_field=NAMES_FIELD)
+    hostname = dns_annotations.find(_annotations(route), dns_annotations.HOSTNAME)
+    if hostname is not None and any(p.annotation == NAMES_FIELD for p in parsed.problems):
+        # A name only the annotation asks for is refused naming the annotation.
+        parsed = replace(parsed, problems=tuple(
+            replace(p, annotation=hostname.key) if p.annotation == NAMES_FIELD
+            and p.value.rstrip(".").lower() in annotated - {
+                n.rstrip(".").lower() for n in _spec_hostnames(route)} else p
+            for p in parsed.problems))
     if not problems or parsed.ignored:
         return parsed
     return dns_annotations.Parsed(None, (*problems, *parsed.problems), parsed.warnings,
