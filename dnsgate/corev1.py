@@ -34,7 +34,8 @@ class CoreV1:
     `read_namespaced_service`, `read_namespaced_config_map`,
     `patch_namespaced_service_status` and `create_namespaced_event`, as CoreV1Api has them;
     `list_namespaced_config_map` and `patch_namespaced_config_map` for the owners index
-    (`dnsgate.owners`).
+    (`dnsgate.owners`); `list_namespace` and `list_at` (any list path) for the Gateway API
+    route watch (`webhook.routewatch`).
 
     With `_preload_content=False` a call returns the raw urllib3 response (a watch reads it
     line by line); otherwise the decoded JSON body as a dict, not a typed model. A status
@@ -79,6 +80,9 @@ class CoreV1:
                                     **kwargs: Any) -> Any:
         return self._call("PATCH", "/api/v1/namespaces/{namespace}/configmaps/{name}",
                           {"namespace": namespace, "name": name}, body=body, **kwargs)
+
+    def list_namespace(self, **kwargs: Any) -> Any:
+        return self._call("GET", "/api/v1/namespaces", {}, **kwargs)
 
     def list_at(self, path: str, **kwargs: Any) -> Any:
         """A list (or, with `watch=True`, a watch) at any API path: the Gateway API's
