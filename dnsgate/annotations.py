@@ -160,6 +160,16 @@ def find(annotations: Mapping[str, str], key: str) -> Raw | None:
     return None
 
 
+def prefix_conflict(annotations: Mapping[str, str], key: str) -> Problem | None:
+    """The problem of `key` set under both prefixes with different values, if it is."""
+    given = [Raw(p + key, annotations[p + key]) for p in PREFIXES if p + key in annotations]
+    if len(given) < 2 or given[0].value == given[1].value:
+        return None
+    return Problem(given[1].key, given[1].value,
+                   f'differs from {given[0].key}: "{shown(given[0].value)}"; set one value '
+                   "under one prefix, or the same value under both", "prefix-conflict")
+
+
 def has_dns_annotations(annotations: Mapping[str, str] | None) -> bool:
     return bool(annotations) and any(k.startswith(PREFIXES) for k in annotations or {})
 
@@ -182,16 +192,12 @@ def parse(annotations: Mapping[str, str] | None, domains: DomainFilter,
     warnings: list[str] = []
     raw: dict[str, Raw] = {}
     for key in (*DNSGATE_KEYS, *OTHER_EXTERNAL_DNS_KEYS):
-        given = [Raw(p + key, annotations[p + key]) for p in PREFIXES if p + key in annotations]
-        if len(given) == 2 and given[0].value != given[1].value:
-            problems.append(Problem(
-                given[1].key, given[1].value,
-                f'differs from {given[0].key}: "{shown(given[0].value)}"; set one value '
-                "under one prefix, or the same value under both",
-                "prefix-conflict",
-            ))
-        if given:
-            raw[key] = given[0]
+        conflict = prefix_conflict(annotations, key)
+        if conflict is not None:
+            problems.append(conflict)
+        given = find(annotations, key)
+        if given is not None:
+            raw[key] = given
     warnings += unknown_keys.warnings(annotations, PREFIXES, KNOWN_KEYS, DNSGATE_KEYS)
     # Every annotation given, also one too long to be read: the checks of which keys go
     # together (a routing policy needs a set identifier, a bias a location) count it as given,

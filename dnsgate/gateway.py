@@ -496,7 +496,10 @@ def parse(route: Mapping[str, Any], domains: DomainFilter,
     so that they do not look honoured."""
     notes = dict(_annotations(route))
     kind = str(route.get("kind") or "route")
-    problems: list[Problem] = []
+    # Taken off before the Service rules run, so their values under the two prefixes are
+    # compared here, as the Service rules compare every other key's.
+    problems = [conflict for key in (dns_annotations.HOSTNAME, HOSTNAME_SOURCE)
+                if (conflict := dns_annotations.prefix_conflict(notes, key)) is not None]
     source = dns_annotations.find(notes, HOSTNAME_SOURCE)
     if source is not None and source.value.lower() not in (ANNOTATION_ONLY, DEFINED_HOSTS_ONLY):
         problems.append(Problem(

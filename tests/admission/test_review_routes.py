@@ -86,6 +86,13 @@ def request(obj: dict[str, Any], operation: str = "CREATE",
      f'{A}hostname: "shop.example.com" is outside the managed domains (goldentooth.net)'),
     (a_route(annotations={A + "ttl": "60", S + "ttl": "120"}), (), False,
      f'{S}ttl: "120" differs from {A}ttl: "60"'),
+    (a_route(annotations={A + "hostname": NAME, S + "hostname": f"b.{NAME}"}), (), False,
+     f'{S}hostname: "b.{NAME}" differs from {A}hostname: "{NAME}"; set one value under one '
+     "prefix, or the same value under both"),
+    (a_route(annotations={A + "gateway-hostname-source": "annotation-only",
+                          S + "gateway-hostname-source": "defined-hosts-only"}), (), False,
+     f'{S}gateway-hostname-source: "defined-hosts-only" differs from '
+     f'{A}gateway-hostname-source: "annotation-only"'),
     (a_route(annotations={A + "gateway-hostname-source": "annotation-only"}),
      (SERVICE_CLAIM,), True, ""),
     (a_route((NAME,), {A + "set-identifier": "blue", A + "aws-weight": "1"}),
@@ -94,7 +101,8 @@ def request(obj: dict[str, Any], operation: str = "CREATE",
         "asked-by-the-annotation", "tcproute-by-the-stable-annotation", "grpcroute",
         "other-controller", "outside-the-filter-left-out", "bad-ttl", "target-on-a-route",
         "internal-hostname", "hostname-source", "annotation-outside-the-filter",
-        "both-prefixes-disagree", "annotation-only-drops-the-spec",
+        "both-prefixes-disagree", "hostname-prefixes-disagree",
+        "hostname-source-prefixes-disagree", "annotation-only-drops-the-spec",
         "weighted-routing-shares"])
 def test_validate_route_verdicts(obj: dict[str, Any], claims_: tuple[Claim, ...],
                                  allowed: bool, message: str) -> None:

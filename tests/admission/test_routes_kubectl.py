@@ -71,8 +71,10 @@ def refused_once_seen(kubectl: Callable[..., Any], manifest: str) -> Any:
     ({A + "hostname": "shop.example.com"},
      f'{A}hostname: "shop.example.com" is outside the managed domains (goldentooth.net)'),
     ({A + "ttl": "60", S + "ttl": "120"}, f'{S}ttl: "120" differs from {A}ttl: "60"'),
+    ({A + "hostname": NAME, S + "hostname": f"b.{NAME}"},
+     f'{S}hostname: "b.{NAME}" differs from {A}hostname: "{NAME}"'),
 ], ids=["bad-ttl", "target", "hostname-source", "annotation-outside-the-filter",
-        "prefixes-disagree"])
+        "prefixes-disagree", "hostname-prefixes-disagree"])
 def test_bad_annotations_on_an_httproute_are_refused(
         kubectl, routes_gone: str, annotations: dict[str, str], message: str) -> None:
     result = kubectl("apply", "-f", "-", check=False,
