@@ -5,7 +5,8 @@ benchmark that times the slowest answer (`python -m bench hostile`).
 Every annotation dnsgate reads at the 256 KiB object-annotation limit, maps full of keys
 nothing reads (at that limit, and bodies at the webhook's own size cap, which only a client
 bypassing kube-apiserver can send), deep JSON, wrong types wherever dnsgate reads a field,
-and internationalised and look-alike hostnames. The bodies are built here
+Gateway API routes (wrong types, the CRD's 16 hostnames), and internationalised and
+look-alike hostnames. The bodies are built here
 once; what each should get is the test's to say.
 """
 
@@ -74,6 +75,18 @@ def ingress_review(spec: Mapping[str, Any], status: Any = None) -> dict[str, Any
     request["object"].update(apiVersion="networking.k8s.io/v1", kind="Ingress")
     if status is not None:
         request["object"]["status"] = status
+    return body
+
+
+def route_review(hostnames: Any, notes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An HTTPRoute review as kube-apiserver sends it, naming `hostnames` in its spec."""
+    body = review(notes, spec={"parentRefs": [{"name": "public"}], "hostnames": hostnames})
+    request = body["request"]
+    request["kind"] = {"group": "gateway.networking.k8s.io", "version": "v1",
+                       "kind": "HTTPRoute"}
+    request["resource"] = {"group": "gateway.networking.k8s.io", "version": "v1",
+                           "resource": "httproutes"}
+    request["object"].update(apiVersion="gateway.networking.k8s.io/v1", kind="HTTPRoute")
     return body
 
 
@@ -195,6 +208,18 @@ def _bodies() -> dict[str, Any]:
         bodies[f"ingress-{name}"] = ingress_review(spec)
     bodies["ingress-load-balancer-number"] = ingress_review(
         {"rules": [{"host": NAME}]}, status={"loadBalancer": {"ingress": 1}})
+    # Gateway API routes: wrong types in spec.hostnames, the CRD's 16 names with a claimed
+    # one among them, a claimed name spelt differently, the annotations at the object limit
+    for name, hostnames in (("hostnames-number", 1), ("hostnames-numbers", [1]),
+                            ("hostnames-string", NAME)):
+        bodies[f"route-{name}"] = route_review(hostnames)
+    sixteen = [f"h{number}.{DOMAIN}" for number in range(15)] + [CLAIMED]
+    bodies["route-sixteen-hostnames-one-claimed"] = route_review(sixteen)
+    bodies["route-claimed-name-upper-case-trailing-dot"] = route_review([CLAIMED.upper() + "."])
+    bodies["route-target-at-the-object-limit"] = route_review(
+        [NAME], {A + "target": at_limit(A + "target")})
+    bodies["route-hostnames-disagree-at-the-object-limit"] = route_review(
+        [NAME], {A + "hostname": NAME, S + "hostname": at_limit(S + "hostname", "a.")})
     # internationalised and look-alike hostnames
     for name, host in (
             ("punycode", f"xn--bcher-kva.{DOMAIN}"),

@@ -132,6 +132,19 @@ EXPECTED = {
     "ingress-class-number": not_a("object.spec.ingressClassName", "a string", "a number"),
     "ingress-load-balancer-number": not_a("object.status.loadBalancer.ingress", "a list",
                                           "a number"),
+    "route-hostnames-number": not_a("object.spec.hostnames", "a list", "a number"),
+    "route-hostnames-numbers": not_a("object.spec.hostnames[0]", "a string", "a number"),
+    "route-hostnames-string": not_a("object.spec.hostnames", "a list", "a string"),
+    "route-sixteen-hostnames-one-claimed": refused(
+        f'spec.hostnames: "{CLAIMED}" is already claimed by Service ', code=403,
+        lines=("spec.hostnames: ",)),
+    "route-claimed-name-upper-case-trailing-dot": refused(
+        f'"{CLAIMED}" is already claimed by Service ', code=403),
+    "route-target-at-the-object-limit": refused(
+        f"{A}target: ", "on a HTTPRoute: ExternalDNS reads the target annotation on the "
+        "Gateway"),
+    "route-hostnames-disagree-at-the-object-limit": refused(
+        f"{S}hostname: ", f'differs from {A}hostname: "{hostile.NAME}"'),
     "unknown-keys-at-the-object-limit": admitted(*NAMED, MORE),
     "unknown-keys-at-the-object-limit-update": admitted(*NAMED, MORE),
     "unknown-non-typo-keys-at-the-object-limit": admitted(
