@@ -7,7 +7,6 @@ when this folder's tests end, so Services that other folders create are never se
 """
 
 import contextlib
-import copy
 import json
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 import requests
 
-from devstack import kubectl as kubectl_cli
 from devstack import metallb
 from devstack import webhook as devstack_webhook
 from devstack.controlplane import free_port
@@ -34,12 +32,9 @@ HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 SETTINGS = AdmissionSettings(domains=DomainFilter.of([DOMAIN]), sync_wait=0.0)
 SOURCES = ("--source=service", "--source=ingress", "--source=gateway-httproute")
 """The webhook runs with the Ingress and HTTPRoute sources on, and is registered with the
-ingress component's webhooks and with route webhooks of its own (`with_routes`): Services,
-Ingresses and HTTPRoutes share its claim index. GRPCRoutes are sent to it too, without their
-source: it must leave them alone."""
-GATEWAY_CRDS = Path("/root/go/pkg/mod/sigs.k8s.io/gateway-api@v1.6.2/config/crd/experimental")
-ROUTE_RESOURCES = {"v1": ["httproutes", "grpcroutes", "tlsroutes"],
-                   "v1alpha2": ["tcproutes", "udproutes"]}
+ingress and gateway-api components' webhooks: Services, Ingresses and HTTPRoutes share its
+claim index. The other route kinds are sent to it too, without their source: it must leave
+them alone. The stack has the Gateway API CRDs (`devstack.gatewayapi`)."""
 TXT_NAMING = ("--txt-wildcard-replacement=wild",)
 """`*.<zone>` and `wild.<zone>` then share their ownership TXT names: one claim refuses the
 other (tests/admission/test_kubectl_txt_names.py)."""
@@ -113,38 +108,8 @@ def certs_args(cert_dir: Path) -> list[str]:
     return ["certs", "--out-dir", str(cert_dir), "--ip", "127.0.0.1"]
 
 
-def install_gateway_crds(kubeconfig: Path) -> None:
-    """The Gateway API CRDs the route sources read, in the test apiserver (once: an apply of
-    the same CRDs again changes nothing), served before the webhook lists them."""
-    names = ["gateways", *ROUTE_RESOURCES["v1"], *ROUTE_RESOURCES["v1alpha2"]]
-    files = [str(GATEWAY_CRDS / f"gateway.networking.k8s.io_{name}.yaml") for name in names]
-    kubectl_cli.run(kubeconfig, "apply", "--server-side", "--force-conflicts",
-                    "--field-manager=dnsgate-tests", *[a for f in files for a in ("-f", f)],
-                    timeout=180)
-    kubectl_cli.run(kubeconfig, "wait", "--for=condition=Established", "--timeout=180s",
-                    *[f"crd/{name}.gateway.networking.k8s.io" for name in names], timeout=200)
-
-
-def with_routes(configurations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each configuration with one more webhook, a copy of its Ingress webhook sent every
-    route kind's CREATE and UPDATE instead (this folder's own: the shipped route webhooks
-    are the install's to test)."""
-    for configuration in configurations:
-        ingress = next(w for w in configuration["webhooks"] if "-ingress." in w["name"])
-        route = copy.deepcopy(ingress)
-        route["name"] = ingress["name"].replace("-ingress.", "-route.")
-        route.pop("matchConditions", None)
-        route["rules"] = [{"apiGroups": ["gateway.networking.k8s.io"], "apiVersions": [version],
-                           "operations": ["CREATE", "UPDATE"], "resources": resources,
-                           "scope": "Namespaced"}
-                          for version, resources in ROUTE_RESOURCES.items()]
-        configuration["webhooks"].append(route)
-    return configurations
-
-
 def start_webhook(stack, directory: Path, supervisor: Supervisor,  # type: ignore[no-untyped-def]
                   environment: dict[str, str] | None = None) -> RunningWebhook:
-    install_gateway_crds(stack.kubeconfig)
     port = free_port()
     child = devstack_webhook.start(
         supervisor, port=port, cert_file=directory / "tls.crt", key_file=directory / "tls.key",
@@ -176,8 +141,8 @@ def webhook(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 @pytest.fixture(scope="package")
 def registered(webhook: RunningWebhook, stack, kubectl) -> Iterator[list[dict[str, Any]]]:
     """The shipped configurations, pointed at the local webhook; caBundle from dnsgate certs."""
-    configurations = with_routes(
-        devstack_webhook.local_configurations(webhook.port, ingresses=True))
+    configurations = devstack_webhook.local_configurations(webhook.port, ingresses=True,
+                                                           routes=True)
     devstack_webhook.register(stack.kubeconfig, configurations)
     try:
         dnsgate(*certs_args(webhook.cert_dir), "--webhook-config", "dnsgate")

@@ -1,19 +1,19 @@
 """What a user sees at `kubectl apply` of a Gateway API route, with the webhook (HTTPRoute
-source on) registered in the real apiserver for every route kind: the Service rules and the
-route-only refusals, the default TTL, one claim index across Services and routes (a route's
-claims resolved against the real Gateway it is attached to), and a kind whose source is off
-left alone."""
+source on) registered in the real apiserver through the gateway-api component's webhooks:
+the Service rules and the route-only refusals, the default TTL, one claim index across
+Services and routes (a route's claims resolved against the real Gateway it is attached to),
+and a kind whose source is off left alone."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
-from devstack import metallb
+from devstack import gateways, metallb
 from tests.admission.conftest import HOSTNAME
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("registered")]
@@ -24,7 +24,6 @@ NAME = "shop.goldentooth.net"
 GROUP = "gateway.networking.k8s.io"
 VALIDATE_ROUTE = 'admission webhook "validate-route.dnsgate.io" denied the request: '
 VALIDATE = 'admission webhook "validate.dnsgate.io" denied the request: '
-ROUTES = f"httproutes.{GROUP},grpcroutes.{GROUP},gateways.{GROUP}"
 
 
 def route(namespace: str, hosts: list[str], annotations: Mapping[str, str] | None = None,
@@ -40,14 +39,6 @@ def route(namespace: str, hosts: list[str], annotations: Mapping[str, str] | Non
 
 def service(namespace: str, annotations: Mapping[str, str], name: str = "svc") -> str:
     return json.dumps(metallb.service_manifest(namespace, name, annotations))
-
-
-@pytest.fixture
-def routes_gone(kubectl: Callable[..., Any], namespace: str) -> Iterator[str]:
-    """The test's namespace, its routes and Gateways deleted afterwards (the shared
-    fixture deletes its Services and Ingresses), so no claim outlives the test."""
-    yield namespace
-    kubectl("delete", ROUTES, "--all", "-n", namespace, "--wait=true", check=False)
 
 
 def refused_once_seen(kubectl: Callable[..., Any], manifest: str) -> Any:
@@ -76,41 +67,41 @@ def refused_once_seen(kubectl: Callable[..., Any], manifest: str) -> Any:
 ], ids=["bad-ttl", "target", "hostname-source", "annotation-outside-the-filter",
         "prefixes-disagree", "hostname-prefixes-disagree"])
 def test_bad_annotations_on_an_httproute_are_refused(
-        kubectl, routes_gone: str, annotations: dict[str, str], message: str) -> None:
+        kubectl, namespace: str, annotations: dict[str, str], message: str) -> None:
     result = kubectl("apply", "-f", "-", check=False,
-                     input=route(routes_gone, [NAME], annotations))
+                     input=route(namespace, [NAME], annotations))
 
     assert result.returncode != 0
     assert VALIDATE_ROUTE + message in result.stderr
-    assert kubectl("-n", routes_gone, "get", "httproute", "web", check=False).returncode != 0
+    assert kubectl("-n", namespace, "get", "httproute", "web", check=False).returncode != 0
 
 
 def test_an_httproute_naming_a_host_gets_the_default_ttl_under_both_prefixes(
-        kubectl, routes_gone: str) -> None:
-    kubectl("apply", "-f", "-", input=route(routes_gone, [NAME, "shop.example.com"]))
+        kubectl, namespace: str) -> None:
+    kubectl("apply", "-f", "-", input=route(namespace, [NAME, "shop.example.com"]))
 
-    stored = json.loads(kubectl("-n", routes_gone, "get", "httproute", "web", "-o",
+    stored = json.loads(kubectl("-n", namespace, "get", "httproute", "web", "-o",
                                 "json").stdout)
     notes = stored["metadata"]["annotations"]
     assert (notes[A + "ttl"], notes[S + "ttl"]) == ("60", "60")
 
 
 def test_an_httproute_outside_the_managed_domains_is_left_alone(
-        kubectl, routes_gone: str) -> None:
-    kubectl("apply", "-f", "-", input=route(routes_gone, ["shop.example.com"]))
+        kubectl, namespace: str) -> None:
+    kubectl("apply", "-f", "-", input=route(namespace, ["shop.example.com"]))
 
-    stored = json.loads(kubectl("-n", routes_gone, "get", "httproute", "web", "-o",
+    stored = json.loads(kubectl("-n", namespace, "get", "httproute", "web", "-o",
                                 "json").stdout)
     notes = stored["metadata"].get("annotations") or {}
     assert not [key for key in notes if key.startswith((A, S))]
 
 
 def test_an_httproute_cannot_take_a_name_a_service_in_another_namespace_claims(
-        kubectl, kubeconfig, routes_gone: str) -> None:
+        kubectl, kubeconfig, namespace: str) -> None:
     metallb.ensure_namespace(kubeconfig, "holders")
     kubectl("apply", "-f", "-", input=service("holders", {HOSTNAME: NAME}, name="shop"))
     try:
-        result = refused_once_seen(kubectl, route(routes_gone, ["free.goldentooth.net", NAME]))
+        result = refused_once_seen(kubectl, route(namespace, ["free.goldentooth.net", NAME]))
     finally:
         kubectl("-n", "holders", "delete", "service", "shop", "--wait=true", check=False)
 
@@ -120,80 +111,69 @@ def test_an_httproute_cannot_take_a_name_a_service_in_another_namespace_claims(
             "HTTPRoute different set-identifier annotations") in result.stderr
 
 
-def attach(kubectl: Callable[..., Any], namespace: str, listener_host: str) -> None:
+def attach(kubeconfig: Any, namespace: str, listener_host: str) -> None:
     """A Gateway `public` in `namespace` with an address, and the route `web` accepted by it:
     the status writes a gateway controller makes, through the status subresource."""
-    gateway = {"apiVersion": f"{GROUP}/v1", "kind": "Gateway",
-               "metadata": {"namespace": namespace, "name": "public"},
-               "spec": {"gatewayClassName": "example", "listeners": [
-                   {"name": "http", "protocol": "HTTP", "port": 80,
-                    "hostname": listener_host}]}}
-    kubectl("apply", "-f", "-", input=json.dumps(gateway))
-    kubectl("-n", namespace, "patch", "gateway", "public", "--subresource=status",
-            "--type=merge", "-p", json.dumps({"status": {"addresses": [
-                {"type": "IPAddress", "value": "10.4.11.7"}]}}))
-    parent = {"parentRef": {"group": GROUP, "kind": "Gateway", "namespace": namespace,
-                            "name": "public"},
-              "controllerName": "example.com/gateway",
-              "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
-                              "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
-    kubectl("-n", namespace, "patch", "httproute", "web", "--subresource=status",
-            "--type=merge", "-p", json.dumps({"status": {"parents": [parent]}}))
+    gateways.apply(kubeconfig, gateways.gateway(namespace, "public", (
+        gateways.Listener("http", hostname=listener_host),)))
+    gateways.assign(kubeconfig, namespace, "public", ["10.4.11.7"])
+    gateways.accept(kubeconfig, "HTTPRoute", namespace, "web",
+                    [gateways.Parent("public", namespace)])
 
 
 def test_a_service_cannot_take_a_host_an_attached_httproute_resolves_to(
-        kubectl, routes_gone: str) -> None:
+        kubectl, kubeconfig, namespace: str) -> None:
     # The route names no host: it takes its listener's, which only its Gateway says.
-    kubectl("apply", "-f", "-", input=route(routes_gone, []))
-    attach(kubectl, routes_gone, NAME)
+    kubectl("apply", "-f", "-", input=route(namespace, []))
+    attach(kubeconfig, namespace, NAME)
 
-    result = refused_once_seen(kubectl, service(routes_gone, {HOSTNAME: NAME}))
+    result = refused_once_seen(kubectl, service(namespace, {HOSTNAME: NAME}))
 
     assert result.returncode != 0
     assert (f'{VALIDATE}{HOSTNAME}: "{NAME}" is already claimed by HTTPRoute '
-            f"{routes_gone}/web") in result.stderr
+            f"{namespace}/web") in result.stderr
 
 
 def test_a_route_no_gateway_accepted_holds_nothing_against_a_service(
-        kubectl, routes_gone: str) -> None:
-    kubectl("apply", "-f", "-", input=route(routes_gone, [NAME]))
+        kubectl, namespace: str) -> None:
+    kubectl("apply", "-f", "-", input=route(namespace, [NAME]))
 
-    result = kubectl("apply", "-f", "-", input=service(routes_gone, {HOSTNAME: NAME}),
+    result = kubectl("apply", "-f", "-", input=service(namespace, {HOSTNAME: NAME}),
                      check=False)
 
     assert result.returncode == 0, result.stderr
 
 
-def test_a_grpcroute_is_left_alone_without_its_source(kubectl, routes_gone: str) -> None:
+def test_a_grpcroute_is_left_alone_without_its_source(kubectl, namespace: str) -> None:
     result = kubectl("apply", "-f", "-", check=False, input=route(
-        routes_gone, [NAME], {A + "ttl": "10 minutes"}, kind="GRPCRoute"))
+        namespace, [NAME], {A + "ttl": "10 minutes"}, kind="GRPCRoute"))
 
     assert result.returncode == 0, result.stderr
-    stored = json.loads(kubectl("-n", routes_gone, "get", "grpcroute", "web", "-o",
+    stored = json.loads(kubectl("-n", namespace, "get", "grpcroute", "web", "-o",
                                 "json").stdout)
     notes = stored["metadata"]["annotations"]
     assert {k: v for k, v in notes.items() if k.startswith((A, S))} == {A + "ttl": "10 minutes"}
 
 
 def test_sixteen_hostnames_with_one_taken_are_refused_naming_it(
-        kubectl, routes_gone: str) -> None:
+        kubectl, namespace: str) -> None:
     hosts = [f"h{i}.sixteen.goldentooth.net" for i in range(16)]
-    kubectl("apply", "-f", "-", input=service(routes_gone, {HOSTNAME: hosts[15]}))
+    kubectl("apply", "-f", "-", input=service(namespace, {HOSTNAME: hosts[15]}))
     big = {A + f"note-{i}": "x" * 1000 for i in range(100)}  # 100 KB of annotations
 
-    result = refused_once_seen(kubectl, route(routes_gone, hosts, big))
+    result = refused_once_seen(kubectl, route(namespace, hosts, big))
 
     assert result.returncode != 0
     assert (f'{VALIDATE_ROUTE}spec.hostnames: "{hosts[15]}" is already claimed by Service '
-            f"{routes_gone}/svc") in result.stderr
+            f"{namespace}/svc") in result.stderr
     assert hosts[14] not in result.stderr
 
 
 def test_a_route_sharing_a_claimed_wildcards_txt_names_is_refused(
-        kubectl, routes_gone: str) -> None:
-    kubectl("apply", "-f", "-", input=service(routes_gone, {HOSTNAME: "*.goldentooth.net"}))
+        kubectl, namespace: str) -> None:
+    kubectl("apply", "-f", "-", input=service(namespace, {HOSTNAME: "*.goldentooth.net"}))
 
-    result = refused_once_seen(kubectl, route(routes_gone, ["wild.goldentooth.net"]))
+    result = refused_once_seen(kubectl, route(namespace, ["wild.goldentooth.net"]))
 
     assert result.returncode != 0
     assert (f'{VALIDATE_ROUTE}spec.hostnames: "wild.goldentooth.net" shares its ownership TXT '
