@@ -220,6 +220,13 @@ def _bodies() -> dict[str, Any]:
         [NAME], {A + "target": at_limit(A + "target")})
     bodies["route-hostnames-disagree-at-the-object-limit"] = route_review(
         [NAME], {A + "hostname": NAME, S + "hostname": at_limit(S + "hostname", "a.")})
+    # a resolution carried in the body, as the watch cache carries one: forged, malformed
+    forged = route_review([CLAIMED])
+    forged["request"]["object"]["dnsgate.io/resolved"] = {"hosts": [], "reasons": []}
+    bodies["route-forged-resolution-without-its-claimed-name"] = forged
+    malformed = route_review([NAME])
+    malformed["request"]["object"]["dnsgate.io/resolved"] = {"hosts": 1}
+    bodies["route-malformed-resolution"] = malformed
     # internationalised and look-alike hostnames
     for name, host in (
             ("punycode", f"xn--bcher-kva.{DOMAIN}"),

@@ -148,7 +148,7 @@ def _service_write(request: payloads.AdmissionRequest, settings: AdmissionSettin
         # configuration names, and the names and annotations read are in every version.
         if kind["kind"] not in settings.route_kinds or not obj:
             return None
-        obj = {**obj, "kind": kind["kind"]}
+        obj = routes.as_written(obj, kind["kind"])
     elif (kind["group"], kind["kind"]) != ("", "Service") or not settings.scope.watches(
             publication.SERVICE):
         return None
@@ -345,7 +345,7 @@ def _old_claims(request: payloads.AdmissionRequest, settings: AdmissionSettings,
     if request["kind"]["kind"] == ingress.KIND:
         old = {**old, "kind": ingress.KIND}
     elif request["kind"]["group"] == gateway.GROUP:
-        old = {**old, "kind": request["kind"]["kind"]}
+        old = routes.as_written(old, request["kind"]["kind"])
     elif not annotations.has_dns_annotations(_annotations(old)):
         return {}
     parsed = claims.parse(old, settings.domains, settings.txt, chosen, policy)

@@ -12,6 +12,14 @@ from dnsgate.values import Raw
 SPEC_HOSTNAMES = "spec.hostnames"
 
 
+def as_written(route: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The route of a request, marked with its kind as the watch cache marks its copies, and
+    without any resolution it carries: the hosts a route resolves to are dnsgate's to
+    compute (`gateway.with_resolution`), never a body's to say. The apiserver prunes such a
+    field from a route; a body sent to the webhook directly could carry anything there."""
+    return {**{k: v for k, v in route.items() if k != gateway.RESOLVED}, "kind": kind}
+
+
 def source_of(route: Mapping[str, Any]) -> Callable[[str], Raw]:
     """Where the route asks for each name: the hostname annotation when it lists the name,
     else `spec.hostnames`."""

@@ -145,6 +145,10 @@ EXPECTED = {
         "Gateway"),
     "route-hostnames-disagree-at-the-object-limit": refused(
         f"{S}hostname: ", f'differs from {A}hostname: "{hostile.NAME}"'),
+    # The names a route resolves to are computed, never read from a body.
+    "route-forged-resolution-without-its-claimed-name": refused(
+        f'spec.hostnames: "{CLAIMED}" is already claimed by Service ', code=403),
+    "route-malformed-resolution": admitted(),
     "unknown-keys-at-the-object-limit": admitted(*NAMED, MORE),
     "unknown-keys-at-the-object-limit-update": admitted(*NAMED, MORE),
     "unknown-non-typo-keys-at-the-object-limit": admitted(
