@@ -136,7 +136,7 @@ class RouteWatch:
                 if route is None:
                     self._routes.pop(key, None)
                     self.index.delete(key)
-                else:
+                elif self._routes.get(key) != route:  # after a re-list: already resolved
                     self._routes[key] = route
                     self.index.upsert(self._resolved(route))
 
