@@ -178,3 +178,19 @@ def test_a_route_sharing_a_claimed_wildcards_txt_names_is_refused(
     assert result.returncode != 0
     assert (f'{VALIDATE_ROUTE}spec.hostnames: "wild.goldentooth.net" shares its ownership TXT '
             "records (<type>-wild.goldentooth.net) with *.goldentooth.net") in result.stderr
+
+
+def test_a_host_is_free_again_once_the_gateway_giving_it_is_deleted(
+        kubectl, kubeconfig, namespace: str) -> None:
+    kubectl("apply", "-f", "-", input=route(namespace, []))
+    attach(kubeconfig, namespace, NAME)
+    taker = service(namespace, {HOSTNAME: NAME})
+    refused_once_seen(kubectl, taker)
+
+    kubectl("-n", namespace, "delete", f"gateways.{GROUP}", "public", "--wait=true")
+    deadline = time.monotonic() + 30  # until the webhook's Gateway watch has seen it
+    while (result := kubectl("apply", "-f", "-", input=taker, check=False)).returncode:
+        assert time.monotonic() < deadline, result.stderr
+        time.sleep(0.2)
+
+    assert "configured" in result.stdout or "created" in result.stdout
