@@ -97,13 +97,17 @@ class ServiceStore:
                  on_relist: OnRelist | None = None,
                  kept: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
                  trigger: Callable[[Mapping[str, Any]], Any] | None = None,
-                 on_deleted: OnChange | None = None) -> None:
+                 on_deleted: OnChange | None = None,
+                 key: Callable[[Mapping[str, Any]], str] = objectkey.of) -> None:
         """`kept`: what of each object to keep (`slim`; an Ingress store:
         `dnsgate.ingress.slim`). `trigger`: the part of a kept object whose change is
         reported to `on_change` (default all of it; the reconciler: `without_own_writes`).
         `on_deleted`: told of each DELETED event's key, before `on_change`; an object
-        missing from a re-list is not reported to it (an empty list proves nothing)."""
+        missing from a re-list is not reported to it (an empty list proves nothing). `key`:
+        what each object is stored under (default its `dnsgate.objectkey` key; a store of
+        objects dnsgate publishes nothing for, such as Gateways, names its own)."""
         self._api = api
+        self._key = key
         self._kept = kept or slim
         self._trigger = trigger or (lambda kept_object: kept_object)
         self._on_change = on_change
@@ -127,7 +131,7 @@ class ServiceStore:
     def relist(self) -> str:
         items, version = self._api.list()
         kept = [self._kept(item) for item in items]
-        fresh: dict[str, Service] = {objectkey.of(item): item for item in kept}
+        fresh: dict[str, Service] = {self._key(item): item for item in kept}
         with self._lock:
             changed = {k for k in fresh.keys() | self._services.keys()
                        if self._changed(self._services.get(k), fresh.get(k))}
@@ -169,7 +173,7 @@ class ServiceStore:
                 raise Gone()
             raise RuntimeError(f"watch error: {item.get('message')}")
         copy = self._kept(item)
-        key = objectkey.of(copy)
+        key = self._key(copy)
         with self._lock:
             if kind == "DELETED":
                 changed = self._services.pop(key, None) is not None
@@ -265,11 +269,19 @@ class KubernetesIngresses(KubernetesServices):
         return self._core.list_ingress_for_all_namespaces(**kwargs)
 
 
+class Readable(Protocol):
+    """What the controller and the reporters read of a store."""
+
+    def snapshot(self) -> list[Service]: ...
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+
 class Combined:
-    """Several stores seen as one (the Service and the Ingress stores), for the controller
+    """Several stores seen as one (the Service, Ingress and route stores), for the controller
     and the reporters: keys carry their kind, so they never collide (`dnsgate.objectkey`)."""
 
-    def __init__(self, *stores: ServiceStore) -> None:
+    def __init__(self, *stores: Readable) -> None:
         self.stores = stores
 
     def snapshot(self) -> list[Service]:

@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 def _serve(settings: Settings) -> int:
     from kubernetes import client
 
-    from dnsgate import kube, watch
+    from dnsgate import kube, routewatch, watch
     from dnsgate.corev1 import CoreV1
     from reconciler import access, credentials, doctor, metrics
     from reconciler.checkup import Checkup
@@ -218,7 +218,17 @@ def _serve(settings: Settings) -> int:
             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
             kept=ingress.slim, trigger=watch.without_own_writes,
             on_deleted=lambda keys: controller.deleted(keys)))
-    store = watch.Combined(*stores)
+    readable: list[watch.Readable] = list(stores)
+    kinds = source.route_kinds
+    if kinds:  # docs/gateway-api.md: each route handed out resolved against its Gateways
+        routes = routewatch.kubernetes(
+            client.CustomObjectsApi(), client.CoreV1Api(), kinds, namespace=source.namespace,
+            label_filter=source.label_filter, settings=source.gateway,
+            on_change=lambda keys: controller.notify(keys),
+            on_deleted=lambda keys: controller.deleted(keys))
+        readable.append(routes)
+        stores += routes.stores
+    store = watch.Combined(*readable)
     policy = _policy_watch(source.domain_policy, lambda current: controller.policy_changed(
         current))
 

@@ -1,7 +1,9 @@
 """Per-Service outcomes of a sync, and the seams that Events, status and leader election use.
 
 The controller tells a `Reporter` how each Service fared (synced, failed, conflict,
-invalid, not-allowed: a name outside its namespace's domains, docs/namespace-domains.md);
+invalid, not-allowed: a name outside its namespace's domains, docs/namespace-domains.md;
+no-record: a Gateway API route its Gateways give no name, with their reasons,
+docs/gateway-api.md);
 today's reporter logs a line when a Service's outcome changes. Events and
 status.conditions on the Service, and Prometheus metrics, are other Reporters. `WriteGate`
 is where leader election plugs in: only the leader writes to Route53.
@@ -18,7 +20,7 @@ from typing import Literal, Protocol
 from dnsgate import claims, objectkey
 from reconciler import source
 
-Status = Literal["synced", "failed", "conflict", "invalid", "not-allowed"]
+Status = Literal["synced", "failed", "conflict", "invalid", "not-allowed", "no-record"]
 
 log = logging.getLogger("dnsgate.reconcile")
 
@@ -89,7 +91,8 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
     `failed` and `skipped` map the resource label, which is the key (`dnsgate.objectkey`), to
     the reason; `held` maps the key to the record sets it holds.
     Precedence: invalid annotations, then a lost claim or a name held by someone else, then
-    a refused change. A covered Service with nothing else
+    a refused change, then records, then a route's reasons for having none. A covered
+    Service with nothing else
     to report still gets an outcome with status None, so that a stale held list is cleared.
     """
     held = held or {}
@@ -117,6 +120,9 @@ def outcomes(desired: source.Desired, *, names: Set[str] | None, touched: Set[st
             found.append(Outcome(result.service, "failed", failed[resource], holds))
         elif result.endpoints and not dry_run:
             found.append(Outcome(result.service, "synced", held=holds))
+        elif not result.endpoints and result.unresolved:
+            found.append(Outcome(result.service, "no-record", "; ".join(result.unresolved),
+                                 holds))
         else:
             found.append(Outcome(result.service, None, held=holds))
     return found

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dnsgate import durations, errors, externaldns, owners, publication
+from dnsgate import durations, errors, externaldns, gateway, owners, publication
 from dnsgate.domains import DomainFilter
 from dnsgate.gateway import GatewaySettings
 from dnsgate.ingress import IngressSettings
@@ -72,6 +72,11 @@ class SourceSettings:
     """--gateway-name, --gateway-namespace, --gateway-label-filter (docs/gateway-api.md)."""
     domain_policy: str = ""
     """--domain-policy: "<namespace>/<name>" of the domain policy ConfigMap; empty: none."""
+
+    @property
+    def route_kinds(self) -> tuple[str, ...]:
+        """The route kinds ("HTTPRoute", ...) of the `gateway-*` sources given."""
+        return tuple(gateway.SOURCES[s].name for s in self.sources if s in gateway.SOURCES)
 
 
 @dataclass(frozen=True)

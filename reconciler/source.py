@@ -1,7 +1,9 @@
-"""Desired record sets from Services (docs/annotations.md) and Ingresses (docs/ingress.md),
-decided purely from the objects; `dnsgate.watch` keeps those objects current. An Ingress
+"""Desired record sets from Services (docs/annotations.md), Ingresses (docs/ingress.md) and
+Gateway API routes (docs/gateway-api.md), decided purely from the objects; `dnsgate.watch`
+keeps those objects current (`dnsgate.routewatch` hands routes out resolved). An Ingress
 goes through the same steps as a Service, with its names and targets from
-`dnsgate.ingress`; everything below that says Service holds for an Ingress too.
+`dnsgate.ingress`, a route with its hosts and each host's targets from `dnsgate.gateway`;
+everything below that says Service holds for an Ingress and a route too.
 
 Targets per Service type come from `dnsgate.service_types` (the target annotation, else the
 load balancer's addresses, the cluster IP, or the external name); IPv4 -> A, IPv6 -> AAAA,
@@ -22,7 +24,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from dnsgate import annotations as dns_annotations
-from dnsgate import claims, domainpolicy, ingress, objectkey, service_types, txtname
+from dnsgate import (
+    claims,
+    domainpolicy,
+    gateway,
+    ingress,
+    objectkey,
+    service_types,
+    txtname,
+)
 from dnsgate.annotations import DNSAnnotations
 from dnsgate.watch import Service
 from reconciler import alias, endpoint
@@ -50,7 +60,11 @@ class ServiceRecords:
     changed nothing in the object, so it is no reason to delete (docs/deletes.md)."""
     publishes: bool = False
     """It is of a kind and class dnsgate publishes and carries DNS annotations (or is an
-    Ingress): under the current settings it speaks for its records (`reconciler.witness`)."""
+    Ingress or a route): under the current settings it speaks for its records
+    (`reconciler.witness`)."""
+    unresolved: tuple[str, ...] = ()
+    """A route's reasons some or all of its names get no record (not accepted by any
+    Gateway, no listener matching, a Gateway without an address: `dnsgate.gateway`)."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +101,14 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming,
     """The Service's records, and its annotations parsed (once) when it may publish."""
     meta = service.get("metadata", {})
     key, created = objectkey.of(service), str(meta.get("creationTimestamp", ""))
-    is_ingress = ingress.is_ingress(service)
+    spoken = ingress.is_ingress(service) or gateway.is_route(service)
     if not claims.would_publish(service, settings.ingress) or not (
-            is_ingress or dns_annotations.has_dns_annotations(meta.get("annotations"))):
+            spoken or dns_annotations.has_dns_annotations(meta.get("annotations"))):
         return ServiceRecords(key, created), None
     result, parsed = _published(service, key, created, settings, naming, policy)
-    return replace(result, publishes=True), parsed
+    resolved = gateway.resolution_of(service)
+    unresolved = resolved.reasons if resolved is not None else ()
+    return replace(result, publishes=True, unresolved=unresolved), parsed
 
 
 def _published(service: Service, key: str, created: str, settings: SourceSettings,
@@ -112,6 +128,8 @@ def _published(service: Service, key: str, created: str, settings: SourceSetting
     if dns is None:
         return ServiceRecords(key, created), parsed
     withheld: frozenset[str] = frozenset()
+    if gateway.is_route(service):
+        return _route_records(service, key, created, dns, settings), parsed
     if is_ingress:
         wanted = service_types.Targets(dns.targets or ingress.addresses(service))
         withheld = _names(ingress.spec_hosts(service, ingress.DEFAULT)) - _names(
@@ -138,6 +156,27 @@ def _published(service: Service, key: str, created: str, settings: SourceSetting
             for name in names for record_type, values, properties, ttl in typed]
     return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier,
                           withheld=withheld), parsed
+
+
+def _route_records(route: Service, key: str, created: str, dns: DNSAnnotations,
+                   settings: SourceSettings) -> ServiceRecords:
+    """A route's record sets: each host points at the targets of the Gateways that gave it
+    (hosts of one route may have different Gateways, so each is typed on its own), with
+    the route's own TTL, set identifier and routing annotations (docs/gateway-api.md)."""
+    resolved = gateway.resolution_of(route)
+    targets = {host.rstrip(".").lower(): found for host, found in
+               (resolved.hosts if resolved is not None else ())}
+    made: list[Endpoint] = []
+    for name in dns.hostnames:
+        typed = _record_sets(targets.get(name.rstrip(".").lower(), ()), dns, settings.aliases)
+        if isinstance(typed, str):
+            return ServiceRecords(key, created, problems=(f"{name}: {typed}",))
+        made += [endpoint.make(name, record_type, values, ttl=ttl,
+                               set_identifier=dns.set_identifier, properties=properties,
+                               labels={endpoint.RESOURCE: key},
+                               zone_id=dns.hosted_zone_id or "")
+                 for record_type, values, properties, ttl in typed]
+    return ServiceRecords(key, created, tuple(made), set_identifier=dns.set_identifier)
 
 
 def _names(names: Iterable[str]) -> frozenset[str]:

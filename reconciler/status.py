@@ -5,8 +5,9 @@ writes, for each Service whose outcome changes:
 - an Event (Normal `DNSSynced` naming the records and targets; Warning `DNSSyncFailed` with
   the Route53 error; Warning `DNSOwnershipConflict` naming the foreign owner; Warning
   `DNSInvalidAnnotations` with the problems; Warning `DNSNameNotAllowed` naming a name
-  outside the domains the namespace may use, docs/namespace-domains.md), seen in
-  `kubectl describe service`;
+  outside the domains the namespace may use, docs/namespace-domains.md; Warning
+  `DNSNoRecord` with the reasons a Gateway API route's Gateways give it no name,
+  docs/gateway-api.md), seen in `kubectl describe service`;
 - the condition, written by server-side apply on the status subresource with its own field
   manager. Service conditions are a list keyed by `type`, so the apply owns only our entries
   and never touches `status.loadBalancer`, which belongs to the load-balancer controller;
@@ -21,6 +22,9 @@ nothing at all.
 An Ingress has no status.conditions (its status holds only the load balancer), so it gets
 the Events alone, deduplicated the same way while the reconciler runs; the names an Ingress
 holds are not reported on it (docs/ingress.md says what the webhook does without them).
+A Gateway API route likewise: its status holds only what gateway controllers write for
+each parent, so it gets Events alone, their involvedObject naming the route's own kind and
+API version (docs/gateway-api.md).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dnsgate import claims, ingress, objectkey
+from dnsgate import claims, gateway, ingress, objectkey
 from reconciler.report import Outcome, Reporter
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,7 @@ _MEANING = {
     "conflict": ("False", "DNSOwnershipConflict", "Warning"),
     "invalid": ("False", "DNSInvalidAnnotations", "Warning"),
     "not-allowed": ("False", "DNSNameNotAllowed", "Warning"),
+    "no-record": ("False", "DNSNoRecord", "Warning"),
 }
 
 Lookup = Callable[[str], dict[str, Any] | None]
@@ -125,8 +130,9 @@ class KubernetesReporter:
         if service is None:
             return  # deleted meanwhile: nothing to report on
         metadata = service.get("metadata") or {}
-        if ingress.is_ingress(service):
-            self._report_events_only(metadata, outcome)
+        if ingress.is_ingress(service) or gateway.is_route(service):
+            kind = objectkey.kind_of_object(service)
+            self._report_events_only(metadata, outcome, kind.name, kind.api_version)
             return
         with self._lock:
             before = self._written.get(outcome.service) or _Written(
@@ -150,8 +156,10 @@ class KubernetesReporter:
         with self._lock:
             self._written[outcome.service] = _Written(ready, held)
 
-    def _report_events_only(self, metadata: dict[str, Any], outcome: Outcome) -> None:
-        """An Ingress's report: an Event when its outcome changes, nothing else."""
+    def _report_events_only(self, metadata: dict[str, Any], outcome: Outcome, kind: str,
+                            api_version: str) -> None:
+        """An Ingress's or a route's report: an Event when its outcome changes, nothing
+        else."""
         if outcome.status is None:
             return
         with self._lock:
@@ -160,8 +168,7 @@ class KubernetesReporter:
         if _same(before.ready, ready):
             return
         try:
-            self._event(metadata, outcome, ready, kind=ingress.KIND,
-                        api_version=ingress.API_VERSION)
+            self._event(metadata, outcome, ready, kind=kind, api_version=api_version)
         except Exception as exc:  # reporting must never stop DNS work
             log.warning("could not report %s on %s: %s", outcome.status,
                         objectkey.describe(outcome.service), exc)

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from dnsgate import ingress
+from dnsgate import ingress, routewatch
 from dnsgate.corev1 import CoreV1
 from dnsgate.domains import DomainFilter
+from dnsgate.gateway import GatewaySettings
 from dnsgate.ingress import IngressSettings
 from dnsgate.watch import Combined, KubernetesIngresses, KubernetesServices, ServiceStore
 from reconciler import settings as settings_module
@@ -46,6 +47,7 @@ class CountingClient:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.calls: Counter[str] = Counter()
+        self.changes: list[tuple[float, list[dict[str, Any]]]] = []
         self._lock = threading.Lock()
 
     def _count(self, name: str) -> None:
@@ -62,7 +64,10 @@ class CountingClient:
 
     def change_resource_record_sets(self, **kwargs: Any) -> Any:
         self._count("change_resource_record_sets")
-        return self.client.change_resource_record_sets(**kwargs)
+        answer = self.client.change_resource_record_sets(**kwargs)
+        with self._lock:  # what landed, in order: tests replay the zone's history from it
+            self.changes.append((time.monotonic(), kwargs["ChangeBatch"]["Changes"]))
+        return answer
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
@@ -117,10 +122,13 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
               zone_ids: tuple[str, ...] = (), all_namespaces: bool = False,
               report_status: bool = False, publish_internal: bool = False,
               aliases: AliasSettings | None = None, ingresses: IngressSettings | None = None,
+              routes: tuple[str, ...] = (), gateways: GatewaySettings | None = None,
               **registry: Any) -> Running:
         """`all_namespaces`: watch every namespace, as an installed reconciler does.
         `report_status`: also write Events and conditions on the Services.
-        `ingresses`: watch Ingresses too (--source=ingress), with these settings."""
+        `ingresses`: watch Ingresses too (--source=ingress), with these settings.
+        `routes`: the gateway-* sources to watch too ("gateway-httproute", ...), their
+        Gateways chosen by `gateways` (default: every Gateway)."""
         config.load_kube_config(config_file=os.environ["KUBECONFIG"])  # as the stack set it
         watched = "" if all_namespaces else namespace
         settings = settings_module.Settings(
@@ -128,8 +136,10 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
                                                   watched, publish_internal=publish_internal,
                                                   aliases=aliases or AliasSettings(),
                                                   ingress=ingresses or IngressSettings(),
-                                                  sources=("service", "ingress")
-                                                  if ingresses is not None else ("service",)),
+                                                  gateway=gateways or GatewaySettings(),
+                                                  sources=("service", *(
+                                                      ("ingress",) if ingresses is not None
+                                                      else ()), *routes)),
             registry=settings_module.RegistrySettings(owner_id=owner, **registry),
             route53=settings_module.Route53Settings(DomainFilter.of(["goldentooth.net"]),
                                                     zone_type=zone_type, zone_ids=zone_ids),
@@ -146,7 +156,16 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
             stores.append(ServiceStore(KubernetesIngresses(client.NetworkingV1Api(), watched),
                                        lambda keys: controller.notify(keys),
                                        kept=ingress.slim))
-        watched_objects = Combined(*stores)
+        readable: list[Any] = list(stores)
+        if routes:
+            found = routewatch.kubernetes(
+                client.CustomObjectsApi(), client.CoreV1Api(), settings.source.route_kinds,
+                namespace=watched, label_filter="", settings=settings.source.gateway,
+                on_change=lambda keys: controller.notify(keys),
+                on_deleted=lambda keys: controller.deleted(keys))
+            readable.append(found)
+            stores += found.stores
+        watched_objects = Combined(*readable)
         reporting: Any = reporter
         if report_status:
             reporting = Reporters(reporter, KubernetesReporter(CoreV1(),

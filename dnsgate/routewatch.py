@@ -1,0 +1,231 @@
+"""Gateway API routes kept current (docs/gateway-api.md), each handed out already resolved
+against the Gateways and namespace labels of the moment (`dnsgate.gateway.with_resolution`),
+so every per-object rule (claims, records, reports) reads a route alone, as it reads a
+Service.
+
+Three kinds of store, each a `dnsgate.watch.ServiceStore` (the same list, watch, 410 and
+back-off handling as the Service watch): one per route kind of the `gateway-*` sources given
+(in --namespace, --label-filter applied by the API server), one of Gateways (in
+--gateway-namespace, --gateway-label-filter applied by the API server) and one of the
+Namespaces' labels (for a listener's `allowedRoutes.namespaces.from: Selector`).
+
+A change costs what it touches: a route change is that route's key; a Gateway change is the
+keys of the routes whose parentRefs name that Gateway (an index kept from every route event,
+so a route that moved to another Gateway is no longer re-read for the old one); a Namespace
+label change is the keys of that namespace's routes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any
+
+from dnsgate import gateway, objectkey
+from dnsgate.gateway import GatewayKey, GatewaySettings
+from dnsgate.watch import (
+    KubernetesServices,
+    OnChange,
+    Service,
+    ServiceAPI,
+    ServiceStore,
+    without_own_writes,
+)
+
+GATEWAYS = "gateways"
+
+
+def gateway_key(obj: Mapping[str, Any]) -> str:
+    """A Gateway's key in its store: "gateway/<namespace>/<name>"."""
+    meta = obj.get("metadata") or {}
+    return f"gateway/{meta.get('namespace') or ''}/{meta.get('name') or ''}"
+
+
+def _gateway_of(key: str) -> GatewayKey:
+    _, namespace, name = key.split("/", 2)
+    return namespace, name
+
+
+def namespace_key(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def kept_namespace(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A Namespace's name and labels, all a route's resolution reads of it."""
+    meta = obj.get("metadata") or {}
+    return {"metadata": {"name": meta.get("name"), "labels": dict(meta.get("labels") or {})}}
+
+
+class CustomObjects(KubernetesServices):
+    """ServiceAPI over kubernetes.client.CustomObjectsApi: one resource of one group and
+    version, in one namespace or all, filtered by a label selector on the API server."""
+
+    def __init__(self, api: Any, api_version: str, plural: str, namespace: str = "",
+                 label_selector: str = "",
+                 trim: Callable[[Mapping[str, Any]], dict[str, Any]] = dict) -> None:
+        super().__init__(api, namespace, label_selector)
+        self._group, _, self._version = api_version.rpartition("/")
+        self._plural = plural
+        self._trim_item = trim
+
+    def _trim(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return self._trim_item(item)
+
+    def _call(self, **kwargs: Any) -> Any:
+        if self._label_selector:
+            kwargs["label_selector"] = self._label_selector
+        if self._namespace:
+            return self._core.list_namespaced_custom_object(
+                self._group, self._version, self._namespace, self._plural, **kwargs)
+        return self._core.list_cluster_custom_object(self._group, self._version,
+                                                     self._plural, **kwargs)
+
+
+class Namespaces(KubernetesServices):
+    """Every Namespace, its name and labels only."""
+
+    def _trim(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return kept_namespace(item)
+
+    def _call(self, **kwargs: Any) -> Any:
+        return self._core.list_namespace(**kwargs)
+
+
+class Routes:
+    """The route stores, the Gateway store and the Namespace store, read as one store of
+    resolved routes (`snapshot`, `get`)."""
+
+    def __init__(self, routes: Mapping[str, ServiceAPI], gateways: ServiceAPI,
+                 namespaces: ServiceAPI, settings: GatewaySettings, on_change: OnChange,
+                 on_deleted: OnChange | None = None) -> None:
+        """`routes`: route kind name ("HTTPRoute") -> its ServiceAPI (`CustomObjects`, or a
+        fake); `on_change` hears the keys of the routes whose resolution may have changed,
+        `on_deleted` those of routes deleted."""
+        self.settings = settings
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._parents: dict[str, frozenset[GatewayKey]] = {}  # route key -> its Gateways
+        self._by_gateway: dict[GatewayKey, set[str]] = {}  # Gateway -> route keys
+        self._by_namespace: dict[str, set[str]] = {}  # namespace -> route keys
+        self._version = 0  # bumped by each Gateway or Namespace change
+        self._view: tuple[int, gateway.View] | None = None
+        self.routes = [ServiceStore(api, self._routes_changed,
+                                    kept=partial(gateway.slim_route, kind=kind),
+                                    trigger=without_own_writes, on_deleted=on_deleted)
+                       for kind, api in routes.items()]
+        self.gateways = ServiceStore(gateways, self._gateways_changed,
+                                     kept=gateway.slim_gateway, key=gateway_key,
+                                     trigger=without_own_writes)
+        self.namespaces = ServiceStore(namespaces, self._namespaces_changed,
+                                       kept=kept_namespace, key=namespace_key)
+
+    @property
+    def stores(self) -> list[ServiceStore]:
+        """Every store, Gateways and Namespaces first (what `--once` lists, in that order,
+        and what readiness waits for)."""
+        return [self.gateways, self.namespaces, *self.routes]
+
+    def relist(self) -> None:
+        for store in self.stores:
+            store.relist()
+
+    @property
+    def synced(self) -> bool:
+        return all(store.synced.is_set() for store in self.stores)
+
+    def view(self) -> gateway.View:
+        """The Gateways and namespace labels routes resolve against now (kept until one of
+        them changes)."""
+        with self._lock:
+            version, cached = self._version, self._view
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        made = gateway.View(
+            {_gateway_of(gateway_key(gw)): gw for gw in self.gateways.snapshot()},
+            {namespace_key(ns): dict((ns.get("metadata") or {}).get("labels") or {})
+             for ns in self.namespaces.snapshot()})
+        with self._lock:
+            if self._version == version:
+                self._view = (version, made)
+        return made
+
+    def snapshot(self) -> list[Service]:
+        view = self.view()
+        return [gateway.with_resolution(route, view, self.settings)
+                for store in self.routes for route in store.snapshot()]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        found = self._raw(key)
+        return None if found is None else gateway.with_resolution(found, self.view(),
+                                                                  self.settings)
+
+    def affected(self, gateways: Iterable[GatewayKey]) -> set[str]:
+        """The keys of the routes whose parentRefs name any of these Gateways."""
+        with self._lock:
+            return {key for gw in gateways for key in self._by_gateway.get(gw, ())}
+
+    def _raw(self, key: str) -> dict[str, Any] | None:
+        for store in self.routes:
+            found = store.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def _routes_changed(self, keys: set[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._index(key, self._raw(key))
+        self._on_change(keys)
+
+    def _index(self, key: str, route: Mapping[str, Any] | None) -> None:
+        """Called with the lock held: the route's Gateways and namespace, as it is now."""
+        for gw in self._parents.pop(key, frozenset()):
+            self._drop(self._by_gateway, gw, key)
+        parsed = objectkey.parse(key)
+        if parsed is not None:
+            self._drop(self._by_namespace, parsed.namespace, key)
+        if route is None:
+            return
+        self._parents[key] = gateway.parent_gateways(route)
+        for gw in self._parents[key]:
+            self._by_gateway.setdefault(gw, set()).add(key)
+        if parsed is not None:
+            self._by_namespace.setdefault(parsed.namespace, set()).add(key)
+
+    @staticmethod
+    def _drop(index: dict[Any, set[str]], at: Any, key: str) -> None:
+        keys = index.get(at)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del index[at]
+
+    def _gateways_changed(self, keys: set[str]) -> None:
+        with self._lock:
+            self._version += 1
+        touched = self.affected(_gateway_of(key) for key in keys)
+        if touched:
+            self._on_change(touched)
+
+    def _namespaces_changed(self, keys: set[str]) -> None:
+        with self._lock:
+            self._version += 1
+            touched = {route for ns in keys for route in self._by_namespace.get(ns, ())}
+        if touched:
+            self._on_change(touched)
+
+
+def kubernetes(custom: Any, core: Any, kinds: Iterable[str], *, namespace: str,
+               label_filter: str, settings: GatewaySettings, on_change: OnChange,
+               on_deleted: OnChange | None = None) -> Routes:
+    """`Routes` over the API: `custom` a CustomObjectsApi, `core` a CoreV1Api (or
+    `dnsgate.corev1.CoreV1`); `kinds` the route kind names of the `gateway-*` sources."""
+    by_name = {kind.name: kind for kind in objectkey.ROUTE_KINDS}
+    routes = {name: CustomObjects(custom, by_name[name].api_version, by_name[name].resource,
+                                  namespace, label_filter,
+                                  trim=partial(gateway.slim_route, kind=name))
+              for name in kinds}
+    gateways = CustomObjects(custom, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
+                             settings.label_filter, trim=gateway.slim_gateway)
+    return Routes(routes, gateways, Namespaces(core), settings, on_change, on_deleted)

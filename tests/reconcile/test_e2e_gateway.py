@@ -1,0 +1,275 @@
+"""The Gateway API route sources end to end: the Gateway API CRDs (v1.6.2) installed in the
+real apiserver, Gateways and routes applied with kubectl, their statuses written through the
+status subresource as a gateway controller writes them, records read back from moto.
+Routes, Services and Ingresses contest names under one claim rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack import kubectl as kubectl_cli
+from devstack import metallb
+from tests.reconcile.conftest import ALPHA, OWNER, values, wait_for, zone_records
+
+pytestmark = pytest.mark.e2e
+
+CRDS = Path("/root/go/pkg/mod/sigs.k8s.io/gateway-api@v1.6.2/config/crd/experimental")
+KINDS = ("gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes",
+         "udproutes")
+GROUP = "gateway.networking.k8s.io"
+APP = "app.goldentooth.net"
+HTTP = ("gateway-httproute",)
+WAIT = 60.0
+
+
+@pytest.fixture(scope="session")
+def gateway_crds(kubeconfig: Path) -> Iterator[None]:
+    """The route, Gateway and GatewayClass CRDs, applied as a cluster operator applies them."""
+    for kind in KINDS:
+        kubectl_cli.run(kubeconfig, "apply", "--server-side", "-f",
+                        str(CRDS / f"{GROUP}_{kind}.yaml"), timeout=120)
+    for kind in KINDS:
+        kubectl_cli.run(kubeconfig, "wait", "--for=condition=Established",
+                        f"crd/{kind}.{GROUP}", "--timeout=120s", timeout=150)
+    yield
+
+
+def apply(kubeconfig: Path, manifest: dict[str, Any]) -> None:
+    kubectl_cli.run(kubeconfig, "apply", "-f", "-", input=json.dumps(manifest))
+
+
+def gateway(kubeconfig: Path, namespace: str, name: str, listeners: list[dict[str, Any]],
+            addresses: list[str] | None = None) -> None:
+    apply(kubeconfig, {"apiVersion": f"{GROUP}/v1", "kind": "Gateway",
+                       "metadata": {"name": name, "namespace": namespace},
+                       "spec": {"gatewayClassName": "test", "listeners": listeners}})
+    if addresses is not None:
+        address(kubeconfig, namespace, name, addresses)
+
+
+def address(kubeconfig: Path, namespace: str, name: str, addresses: list[str]) -> None:
+    """status.addresses, as the gateway controller writes them."""
+    patch = {"status": {"addresses": [{"type": "IPAddress", "value": a} for a in addresses]}}
+    kubectl_cli.run(kubeconfig, "-n", namespace, "patch", "gateway", name,
+                    "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+
+
+def listener(name: str, protocol: str = "HTTP", port: int = 80, hostname: str = "",
+             **more: Any) -> dict[str, Any]:
+    found = {"name": name, "protocol": protocol, "port": port, **more}
+    if hostname:
+        found["hostname"] = hostname
+    return found
+
+
+def route(kubeconfig: Path, namespace: str, name: str, *, kind: str = "HTTPRoute",
+          version: str = "v1", hostnames: list[str] | None = None, parent: str = "gw",
+          annotations: dict[str, str] | None = None) -> None:
+    spec: dict[str, Any] = {"parentRefs": [{"name": parent}] if parent else [],
+                            "rules": [{"backendRefs": [{"name": "backend", "port": 80}]}]}
+    if hostnames:
+        spec["hostnames"] = hostnames
+    apply(kubeconfig, {"apiVersion": f"{GROUP}/{version}", "kind": kind,
+                       "metadata": {"name": name, "namespace": namespace,
+                                    "annotations": annotations or {}},
+                       "spec": spec})
+
+
+def accept(kubeconfig: Path, namespace: str, name: str, *, kind: str = "httproute",
+           parent: str = "gw", accepted: bool = True) -> None:
+    """status.parents, as the gateway controller writes it for the route's parent."""
+    condition = {"type": "Accepted", "status": "True" if accepted else "False",
+                 "reason": "Accepted" if accepted else "NotAllowedByListeners",
+                 "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+    patch = {"status": {"parents": [{"parentRef": {"name": parent},
+                                     "controllerName": "example.com/gateway",
+                                     "conditions": [condition]}]}}
+    kubectl_cli.run(kubeconfig, "-n", namespace, "patch", kind, name,
+                    "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+
+
+def owner_value(resource: str) -> str:
+    return (f'"heritage=external-dns,external-dns/owner={OWNER},'
+            f'external-dns/resource={resource}"')
+
+
+def landed(route53: Any, zone_id: str, *keys: tuple[str, str, str]) -> dict[Any, Any]:
+    def check() -> dict[Any, Any] | None:
+        records = zone_records(route53, zone_id)
+        return records if all(key in records for key in keys) else None
+    found: dict[Any, Any] = wait_for(check, timeout=WAIT)
+    return found
+
+
+def events(kubeconfig: Path, namespace: str, kind: str = "HTTPRoute") -> list[dict[str, Any]]:
+    out = kubectl_cli.run(kubeconfig, "-n", namespace, "get", "events", "-o", "json",
+                          "--field-selector", f"involvedObject.kind={kind}").stdout
+    return list(json.loads(out)["items"])
+
+
+def test_an_accepted_httproute_gets_its_record_which_follows_the_gateway_address(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
+        gateway_crds) -> None:
+    reconciler(routes=HTTP, report_status=True)
+    gateway(kubeconfig, namespace, "gw", [listener("http", hostname="*.goldentooth.net")],
+            ["10.4.12.1"])
+    route(kubeconfig, namespace, "web", hostnames=[APP, "app.example.com"],
+          annotations={ALPHA + "ttl": "120"})
+    accept(kubeconfig, namespace, "web")
+
+    records = landed(route53, zone_id, (APP, "A", ""), ("a-" + APP, "TXT", ""))
+    assert values(records[(APP, "A", "")]) == ["10.4.12.1"]
+    assert records[(APP, "A", "")]["TTL"] == 120
+    assert values(records[("a-" + APP, "TXT", "")]) == [
+        owner_value(f"httproute/{namespace}/web")]
+    assert not any("example.com" in key[0] for key in records)
+    synced = wait_for(lambda: [e for e in events(kubeconfig, namespace)
+                               if e["reason"] == "DNSSynced"], timeout=WAIT)
+    assert synced[0]["involvedObject"]["apiVersion"] == f"{GROUP}/v1"
+    assert synced[0]["involvedObject"]["name"] == "web"
+
+    # The Gateway's address changes: the record follows (a Gateway event re-reads its routes).
+    address(kubeconfig, namespace, "gw", ["10.4.12.2"])
+    wait_for(lambda: values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.2"],
+             timeout=WAIT)
+
+
+def test_a_route_without_hostnames_gets_its_listener_hostname(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
+        gateway_crds) -> None:
+    reconciler(routes=HTTP)
+    gateway(kubeconfig, namespace, "gw",
+            [listener("http", hostname="listener.goldentooth.net")], ["10.4.12.3"])
+    route(kubeconfig, namespace, "web")
+    accept(kubeconfig, namespace, "web")
+
+    records = landed(route53, zone_id, ("listener.goldentooth.net", "A", ""))
+    assert values(records[("listener.goldentooth.net", "A", "")]) == ["10.4.12.3"]
+
+
+@pytest.mark.parametrize("detach", ["rejected", "parent-removed"])
+def test_a_detached_route_loses_its_records_and_says_why(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler, gateway_crds,
+        detach: str) -> None:
+    reconciler(routes=HTTP, report_status=True)
+    gateway(kubeconfig, namespace, "gw", [listener("http")], ["10.4.12.4"])
+    route(kubeconfig, namespace, "web", hostnames=[APP])
+    accept(kubeconfig, namespace, "web")
+    landed(route53, zone_id, (APP, "A", ""), ("a-" + APP, "TXT", ""))
+
+    if detach == "rejected":
+        accept(kubeconfig, namespace, "web", accepted=False)
+        why = f"Gateway {namespace}/gw has not accepted it"
+    else:
+        route(kubeconfig, namespace, "web", hostnames=[APP], parent="")
+        why = "names no parent Gateway"
+
+    wait_for(lambda: not any(key[0].endswith(APP) for key in zone_records(route53, zone_id)),
+             timeout=WAIT)
+    warned = wait_for(lambda: [e for e in events(kubeconfig, namespace)
+                               if e["reason"] == "DNSNoRecord" and why in e["message"]],
+                      timeout=WAIT)
+    assert warned[0]["type"] == "Warning"
+    assert warned[0]["involvedObject"]["kind"] == "HTTPRoute"
+
+
+def test_a_tcproute_publishes_its_hostname_annotation(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
+        gateway_crds) -> None:
+    reconciler(routes=("gateway-tcproute",))
+    gateway(kubeconfig, namespace, "gw", [listener("db", protocol="TCP", port=5432)],
+            ["10.4.12.5"])
+    route(kubeconfig, namespace, "db", kind="TCPRoute", version="v1alpha2",
+          annotations={ALPHA + "hostname": "db.goldentooth.net"})
+    accept(kubeconfig, namespace, "db", kind="tcproute")
+
+    records = landed(route53, zone_id, ("db.goldentooth.net", "A", ""),
+                     ("a-db.goldentooth.net", "TXT", ""))
+    assert values(records[("db.goldentooth.net", "A", "")]) == ["10.4.12.5"]
+    assert values(records[("a-db.goldentooth.net", "TXT", "")]) == [
+        owner_value(f"tcproute/{namespace}/db")]
+
+
+HTTPBIN = "httpbin.goldentooth.net"
+
+
+def test_httpbin_moves_from_its_service_to_a_route_keeping_its_name(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
+        gateway_crds) -> None:
+    """The seed's httpbin Service hands its name to an HTTPRoute: while the Service holds
+    it the route is told so and gets nothing; once the Service gives it up the route takes
+    it. Every change Route53 saw is replayed: never both objects' records at once, and the
+    route's record lands in the very change (or the sync right after) that removes the
+    Service's."""
+    running = reconciler(routes=HTTP, report_status=True)
+    metallb.create_service(kubeconfig, namespace, "httpbin", {ALPHA + "hostname": HTTPBIN})
+    metallb.assign(kubeconfig, namespace, "httpbin", ["10.4.11.60"])
+    landed(route53, zone_id, (HTTPBIN, "A", ""), ("a-" + HTTPBIN, "TXT", ""))
+    service, moved = f"service/{namespace}/httpbin", f"httproute/{namespace}/httpbin"
+
+    gateway(kubeconfig, namespace, "gw", [listener("http")], ["10.4.12.9"])
+    route(kubeconfig, namespace, "httpbin", hostnames=[HTTPBIN])
+    accept(kubeconfig, namespace, "httpbin")
+    conflict = wait_for(lambda: [e for e in events(kubeconfig, namespace)
+                                 if e["reason"] == "DNSOwnershipConflict"], timeout=WAIT)
+    assert conflict[0]["type"] == "Warning"
+    assert conflict[0]["message"] == (f"{HTTPBIN} is held by Service {namespace}/httpbin: "
+                                      "its ownership record names it")
+    records = zone_records(route53, zone_id)
+    assert values(records[(HTTPBIN, "A", "")]) == ["10.4.11.60"]
+    assert values(records[("a-" + HTTPBIN, "TXT", "")]) == [owner_value(service)]
+
+    kubectl_cli.run(kubeconfig, "-n", namespace, "annotate", "service", "httpbin",
+                    ALPHA + "hostname-")
+    wait_for(lambda: values(zone_records(route53, zone_id).get(
+        ("a-" + HTTPBIN, "TXT", ""), {})) == [owner_value(moved)], timeout=WAIT)
+    assert values(zone_records(route53, zone_id)[(HTTPBIN, "A", "")]) == ["10.4.12.9"]
+
+    history = replay(running.client.changes, {HTTPBIN, "a-" + HTTPBIN})
+    for at, state in history:
+        print(f"{at:8.3f}s  {state}")
+    owners = [owners_of(state, service, moved) for _, state in history]
+    assert all(len(found) <= 1 for found in owners), history  # never both at once
+    assert owners[-1] == {moved}
+    gaps = [b[0] - a[0] for a, b, found in zip(history, history[1:], owners[1:], strict=False)
+            if not found]
+    assert len(gaps) <= 1 and all(gap < 5.0 for gap in gaps), history
+
+
+def replay(changes: list[tuple[float, list[dict[str, Any]]]], names: set[str]
+           ) -> list[tuple[float, dict[tuple[str, str], tuple[str, ...]]]]:
+    """The record sets at `names` after each ChangeResourceRecordSets that touched them."""
+    state: dict[tuple[str, str], tuple[str, ...]] = {}
+    history = []
+    start = changes[0][0] if changes else 0.0
+    for at, batch in changes:
+        touched = False
+        for change in batch:
+            record = change["ResourceRecordSet"]
+            name = record["Name"].rstrip(".")
+            if name not in names:
+                continue
+            touched = True
+            key = (name, record["Type"])
+            if change["Action"] == "DELETE":
+                state.pop(key, None)
+            else:
+                state[key] = tuple(sorted(r["Value"] for r in record.get("ResourceRecords", [])))
+        if touched:
+            history.append((at - start, dict(state)))
+    return history
+
+
+def owners_of(state: dict[tuple[str, str], tuple[str, ...]], *keys: str) -> set[str]:
+    """Whose records the state holds: the A record's address and the TXT's resource label."""
+    a_record = state.get((HTTPBIN, "A"), ())
+    txt = " ".join(state.get(("a-" + HTTPBIN, "TXT"), ()))
+    by_address = {"10.4.11.60": keys[0], "10.4.12.9": keys[1]}
+    found = {by_address[value] for value in a_record}
+    found |= {key for key in keys if f"resource={key}\"" in txt}
+    return found
