@@ -1,0 +1,94 @@
+"""Gateway API routes -> desired record sets (pure): per host, the targets of the Gateways
+that gave it; the route's own annotations; the reasons a route gets no record; one claim
+rule with Services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dnsgate import claims, gateway
+from dnsgate.domains import DomainFilter
+from reconciler import endpoint, report, source
+from reconciler.settings import SourceSettings
+from tests.unit.test_gateway import A, a_gateway, a_route, listener, view
+
+SETTINGS = SourceSettings(DomainFilter.of(["goldentooth.net"]), sources=("gateway-httproute",))
+
+
+def resolved(route: dict[str, Any], *gateways: dict[str, Any]) -> dict[str, Any]:
+    return gateway.with_resolution(route, view(*gateways))
+
+
+def records(route: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], int]]:
+    return [(e.dnsname, e.record_type, e.targets, e.ttl)
+            for e in source.records(route, SETTINGS).endpoints]
+
+
+def test_each_host_points_at_the_gateways_that_gave_it() -> None:
+    public = a_gateway([listener("app.goldentooth.net")], name="public",
+                       addresses=("192.0.2.1",))
+    internal = a_gateway([listener("api.goldentooth.net")], name="internal",
+                         addresses=("lb.example.net",))
+    route = a_route(("app.goldentooth.net", "api.goldentooth.net"),
+                    parents=[{"name": "public", "namespace": "infra"},
+                             {"name": "internal", "namespace": "infra"}],
+                    annotations={A + "ttl": "120"})
+
+    assert sorted(records(resolved(route, public, internal))) == [
+        ("api.goldentooth.net", "CNAME", ("lb.example.net",), 120),
+        ("app.goldentooth.net", "A", ("192.0.2.1",), 120)]
+
+
+def test_a_route_record_is_labelled_with_the_route_resource() -> None:
+    found = source.records(resolved(a_route(), a_gateway()), SETTINGS)
+    assert {e.label(endpoint.RESOURCE) for e in found.endpoints} == {"httproute/shop/web"}
+
+
+def test_the_set_identifier_and_routing_annotations_of_the_route_apply() -> None:
+    route = a_route(annotations={A + "set-identifier": "blue", A + "aws-weight": "10"})
+    found = source.records(resolved(route, a_gateway()), SETTINGS)
+    assert [(e.set_identifier, dict(e.properties).get(endpoint.WEIGHT))
+            for e in found.endpoints] == [
+        ("blue", "10")]
+
+
+def test_a_detached_route_publishes_nothing_and_says_why() -> None:
+    route = resolved(a_route(accepted="False"), a_gateway())
+    found = source.records(route, SETTINGS)
+
+    assert found.endpoints == () and found.problems == ()
+    assert found.publishes  # it speaks for its records: the delete guard may delete them
+    assert found.unresolved == (
+        "Gateway infra/gw has not accepted it (status.parents: condition Accepted is not "
+        "True)",)
+    outcome, = report.outcomes(source.desired([route], SETTINGS), names=None,
+                               touched={"httproute/shop/web"}, failed={}, skipped={},
+                               dry_run=False)
+    assert (outcome.status, outcome.message) == ("no-record", found.unresolved[0])
+
+
+def test_a_published_route_with_one_parent_missing_is_reported_synced() -> None:
+    route = a_route(parents=[{"name": "gw", "namespace": "infra"},
+                             {"name": "gone", "namespace": "infra"}])
+    desired = source.desired([resolved(route, a_gateway())], SETTINGS)
+    outcome, = report.outcomes(desired, names=None, touched={"httproute/shop/web"},
+                               failed={}, skipped={}, dry_run=False)
+    assert outcome.status == "synced"
+
+
+def test_a_name_a_service_holds_is_not_taken_by_a_route() -> None:
+    service = {"metadata": {"name": "httpbin", "namespace": "httpbin",
+                            "creationTimestamp": "2026-02-01T00:00:00Z",
+                            "annotations": {A + "hostname": "app.goldentooth.net"}},
+               "spec": {"type": "LoadBalancer"},
+               "status": {"loadBalancer": {"ingress": [{"ip": "10.4.11.60"}]}}}
+    route = resolved(a_route(), a_gateway())
+    route["metadata"]["creationTimestamp"] = "2025-01-01T00:00:00Z"  # the senior claim
+    held = {claims.row("app.goldentooth.net", None): frozenset({"service/httpbin/httpbin"})}
+
+    desired = source.desired([service, route], SETTINGS, holders=held)
+
+    assert [e.label(endpoint.RESOURCE) for e in desired.endpoints] == [
+        "service/httpbin/httpbin"]
+    assert [(c.service, c.holder, c.holds) for c in desired.conflicts] == [
+        ("httproute/shop/web", "service/httpbin/httpbin", True)]
