@@ -134,9 +134,24 @@ def test_an_accepted_httproute_gets_its_record_which_follows_the_gateway_address
     assert synced[0]["involvedObject"]["name"] == "web"
 
     # The Gateway's address changes: the record follows (a Gateway event re-reads its routes).
+    # Well within the 60 s resync: the Gateway's event itself must re-read the route.
     address(kubeconfig, namespace, "gw", ["10.4.12.2"])
     wait_for(lambda: values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.2"],
-             timeout=WAIT)
+             timeout=20)
+
+
+def test_a_route_with_a_bad_annotation_gets_an_event_naming_it(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
+        gateway_crds) -> None:
+    reconciler(routes=HTTP, report_status=True)
+    gateway(kubeconfig, namespace, "gw", [listener("http")], ["10.4.12.6"])
+    route(kubeconfig, namespace, "web", hostnames=[APP], annotations={ALPHA + "ttl": "nope"})
+    accept(kubeconfig, namespace, "web")
+
+    found = wait_for(lambda: [e for e in events(kubeconfig, namespace)
+                              if e["reason"] == "DNSInvalidAnnotations"], timeout=WAIT)
+    assert 'ttl: "nope"' in found[0]["message"]
+    assert APP not in {key[0] for key in zone_records(route53, zone_id)}
 
 
 def test_a_route_without_hostnames_gets_its_listener_hostname(  # type: ignore[no-untyped-def]
