@@ -1,96 +1,49 @@
 """The Gateway API route sources end to end: the Gateway API CRDs (v1.6.2) installed in the
-real apiserver, Gateways and routes applied with kubectl, their statuses written through the
-status subresource as a gateway controller writes them, records read back from moto.
+real apiserver (`devstack.gatewayapi`), Gateways and routes applied with kubectl, their
+statuses written through the status subresource as a gateway controller writes them
+(`devstack.gateways`), records read back from moto.
 Routes, Services and Ingresses contest names under one claim rule."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devstack import kubectl as kubectl_cli
-from devstack import metallb
+from devstack import gateways, metallb
 from tests.reconcile.conftest import ALPHA, OWNER, values, wait_for, zone_records
 
 pytestmark = pytest.mark.e2e
 
-CRDS = Path("/root/go/pkg/mod/sigs.k8s.io/gateway-api@v1.6.2/config/crd/experimental")
-KINDS = ("gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes",
-         "udproutes")
-GROUP = "gateway.networking.k8s.io"
-APP = "app.goldentooth.net"
 HTTP = ("gateway-httproute",)
+APP = "app.goldentooth.net"
 WAIT = 60.0
+Listener = gateways.Listener
 
 
-@pytest.fixture(scope="session")
-def gateway_crds(kubeconfig: Path) -> Iterator[None]:
-    """The route, Gateway and GatewayClass CRDs, applied as a cluster operator applies them."""
-    for kind in KINDS:
-        kubectl_cli.run(kubeconfig, "apply", "--server-side", "-f",
-                        str(CRDS / f"{GROUP}_{kind}.yaml"), timeout=120)
-    for kind in KINDS:
-        kubectl_cli.run(kubeconfig, "wait", "--for=condition=Established",
-                        f"crd/{kind}.{GROUP}", "--timeout=120s", timeout=150)
-    yield
-
-
-def apply(kubeconfig: Path, manifest: dict[str, Any]) -> None:
-    kubectl_cli.run(kubeconfig, "apply", "-f", "-", input=json.dumps(manifest))
-
-
-def gateway(kubeconfig: Path, namespace: str, name: str, listeners: list[dict[str, Any]],
-            addresses: list[str] | None = None) -> None:
-    apply(kubeconfig, {"apiVersion": f"{GROUP}/v1", "kind": "Gateway",
-                       "metadata": {"name": name, "namespace": namespace},
-                       "spec": {"gatewayClassName": "test", "listeners": listeners}})
-    if addresses is not None:
-        address(kubeconfig, namespace, name, addresses)
-
-
-def address(kubeconfig: Path, namespace: str, name: str, addresses: list[str]) -> None:
-    """status.addresses, as the gateway controller writes them."""
-    patch = {"status": {"addresses": [{"type": "IPAddress", "value": a} for a in addresses]}}
-    kubectl_cli.run(kubeconfig, "-n", namespace, "patch", "gateway", name,
-                    "--subresource=status", "--type=merge", "-p", json.dumps(patch))
-
-
-def listener(name: str, protocol: str = "HTTP", port: int = 80, hostname: str = "",
-             **more: Any) -> dict[str, Any]:
-    found = {"name": name, "protocol": protocol, "port": port, **more}
-    if hostname:
-        found["hostname"] = hostname
-    return found
+def gateway(kubeconfig: Path, namespace: str, name: str, listeners: list[Listener],
+            addresses: list[str]) -> None:
+    gateways.apply(kubeconfig, gateways.gateway_class())
+    gateways.apply(kubeconfig, gateways.gateway(namespace, name, listeners))
+    gateways.assign(kubeconfig, namespace, name, addresses)
 
 
 def route(kubeconfig: Path, namespace: str, name: str, *, kind: str = "HTTPRoute",
-          version: str = "v1", hostnames: list[str] | None = None, parent: str = "gw",
+          hostnames: list[str] | None = None, parent: str = "gw",
           annotations: dict[str, str] | None = None) -> None:
-    spec: dict[str, Any] = {"parentRefs": [{"name": parent}] if parent else [],
-                            "rules": [{"backendRefs": [{"name": "backend", "port": 80}]}]}
-    if hostnames:
-        spec["hostnames"] = hostnames
-    apply(kubeconfig, {"apiVersion": f"{GROUP}/{version}", "kind": kind,
-                       "metadata": {"name": name, "namespace": namespace,
-                                    "annotations": annotations or {}},
-                       "spec": spec})
+    parents = [gateways.Parent(parent)] if parent else []
+    gateways.apply(kubeconfig, gateways.route(kind, namespace, name, parents,
+                                              hostnames=hostnames or (),
+                                              annotations=annotations or {}))
 
 
-def accept(kubeconfig: Path, namespace: str, name: str, *, kind: str = "httproute",
-           parent: str = "gw", accepted: bool = True) -> None:
-    """status.parents, as the gateway controller writes it for the route's parent."""
-    condition = {"type": "Accepted", "status": "True" if accepted else "False",
-                 "reason": "Accepted" if accepted else "NotAllowedByListeners",
-                 "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"}
-    patch = {"status": {"parents": [{"parentRef": {"name": parent},
-                                     "controllerName": "example.com/gateway",
-                                     "conditions": [condition]}]}}
-    kubectl_cli.run(kubeconfig, "-n", namespace, "patch", kind, name,
-                    "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+def accept(kubeconfig: Path, namespace: str, name: str, *, kind: str = "HTTPRoute",
+           accepted: bool = True) -> None:
+    gateways.accept(kubeconfig, kind, namespace, name, [gateways.Parent("gw")],
+                    accepted=accepted)
 
 
 def owner_value(resource: str) -> str:
@@ -113,10 +66,9 @@ def events(kubeconfig: Path, namespace: str, kind: str = "HTTPRoute") -> list[di
 
 
 def test_an_accepted_httproute_gets_its_record_which_follows_the_gateway_address(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
-        gateway_crds) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
     reconciler(routes=HTTP, report_status=True)
-    gateway(kubeconfig, namespace, "gw", [listener("http", hostname="*.goldentooth.net")],
+    gateway(kubeconfig, namespace, "gw", [Listener("http", hostname="*.goldentooth.net")],
             ["10.4.12.1"])
     route(kubeconfig, namespace, "web", hostnames=[APP, "app.example.com"],
           annotations={ALPHA + "ttl": "120"})
@@ -130,21 +82,20 @@ def test_an_accepted_httproute_gets_its_record_which_follows_the_gateway_address
     assert not any("example.com" in key[0] for key in records)
     synced = wait_for(lambda: [e for e in events(kubeconfig, namespace)
                                if e["reason"] == "DNSSynced"], timeout=WAIT)
-    assert synced[0]["involvedObject"]["apiVersion"] == f"{GROUP}/v1"
+    assert synced[0]["involvedObject"]["apiVersion"] == f"{gateways.GROUP}/v1"
     assert synced[0]["involvedObject"]["name"] == "web"
 
     # The Gateway's address changes: the record follows (a Gateway event re-reads its routes).
     # Well within the 60 s resync: the Gateway's event itself must re-read the route.
-    address(kubeconfig, namespace, "gw", ["10.4.12.2"])
+    gateways.assign(kubeconfig, namespace, "gw", ["10.4.12.2"])
     wait_for(lambda: values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.2"],
              timeout=20)
 
 
 def test_a_route_with_a_bad_annotation_gets_an_event_naming_it(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
-        gateway_crds) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
     reconciler(routes=HTTP, report_status=True)
-    gateway(kubeconfig, namespace, "gw", [listener("http")], ["10.4.12.6"])
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.6"])
     route(kubeconfig, namespace, "web", hostnames=[APP], annotations={ALPHA + "ttl": "nope"})
     accept(kubeconfig, namespace, "web")
 
@@ -155,11 +106,10 @@ def test_a_route_with_a_bad_annotation_gets_an_event_naming_it(  # type: ignore[
 
 
 def test_a_route_without_hostnames_gets_its_listener_hostname(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
-        gateway_crds) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
     reconciler(routes=HTTP)
     gateway(kubeconfig, namespace, "gw",
-            [listener("http", hostname="listener.goldentooth.net")], ["10.4.12.3"])
+            [Listener("http", hostname="listener.goldentooth.net")], ["10.4.12.3"])
     route(kubeconfig, namespace, "web")
     accept(kubeconfig, namespace, "web")
 
@@ -169,10 +119,10 @@ def test_a_route_without_hostnames_gets_its_listener_hostname(  # type: ignore[n
 
 @pytest.mark.parametrize("detach", ["rejected", "parent-removed"])
 def test_a_detached_route_loses_its_records_and_says_why(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler, gateway_crds,
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
         detach: str) -> None:
     reconciler(routes=HTTP, report_status=True)
-    gateway(kubeconfig, namespace, "gw", [listener("http")], ["10.4.12.4"])
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.4"])
     route(kubeconfig, namespace, "web", hostnames=[APP])
     accept(kubeconfig, namespace, "web")
     landed(route53, zone_id, (APP, "A", ""), ("a-" + APP, "TXT", ""))
@@ -194,14 +144,13 @@ def test_a_detached_route_loses_its_records_and_says_why(  # type: ignore[no-unt
 
 
 def test_a_tcproute_publishes_its_hostname_annotation(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
-        gateway_crds) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
     reconciler(routes=("gateway-tcproute",))
-    gateway(kubeconfig, namespace, "gw", [listener("db", protocol="TCP", port=5432)],
+    gateway(kubeconfig, namespace, "gw", [Listener("db", protocol="TCP", port=5432)],
             ["10.4.12.5"])
-    route(kubeconfig, namespace, "db", kind="TCPRoute", version="v1alpha2",
+    route(kubeconfig, namespace, "db", kind="TCPRoute",
           annotations={ALPHA + "hostname": "db.goldentooth.net"})
-    accept(kubeconfig, namespace, "db", kind="tcproute")
+    accept(kubeconfig, namespace, "db", kind="TCPRoute")
 
     records = landed(route53, zone_id, ("db.goldentooth.net", "A", ""),
                      ("a-db.goldentooth.net", "TXT", ""))
@@ -214,8 +163,7 @@ HTTPBIN = "httpbin.goldentooth.net"
 
 
 def test_httpbin_moves_from_its_service_to_a_route_keeping_its_name(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler,
-        gateway_crds) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
     """The seed's httpbin Service hands its name to an HTTPRoute: while the Service holds
     it the route is told so and gets nothing; once the Service gives it up the route takes
     it. Every change Route53 saw is replayed: never both objects' records at once, and the
@@ -227,7 +175,7 @@ def test_httpbin_moves_from_its_service_to_a_route_keeping_its_name(  # type: ig
     landed(route53, zone_id, (HTTPBIN, "A", ""), ("a-" + HTTPBIN, "TXT", ""))
     service, moved = f"service/{namespace}/httpbin", f"httproute/{namespace}/httpbin"
 
-    gateway(kubeconfig, namespace, "gw", [listener("http")], ["10.4.12.9"])
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.9"])
     route(kubeconfig, namespace, "httpbin", hostnames=[HTTPBIN])
     accept(kubeconfig, namespace, "httpbin")
     conflict = wait_for(lambda: [e for e in events(kubeconfig, namespace)
