@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from devstack import kubectl as kubectl_cli
 from devstack import gateways, metallb
+from devstack import kubectl as kubectl_cli
 from tests.reconcile.conftest import ALPHA, OWNER, values, wait_for, zone_records
 
 pytestmark = pytest.mark.e2e
