@@ -236,3 +236,28 @@ def owners_of(state: dict[tuple[str, str], tuple[str, ...]], *keys: str) -> set[
     found = {by_address[value] for value in a_record}
     found |= {key for key in keys if f"resource={key}\"" in txt}
     return found
+
+
+def test_reconcile_once_publishes_routes_and_says_why_others_get_nothing(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str) -> None:
+    """`dnsgate reconcile --once` as users run it: its one list reads the Gateways, the
+    namespaces and the routes before the sync; the log names each route's outcome."""
+    from tests.reconcile.test_e2e_cli import reconcile
+
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.7"])
+    route(kubeconfig, namespace, "web", hostnames=[APP])
+    accept(kubeconfig, namespace, "web")
+    route(kubeconfig, namespace, "stray", hostnames=["stray.goldentooth.net"])
+
+    result = reconcile(namespace, "--once", "--txt-owner-id", OWNER,
+                       "--source=gateway-httproute", "--source=gateway-tcproute")
+
+    assert result.returncode == 0, result.stderr
+    records = zone_records(route53, zone_id)
+    assert values(records[(APP, "A", "")]) == ["10.4.12.7"]
+    assert values(records[("a-" + APP, "TXT", "")]) == [
+        owner_value(f"httproute/{namespace}/web")]
+    assert "stray.goldentooth.net" not in {key[0] for key in records}
+    assert f"HTTPRoute {namespace}/web synced" in result.stderr
+    assert (f"HTTPRoute {namespace}/stray no-record: no Gateway has accepted the HTTPRoute "
+            "yet") in result.stderr
