@@ -7,7 +7,8 @@ Three kinds of store, each a `dnsgate.watch.ServiceStore` (the same list, watch,
 back-off handling as the Service watch): one per route kind of the `gateway-*` sources given
 (in --namespace, --label-filter applied by the API server), one of Gateways (in
 --gateway-namespace, --gateway-label-filter applied by the API server) and one of the
-Namespaces' labels (for a listener's `allowedRoutes.namespaces.from: Selector`).
+Namespaces' labels (for a listener's `allowedRoutes.namespaces.from: Selector`): the domain
+policy's when --domain-policy watches them already, else one of its own.
 
 A change costs what it touches: a route change is that route's key; a Gateway change is the
 keys of the routes whose parentRefs name that Gateway (an index kept from every route event,
@@ -97,10 +98,12 @@ class Routes:
     resolved routes (`snapshot`, `get`)."""
 
     def __init__(self, routes: Mapping[str, ServiceAPI], gateways: ServiceAPI,
-                 namespaces: ServiceAPI, settings: GatewaySettings, on_change: OnChange,
-                 on_deleted: OnChange | None = None) -> None:
+                 namespaces: ServiceAPI | ServiceStore, settings: GatewaySettings,
+                 on_change: OnChange, on_deleted: OnChange | None = None) -> None:
         """`routes`: route kind name ("HTTPRoute") -> its ServiceAPI (`CustomObjects`, or a
-        fake); `on_change` hears the keys of the routes whose resolution may have changed,
+        fake); `namespaces`: a ServiceAPI for a Namespace watch of its own, or a store of
+        Namespaces (name and labels) another reader runs, the domain policy's;
+        `on_change` hears the keys of the routes whose resolution may have changed,
         `on_deleted` those of routes deleted."""
         self.settings = settings
         self._on_change = on_change
@@ -117,14 +120,19 @@ class Routes:
         self.gateways = ServiceStore(gateways, self._gateways_changed,
                                      kept=gateway.slim_gateway, key=gateway_key,
                                      trigger=without_own_writes)
-        self.namespaces = ServiceStore(namespaces, self._namespaces_changed,
-                                       kept=kept_namespace, key=namespace_key)
+        self._shared = isinstance(namespaces, ServiceStore)
+        if isinstance(namespaces, ServiceStore):
+            self.namespaces = namespaces
+            namespaces.subscribe(self._namespaces_changed)
+        else:
+            self.namespaces = ServiceStore(namespaces, self._namespaces_changed,
+                                           kept=kept_namespace, key=namespace_key)
 
     @property
     def stores(self) -> list[ServiceStore]:
-        """Every store, Gateways and Namespaces first (what `--once` lists, in that order,
-        and what readiness waits for)."""
-        return [self.gateways, self.namespaces, *self.routes]
+        """The stores this runs, Gateways and Namespaces first (what `--once` lists, in that
+        order, and what readiness waits for); a shared Namespace store is its owner's."""
+        return [self.gateways, *(() if self._shared else (self.namespaces,)), *self.routes]
 
     def relist(self) -> None:
         for store in self.stores:
@@ -132,7 +140,7 @@ class Routes:
 
     @property
     def synced(self) -> bool:
-        return all(store.synced.is_set() for store in self.stores)
+        return all(store.synced.is_set() for store in (*self.stores, self.namespaces))
 
     def view(self) -> gateway.View:
         """The Gateways and namespace labels routes resolve against now (kept until one of
@@ -209,18 +217,23 @@ class Routes:
             self._on_change(touched)
 
     def _namespaces_changed(self, keys: set[str]) -> None:
+        # A shared store keys a Namespace by its object key ("service//<name>"), ours by
+        # its name; a namespace's name never holds a "/".
+        names = {key.rpartition("/")[2] for key in keys}
         with self._lock:
             self._version += 1
-            touched = {route for ns in keys for route in self._by_namespace.get(ns, ())}
+            touched = {route for ns in names for route in self._by_namespace.get(ns, ())}
         if touched:
             self._on_change(touched)
 
 
 def kubernetes(custom: Any, core: Any, kinds: Iterable[str], *, namespace: str,
                label_filter: str, settings: GatewaySettings, on_change: OnChange,
-               on_deleted: OnChange | None = None) -> Routes:
-    """`Routes` over the API: `custom` a CustomObjectsApi, `core` a CoreV1Api (or
-    `dnsgate.corev1.CoreV1`); `kinds` the route kind names of the `gateway-*` sources."""
+               on_deleted: OnChange | None = None,
+               namespaces: ServiceStore | None = None) -> Routes:
+    """`Routes` over the API: `custom` a CustomObjectsApi, `core` a CoreV1Api; `kinds` the
+    route kind names of the `gateway-*` sources; `namespaces` a Namespace store already
+    watched (the domain policy's), else a watch of its own."""
     by_name = {kind.name: kind for kind in objectkey.ROUTE_KINDS}
     routes = {name: CustomObjects(custom, by_name[name].api_version, by_name[name].resource,
                                   namespace, label_filter,
@@ -228,4 +241,5 @@ def kubernetes(custom: Any, core: Any, kinds: Iterable[str], *, namespace: str,
               for name in kinds}
     gateways = CustomObjects(custom, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
                              settings.label_filter, trim=gateway.slim_gateway)
-    return Routes(routes, gateways, Namespaces(core), settings, on_change, on_deleted)
+    return Routes(routes, gateways, namespaces or Namespaces(core), settings, on_change,
+                  on_deleted)

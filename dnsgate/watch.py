@@ -111,12 +111,23 @@ class ServiceStore:
         self._kept = kept or slim
         self._trigger = trigger or (lambda kept_object: kept_object)
         self._on_change = on_change
+        self._listeners: list[OnChange] = []
         self._on_relist = on_relist
         self._on_deleted = on_deleted
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
         self.synced = threading.Event()
         self.relists = 0
+
+    def subscribe(self, on_change: OnChange) -> None:
+        """Also tell `on_change` of every change: a second reader of the same store (the
+        route store reads the domain policy's Namespace store) needs no watch of its own."""
+        self._listeners.append(on_change)
+
+    def _notify(self, keys: set[str]) -> None:
+        self._on_change(keys)
+        for listener in self._listeners:
+            listener(keys)
 
     def snapshot(self) -> list[Service]:
         with self._lock:
@@ -141,7 +152,7 @@ class ServiceStore:
             self._on_relist(list(fresh.values()))
         self.synced.set()
         if changed:
-            self._on_change(changed)
+            self._notify(changed)
         return version
 
     def run(self, stop: threading.Event) -> None:
@@ -183,7 +194,7 @@ class ServiceStore:
         if kind == "DELETED" and self._on_deleted is not None:
             self._on_deleted({key})
         if changed:
-            self._on_change({key})
+            self._notify({key})
         return version
 
     def _changed(self, before: Service | None, after: Service | None) -> bool:

@@ -218,6 +218,8 @@ def _serve(settings: Settings) -> int:
             metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc), lambda keys: controller.notify(keys),
             kept=ingress.slim, trigger=watch.without_own_writes,
             on_deleted=lambda keys: controller.deleted(keys)))
+    policy = _policy_watch(source.domain_policy, lambda current: controller.policy_changed(
+        current))
     readable: list[watch.Readable] = list(stores)
     kinds = source.route_kinds
     if kinds:  # docs/gateway-api.md: each route handed out resolved against its Gateways
@@ -225,12 +227,11 @@ def _serve(settings: Settings) -> int:
             client.CustomObjectsApi(), client.CoreV1Api(), kinds, namespace=source.namespace,
             label_filter=source.label_filter, settings=source.gateway,
             on_change=lambda keys: controller.notify(keys),
-            on_deleted=lambda keys: controller.deleted(keys))
+            on_deleted=lambda keys: controller.deleted(keys),
+            namespaces=policy.namespaces if policy is not None else None)
         readable.append(routes)
         stores += routes.stores
     store = watch.Combined(*readable)
-    policy = _policy_watch(source.domain_policy, lambda current: controller.policy_changed(
-        current))
 
     def synced() -> bool:
         return all(s.synced.is_set() for s in stores) and (policy is None or policy.synced)

@@ -146,3 +146,29 @@ def test_synced_waits_for_every_store() -> None:
     assert not routes.synced
     routes.namespaces.relist()
     assert routes.synced
+
+
+def test_the_domain_policys_namespace_store_is_read_instead_of_a_watch_of_its_own() -> None:
+    from dnsgate import policywatch
+    from dnsgate.watch import ServiceStore
+
+    selector = {"namespaces": {"from": "Selector",
+                               "selector": {"matchLabels": {"gateway": "yes"}}}}
+    namespaces = Listed(a_namespace("shop"))
+    shared = ServiceStore(namespaces, lambda keys: None, kept=policywatch._kept_namespace)
+    shared.relist()
+    heard = Heard()
+    routes = routewatch.Routes({"HTTPRoute": Listed(a_route())},
+                               Listed(a_gateway([listener(allowed=selector)])), shared,
+                               GatewaySettings(), heard)
+    routes.relist()
+    assert shared not in routes.stores  # the policy watch runs it
+    heard.keys.clear()
+
+    namespaces.items = [a_namespace("shop", gateway="yes")]
+    shared.relist()
+
+    assert heard.all() == {"httproute/shop/web"}
+    after = routes.get("httproute/shop/web")
+    assert after is not None and gateway.resolution_of(after).hosts == (  # type: ignore[union-attr]
+        ("app.goldentooth.net", ("192.0.2.10",)),)
