@@ -7,6 +7,7 @@ Routes, Services and Ingresses contest names under one claim rule."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,42 @@ def test_reconcile_once_publishes_routes_and_says_why_others_get_nothing(  # typ
     assert f"HTTPRoute {namespace}/web synced" in result.stderr
     assert (f"HTTPRoute {namespace}/stray no-record: no Gateway has accepted the HTTPRoute "
             "yet") in result.stderr
+
+
+def test_a_route_of_another_namespace_attaches_only_where_the_listener_admits_it(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    """A tenant's route naming a Gateway of another namespace, accepted even (a lax gateway
+    controller): the listener admits routes of its own namespace only, so no record, and the
+    route is told why; once the listener admits namespaces by label, labelling the tenant's
+    namespace publishes the route (a Namespace event re-reads its routes)."""
+    tenant = f"{namespace[:50]}-tenant"
+    gateways.ensure_namespace(kubeconfig, tenant)
+    try:
+        reconciler(routes=HTTP, report_status=True, all_namespaces=True)
+        gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.8"])
+        gateways.apply(kubeconfig, gateways.route("HTTPRoute", tenant, "grab", [
+            gateways.Parent("gw", namespace)], hostnames=[APP]))
+        gateways.accept(kubeconfig, "HTTPRoute", tenant, "grab",
+                        [gateways.Parent("gw", namespace)])
+
+        warned = wait_for(lambda: [e for e in events(kubeconfig, tenant)
+                                   if e["reason"] == "DNSNoRecord" and "listener" in
+                                   e["message"]], timeout=WAIT)
+        assert f"Gateway {namespace}/gw matches the HTTPRoute's hostnames {APP}" in (
+            warned[0]["message"])
+        assert APP not in {key[0] for key in zone_records(route53, zone_id)}
+
+        gateways.apply(kubeconfig, gateways.gateway(namespace, "gw", [Listener(
+            "http", namespaces="Selector", selector=(("gateway-access", "yes"),))]))
+        time.sleep(2)  # the Gateway's change alone publishes nothing: the label is missing
+        assert APP not in {key[0] for key in zone_records(route53, zone_id)}
+        kubectl_cli.run(kubeconfig, "label", "namespace", tenant, "gateway-access=yes")
+        # Well within the 60 s resync: the Namespace's event itself must re-read the route.
+        records = wait_for(lambda: (found := zone_records(route53, zone_id)).get(
+            (APP, "A", "")) and found, timeout=20)
+        assert values(records[(APP, "A", "")]) == ["10.4.12.8"]
+        assert values(records[("a-" + APP, "TXT", "")]) == [
+            owner_value(f"httproute/{tenant}/grab")]
+    finally:
+        kubectl_cli.run(kubeconfig, "delete", "namespace", tenant, "--wait=false",
+                        check=False)
