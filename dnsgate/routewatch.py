@@ -230,16 +230,18 @@ class Routes:
 def kubernetes(custom: Any, core: Any, kinds: Iterable[str], *, namespace: str,
                label_filter: str, settings: GatewaySettings, on_change: OnChange,
                on_deleted: OnChange | None = None,
-               namespaces: ServiceStore | None = None) -> Routes:
+               namespaces: ServiceStore | None = None,
+               wrap: Callable[[ServiceAPI], ServiceAPI] = lambda api: api) -> Routes:
     """`Routes` over the API: `custom` a CustomObjectsApi, `core` a CoreV1Api; `kinds` the
     route kind names of the `gateway-*` sources; `namespaces` a Namespace store already
-    watched (the domain policy's), else a watch of its own."""
+    watched (the domain policy's), else a watch of its own; `wrap` around each route and
+    Gateway API (the reconciler counts their failures as source errors, as for Services)."""
     by_name = {kind.name: kind for kind in objectkey.ROUTE_KINDS}
-    routes = {name: CustomObjects(custom, by_name[name].api_version, by_name[name].resource,
-                                  namespace, label_filter,
-                                  trim=partial(gateway.slim_route, kind=name))
+    routes = {name: wrap(CustomObjects(custom, by_name[name].api_version,
+                                       by_name[name].resource, namespace, label_filter,
+                                       trim=partial(gateway.slim_route, kind=name)))
               for name in kinds}
-    gateways = CustomObjects(custom, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
-                             settings.label_filter, trim=gateway.slim_gateway)
+    gateways = wrap(CustomObjects(custom, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
+                                  settings.label_filter, trim=gateway.slim_gateway))
     return Routes(routes, gateways, namespaces or Namespaces(core), settings, on_change,
                   on_deleted)

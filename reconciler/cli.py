@@ -228,7 +228,8 @@ def _serve(settings: Settings) -> int:
             label_filter=source.label_filter, settings=source.gateway,
             on_change=lambda keys: controller.notify(keys),
             on_deleted=lambda keys: controller.deleted(keys),
-            namespaces=policy.namespaces if policy is not None else None)
+            namespaces=policy.namespaces if policy is not None else None,
+            wrap=lambda api: CountingServiceAPI(api, metrics.EXTERNAL_DNS_SOURCE_ERRORS.inc))
         readable.append(routes)
         stores += routes.stores
     store = watch.Combined(*readable)

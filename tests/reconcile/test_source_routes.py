@@ -92,3 +92,15 @@ def test_a_name_a_service_holds_is_not_taken_by_a_route() -> None:
         "service/httpbin/httpbin"]
     assert [(c.service, c.holder, c.holds) for c in desired.conflicts] == [
         ("httproute/shop/web", "service/httpbin/httpbin", True)]
+
+
+def test_a_host_whose_gateways_mix_addresses_and_hostnames_makes_the_route_invalid() -> None:
+    one = a_gateway(name="one", addresses=("192.0.2.1",))
+    two = a_gateway(name="two", addresses=("lb.example.net",))
+    route = a_route(parents=[{"name": "one", "namespace": "infra"},
+                             {"name": "two", "namespace": "infra"}])
+    found = source.records(resolved(route, one, two), SETTINGS)
+    assert found.endpoints == ()
+    assert len(found.problems) == 1
+    assert found.problems[0].startswith("app.goldentooth.net: the targets mix IP addresses "
+                                        "(192.0.2.1) and hostnames (lb.example.net)")
