@@ -301,3 +301,33 @@ def test_a_route_of_another_namespace_attaches_only_where_the_listener_admits_it
     finally:
         kubectl_cli.run(kubeconfig, "delete", "namespace", tenant, "--wait=false",
                         check=False)
+
+
+def test_reconcile_once_with_a_domain_policy_judges_routes_and_reads_its_namespaces(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str) -> None:
+    """With --domain-policy the routes read the policy's Namespace watch (a listener
+    admitting namespaces by label still sees the labels), and a route asking for a name
+    outside its namespace's domains publishes nothing and is told so."""
+    from tests.reconcile.test_e2e_cli import reconcile
+
+    policy = json.dumps({"rules": [{"name": "team", "namespaces": [namespace],
+                                    "domains": ["team.goldentooth.net"]}]})
+    kubectl_cli.run(kubeconfig, "apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "gw-policy", "namespace": namespace},
+        "data": {"policy.yaml": policy}}))
+    kubectl_cli.run(kubeconfig, "label", "namespace", namespace, "gateway-access=yes")
+    gateway(kubeconfig, namespace, "gw", [Listener(
+        "http", namespaces="Selector", selector=(("gateway-access", "yes"),))], ["10.4.12.10"])
+    for name, host in (("ok", "app.team.goldentooth.net"), ("grab", "grab.goldentooth.net")):
+        route(kubeconfig, namespace, name, hostnames=[host])
+        accept(kubeconfig, namespace, name)
+
+    result = reconcile(namespace, "--once", "--txt-owner-id", OWNER,
+                       "--source=gateway-httproute", f"--domain-policy={namespace}/gw-policy")
+
+    assert result.returncode == 0, result.stderr
+    records = zone_records(route53, zone_id)
+    assert values(records[("app.team.goldentooth.net", "A", "")]) == ["10.4.12.10"]
+    assert "grab.goldentooth.net" not in {key[0] for key in records}
+    assert f"HTTPRoute {namespace}/grab not-allowed" in result.stderr
