@@ -64,7 +64,9 @@ class ServiceRecords:
     (`reconciler.witness`)."""
     unresolved: tuple[str, ...] = ()
     """A route's reasons some or all of its names get no record (not accepted by any
-    Gateway, no listener matching, a Gateway without an address: `dnsgate.gateway`)."""
+    Gateway, no listener matching, a Gateway without an address: `dnsgate.gateway`). A
+    route publishes whether or not it resolves to a host, unless only the Gateway flags
+    leave it without one (`_silenced`)."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,24 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming,
         return ServiceRecords(key, created), None
     result, parsed = _published(service, key, created, settings, naming, policy)
     resolved = gateway.resolution_of(service)
-    unresolved = resolved.reasons if resolved is not None else ()
-    return replace(result, publishes=True, unresolved=unresolved), parsed
+    if resolved is None:
+        return replace(result, publishes=True), parsed
+    return replace(result, publishes=not _silenced(resolved),
+                   unresolved=resolved.reasons), parsed
+
+
+# The reasons `dnsgate.gateway.resolve` gives for a Gateway the settings leave out.
+_SETTING_REASONS = ("is not one dnsgate watches", "is not --gateway-name=")
+
+
+def _silenced(resolved: gateway.Resolution) -> bool:
+    """A route left without a host only because the Gateway flags leave its Gateways out
+    (or they are gone): as a Service a narrower --domain-filter silences, it does not speak
+    for its records, so a restart with narrower flags deletes nothing unseen; seen to lose
+    its hosts while this process runs, it did change (docs/deletes.md). A route detached by
+    its Gateway (not accepted, parentRef removed) still speaks: its records go."""
+    return not resolved.hosts and bool(resolved.reasons) and all(
+        any(mark in reason for mark in _SETTING_REASONS) for reason in resolved.reasons)
 
 
 def _published(service: Service, key: str, created: str, settings: SourceSettings,

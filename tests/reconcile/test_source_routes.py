@@ -104,3 +104,28 @@ def test_a_host_whose_gateways_mix_addresses_and_hostnames_makes_the_route_inval
     assert len(found.problems) == 1
     assert found.problems[0].startswith("app.goldentooth.net: the targets mix IP addresses "
                                         "(192.0.2.1) and hostnames (lb.example.net)")
+
+
+def test_a_route_the_gateway_flags_leave_without_a_host_does_not_speak_for_its_records(
+        ) -> None:
+    """Narrower --gateway-* flags at start silence a route as a narrower --domain-filter
+    silences a Service: its records are held, unless this process saw it stop publishing;
+    a route its Gateway detached (not accepted) speaks, and its records go."""
+    from reconciler.witness import Witness
+
+    outside = gateway.with_resolution(a_route(), view(a_gateway()),
+                                      gateway.GatewaySettings(namespace="elsewhere"))
+    detached = resolved(a_route(accepted="False"), a_gateway())
+    silenced, rejected = (source.records(r, SETTINGS) for r in (outside, detached))
+    assert not silenced.publishes and rejected.publishes
+    assert silenced.unresolved and "is not one dnsgate watches" in silenced.unresolved[0]
+
+    witness = Witness(("gateway-httproute",), lambda key: True)
+    assert not witness.verdicts(["httproute/shop/web"], lambda key: silenced)[
+        "httproute/shop/web"].seen
+    assert witness.verdicts(["httproute/shop/web"], lambda key: rejected)[
+        "httproute/shop/web"].seen
+    published = source.records(resolved(a_route(), a_gateway()), SETTINGS)
+    witness.observe({"httproute/shop/web": published}, lambda key: silenced)
+    assert witness.verdicts(["httproute/shop/web"], lambda key: silenced)[
+        "httproute/shop/web"].seen  # its Gateway left while dnsgate ran: a change seen
