@@ -129,3 +129,21 @@ def test_a_route_the_gateway_flags_leave_without_a_host_does_not_speak_for_its_r
     witness.observe({"httproute/shop/web": published}, lambda key: silenced)
     assert witness.verdicts(["httproute/shop/web"], lambda key: silenced)[
         "httproute/shop/web"].seen  # its Gateway left while dnsgate ran: a change seen
+
+
+def test_two_tenants_routes_asking_for_one_name_the_senior_keeps_it() -> None:
+    def tenant(namespace: str, created: str) -> dict[str, Any]:
+        route = a_route(namespace=namespace)
+        route["metadata"]["creationTimestamp"] = created
+        return resolved(route, a_gateway())
+
+    desired = source.desired([tenant("late", "2026-03-01T00:00:00Z"),
+                              tenant("early", "2026-01-01T00:00:00Z")], SETTINGS)
+    assert [e.label(endpoint.RESOURCE) for e in desired.endpoints] == [
+        "httproute/early/web"]
+    outcome = next(o for o in report.outcomes(desired, names=None, touched=set(), failed={},
+                                              skipped={}, dry_run=False)
+                   if o.service == "httproute/late/web")
+    assert (outcome.status, outcome.message) == (
+        "conflict", "app.goldentooth.net is held by HTTPRoute early/web: it is the senior "
+                    "claim")
