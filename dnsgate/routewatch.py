@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from dnsgate import gateway, objectkey
+from dnsgate import gateway, objectkey, policywatch
 from dnsgate.gateway import GatewayKey, GatewaySettings
 from dnsgate.watch import (
     KubernetesServices,
@@ -59,14 +59,15 @@ def kept_namespace(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class CustomObjects(KubernetesServices):
-    """ServiceAPI over kubernetes.client.CustomObjectsApi: one resource of one group and
-    version, in one namespace or all, filtered by a label selector on the API server."""
+    """ServiceAPI over one resource of a group and version (a route kind, or Gateways), in
+    one namespace or all, filtered by a label selector on the API server; read through
+    `dnsgate.corev1.CoreV1.list_at`, without the generated clients' cost in memory."""
 
-    def __init__(self, api: Any, api_version: str, plural: str, namespace: str = "",
+    def __init__(self, core: Any, api_version: str, plural: str, namespace: str = "",
                  label_selector: str = "",
                  trim: Callable[[Mapping[str, Any]], dict[str, Any]] = dict) -> None:
-        super().__init__(api, namespace, label_selector)
-        self._group, _, self._version = api_version.rpartition("/")
+        super().__init__(core, namespace, label_selector)
+        self._api_version = api_version
         self._plural = plural
         self._trim_item = trim
 
@@ -76,21 +77,9 @@ class CustomObjects(KubernetesServices):
     def _call(self, **kwargs: Any) -> Any:
         if self._label_selector:
             kwargs["label_selector"] = self._label_selector
-        if self._namespace:
-            return self._core.list_namespaced_custom_object(
-                self._group, self._version, self._namespace, self._plural, **kwargs)
-        return self._core.list_cluster_custom_object(self._group, self._version,
-                                                     self._plural, **kwargs)
-
-
-class Namespaces(KubernetesServices):
-    """Every Namespace, its name and labels only."""
-
-    def _trim(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return kept_namespace(item)
-
-    def _call(self, **kwargs: Any) -> Any:
-        return self._core.list_namespace(**kwargs)
+        where = f"/namespaces/{self._namespace}" if self._namespace else ""
+        return self._core.list_at(f"/apis/{self._api_version}{where}/{self._plural}",
+                                  **kwargs)
 
 
 class Routes:
@@ -227,21 +216,21 @@ class Routes:
             self._on_change(touched)
 
 
-def kubernetes(custom: Any, core: Any, kinds: Iterable[str], *, namespace: str,
+def kubernetes(core: Any, kinds: Iterable[str], *, namespace: str,
                label_filter: str, settings: GatewaySettings, on_change: OnChange,
                on_deleted: OnChange | None = None,
                namespaces: ServiceStore | None = None,
                wrap: Callable[[ServiceAPI], ServiceAPI] = lambda api: api) -> Routes:
-    """`Routes` over the API: `custom` a CustomObjectsApi, `core` a CoreV1Api; `kinds` the
-    route kind names of the `gateway-*` sources; `namespaces` a Namespace store already
-    watched (the domain policy's), else a watch of its own; `wrap` around each route and
-    Gateway API (the reconciler counts their failures as source errors, as for Services)."""
+    """`Routes` over the API: `core` a `dnsgate.corev1.CoreV1`; `kinds` the route kind
+    names of the `gateway-*` sources; `namespaces` a Namespace store already watched (the
+    domain policy's), else a watch of its own; `wrap` around each route and Gateway API (the
+    reconciler counts their failures as source errors, as for Services)."""
     by_name = {kind.name: kind for kind in objectkey.ROUTE_KINDS}
-    routes = {name: wrap(CustomObjects(custom, by_name[name].api_version,
+    routes = {name: wrap(CustomObjects(core, by_name[name].api_version,
                                        by_name[name].resource, namespace, label_filter,
                                        trim=partial(gateway.slim_route, kind=name)))
               for name in kinds}
-    gateways = wrap(CustomObjects(custom, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
+    gateways = wrap(CustomObjects(core, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
                                   settings.label_filter, trim=gateway.slim_gateway))
-    return Routes(routes, gateways, namespaces or Namespaces(core), settings, on_change,
-                  on_deleted)
+    return Routes(routes, gateways, namespaces or policywatch.Namespaces(core), settings,
+                  on_change, on_deleted)

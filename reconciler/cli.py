@@ -224,7 +224,7 @@ def _serve(settings: Settings) -> int:
     kinds = source.route_kinds
     if kinds:  # docs/gateway-api.md: each route handed out resolved against its Gateways
         routes = routewatch.kubernetes(
-            client.CustomObjectsApi(), client.CoreV1Api(), kinds, namespace=source.namespace,
+            core, kinds, namespace=source.namespace,
             label_filter=source.label_filter, settings=source.gateway,
             on_change=lambda keys: controller.notify(keys),
             on_deleted=lambda keys: controller.deleted(keys),

@@ -159,7 +159,7 @@ def reconciler(stack, route53, zone_id, namespace) -> Iterator[Callable[..., Run
         readable: list[Any] = list(stores)
         if routes:
             found = routewatch.kubernetes(
-                client.CustomObjectsApi(), client.CoreV1Api(), settings.source.route_kinds,
+                CoreV1(), settings.source.route_kinds,
                 namespace=watched, label_filter="", settings=settings.source.gateway,
                 on_change=lambda keys: controller.notify(keys),
                 on_deleted=lambda keys: controller.deleted(keys))
