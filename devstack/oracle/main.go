@@ -12,6 +12,9 @@
 //	oracle ingress reads JSON requests (Ingresses and the Ingress source's flags) and writes
 //	               one JSON answer per line: the endpoints ExternalDNS's Ingress source makes
 //	               of them (ingress.go)
+//	oracle gateway reads JSON requests (Gateways, one kind's routes, Namespaces and the
+//	               route sources' flags) and writes one JSON answer per line: the endpoints
+//	               ExternalDNS's Gateway route source makes of them (gateway*.go)
 //	oracle route53 reads JSON requests (Route53's listings as XML, desired records) and
 //	               writes one JSON answer per line: the change batches ExternalDNS's own AWS
 //	               provider sends, as on the wire (route53*.go)
@@ -91,7 +94,7 @@ type txtRegistry interface {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: oracle plan|flags|ingress|route53")
+		fmt.Fprintln(os.Stderr, "usage: oracle plan|flags|ingress|gateway|route53")
 		os.Exit(2)
 	}
 	var err error
@@ -102,12 +105,14 @@ func main() {
 		err = printFlags(os.Stdout)
 	case "ingress":
 		err = serveIngresses(os.Stdin, os.Stdout)
+	case "gateway":
+		err = serveGateways(os.Stdin, os.Stdout)
 	case "route53":
 		err = serveRoute53(os.Stdin, os.Stdout) // route53_*.go
 	case helpTextCommand:
 		printHelpText() // exits
 	default:
-		err = fmt.Errorf("unknown subcommand %q: use plan, flags, ingress or route53", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q: use plan, flags, ingress, gateway or route53", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "oracle:", err)
