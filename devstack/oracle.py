@@ -10,7 +10,9 @@ edit to the Go program rebuilds it (in seconds, from Go's build cache).
 - `flags(version)`: the flags `external-dns --help` lists, name -> whether it is boolean;
 - `plan(version, request)`: one answer; `Oracle(version)` keeps one process for many;
 - `Oracle(version, "ingress")`: ExternalDNS's Ingress source over Ingresses given as JSON
-  (a fake clientset), one answer per request.
+  (a fake clientset), one answer per request;
+- `Oracle(version, "gateway")`: ExternalDNS's Gateway API route sources over Gateways,
+  routes and Namespaces given as JSON (fake gateway-api and kube clientsets).
 
 A request is `{"zone": [record], "desired": [record], "registry": {...}, "policy": ...}`; a
 record is `{"name", "type", "targets", "ttl", "set_identifier", "properties"}` (desired
@@ -25,6 +27,19 @@ ownership labels) and `error` when ExternalDNS refused the request.
 An Ingress request is `{"ingresses": [Ingress as the API serves it], "settings":
 {"classes", "ignore_tls_spec", "ignore_rules_spec"}}`; its answer holds `endpoints` (records
 with their `labels`, the resource label among them) or `error`.
+
+A Gateway request is `{"kind": "HTTPRoute"|"GRPCRoute"|"TLSRoute"|"TCPRoute"|"UDPRoute",
+"gateways": [Gateway], "routes": [route of that kind], "namespaces": [Namespace],
+"settings": {"gateway_name", "gateway_namespace", "gateway_label_filter", "namespace",
+"label_filter"}}` (objects as the API serves them; settings as ExternalDNS's flags of those
+names); its answer holds `endpoints` (records with `labels`, the resource label
+`<kind>/<namespace>/<name>` among them) or `error`: what the release's own
+`NewGateway<Kind>RouteSource(...).Endpoints()` returns. v0.23.0 reads HTTP, GRPC and TLS
+routes in `gateway.networking.k8s.io/v1`, v0.14.2 only HTTPRoute there (the others in
+v1alpha2); TCP and UDP routes are v1alpha2 in both. v0.14.2 has no --gateway-name: a request
+setting it is answered with an error. Annotations are read under the release's prefix only:
+`external-dns.alpha.kubernetes.io/` in v0.14.2, `external-dns.kubernetes.io/` in v0.23.0
+(docs/gateway-api.md).
 """
 
 from __future__ import annotations
@@ -134,7 +149,8 @@ class Oracle:
     """One running `oracle plan` process: requests go down a pipe, one JSON line each way."""
 
     def __init__(self, version: str, command: str = "plan") -> None:
-        """`command`: "plan" (registry and plan) or "ingress" (the Ingress source)."""
+        """`command`: "plan" (registry and plan), "ingress" (the Ingress source) or
+        "gateway" (the Gateway API route sources)."""
         self.version = version
         self._process = subprocess.Popen(
             [str(binary(version)), command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -18,10 +18,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/external-dns/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gateway "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
-	"sigs.k8s.io/external-dns/source"
 )
 
 // GatewaySettings are the route sources' flags.
@@ -58,7 +58,7 @@ type fakeClients struct {
 	gateway gateway.Interface
 }
 
-func (c fakeClients) KubeClient() (kubernetes.Interface, error)  { return c.kube, nil }
+func (c fakeClients) KubeClient() (kubernetes.Interface, error) { return c.kube, nil }
 func (c fakeClients) GatewayClient() (gateway.Interface, error) { return c.gateway, nil }
 
 func serveGateways(in io.Reader, out io.Writer) error {
