@@ -168,15 +168,26 @@ def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DE
     if not parents:
         reasons.append(f"no Gateway has accepted the {kind} yet: its status.parents is empty "
                        "(the gateway controller writes it)")
-    hosts = tuple((host, tuple(sorted(set(targets)))) for host, targets in found.items()
+    published = _published_names(found)
+    hosts = tuple((host, tuple(sorted(targets))) for host, targets in published.items()
                   if targets)
-    for host, targets in found.items():
+    for host, targets in published.items():
         if not targets:
             reasons.append(f"{host}: the Gateways it matched have no address yet "
                            "(status.addresses is empty and no target annotation)")
     if not hosts and not reasons:
         reasons.append(f"no hostname to publish: {kind} names none and no listener has one")
     return Resolution(hosts, tuple(dict.fromkeys(reasons)))
+
+
+def _published_names(found: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+    """Hosts as ExternalDNS's endpoints name them: a matched `t.example.com.` (a hostname
+    annotation may end in a dot) becomes the record `t.example.com`, its targets joined with
+    those the same name got without the dot (v0.23.0 merges the two equal endpoints)."""
+    published: dict[str, set[str]] = {}
+    for host, targets in found.items():
+        published.setdefault(host.removesuffix("."), set()).update(targets)
+    return published
 
 
 def _attach(route: Mapping[str, Any], kind: str, names: Sequence[str],
@@ -329,9 +340,12 @@ def _is_address(text: str) -> bool:
 
 
 def _dns1123_domain(text: str) -> bool:
+    """ExternalDNS's isDNS1123Domain, whose label loop ends when nothing follows the last
+    dot: one trailing dot passes (`t.example.com.`), two do not."""
     if not 0 < len(text) <= 255:
         return False
-    return all(_dns1123_label(label) for label in text.split("."))
+    body = text.removesuffix(".")
+    return bool(body) and all(_dns1123_label(label) for label in body.split("."))
 
 
 def _dns1123_label(label: str) -> bool:

@@ -75,6 +75,11 @@ HOSTS = [
     ("app.goldentooth.net", "", "app.goldentooth.net"),
     ("", "192.0.2.1", None),
     ("", "under_score.goldentooth.net", None),
+    # ExternalDNS accepts one trailing dot (its label loop stops there), not two.
+    ("", "app.goldentooth.net.", "app.goldentooth.net."),
+    ("", "app.goldentooth.net..", None),
+    ("", ".", None),
+    ("*.goldentooth.net", "app.goldentooth.net.", None),
 ]
 
 
@@ -82,6 +87,16 @@ HOSTS = [
 def test_a_route_host_overlapping_a_listener_host_publishes_the_more_specific(
         listener_host: str, route_host: str, published: str | None) -> None:
     assert gateway.matching_host(listener_host, route_host) == published
+
+
+@pytest.mark.parametrize("names", ["app.goldentooth.net.",
+                                   "app.goldentooth.net.,app.goldentooth.net"])
+def test_a_hostname_annotation_ending_in_a_dot_publishes_the_name_without_it(
+        names: str) -> None:
+    route = a_route((), kind="TCPRoute", annotations={A + "hostname": names})
+    gw = a_gateway([listener(protocol="TCP", port=5432)])
+
+    assert gateway.resolve(route, view(gw)).hosts == (("app.goldentooth.net", (IP,)),)
 
 
 def test_a_route_accepted_by_a_gateway_points_its_hosts_at_the_gateway_addresses() -> None:
