@@ -31,9 +31,9 @@ with their `labels`, the resource label among them) or `error`.
 A Gateway request is `{"kind": "HTTPRoute"|"GRPCRoute"|"TLSRoute"|"TCPRoute"|"UDPRoute",
 "gateways": [Gateway], "routes": [route of that kind], "namespaces": [Namespace],
 "settings": {"gateway_name", "gateway_namespace", "gateway_label_filter", "namespace",
-"label_filter"}}` (objects as the API serves them; settings as ExternalDNS's flags of those
-names); its answer holds `endpoints` (records with `labels`, the resource label
-`<kind>/<namespace>/<name>` among them) or `error`: what the release's own
+"label_filter", "ignore_hostname_annotation"}}` (objects as the API serves them; settings as
+ExternalDNS's flags of those names); its answer holds `endpoints` (records with `labels`, the
+resource label `<kind>/<namespace>/<name>` among them) or `error`: what the release's own
 `NewGateway<Kind>RouteSource(...).Endpoints()` returns. v0.23.0 reads HTTP, GRPC and TLS
 routes in `gateway.networking.k8s.io/v1`, v0.14.2 only HTTPRoute there (the others in
 v1alpha2); TCP and UDP routes are v1alpha2 in both. v0.14.2 has no --gateway-name: a request

@@ -31,6 +31,8 @@ type GatewaySettings struct {
 	GatewayLabelFilter string `json:"gateway_label_filter,omitempty"`
 	Namespace          string `json:"namespace,omitempty"`
 	LabelFilter        string `json:"label_filter,omitempty"`
+	// IgnoreHostnameAnnotation is --ignore-hostname-annotation.
+	IgnoreHostnameAnnotation bool `json:"ignore_hostname_annotation,omitempty"`
 }
 
 // GatewayRequest is one question: one route kind's routes, the Gateways and Namespaces they

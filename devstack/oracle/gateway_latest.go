@@ -64,6 +64,9 @@ func newRouteSource(ctx context.Context, clients source.ClientGenerator, kind st
 		"--gateway-label-filter=" + s.GatewayLabelFilter,
 		"--namespace=" + s.Namespace, "--label-filter=" + s.LabelFilter,
 	}
+	if s.IgnoreHostnameAnnotation {
+		args = append(args, "--ignore-hostname-annotation")
+	}
 	cfg := externaldns.NewConfig()
 	if err := cfg.ParseFlags(args); err != nil {
 		return nil, err

@@ -69,10 +69,11 @@ func newRouteSource(_ context.Context, clients source.ClientGenerator, kind stri
 		return nil, err
 	}
 	config := &source.Config{
-		Namespace:          s.Namespace,
-		LabelFilter:        labelFilter,
-		GatewayNamespace:   s.GatewayNamespace,
-		GatewayLabelFilter: s.GatewayLabelFilter,
+		Namespace:                s.Namespace,
+		LabelFilter:              labelFilter,
+		GatewayNamespace:         s.GatewayNamespace,
+		GatewayLabelFilter:       s.GatewayLabelFilter,
+		IgnoreHostnameAnnotation: s.IgnoreHostnameAnnotation,
 	}
 	switch kind {
 	case "HTTPRoute":

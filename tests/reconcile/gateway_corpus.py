@@ -47,15 +47,23 @@ ADDRESSES = ({"type": "IPAddress", "value": "10.0.0.1"}, {"type": "IPAddress", "
              {"type": "IPAddress", "value": "2001:db8::1"}, {"value": "10.0.0.3"},
              {"type": "Hostname", "value": "lb-1.elb.example.net"},
              {"type": "Hostname", "value": "lb-2.elb.example.net"})
-GATEWAY_TARGETS = ("203.0.113.7", "edge.example.net", "198.51.100.2, edge.example.net.")
+GATEWAY_TARGETS = ("203.0.113.7", "edge.example.net", "198.51.100.2, edge.example.net.",
+                   "Edge.Example.NET")
 PROTOCOL_PORTS = {"HTTP": (80, 8080), "HTTPS": (443,), "TLS": (443, 8443), "TCP": (5432, 443),
                   "UDP": (53,)}
 ALLOWED_KINDS = ([{"kind": "HTTPRoute"}], [{"group": GROUP, "kind": "GRPCRoute"}],
                  [{"kind": "TLSRoute"}, {"kind": "TCPRoute"}], [{"kind": "UDPRoute"}],
-                 [{"group": "example.com", "kind": "HTTPRoute"}])
+                 [{"group": "example.com", "kind": "HTTPRoute"}],
+                 [{"group": "", "kind": "HTTPRoute"}, {"group": "", "kind": "TCPRoute"}])
 SELECTORS: tuple[dict[str, Any], ...] = ({"matchLabels": {"env": "prod"}},
              {"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev", "qa"]}]},
-             {"matchExpressions": [{"key": "shared", "operator": "Exists"}]}, {})
+             {"matchExpressions": [{"key": "shared", "operator": "Exists"}]}, {},
+             {"matchLabels": {"env": "prod"},
+              "matchExpressions": [{"key": "shared", "operator": "DoesNotExist"}]},
+             {"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]},
+             # In without values: apimachinery refuses the selector, which then matches
+             # nothing.
+             {"matchExpressions": [{"key": "env", "operator": "In", "values": []}]})
 LISTENER_PROTOCOLS = {"HTTPRoute": ("HTTP", "HTTPS"), "GRPCRoute": ("HTTPS", "HTTP"),
                       "TLSRoute": ("TLS",), "TCPRoute": ("TCP", "TLS"), "UDPRoute": ("UDP",)}
 """The listener protocols each kind attaches to (ExternalDNS: HTTPS counts as HTTP, a TCP route
@@ -70,7 +78,7 @@ class Case:
     namespaces: list[dict[str, Any]]
     gateways: list[dict[str, Any]]
     routes: list[dict[str, Any]]
-    settings: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def request(self) -> dict[str, Any]:
         """The `oracle gateway` request (devstack/oracle.py)."""
@@ -105,31 +113,37 @@ def _case(rng: random.Random, kind: str, profile: str) -> Case:
                   for name in NAMESPACES]
     keys = rng.sample([(ns, name) for ns in NAMESPACES for name in GATEWAY_NAMES],
                       rng.randint(1, 4))
-    gateways = [_gateway(rng, kind, ns, name) for ns, name in keys]
+    gateways = [_gateway(rng, kind, profile, ns, name) for ns, name in keys]
     ttls = rng.sample(range(30, 3600), 12)
     routes = [_route(rng, kind, profile, f"r{i}", keys, ttl=None if i == 0 else ttls[i])
               for i in range(rng.randint(1, 8))]
     return Case(kind, namespaces, gateways, routes, _settings(rng, profile))
 
 
-def _settings(rng: random.Random, profile: str) -> dict[str, str]:
+def _settings(rng: random.Random, profile: str) -> dict[str, Any]:
     if rng.random() < 0.8:
         return {}
-    chosen = rng.choice([{"gateway_namespace": "edge"}, {"gateway_namespace": "default"},
-                         {"gateway_label_filter": "tier=public"},
-                         {"gateway_label_filter": "tier in (public,internal)"},
-                         {"gateway_label_filter": "!internal-only"},
-                         {"gateway_name": "gw-a"}, {"gateway_name": "gw-b"},
-                         {"namespace": "team-a"}, {"label_filter": "app=web"}])
+    chosen: dict[str, Any] = rng.choice([
+        {"gateway_namespace": "edge"}, {"gateway_namespace": "default"},
+        {"gateway_label_filter": "tier=public"},
+        {"gateway_label_filter": "tier in (public,internal)"},
+        {"gateway_label_filter": "!internal-only"},
+        {"gateway_name": "gw-a"}, {"gateway_name": "gw-b"},
+        {"namespace": "team-a"}, {"label_filter": "app=web"},
+        {"ignore_hostname_annotation": True}])
     if "gateway_name" in chosen and profile != LATEST:
         return {}
     return chosen
 
 
-def _gateway(rng: random.Random, kind: str, namespace: str, name: str) -> dict[str, Any]:
+def _gateway(rng: random.Random, kind: str, profile: str, namespace: str, name: str
+             ) -> dict[str, Any]:
     count = rng.choice([1, 2, 2, 3])
     listeners = [_listener(rng, kind, f"l{i}") for i in range(count)]
     notes = {"target": rng.choice(GATEWAY_TARGETS)} if rng.random() < 0.15 else {}
+    if profile == LATEST and rng.random() < 0.08:
+        # v0.14.2 reads a Gateway whatever its controller annotation says.
+        notes["controller"] = rng.choice(["dns-controller", "someone-else"])
     labels = rng.choice([{}, {"tier": "public"}, {"tier": "internal"},
                          {"tier": "internal", "internal-only": "yes"}])
     addresses = rng.sample(ADDRESSES, rng.choice([0, 1, 1, 2, 3]))
@@ -165,11 +179,17 @@ def _route(rng: random.Random, kind: str, profile: str, name: str,
            gateways: list[tuple[str, str]], ttl: int | None) -> dict[str, Any]:
     namespace = rng.choice(NAMESPACES) if rng.random() < 0.5 else rng.choice(gateways)[0]
     refs = [_parent_ref(rng, namespace, gateways)
-            for _ in range(rng.choice([0, 1, 1, 1, 1, 1, 2, 2]))]
+            for _ in range(rng.choice([0] + [1] * 8 + [2] * 3))]
+    if rng.random() < 0.08:
+        refs.append(rng.choice([{"group": "", "kind": "Service", "name": "mesh"},
+                                {"group": GROUP, "kind": "ListenerSet", "name": "gw-a"}]))
     spec: dict[str, Any] = {"parentRefs": refs}
     if kind in HOSTNAMED and rng.random() < 0.7:
         spec["hostnames"] = rng.sample(ROUTE_HOSTS, rng.randint(1, 3))
-    parents = [_parent_status(rng, ref) for ref in refs if rng.random() < 0.95]
+    parents = [_parent_status(rng, _status_ref(rng, ref)) for ref in refs
+               if rng.random() < 0.95]
+    if parents and rng.random() < 0.1:
+        parents.append(_parent_status(rng, parents[0]["parentRef"]))  # a second controller
     if profile == LATEST and rng.random() < 0.15:
         # Written for a parent the route no longer names: v0.23.0 passes over it.
         parents.append(_parent_status(rng, _parent_ref(rng, namespace, gateways), accept=True))
@@ -189,17 +209,25 @@ def _parent_ref(rng: random.Random, namespace: str,
     if gw_namespace != namespace or rng.random() < 0.3:
         ref["namespace"] = gw_namespace
     if rng.random() < 0.2:
-        ref |= {"group": GROUP, "kind": "Gateway"}
+        ref |= rng.choice([{"group": GROUP, "kind": "Gateway"}, {"group": ""}])
     if rng.random() < 0.25:
-        ref["sectionName"] = rng.choice(["l0", "l0", "l1", "l2", "nope"])
+        ref["sectionName"] = rng.choice(["l0", "l0", "l0", "l1", "nope"])
     if rng.random() < 0.2:
         ref["port"] = rng.choice([80, 443, 53, 5432])
     return ref
 
 
+def _status_ref(rng: random.Random, ref: dict[str, Any]) -> dict[str, Any]:
+    """The parentRef a status entry names: the spec's, now and then with a section or port
+    of the controller's own (the spec match compares group, kind, namespace and name)."""
+    if rng.random() < 0.1:
+        return ref | rng.choice([{"sectionName": "l0"}, {"sectionName": "l1"}, {"port": 80}])
+    return dict(ref)
+
+
 def _parent_status(rng: random.Random, ref: dict[str, Any], accept: bool = False
                    ) -> dict[str, Any]:
-    state = "True" if accept else rng.choice(["True"] * 6 + ["False", None])
+    state = "True" if accept else rng.choice(["True"] * 9 + ["False", None])
     conditions = [] if state is None else [
         {"type": "Accepted", "status": state, "reason": "Accepted",
          "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"}]
@@ -223,9 +251,11 @@ def _route_notes(rng: random.Random, kind: str, profile: str, ttl: int | None
         hosts = rng.sample(ANNOTATED_HOSTS, rng.randint(1, 2))
         if profile == LATEST and rng.random() < 0.3:
             hosts.append("")  # "a,,b" or "a,": v0.23.0 skips the empty entry
-        notes["hostname"] = ",".join(hosts)
+        notes["hostname"] = rng.choice([",", ", "]).join(hosts)
     if rng.random() < 0.2:
         notes |= {"set-identifier": "blue", "aws-weight": "10"}
+    if rng.random() < 0.06:
+        notes["controller"] = rng.choice(["dns-controller", "someone-else"])
     if profile == LATEST and rng.random() < 0.2:
         notes["gateway-hostname-source"] = rng.choice(
             ["annotation-only", "defined-hosts-only", "Annotation-Only", "bogus"])
