@@ -75,6 +75,30 @@ def parse(text: str) -> Selector:
                                        key=lambda r: r.key)))
 
 
+def parse_object(text: str) -> Selector:
+    """`text` read as a LabelSelector object, as apimachinery's `ParseToLabelSelector` and then
+    `LabelSelectorAsSelector` read it (ExternalDNS's `--gateway-label-filter`,
+    docs/label-selectors.md): the grammar of `parse`, but `!=`, `>` and `<` are refused (a
+    ValueError), and `key=value` terms become `matchLabels`, so a later one for a key replaces
+    an earlier one. The selector returned holds what is then matched, as text `parse` reads."""
+    equal: dict[str, str] = {}
+    others: list[str] = []
+    for requirement in parse(text).requirements:  # sorted by key, in text order within one
+        operator, key, values = requirement.operator, requirement.key, requirement.values
+        if operator in ("!=", "gt", "lt"):
+            shown = {"gt": ">", "lt": "<"}.get(operator, operator)
+            raise ValueError(f"'{shown}' is not supported in a label selector object "
+                             "(only =, ==, in, notin, exists and !)")
+        if operator in ("=", "=="):
+            equal[key] = values[0]
+        elif operator in ("in", "notin"):
+            others.append(f"{key} {operator} ({','.join(values)})")
+        else:
+            others.append(key if operator == "exists" else f"!{key}")
+    return parse(",".join([f"{key}={value}" for key, value in sorted(equal.items())]
+                          + others))
+
+
 def key_error(key: str) -> str | None:
     """apimachinery's IsLabelKey: [prefix/]name, the prefix a DNS subdomain."""
     prefix, slash, name = key.rpartition("/")

@@ -215,12 +215,14 @@ def label_selector(text: str) -> labels.Selector:
 
 
 def gateway_label_selector(text: str) -> labels.Selector:
-    """--gateway-label-filter parsed, refused at start as ExternalDNS refuses it."""
+    """--gateway-label-filter parsed, refused at start as ExternalDNS refuses it: ExternalDNS
+    reads it as a label selector object, unlike --label-filter (docs/label-selectors.md)."""
     try:
-        return labels.parse(text)
+        return labels.parse_object(text)
     except ValueError as exc:
         raise ConfigError(f'--gateway-label-filter "{text}" is not a label selector: {exc}; '
-                          'write e.g. "gateway=public"') from exc
+                          'write e.g. "gateway=public", or "tier notin (internal)" for '
+                          '"tier!=internal"') from exc
 
 
 def flag_names(parser: argparse.ArgumentParser | None = None) -> tuple[str, ...]:

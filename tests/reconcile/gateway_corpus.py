@@ -128,6 +128,7 @@ def _settings(rng: random.Random, profile: str) -> dict[str, Any]:
         {"gateway_label_filter": "tier=public"},
         {"gateway_label_filter": "tier in (public,internal)"},
         {"gateway_label_filter": "!internal-only"},
+        {"gateway_label_filter": "tier=internal,tier=public"},
         {"gateway_name": "gw-a"}, {"gateway_name": "gw-b"},
         {"namespace": "team-a"}, {"label_filter": "app=web"},
         {"ignore_hostname_annotation": True}])

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from devstack import oracle
-from dnsgate import gateway, labels
+from dnsgate import gateway, labels, publication
+from dnsgate.errors import ConfigError
 from tests.reconcile import gateway_corpus as corpus
 
 CASES = 50
@@ -60,9 +61,11 @@ def theirs(answer: dict[str, Any]) -> Hosts:
 
 def ours(case: corpus.Case) -> Hosts:
     """What dnsgate resolves for each route the source's own flags leave in."""
+    gateway_labels = publication.gateway_label_selector(
+        case.settings.get("gateway_label_filter", ""))
     chosen = gateway.GatewaySettings(name=case.settings.get("gateway_name", ""),
                                      namespace=case.settings.get("gateway_namespace", ""),
-                                     label_filter=case.settings.get("gateway_label_filter", ""))
+                                     label_filter=gateway_labels.text)
     view = gateway.View(
         gateways={(gw["metadata"]["namespace"], gw["metadata"]["name"]): gateway.slim_gateway(gw)
                   for gw in case.gateways},
@@ -258,3 +261,26 @@ def test_seed_release_has_no_gateway_name_flag(seed: oracle.Oracle) -> None:
     answer = seed.ask(a_case(a_route("web"), settings={"gateway_name": "gw"}).request())
 
     assert "no --gateway-name" in answer["error"]
+
+
+GATEWAY_LABEL_FILTERS = ["tier=5", "tier==5", "tier=4,tier=5", "tier=5,tier=4",
+                         "tier in (4,5),tier notin (4)", "tier,!zone", "tier!=4", "tier>1",
+                         "tier<9", "zone notin (a),tier=5"]
+
+
+@pytest.mark.parametrize("selector", GATEWAY_LABEL_FILTERS)
+def test_gateway_label_filter_reads_as_external_dns_reads_it(external_dns: oracle.Oracle,
+                                                             selector: str) -> None:
+    """ExternalDNS reads --gateway-label-filter as a label selector object: a later `key=`
+    replaces an earlier one, and `!=`, `>`, `<` stop it at start (docs/label-selectors.md)."""
+    labelled = {**GW, "metadata": {**GW["metadata"], "labels": {"tier": "5"}}}
+    case = a_case(a_route("web"), gateways=(labelled,),
+                  settings={"gateway_label_filter": selector})
+
+    answer = external_dns.ask(case.request())
+
+    if answer.get("error"):
+        with pytest.raises(ConfigError, match="--gateway-label-filter"):
+            ours(case)
+    else:
+        assert ours(case) == theirs(answer)

@@ -90,6 +90,9 @@ CASES = [
      "gateway-tcproute, gateway-udproute"),
     (["doctor", "--gateway-label-filter=tier in edge"], {},
      'dnsgate doctor: error: --gateway-label-filter "tier in edge" is not a label selector'),
+    (["reconcile", "--domain-filter=goldentooth.net", "--gateway-label-filter=tier!=edge"], {},
+     'dnsgate reconcile: error: --gateway-label-filter "tier!=edge" is not a label selector: '
+     "'!=' is not supported in a label selector object"),
     (["iam-policy", "--offline"], {},
      "dnsgate iam-policy: error: --offline needs --domain-filter or --zone-id-filter"),
     (["certs", "--validity-days=a year"], {},

@@ -82,3 +82,26 @@ def test_a_selector_the_api_server_refuses_is_refused(text: str, reason: str) ->
 
 def test_the_text_given_is_what_the_watch_sends() -> None:
     assert labels.parse(" dns = public ").text == " dns = public "
+
+
+OBJECT_SELECTORS = [
+    # (--gateway-label-filter, what ExternalDNS then matches, as text)
+    ("", ""),
+    ("tier=edge", "tier=edge"),
+    ("tier==edge", "tier=edge"),
+    ("tier=internal,tier=edge", "tier=edge"),  # matchLabels: the later term replaces
+    ("tier=edge,tier=internal", "tier=internal"),
+    ("tier in (a,b),!legacy,zone", "!legacy,tier in (a,b),zone"),
+    ("zone=a,tier notin (x)", "zone=a,tier notin (x)"),
+]
+
+
+@pytest.mark.parametrize(("text", "meant"), OBJECT_SELECTORS)
+def test_a_selector_object_keeps_the_last_value_given_for_a_key(text: str, meant: str) -> None:
+    assert labels.parse_object(text).text == meant
+
+
+@pytest.mark.parametrize("text", ["tier!=edge", "tier>1", "tier<1", "zone=a,tier!=edge"])
+def test_a_selector_object_refuses_inequalities(text: str) -> None:
+    with pytest.raises(ValueError, match="not supported in a label selector object"):
+        labels.parse_object(text)
