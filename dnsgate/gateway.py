@@ -15,6 +15,7 @@ else its `status.addresses`. `resolve` says, for a route that gets no name, why.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -321,6 +322,9 @@ def matching_host(listener: str, route: str) -> str | None:
     return None
 
 
+# A route may ask for thousands of names (its hostname annotation), each matched against every
+# fitting listener: remembering each name's canonical form keeps that a lookup, not a parse.
+@functools.lru_cache(maxsize=16384)
 def _canonical(host: str) -> str | None:
     """ExternalDNS's gwHost: lower-cased ASCII, or None for an IP address or a name that is
     not an RFC 1123 domain (after an optional `*.`)."""
