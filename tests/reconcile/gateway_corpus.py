@@ -46,7 +46,9 @@ ANNOTATED_HOSTS = ("c.example.com", "UP.Example.com", "*.example.com", "t.exampl
 ADDRESSES = ({"type": "IPAddress", "value": "10.0.0.1"}, {"type": "IPAddress", "value": "10.0.0.2"},
              {"type": "IPAddress", "value": "2001:db8::1"}, {"value": "10.0.0.3"},
              {"type": "Hostname", "value": "lb-1.elb.example.net"},
-             {"type": "Hostname", "value": "lb-2.elb.example.net"})
+             {"type": "Hostname", "value": "lb-2.elb.example.net"},
+             # An implementation's own address type: the CRD checks no value of it.
+             {"type": "example.com/lb", "value": "Lb-3.Example.NET."})
 GATEWAY_TARGETS = ("203.0.113.7", "edge.example.net", "198.51.100.2, edge.example.net.",
                    "Edge.Example.NET")
 PROTOCOL_PORTS = {"HTTP": (80, 8080), "HTTPS": (443,), "TLS": (443, 8443), "TCP": (5432, 443),

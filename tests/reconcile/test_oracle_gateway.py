@@ -82,8 +82,11 @@ def ours(case: corpus.Case) -> Hosts:
             gateway.slim_route(route, case.kind), view, chosen,
             ignore_hostname_annotation=case.settings.get("ignore_hostname_annotation", False))
         if resolution.hosts:
-            found[f"{case.kind.lower()}/{meta['namespace']}/{meta['name']}"] = dict(
-                resolution.hosts)
+            # Each record drops a target's trailing dot (ExternalDNS's NewEndpointWithTTL,
+            # dnsgate's record typing): a Gateway address may carry one.
+            found[f"{case.kind.lower()}/{meta['namespace']}/{meta['name']}"] = {
+                host: tuple(sorted({t.removesuffix(".") for t in targets}))
+                for host, targets in resolution.hosts}
     return found
 
 
@@ -284,3 +287,14 @@ def test_gateway_label_filter_reads_as_external_dns_reads_it(external_dns: oracl
             ours(case)
     else:
         assert ours(case) == theirs(answer)
+
+
+def test_a_forged_acceptance_does_not_pass_allowed_routes(external_dns: oracle.Oracle) -> None:
+    """A tenant able to write its route's status (or a careless controller) cannot attach it
+    to a listener that admits only its Gateway's namespace: both read allowedRoutes
+    themselves, whatever status.parents says."""
+    same_only = {**GW, "spec": {**GW["spec"], "listeners": [
+        {**GW["spec"]["listeners"][0], "allowedRoutes": {"namespaces": {"from": "Same"}}}]}}
+    case = a_case(a_route("web"), gateways=(same_only,))
+
+    assert theirs(external_dns.ask(case.request())) == ours(case) == {}
