@@ -113,6 +113,10 @@ def _case(rng: random.Random, kind: str, profile: str) -> Case:
     namespaces = [{"apiVersion": "v1", "kind": "Namespace",
                    "metadata": {"name": name, "labels": dict(rng.choice(NAMESPACE_LABELS))}}
                   for name in NAMESPACES]
+    if rng.random() < 0.1:
+        # A namespace the source has not listed (just created, or deleted): a Selector
+        # listener admits no route of it.
+        namespaces.pop(rng.randrange(len(namespaces)))
     keys = rng.sample([(ns, name) for ns in NAMESPACES for name in GATEWAY_NAMES],
                       rng.randint(1, 4))
     gateways = [_gateway(rng, kind, profile, ns, name) for ns, name in keys]
