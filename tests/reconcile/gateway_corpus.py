@@ -42,7 +42,9 @@ LISTENER_HOSTS = (None, None, "*.example.com", "a.example.com", "*.apps.example.
 ROUTE_HOSTS = ("a.example.com", "b.example.com", "*.example.com", "deep.x.apps.example.com",
                "y.apps.example.com", "*.apps.example.com", "x.other.org", "example.com")
 ANNOTATED_HOSTS = ("c.example.com", "UP.Example.com", "*.example.com", "t.example.com.",
-                   "bad_host.example.com", "z.apps.example.com", "10.1.2.3", "q.other.org")
+                   "bad_host.example.com", "z.apps.example.com", "10.1.2.3", "q.other.org",
+                   "*", "*.*.example.com", "2001:db8::9", "a" * 64 + ".example.com",
+                   "x" * 63 + ".apps.example.com")
 ADDRESSES = ({"type": "IPAddress", "value": "10.0.0.1"}, {"type": "IPAddress", "value": "10.0.0.2"},
              {"type": "IPAddress", "value": "2001:db8::1"}, {"value": "10.0.0.3"},
              {"type": "Hostname", "value": "lb-1.elb.example.net"},
