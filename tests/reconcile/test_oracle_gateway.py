@@ -14,6 +14,7 @@ differences.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,22 +31,28 @@ Hosts = dict[str, dict[str, tuple[str, ...]]]  # resource -> host -> targets
 PROFILE = {oracle.SEED: corpus.SEED, oracle.LATEST: corpus.LATEST}
 
 
-@pytest.fixture(scope="module", params=oracle.VERSIONS)
-def external_dns(request: pytest.FixtureRequest) -> Iterator[oracle.Oracle]:
-    with oracle.Oracle(request.param, "gateway") as running:
-        yield running
-
-
 @pytest.fixture(scope="module")
-def latest() -> Iterator[oracle.Oracle]:
-    with oracle.Oracle(oracle.LATEST, "gateway") as running:
-        yield running
+def oracles() -> Iterator[dict[str, oracle.Oracle]]:
+    """One `oracle gateway` process per release for the whole module."""
+    with contextlib.ExitStack() as stack:
+        yield {version: stack.enter_context(oracle.Oracle(version, "gateway"))
+               for version in oracle.VERSIONS}
 
 
-@pytest.fixture(scope="module")
-def seed() -> Iterator[oracle.Oracle]:
-    with oracle.Oracle(oracle.SEED, "gateway") as running:
-        yield running
+@pytest.fixture(params=oracle.VERSIONS)
+def external_dns(request: pytest.FixtureRequest,
+                 oracles: dict[str, oracle.Oracle]) -> oracle.Oracle:
+    return oracles[request.param]
+
+
+@pytest.fixture
+def latest(oracles: dict[str, oracle.Oracle]) -> oracle.Oracle:
+    return oracles[oracle.LATEST]
+
+
+@pytest.fixture
+def seed(oracles: dict[str, oracle.Oracle]) -> oracle.Oracle:
+    return oracles[oracle.SEED]
 
 
 def theirs(answer: dict[str, Any]) -> Hosts:
