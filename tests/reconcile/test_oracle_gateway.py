@@ -66,25 +66,36 @@ def theirs(answer: dict[str, Any]) -> Hosts:
     return found
 
 
-def ours(case: corpus.Case) -> Hosts:
-    """What dnsgate resolves for each route the source's own flags leave in."""
+def gateway_settings(case: corpus.Case) -> gateway.GatewaySettings:
+    """The case's Gateway flags as dnsgate parses them at start (dnsgate.publication)."""
     gateway_labels = publication.gateway_label_selector(
         case.settings.get("gateway_label_filter", ""))
-    chosen = gateway.GatewaySettings(name=case.settings.get("gateway_name", ""),
-                                     namespace=case.settings.get("gateway_namespace", ""),
-                                     label_filter=gateway_labels.text)
-    view = gateway.View(
+    return gateway.GatewaySettings(name=case.settings.get("gateway_name", ""),
+                                   namespace=case.settings.get("gateway_namespace", ""),
+                                   label_filter=gateway_labels.text)
+
+
+def view_of(case: corpus.Case) -> gateway.View:
+    return gateway.View(
         gateways={(gw["metadata"]["namespace"], gw["metadata"]["name"]): gateway.slim_gateway(gw)
                   for gw in case.gateways},
         namespace_labels=case.namespace_labels())
+
+
+def read_routes(case: corpus.Case) -> list[dict[str, Any]]:
+    """The routes --namespace and --label-filter leave in (the API server's list)."""
     route_filter = labels.parse(case.settings.get("label_filter", ""))
+    return [route for route in case.routes
+            if case.settings.get("namespace") in (None, route["metadata"]["namespace"])
+            and route_filter.matches(route["metadata"].get("labels") or {})]
+
+
+def ours(case: corpus.Case) -> Hosts:
+    """What dnsgate resolves for each route the source's own flags leave in."""
+    chosen, view = gateway_settings(case), view_of(case)
     found: Hosts = {}
-    for route in case.routes:
+    for route in read_routes(case):
         meta = route["metadata"]
-        if case.settings.get("namespace") not in (None, meta["namespace"]):
-            continue
-        if not route_filter.matches(meta.get("labels") or {}):
-            continue
         resolution = gateway.resolve(
             gateway.slim_route(route, case.kind), view, chosen,
             ignore_hostname_annotation=case.settings.get("ignore_hostname_annotation", False))
