@@ -347,3 +347,25 @@ def test_reconcile_once_with_a_domain_policy_judges_routes_and_reads_its_namespa
     assert values(records[("app.team.goldentooth.net", "A", "")]) == ["10.4.12.10"]
     assert "grab.goldentooth.net" not in {key[0] for key in records}
     assert f"HTTPRoute {namespace}/grab not-allowed" in result.stderr
+
+
+def test_reconcile_once_reads_the_gateway_label_filter_as_external_dns_does(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str) -> None:
+    """--gateway-label-filter is a label selector object to ExternalDNS: of two `tier=` terms
+    the later one counts, so `tier=internal,tier=public` reads the Gateway labelled
+    tier=public (docs/label-selectors.md); the apiserver's own list would read none."""
+    gateways.apply(kubeconfig, gateways.gateway_class())
+    gateways.apply(kubeconfig, gateways.gateway(namespace, "gw", [Listener("http")],
+                                                labels={"tier": "public"}))
+    gateways.assign(kubeconfig, namespace, "gw", ["10.4.12.8"])
+    route(kubeconfig, namespace, "web", hostnames=[APP])
+    accept(kubeconfig, namespace, "web")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "dnsgate", "reconcile", "--once", "--namespace", namespace,
+         "--domain-filter", "goldentooth.net", "--txt-owner-id", OWNER,
+         "--source=gateway-httproute", "--gateway-label-filter=tier=internal,tier=public"],
+        capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.8"]
