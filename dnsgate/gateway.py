@@ -82,6 +82,9 @@ class Resolution:
     """host -> its targets (sorted, unique), for each host that gets a record."""
     reasons: tuple[str, ...] = ()
     """Why parents gave no record (empty when every parent gave one)."""
+    unwatched: bool = False
+    """No host, only because every parent is a Gateway the Gateway flags leave out (or one
+    not there): the route says nothing about its records then (docs/deletes.md)."""
 
     def targets(self) -> dict[str, tuple[str, ...]]:
         return dict(self.hosts)
@@ -159,13 +162,15 @@ def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DE
                                    "empty)",))
     found: dict[str, list[str]] = {}
     reasons: list[str] = []
+    unwatched = True  # every parent's reason is a Gateway the settings leave out
     parents = ((route.get("status") or {}).get("parents")) or ()
     for status in parents:
         if not isinstance(status, Mapping):
             continue
-        reason = _attach(route, kind, names, refs, status, view, settings, found)
+        reason, left_out = _attach(route, kind, names, refs, status, view, settings, found)
         if reason:
             reasons.append(reason)
+            unwatched &= left_out
     if not parents:
         reasons.append(f"no Gateway has accepted the {kind} yet: its status.parents is empty "
                        "(the gateway controller writes it)")
@@ -178,7 +183,8 @@ def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DE
                            "(status.addresses is empty and no target annotation)")
     if not hosts and not reasons:
         reasons.append(f"no hostname to publish: {kind} names none and no listener has one")
-    return Resolution(hosts, tuple(dict.fromkeys(reasons)))
+    return Resolution(hosts, tuple(dict.fromkeys(reasons)),
+                      unwatched=not hosts and bool(reasons) and unwatched and bool(parents))
 
 
 def _published_names(found: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
@@ -193,34 +199,35 @@ def _published_names(found: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
 
 def _attach(route: Mapping[str, Any], kind: str, names: Sequence[str],
             refs: Sequence[Mapping[str, Any]], status: Mapping[str, Any], view: View,
-            settings: GatewaySettings, found: dict[str, list[str]]) -> str:
-    """One `status.parents` entry: its listeners' hosts added to `found`, or why none was."""
+            settings: GatewaySettings, found: dict[str, list[str]]) -> tuple[str, bool]:
+    """One `status.parents` entry: its listeners' hosts added to `found`, or why none was,
+    and whether that is only because the Gateway is one the settings leave out (or gone)."""
     meta = _meta(route)
     ref = status.get("parentRef") or {}
     namespace = _or(ref.get("namespace"), str(meta.get("namespace") or ""))
     name = str(ref.get("name") or "")
     if not _in_spec(refs, ref, str(meta.get("namespace") or "")):
-        return ""  # a parent the route no longer names: ExternalDNS passes over it silently
+        return "", False  # a parent the route no longer names: ExternalDNS passes over it
     group, parent_kind = _or(ref.get("group"), GROUP), _or(ref.get("kind"), GATEWAY)
     if group != GROUP or parent_kind != GATEWAY:
         return (f"parent {parent_kind} {namespace}/{name} ({group}) is not a Gateway; dnsgate "
-                "reads Gateways only")
+                "reads Gateways only"), False
     gateway = view.gateways.get((namespace, name))
     if gateway is None or not gateway_selected(gateway, settings):
         return (f"Gateway {namespace}/{name} is not one dnsgate watches (it does not exist, or "
                 "--gateway-namespace, --gateway-label-filter or its controller annotation "
-                "leave it out)")
+                "leave it out)"), True
     if settings.name and settings.name != name:
-        return f"Gateway {namespace}/{name} is not --gateway-name={settings.name}"
+        return f"Gateway {namespace}/{name} is not --gateway-name={settings.name}", True
     if not _accepted(status):
         return (f"Gateway {namespace}/{name} has not accepted it (status.parents: condition "
-                "Accepted is not True)")
+                "Accepted is not True)"), False
     section = str(ref.get("sectionName") or "")
     listeners = [lis for lis in _listeners(gateway)
                  if not section or str(lis.get("name") or "") == section]
     if not listeners:
         return (f"Gateway {namespace}/{name} has no listener named {section!r}" if section
-                else f"Gateway {namespace}/{name} has no listeners")
+                else f"Gateway {namespace}/{name} has no listeners"), False
     targets = _targets(gateway)
     matched = False
     for listener in listeners:
@@ -236,11 +243,11 @@ def _attach(route: Mapping[str, Any], kind: str, names: Sequence[str],
             found.setdefault(host, []).extend(targets)
             matched = True
     if matched:
-        return ""
+        return "", False
     asked = ", ".join(n for n in names if n) or "(none: the listeners' own)"
     where = f"listener {section!r}" if section else "no listener"
     return (f"{where} of Gateway {namespace}/{name} matches the {kind}'s hostnames {asked} "
-            "(protocol, port, allowedRoutes and hostname must all fit)")
+            "(protocol, port, allowedRoutes and hostname must all fit)"), False
 
 
 def _fits(route: Mapping[str, Any], kind: str, ref: Mapping[str, Any],
@@ -483,7 +490,8 @@ def with_resolution(route: Mapping[str, Any], view: View,
     resolved = resolve(route, view, settings)
     return {**route, RESOLVED: {"hosts": [[host, list(targets)] for host, targets in
                                           resolved.hosts],
-                                "reasons": list(resolved.reasons)}}
+                                "reasons": list(resolved.reasons),
+                                "unwatched": resolved.unwatched}}
 
 
 def resolution_of(route: Mapping[str, Any]) -> Resolution | None:
@@ -493,7 +501,7 @@ def resolution_of(route: Mapping[str, Any]) -> Resolution | None:
     if not isinstance(carried, Mapping):
         return None
     return Resolution(tuple((str(host), tuple(targets)) for host, targets in carried["hosts"]),
-                      tuple(carried["reasons"]))
+                      tuple(carried["reasons"]), bool(carried.get("unwatched")))
 
 
 def addresses(route: Mapping[str, Any]) -> tuple[str, ...]:

@@ -66,7 +66,7 @@ class ServiceRecords:
     """A route's reasons some or all of its names get no record (not accepted by any
     Gateway, no listener matching, a Gateway without an address: `dnsgate.gateway`). A
     route publishes whether or not it resolves to a host, unless only the Gateway flags
-    leave it without one (`_silenced`)."""
+    leave it without one (`dnsgate.gateway.Resolution.unwatched`)."""
 
 
 @dataclass(frozen=True)
@@ -111,22 +111,13 @@ def _read(service: Service, settings: SourceSettings, naming: txtname.Naming,
     resolved = gateway.resolution_of(service)
     if resolved is None:
         return replace(result, publishes=True), parsed
-    return replace(result, publishes=not _silenced(resolved),
+    # A route left without a host only because the Gateway flags leave its Gateways out (or
+    # they are gone) does not speak for its records, as a Service a narrower --domain-filter
+    # silences: a restart with narrower flags deletes nothing unseen; seen to lose its hosts
+    # while this process runs, it did change (docs/deletes.md). A route detached by its
+    # Gateway (not accepted, parentRef removed) still speaks: its records go.
+    return replace(result, publishes=not resolved.unwatched,
                    unresolved=resolved.reasons), parsed
-
-
-# The reasons `dnsgate.gateway.resolve` gives for a Gateway the settings leave out.
-_SETTING_REASONS = ("is not one dnsgate watches", "is not --gateway-name=")
-
-
-def _silenced(resolved: gateway.Resolution) -> bool:
-    """A route left without a host only because the Gateway flags leave its Gateways out
-    (or they are gone): as a Service a narrower --domain-filter silences, it does not speak
-    for its records, so a restart with narrower flags deletes nothing unseen; seen to lose
-    its hosts while this process runs, it did change (docs/deletes.md). A route detached by
-    its Gateway (not accepted, parentRef removed) still speaks: its records go."""
-    return not resolved.hosts and bool(resolved.reasons) and all(
-        any(mark in reason for mark in _SETTING_REASONS) for reason in resolved.reasons)
 
 
 def _published(service: Service, key: str, created: str, settings: SourceSettings,
