@@ -14,6 +14,15 @@ A change costs what it touches: a route change is that route's key; a Gateway ch
 keys of the routes whose parentRefs name that Gateway (an index kept from every route event,
 so a route that moved to another Gateway is no longer re-read for the old one); a Namespace
 label change is the keys of that namespace's routes.
+
+Both deployables read routes through this one module, so they never disagree about which
+routes a Gateway change touches or how a route resolves; each plugs in its own consumer:
+the reconciler's controller hears keys (`on_change`, `on_deleted`) and reads `get` later;
+the webhook's claim index (`webhook.routewatch`) also takes each full list of a kind
+resolved (`on_relist`: the keys that list changed are not told again, so nothing resolves
+twice) and waits for the Gateways and Namespaces to be listed (`on_listed`). Deliveries
+that resolve are made one at a time, in the order of the changes: a consumer that resolves
+in `on_change` never files a route resolved against an older view after a newer one.
 """
 
 from __future__ import annotations
@@ -34,7 +43,12 @@ from dnsgate.watch import (
     without_own_writes,
 )
 
-GATEWAYS = "gateways"
+OnRoutesListed = Callable[[objectkey.Kind, list[Service]], None]
+
+GATEWAY = "gateway"
+NAMESPACE = "namespace"
+LISTED = (GATEWAY, NAMESPACE)
+"""What `on_listed` is told of: a list of the Gateways, or of the Namespaces, is in."""
 
 
 def gateway_key(obj: Mapping[str, Any]) -> str:
@@ -88,34 +102,49 @@ class Routes:
 
     def __init__(self, routes: Mapping[str, ServiceAPI], gateways: ServiceAPI,
                  namespaces: ServiceAPI | ServiceStore, settings: GatewaySettings,
-                 on_change: OnChange, on_deleted: OnChange | None = None) -> None:
+                 on_change: OnChange, on_deleted: OnChange | None = None, *,
+                 on_relist: OnRoutesListed | None = None,
+                 on_listed: Callable[[str], None] | None = None) -> None:
         """`routes`: route kind name ("HTTPRoute") -> its ServiceAPI (`CustomObjects`, or a
         fake); `namespaces`: a ServiceAPI for a Namespace watch of its own, or a store of
         Namespaces (name and labels) another reader runs, the domain policy's;
         `on_change` hears the keys of the routes whose resolution may have changed,
-        `on_deleted` those of routes deleted."""
+        `on_deleted` those of routes deleted; `on_relist` each full list of one route kind,
+        resolved (its changes then skip `on_change`); `on_listed` `GATEWAY` or `NAMESPACE`
+        once a list of them is in and the routes it changed were told (a shared Namespace
+        store's lists are its owner's: not told)."""
         self.settings = settings
         self._on_change = on_change
+        self._on_relist = on_relist
         self._lock = threading.Lock()
+        self._delivery = threading.Lock()  # one resolving delivery at a time, in order
         self._parents: dict[str, frozenset[GatewayKey]] = {}  # route key -> its Gateways
         self._by_gateway: dict[GatewayKey, set[str]] = {}  # Gateway -> route keys
         self._by_namespace: dict[str, set[str]] = {}  # namespace -> route keys
         self._version = 0  # bumped by each Gateway or Namespace change
         self._view: tuple[int, gateway.View] | None = None
+        by_name = {kind.name: kind for kind in objectkey.ROUTE_KINDS}
         self.routes = [ServiceStore(api, self._routes_changed,
-                                    kept=partial(gateway.slim_route, kind=kind),
-                                    trigger=without_own_writes, on_deleted=on_deleted)
-                       for kind, api in routes.items()]
+                                    on_relist=partial(self._routes_listed, by_name[name]),
+                                    kept=partial(gateway.slim_route, kind=name),
+                                    trigger=without_own_writes, on_deleted=on_deleted,
+                                    relist_notifies=on_relist is None)
+                       for name, api in routes.items()]
+
+        def told(what: str) -> Callable[[], None] | None:
+            return None if on_listed is None else partial(on_listed, what)
+
         self.gateways = ServiceStore(gateways, self._gateways_changed,
                                      kept=gateway.slim_gateway, key=gateway_key,
-                                     trigger=without_own_writes)
+                                     trigger=without_own_writes, on_listed=told(GATEWAY))
         self._shared = isinstance(namespaces, ServiceStore)
         if isinstance(namespaces, ServiceStore):
             self.namespaces = namespaces
             namespaces.subscribe(self._namespaces_changed)
         else:
             self.namespaces = ServiceStore(namespaces, self._namespaces_changed,
-                                           kept=kept_namespace, key=namespace_key)
+                                           kept=kept_namespace, key=namespace_key,
+                                           on_listed=told(NAMESPACE))
 
     @property
     def stores(self) -> list[ServiceStore]:
@@ -169,11 +198,31 @@ class Routes:
                 return found
         return None
 
+    def _routes_listed(self, kind: objectkey.Kind, routes: list[Service]) -> None:
+        """A full list of one kind: index it whole (a re-list after 410 Gone drops routes
+        whose DELETED event never came), and hand it out resolved to `on_relist`."""
+        fresh = {objectkey.of(route): route for route in routes}
+        with self._lock:
+            for key in [key for key in self._parents
+                        if objectkey.kind_of(key) == kind and key not in fresh]:
+                self._index(key, None)
+            for key, route in fresh.items():
+                self._index(key, route)
+        if self._on_relist is not None:
+            with self._delivery:
+                view = self.view()
+                self._on_relist(kind, [gateway.with_resolution(route, view, self.settings)
+                                       for route in routes])
+
     def _routes_changed(self, keys: set[str]) -> None:
         with self._lock:
             for key in keys:
                 self._index(key, self._raw(key))
-        self._on_change(keys)
+        self._tell(keys)
+
+    def _tell(self, keys: set[str]) -> None:
+        with self._delivery:
+            self._on_change(keys)
 
     def _index(self, key: str, route: Mapping[str, Any] | None) -> None:
         """Called with the lock held: the route's Gateways and namespace, as it is now."""
@@ -203,7 +252,7 @@ class Routes:
             self._version += 1
         touched = self.affected(_gateway_of(key) for key in keys)
         if touched:
-            self._on_change(touched)
+            self._tell(touched)
 
     def _namespaces_changed(self, keys: set[str]) -> None:
         # A shared store keys a Namespace by its object key ("service//<name>"), ours by
@@ -213,14 +262,16 @@ class Routes:
             self._version += 1
             touched = {route for ns in names for route in self._by_namespace.get(ns, ())}
         if touched:
-            self._on_change(touched)
+            self._tell(touched)
 
 
 def kubernetes(core: Any, kinds: Iterable[str], *, namespace: str,
                label_filter: str, settings: GatewaySettings, on_change: OnChange,
                on_deleted: OnChange | None = None,
                namespaces: ServiceStore | None = None,
-               wrap: Callable[[ServiceAPI], ServiceAPI] = lambda api: api) -> Routes:
+               wrap: Callable[[ServiceAPI], ServiceAPI] = lambda api: api,
+               on_relist: OnRoutesListed | None = None,
+               on_listed: Callable[[str], None] | None = None) -> Routes:
     """`Routes` over the API: `core` a `dnsgate.corev1.CoreV1`; `kinds` the route kind
     names of the `gateway-*` sources; `namespaces` a Namespace store already watched (the
     domain policy's), else a watch of its own; `wrap` around each route and Gateway API (the
@@ -230,7 +281,7 @@ def kubernetes(core: Any, kinds: Iterable[str], *, namespace: str,
                                        by_name[name].resource, namespace, label_filter,
                                        trim=partial(gateway.slim_route, kind=name)))
               for name in kinds}
-    gateways = wrap(CustomObjects(core, f"{gateway.GROUP}/v1", GATEWAYS, settings.namespace,
+    gateways = wrap(CustomObjects(core, f"{gateway.GROUP}/v1", "gateways", settings.namespace,
                                   settings.label_filter, trim=gateway.slim_gateway))
     return Routes(routes, gateways, namespaces or policywatch.Namespaces(core), settings,
-                  on_change, on_deleted)
+                  on_change, on_deleted, on_relist=on_relist, on_listed=on_listed)

@@ -98,14 +98,20 @@ class ServiceStore:
                  kept: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
                  trigger: Callable[[Mapping[str, Any]], Any] | None = None,
                  on_deleted: OnChange | None = None,
-                 key: Callable[[Mapping[str, Any]], str] = objectkey.of) -> None:
+                 key: Callable[[Mapping[str, Any]], str] = objectkey.of,
+                 on_listed: Callable[[], None] | None = None,
+                 relist_notifies: bool = True) -> None:
         """`kept`: what of each object to keep (`slim`; an Ingress store:
         `dnsgate.ingress.slim`). `trigger`: the part of a kept object whose change is
         reported to `on_change` (default all of it; the reconciler: `without_own_writes`).
         `on_deleted`: told of each DELETED event's key, before `on_change`; an object
         missing from a re-list is not reported to it (an empty list proves nothing). `key`:
         what each object is stored under (default its `dnsgate.objectkey` key; a store of
-        objects dnsgate publishes nothing for, such as Gateways, names its own)."""
+        objects dnsgate publishes nothing for, such as Gateways, names its own).
+        `on_listed`: told once a list is wholly delivered, after `on_relist` and the changes
+        it made were reported (so a reader waiting for it sees their effects).
+        `relist_notifies=False`: a list's changes go to `on_relist` alone, not to
+        `on_change` again (a reader that has just taken the whole list)."""
         self._api = api
         self._key = key
         self._kept = kept or slim
@@ -114,6 +120,8 @@ class ServiceStore:
         self._listeners: list[OnChange] = []
         self._on_relist = on_relist
         self._on_deleted = on_deleted
+        self._on_listed = on_listed
+        self._relist_notifies = relist_notifies
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
         self.synced = threading.Event()
@@ -151,8 +159,10 @@ class ServiceStore:
         if self._on_relist is not None:
             self._on_relist(list(fresh.values()))
         self.synced.set()
-        if changed:
+        if changed and self._relist_notifies:
             self._notify(changed)
+        if self._on_listed is not None:
+            self._on_listed()
         return version
 
     def run(self, stop: threading.Event) -> None:

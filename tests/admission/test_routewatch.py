@@ -1,7 +1,8 @@
 """The webhook's index holds a route's claims as the reconciler counts them: the hosts the
-route resolves to against the Gateways watched (`webhook.routewatch`), re-resolved when a
-Gateway or a namespace's labels change; the index is synced only once routes, Gateways and
-namespaces were each listed. The list+watch seam is scripted here; the real apiserver's in
+route resolves to against the Gateways watched (`webhook.routewatch`, plugged into the
+reconciler's own store, `dnsgate.routewatch`), re-resolved when a Gateway or a namespace's
+labels change; the index is synced only once routes, Gateways and namespaces were each
+listed. The list+watch seam is scripted here; the real apiserver's in
 tests/admission/test_routes_kubectl.py."""
 
 from __future__ import annotations
@@ -172,3 +173,15 @@ def test_the_index_is_synced_only_once_gateways_and_namespaces_are_listed() -> N
     index.listed(routewatch.NAMESPACES)
 
     assert (before, index.synced) == (False, True)
+
+
+def test_a_relist_after_410_gone_drops_a_route_whose_deletion_was_missed(
+        started: list[Watched]) -> None:
+    watched = start(started, [route([NAME])], [gateway()])
+    assert watched.claimants() == ["httproute/shop/web"]
+
+    watched.routes.items = []
+    watched.routes.send("ERROR", {"code": 410, "message": "too old resource version"})
+
+    assert wait_for(lambda: not watched.claimants(), timeout=5)
+

@@ -172,3 +172,77 @@ def test_the_domain_policys_namespace_store_is_read_instead_of_a_watch_of_its_ow
     after = routes.get("httproute/shop/web")
     assert after is not None and gateway.resolution_of(after).hosts == (  # type: ignore[union-attr]
         ("app.goldentooth.net", ("192.0.2.10",)),)
+
+
+# A consumer that files each list whole (the webhook's claim index): `on_relist`, `on_listed`.
+
+class Filed:
+    """What a list-taking consumer was handed, in order: ("list", kind, {key: hosts}),
+    ("change", keys) and ("listed", what)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def relisted(self, kind: Any, routes: list[Any]) -> None:
+        self.events.append(("list", kind.name, {
+            f"{r['metadata']['namespace']}/{r['metadata']['name']}":
+                gateway.resolution_of(r).hosts  # type: ignore[union-attr]
+            for r in routes}))
+
+    def changed(self, keys: set[str]) -> None:
+        self.events.append(("change", frozenset(keys)))
+
+    def listed(self, what: str) -> None:
+        self.events.append(("listed", what))
+
+
+def filing(routes: Listed, gateways: Listed, namespaces: Listed | None = None
+           ) -> tuple[routewatch.Routes, Filed]:
+    filed = Filed()
+    found = routewatch.Routes({"HTTPRoute": routes}, gateways, namespaces or Listed(),
+                              GatewaySettings(), filed.changed, on_relist=filed.relisted,
+                              on_listed=filed.listed)
+    return found, filed
+
+
+def test_a_list_of_routes_is_handed_over_resolved_once_and_not_told_again_as_changes() -> None:
+    routes, filed = filing(Listed(a_route()), Listed(a_gateway(addresses=("192.0.2.1",))))
+    routes.gateways.relist()
+    filed.events.clear()
+
+    routes.routes[0].relist()
+
+    assert filed.events == [("list", "HTTPRoute", {
+        "shop/web": (("app.goldentooth.net", ("192.0.2.1",)),)})]
+
+
+def test_gateways_count_as_listed_only_after_the_routes_they_touch_were_told() -> None:
+    routes, filed = filing(Listed(a_route()), Listed(a_gateway()))
+    routes.routes[0].relist()
+    filed.events.clear()
+
+    routes.gateways.relist()
+
+    assert filed.events == [("change", frozenset({"httproute/shop/web"})),
+                            ("listed", routewatch.GATEWAY)]
+
+
+def test_namespaces_watched_here_are_told_as_listed_even_when_nothing_changed() -> None:
+    routes, filed = filing(Listed(), Listed())
+
+    routes.namespaces.relist()
+    routes.gateways.relist()
+
+    assert filed.events == [("listed", routewatch.NAMESPACE), ("listed", routewatch.GATEWAY)]
+
+
+def test_a_route_a_relist_no_longer_holds_leaves_the_gateway_index_without_a_change() -> None:
+    listed = Listed(a_route())
+    routes, filed = filing(listed, Listed(a_gateway()))
+    routes.relist()
+    listed.items = []
+
+    routes.routes[0].relist()
+
+    assert routes.affected([("infra", "gw")]) == set()
+    assert filed.events[-1] == ("list", "HTTPRoute", {})
