@@ -35,7 +35,7 @@ class CoreV1:
     `patch_namespaced_service_status` and `create_namespaced_event`, as CoreV1Api has them;
     `list_namespaced_config_map` and `patch_namespaced_config_map` for the owners index
     (`dnsgate.owners`); `list_namespace` and `list_at` (any list path) for the Gateway API
-    route watch (`webhook.routewatch`).
+    route stores (`dnsgate.routewatch`, the reconciler's and the webhook's).
 
     With `_preload_content=False` a call returns the raw urllib3 response (a watch reads it
     line by line); otherwise the decoded JSON body as a dict, not a typed model. A status

@@ -119,6 +119,9 @@ class Routes:
         self._lock = threading.Lock()
         self._delivery = threading.Lock()  # one resolving delivery at a time, in order
         self._parents: dict[str, frozenset[GatewayKey]] = {}  # route key -> its Gateways
+        # Routes mostly name the same few Gateways: one copy of each set of them (memory per
+        # gunicorn worker counts in the webhook), dropped once no route names its Gateways.
+        self._shared_parents: dict[frozenset[GatewayKey], frozenset[GatewayKey]] = {}
         self._by_gateway: dict[GatewayKey, set[str]] = {}  # Gateway -> route keys
         self._by_namespace: dict[str, set[str]] = {}  # namespace -> route keys
         self._version = 0  # bumped by each Gateway or Namespace change
@@ -227,25 +230,32 @@ class Routes:
     def _index(self, key: str, route: Mapping[str, Any] | None) -> None:
         """Called with the lock held: the route's Gateways and namespace, as it is now."""
         for gw in self._parents.pop(key, frozenset()):
-            self._drop(self._by_gateway, gw, key)
+            if self._drop(self._by_gateway, gw, key):  # no route names gw: nor any set of it
+                self._shared_parents = {
+                    parents: same for parents, same in self._shared_parents.items()
+                    if gw not in parents}
         parsed = objectkey.parse(key)
         if parsed is not None:
             self._drop(self._by_namespace, parsed.namespace, key)
         if route is None:
             return
-        self._parents[key] = gateway.parent_gateways(route)
+        parents = gateway.parent_gateways(route)
+        self._parents[key] = self._shared_parents.setdefault(parents, parents)
         for gw in self._parents[key]:
             self._by_gateway.setdefault(gw, set()).add(key)
         if parsed is not None:
             self._by_namespace.setdefault(parsed.namespace, set()).add(key)
 
     @staticmethod
-    def _drop(index: dict[Any, set[str]], at: Any, key: str) -> None:
+    def _drop(index: dict[Any, set[str]], at: Any, key: str) -> bool:
+        """Whether that left nothing at `at`."""
         keys = index.get(at)
         if keys is not None:
             keys.discard(key)
             if not keys:
                 del index[at]
+                return True
+        return False
 
     def _gateways_changed(self, keys: set[str]) -> None:
         with self._lock:

@@ -246,3 +246,15 @@ def test_a_route_a_relist_no_longer_holds_leaves_the_gateway_index_without_a_cha
 
     assert routes.affected([("infra", "gw")]) == set()
     assert filed.events[-1] == ("list", "HTTPRoute", {})
+
+
+def test_routes_naming_the_same_gateways_share_one_set_of_them_until_none_is_left() -> None:
+    listed = Listed(named(a_route(), "web"), named(a_route(), "api"))
+    routes, _ = store(listed, Listed(a_gateway()))
+    web, api = (routes._parents[f"httproute/shop/{name}"] for name in ("web", "api"))
+    assert web is api
+
+    listed.items = []
+    routes.routes[0].relist()
+
+    assert routes._shared_parents == {}
