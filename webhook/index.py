@@ -14,7 +14,7 @@ each gunicorn worker.
 
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from dnsgate import annotations, claimindex, claims, gateway, ingress, objectkey, txtname
@@ -109,6 +109,17 @@ class ClaimIndex:
         with self._lock:
             self._count(self._claim_count - len(self._index.of(key)) + len(made))
             self._index.put(key, made)
+
+    def refile(self, keys: Iterable[str],
+               current: Callable[[str], Mapping[str, Any] | None]) -> None:
+        """File the objects of these keys again as `current` (a store's `get`) has them now:
+        claims for those there, none for those gone."""
+        for key in keys:
+            found = current(key)
+            if found is None:
+                self.delete(key)
+            else:
+                self.upsert(found)
 
     def delete(self, key: str) -> None:
         """Forget the object of this key ("service/ns/name", "ingress/ns/name")."""

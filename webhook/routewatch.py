@@ -79,9 +79,4 @@ class RouteWatch:
 
     def _changed(self, keys: set[str]) -> None:
         assert self.routes is not None
-        for key in keys:
-            route = self.routes.get(key)
-            if route is None:
-                self.index.delete(key)
-            else:
-                self.index.upsert(route)
+        self.index.refile(keys, self.routes.get)

@@ -84,9 +84,4 @@ class ServiceWatcher:
 
     def _changed(self, keys: set[str]) -> None:
         assert self.store is not None
-        for key in keys:
-            service = self.store.get(key)
-            if service is None:
-                self.index.delete(key)
-            else:
-                self.index.upsert(service)
+        self.index.refile(keys, self.store.get)
