@@ -4,11 +4,11 @@ Starts the local stack (etcd, kube-apiserver, Route53 server), registers the shi
 WebhookConfigurations (pointed at the local URL), runs the certificate keeper (`dnsgate certs
 --keep`, as its own ServiceAccount under the install's admission policies) that issues the
 webhook's certificate and injects its CA, runs the webhook under gunicorn serving that
-certificate from the Secret's files, runs the reconciler with the seed's
-settings plus `--source=ingress` and a domain policy (docs/namespace-domains.md: namespace
-`shop` may use shop.goldentooth.net only) and an owners index (docs/owners.md: another
-cluster holds blog.goldentooth.net), then walks through nine steps, checking that each did
-what it says:
+certificate from the Secret's files, runs the reconciler with the seed's settings plus
+`--source=ingress`, `--source=gateway-httproute` and a domain policy
+(docs/namespace-domains.md: namespace `shop` may use shop.goldentooth.net only) and an
+owners index (docs/owners.md: another cluster holds blog.goldentooth.net), then walks
+through eleven steps, checking that each did what it says:
   1. a Service named into httpbin.example.com is refused at `kubectl apply`;
   2. httpbin.goldentooth.net is admitted, and its TTL defaulted to 60;
   3. its load-balancer IP 10.4.11.1 is assigned, as MetalLB would;
@@ -16,15 +16,19 @@ what it says:
   5. an Ingress asking for httpbin.goldentooth.net, which the Service holds, is refused;
   6. an Ingress for shop.goldentooth.net is admitted, its controller reports 10.4.11.2, and
      its records appear, their TXT naming the Ingress;
-  7. in namespace shop, a Service asking for a name outside shop.goldentooth.net is refused,
+  7. httpbin moves from its Service to an HTTPRoute on a Gateway `edge` (address
+     10.4.11.3), keeping its name: refused at the door while the Service holds it, taken
+     once the Service gives it up; a route no Gateway accepted gets a Warning DNSNoRecord
+     (`devstack.demo_gateway`);
+  8. in namespace shop, a Service asking for a name outside shop.goldentooth.net is refused,
      the message naming the domains the namespace may use;
-  8. a Service asking for blog.goldentooth.net, which Route53 shows owned by another
+  9. a Service asking for blog.goldentooth.net, which Route53 shows owned by another
      cluster's owner id, is refused, naming that owner id and resource (`owners_step`);
-  9. deleting the Service and the Ingress removes every record;
-  10. a namespace's 40 Services deleted at once: the deletes past --max-deletes are held
+  10. deleting the Service, the Ingress and the HTTPRoutes removes every record;
+  11. a namespace's 40 Services deleted at once: the deletes past --max-deletes are held
      and reported, and go once confirmed (`devstack.demo_guard`).
 Interactive, the stack then stays up until Ctrl-C; with no TTY, or DEMO_EXIT=1, it exits
-after step 10 with status 0 only if every step did what it said.
+after step 11 with status 0 only if every step did what it said.
 """
 
 from __future__ import annotations
@@ -41,7 +45,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from devstack import demo_guard, gatewayapi, ingresses, kubectl, metallb, route53, webhook
+from devstack import (
+    demo_gateway,
+    demo_guard,
+    gatewayapi,
+    ingresses,
+    kubectl,
+    metallb,
+    route53,
+    webhook,
+)
 from devstack.controlplane import free_port
 from devstack.processes import wait_until
 from devstack.stack import Stack
@@ -56,7 +69,7 @@ HOSTNAME = "httpbin.goldentooth.net"
 IP = "10.4.11.1"
 SHOP = "shop.goldentooth.net"
 SHOP_IP = "10.4.11.2"
-SOURCES = ("--source=service", "--source=ingress")
+SOURCES = ("--source=service", "--source=ingress", "--source=gateway-httproute")
 FOREIGN = "blog.goldentooth.net"
 FOREIGN_OWNER = "cluster-b"
 FOREIGN_RESOURCE = "service/web/blog"
@@ -108,16 +121,18 @@ class Demo:
     """The story's steps; without `ingresses` (a stack whose dnsgate has only the Service
     source, as the seed's settings) steps 5 and 6 are left out; without `owners` (no owners
     index, no other cluster's record) the step showing it is; so is the domain policy's
-    without `policy` (the seed's settings name no policy)."""
+    without `policy` (the seed's settings name no policy), and the Gateway's without
+    `gateway` (no Gateway API CRDs, or no `gateway-httproute` source)."""
 
     def __init__(self, stack: Cluster, *, ingresses: bool = True, owners: bool = False,
-                 health: int = 0, policy: bool = True) -> None:
+                 health: int = 0, policy: bool = True, gateway: bool = False) -> None:
         self.stack = stack
         self.ingresses = ingresses
         self.owners = owners
         self.health = health  # the reconciler's health port; 0: no mass-delete step
         self.policy = policy
-        self.steps = (7 if ingresses else 5) + policy + owners + bool(health)
+        self.gateway = gateway
+        self.steps = (7 if ingresses else 5) + gateway + policy + owners + bool(health)
         self.kubeconfig = stack.kubeconfig
         self.zone_id = stack.route53.zone_id if stack.route53 else ""
         self.results: list[tuple[str, bool]] = []
@@ -199,16 +214,23 @@ class Demo:
         if self.ingresses:
             self.ingress_steps()
         last = self.steps - bool(self.health)
+        if self.gateway:
+            demo_gateway.gateway_step(self, last - 1 - self.owners - self.policy)
         if self.policy:
             self.domain_policy_step(last - 1 - self.owners)
         if self.owners:
             self.owners_step(last - 1)
-        say(f"Step {last}/{self.steps}: deleting the Service{' and the Ingress' * self.ingresses} "
-            "removes every record")
+        deleted = ["the Service", *["the Ingress"] * self.ingresses,
+                   *["the HTTPRoutes"] * self.gateway]
+        say(f"Step {last}/{self.steps}: deleting {', '.join(deleted[:-1])}"
+            f"{' and ' * (len(deleted) > 1)}{deleted[-1]} removes every record")
         deleted_at = time.monotonic()
         self.kubectl("-n", NAMESPACE, "delete", "service", "httpbin")
         if self.ingresses:
             self.kubectl("-n", NAMESPACE, "delete", "ingress", "shop")
+        if self.gateway:
+            self.kubectl("-n", NAMESPACE, "delete", "httproutes", demo_gateway.ROUTE,
+                         demo_gateway.STRAY)
         gone = wait_for(lambda: not self.records())
         took = time.monotonic() - deleted_at
         self.print_records()
@@ -313,8 +335,10 @@ def start_components(stack: Stack) -> int:
           f"{gatewayapi.CHANNEL} channel)")
     gatewayapi.install(stack.kubeconfig, setup)
     setup("registering the webhook with the apiserver (manifests/base/"
-          "webhook-configurations.yaml, with manifests/components/ingress)")
-    webhook.register(stack.kubeconfig, webhook.local_configurations(port, ingresses=True))
+          "webhook-configurations.yaml, with manifests/components/ingress and "
+          "manifests/components/gateway-api)")
+    webhook.register(stack.kubeconfig, webhook.local_configurations(port, ingresses=True,
+                                                                    routes=True))
     setup("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
           "dnsgate/dnsgate-certs): it issues the webhook's certificate and injects its CA")
     webhook.keep_certificate(stack.supervisor, Path(stack.kubeconfig), tls)
@@ -368,7 +392,7 @@ def main() -> int:
         with Stack(STATE, progress=setup) as stack:
             health = start_components(stack)
             say()
-            demo = Demo(stack, owners=True, health=health)
+            demo = Demo(stack, owners=True, health=health, gateway=True)
             passed = demo.run()
             say(f"All {demo.steps} steps did what they said." if passed
                 else "Some steps FAILED.")

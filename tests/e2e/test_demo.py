@@ -1,5 +1,5 @@
-"""`make demo`, run as CI runs it (no TTY), tells the seed's story, with an Ingress, and
-checks every step."""
+"""`make demo`, run as CI runs it (no TTY), tells the seed's story, with an Ingress and an
+HTTPRoute, and checks every step."""
 
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
     # The certificate comes from the keeper, as in a cluster, not from the webhook itself.
     assert ("starting the certificate keeper (dnsgate certs --keep, as ServiceAccount "
             "dnsgate/dnsgate-certs)") in out
-    steps = re.split(r"^Step \d+/10: ", out, flags=re.M)[1:]
-    assert len(steps) == 10, out
-    (refused, admitted, assigned, records, ingress_refused, ingress_records, namespace_domains,
-     other_owner, removed, mass_delete) = steps
+    steps = re.split(r"^Step \d+/11: ", out, flags=re.M)[1:]
+    assert len(steps) == 11, out
+    (refused, admitted, assigned, records, ingress_refused, ingress_records, gateway,
+     namespace_domains, other_owner, removed, mass_delete) = steps
     assert 'admission webhook "validate.dnsgate.io" denied the request' in refused
     assert ('external-dns.alpha.kubernetes.io/hostname: "httpbin.example.com" is outside the '
             "managed domains (goldentooth.net)") in refused
@@ -55,12 +55,14 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
         r'^\s+a-shop\.goldentooth\.net\.\s+TXT\s+300\s+"heritage=external-dns,'
         r"external-dns/owner=external-dns-external-dns,"
         r'external-dns/resource=ingress/httpbin/shop"$', ingress_records, re.M)
+    assert_gateway_step(gateway)
     assert ('external-dns.alpha.kubernetes.io/hostname: "api.httpbin.goldentooth.net" is outside '
             "the domains namespace shop may use (shop.goldentooth.net), so Service shop/api may "
             'not publish it (the domain policy dnsgate/dnsgate-domain-policy, rule "shop-team")'
             ) in namespace_domains
     assert ('external-dns.alpha.kubernetes.io/hostname: "blog.goldentooth.net" is owned in '
             'Route53 by owner id "cluster-b" (A record for service/web/blog)') in other_owner
+    assert 'httproute.gateway.networking.k8s.io "stray" deleted' in removed
     assert "(none)" in removed
     assert re.search(r"degraded: holding \d+ deletes of record sets dnsgate owns \(\d+ over "
                      r"the threshold", mass_delete)
@@ -68,5 +70,32 @@ def test_make_demo_runs_every_step_non_interactively() -> None:
                      re.M)
     assert "configmap/dnsgate-confirm-deletes created" in mass_delete
     assert "after the confirmation: 0 A records left; /readyz: ok" in mass_delete
-    assert out.count("[ok]") == 10 and "[FAILED]" not in out
-    assert "All 10 steps did what they said." in out
+    assert out.count("[ok]") == 11 and "[FAILED]" not in out
+    assert "All 11 steps did what they said." in out
+
+
+def assert_gateway_step(gateway: str) -> None:
+    """httpbin moves from its Service to an HTTPRoute: refused while the Service holds the
+    name, published at the Gateway's address once the Service gives it up; a route no
+    Gateway accepted is told why."""
+    assert gateway.startswith("httpbin.goldentooth.net moves from its Service to an HTTPRoute "
+                              "on Gateway edge, keeping its name"), gateway
+    assert re.search(r"^\s+edge\s+dnsgate-devstack\s+10\.4\.11\.3$", gateway, re.M)
+    refusal, after = gateway.split("the Service gives the name up", 1)
+    assert ('admission webhook "validate-route.dnsgate.io" denied the request: spec.hostnames: '
+            '"httpbin.goldentooth.net" is already claimed by Service httpbin/httpbin'
+            ) in refusal
+    assert "httproute.gateway.networking.k8s.io/httpbin created" not in refusal
+    released, taken = after.split("httproute.gateway.networking.k8s.io/httpbin created", 1)
+    assert "service/httpbin annotated" in released
+    assert "httpbin.goldentooth.net." not in released  # the Service's records went first
+    assert re.search(r"^\s+httpbin\.goldentooth\.net\.\s+A\s+60\s+10\.4\.11\.3$", taken, re.M)
+    assert re.search(
+        r'^\s+a-httpbin\.goldentooth\.net\.\s+TXT\s+300\s+"heritage=external-dns,'
+        r"external-dns/owner=external-dns-external-dns,"
+        r'external-dns/resource=httproute/httpbin/httpbin"$', taken, re.M)
+    assert re.search(r"the name was unpublished for \d+\.\d\ds", taken)
+    assert re.search(
+        r"^\s+Warning\s+DNSNoRecord\s+HTTPRoute\s+stray\s+no Gateway has accepted the "
+        r"HTTPRoute yet: its status\.parents is empty", taken, re.M)
+    assert "stray.goldentooth.net." not in taken
