@@ -93,6 +93,9 @@ class Claim:
     """Every name the claimant asks for, published or not: the domain policy voids all of
     its claims when it refuses any one of them (`parse`), so the webhook, which counts
     claims made without the policy, can tell a claim the reconciler would not honour."""
+    together: str = field(default="", compare=False)
+    """A route's Gateways and TTL (`gateway.serving_key`): routes with equal keys serve one
+    hostname together (`together`); empty for a Service or an Ingress."""
 
     @property
     def row(self) -> Row:
@@ -207,9 +210,20 @@ def requested(service: Mapping[str, Any], parsed: dns_annotations.Parsed,
     created = str((service.get("metadata") or {}).get("creationTimestamp") or "")
     key = objectkey.of(service)
     set_identifier = parsed.set_identifier
+    serving = gateway.serving_key(service, parsed) if gateway.is_route(service) else ""
     return tuple(Claim(created, key, name, set_identifier, row(name, set_identifier) in held,
-                       parsed.hostnames)
+                       parsed.hostnames, serving)
                  for name in (parsed.hostnames if names is None else names))
+
+
+def together(a: Claim, b: Claim) -> bool:
+    """Whether two routes serve one record set together rather than contest it: attached to
+    the same Gateways with the same TTL, they ask for the same records (the Gateways'
+    addresses), which is how a host is split across routes by path. ExternalDNS merges such
+    records into one; dnsgate publishes the keeper's (`winners`), whose records are theirs
+    too, and hands the name to the next of them when the keeper goes (docs/gateway-api.md)."""
+    return (bool(a.together) and a.together == b.together and a.row == b.row
+            and a.service != b.service)
 
 
 def conflicts(a: Claim, b: Claim, names: txtname.Mapper | None = None) -> bool:

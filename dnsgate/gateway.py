@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -427,8 +428,9 @@ def _listeners(gateway: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _parent_refs(route: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [ref for ref in (route.get("spec") or {}).get("parentRefs") or ()
-            if isinstance(ref, Mapping)]
+    """The spec's parentRefs; none when a body sent to the webhook holds no list there."""
+    refs = (route.get("spec") or {}).get("parentRefs")
+    return [ref for ref in refs if isinstance(ref, Mapping)] if isinstance(refs, list) else []
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -482,6 +484,13 @@ def slim_gateway(gateway: Mapping[str, Any]) -> dict[str, Any]:
     addresses = (gateway.get("status") or {}).get("addresses") or ()
     return {"kind": GATEWAY, "metadata": _slim_meta(gateway),
             "spec": {"listeners": listeners}, "status": {"addresses": list(addresses)}}
+
+
+def serving_key(route: Mapping[str, Any], parsed: dns_annotations.Parsed) -> str:
+    """What routes serving one host together share (`dnsgate.claims.together`): the Gateways
+    their spec names and the TTL they ask for (the set identifier is part of the row)."""
+    ttl = parsed.dns.ttl if parsed.dns is not None else None
+    return json.dumps([sorted(parent_gateways(route)), ttl])
 
 
 def with_resolution(route: Mapping[str, Any], view: View,

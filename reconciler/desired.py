@@ -176,7 +176,10 @@ class DesiredState:
             self._lost.pop(name, None)
 
     def _conflicts(self, results: Iterable[ServiceRecords]) -> tuple[source.Conflict, ...]:
+        # Routes serving a host together publish the keeper's records, which are theirs
+        # too: no conflict to report (`dnsgate.claims.together`).
         found = [source.conflict(r.service, c.hostname, keeper)
                  for r in results for c in self._claims.of(r.service)
-                 if (keeper := self._lost.get(c.hostname, {}).get(r.service)) is not None]
+                 if (keeper := self._lost.get(c.hostname, {}).get(r.service)) is not None
+                 and not claims.together(c, keeper)]
         return tuple(sorted(found, key=lambda c: (c.service, c.hostname)))

@@ -281,7 +281,12 @@ def desired(services: Iterable[Service], settings: SourceSettings, *,
     losers = {(loser.service, loser.hostname): holder for loser, holder in lost}
     kept = tuple(
         e for r in results for e in r.endpoints if (r.service, e.dnsname) not in losers)
-    conflicts = tuple(conflict(s, h, holder) for (s, h), holder in sorted(losers.items()))
+    # Routes serving a host together publish the keeper's records, which are theirs too: no
+    # conflict to report (`dnsgate.claims.together`).
+    shared = {(loser.service, loser.hostname) for loser, holder in lost
+              if claims.together(loser, holder)}
+    conflicts = tuple(conflict(s, h, holder) for (s, h), holder in sorted(losers.items())
+                      if (s, h) not in shared)
     return Desired(kept, tuple(results), conflicts)
 
 

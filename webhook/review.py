@@ -385,6 +385,13 @@ def _conflicts(
     warnings: list[str] = []
     for claim in new_claims:
         rivals = claims.rivals(claim, lookup.claims_on(claim.hostname))
+        partners = [r for r in rivals if claims.together(claim, r)]
+        rivals = [r for r in rivals if not claims.together(claim, r)]
+        if partners and not rivals:
+            warnings.append(f"{claim.hostname} is served together with "
+                            f"{objectkey.describe(partners[0].service)} (routes on the same "
+                            "Gateways with the same TTL): the records are published once, "
+                            "for the earliest of them")
         if not rivals:
             continue
         kept_by = claims.keeper(claim, rivals)

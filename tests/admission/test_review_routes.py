@@ -4,13 +4,14 @@ Services, Ingresses and routes, the default TTL, and the kinds left alone."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from dnsgate import domainpolicy, owners
+from dnsgate import domainpolicy, gateway, owners
 from dnsgate.claims import Claim
 from dnsgate.domainpolicy import Enforcement
 from dnsgate.publication import Scope
@@ -236,3 +237,27 @@ def test_mutate_defaults_the_ttl_of_a_route_asking_for_names(
         assert verdict.patch == tuple({"op": "add", "path": "/metadata/annotations/"
                                        + key.replace("/", "~1"), "value": value}
                                       for key, value in added.items())
+
+
+def serving(route: dict[str, Any], ttl: int | None = 60) -> str:
+    """The serving key a stored route on the same Gateways has (its TTL defaulted)."""
+    return json.dumps([sorted(gateway.parent_gateways(route)), ttl])
+
+
+def test_a_route_on_the_same_gateways_serves_a_routes_host_together() -> None:
+    """A host split across routes by path (the common Gateway API pattern): admitted, with a
+    warning saying whose records serve it; on another Gateway, or with another TTL, refused."""
+    partner = Claim(OLD, "httproute/other/web", NAME, together=serving(a_route()))
+    ttl = {A + "ttl": "60"}
+
+    shared = review.validate(request(a_route(annotations=ttl)), ON, FakeLookup((partner,)))
+    other_ttl = review.validate(request(a_route(annotations={A + "ttl": "300"})), ON,
+                                FakeLookup((partner,)))
+    elsewhere = a_route(annotations=ttl)
+    elsewhere["spec"]["parentRefs"] = [{"name": "internal", "namespace": "gw"}]
+    other_gateway = review.validate(request(elsewhere), ON, FakeLookup((partner,)))
+
+    assert shared.allowed, shared.message
+    assert any("served together with HTTPRoute other/web" in w for w in shared.warnings)
+    assert not other_ttl.allowed and not other_gateway.allowed
+    assert "is already claimed by HTTPRoute other/web" in other_gateway.message

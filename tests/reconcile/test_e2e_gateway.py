@@ -369,3 +369,30 @@ def test_reconcile_once_reads_the_gateway_label_filter_as_external_dns_does(  # 
 
     assert result.returncode == 0, result.stderr
     assert values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.8"]
+
+
+def test_routes_splitting_one_host_on_one_gateway_publish_it_once_and_hand_it_on(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    """Two routes serving one host by path on the same Gateway: one record set, labelled with
+    the earlier route, no conflict Event; the earlier deleted, the later's label takes over
+    while the A record stays."""
+    reconciler(routes=HTTP, report_status=True)
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.9"])
+    route(kubeconfig, namespace, "api", hostnames=[APP])
+    accept(kubeconfig, namespace, "api")
+    landed(route53, zone_id, (APP, "A", ""))
+    route(kubeconfig, namespace, "web", hostnames=[APP])
+    accept(kubeconfig, namespace, "web")
+    wait_for(lambda: [e for e in events(kubeconfig, namespace)
+                      if e["reason"] == "DNSSynced" and e["involvedObject"]["name"] == "web"],
+             timeout=WAIT)
+
+    records = zone_records(route53, zone_id)
+    assert values(records[(APP, "A", "")]) == ["10.4.12.9"]
+    assert values(records[("a-" + APP, "TXT", "")]) == [owner_value(f"httproute/{namespace}/api")]
+    assert not [e for e in events(kubeconfig, namespace) if e["reason"] == "DNSOwnershipConflict"]
+
+    kubectl_cli.run(kubeconfig, "-n", namespace, "delete", "httproute", "api")
+    wait_for(lambda: values(zone_records(route53, zone_id).get(("a-" + APP, "TXT", ""), {})
+                            ) == [owner_value(f"httproute/{namespace}/web")], timeout=WAIT)
+    assert values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.9"]

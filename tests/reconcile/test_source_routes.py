@@ -131,14 +131,16 @@ def test_a_route_the_gateway_flags_leave_without_a_host_does_not_speak_for_its_r
         "httproute/shop/web"].seen  # its Gateway left while dnsgate ran: a change seen
 
 
-def test_two_tenants_routes_asking_for_one_name_the_senior_keeps_it() -> None:
-    def tenant(namespace: str, created: str) -> dict[str, Any]:
-        route = a_route(namespace=namespace)
+def test_two_tenants_routes_on_different_gateways_asking_for_one_name_the_senior_keeps_it(
+        ) -> None:
+    def tenant(namespace: str, created: str, on: str) -> dict[str, Any]:
+        route = a_route(namespace=namespace, parents=[{"name": on, "namespace": "infra"}])
         route["metadata"]["creationTimestamp"] = created
-        return resolved(route, a_gateway())
+        return resolved(route, a_gateway(name="gw"), a_gateway(name="other",
+                                                               addresses=("192.0.2.99",)))
 
-    desired = source.desired([tenant("late", "2026-03-01T00:00:00Z"),
-                              tenant("early", "2026-01-01T00:00:00Z")], SETTINGS)
+    desired = source.desired([tenant("late", "2026-03-01T00:00:00Z", "other"),
+                              tenant("early", "2026-01-01T00:00:00Z", "gw")], SETTINGS)
     assert [e.label(endpoint.RESOURCE) for e in desired.endpoints] == [
         "httproute/early/web"]
     outcome = next(o for o in report.outcomes(desired, names=None, touched=set(), failed={},
@@ -147,3 +149,34 @@ def test_two_tenants_routes_asking_for_one_name_the_senior_keeps_it() -> None:
     assert (outcome.status, outcome.message) == (
         "conflict", "app.goldentooth.net is held by HTTPRoute early/web: it is the senior "
                     "claim")
+
+
+def test_routes_on_the_same_gateway_serve_one_host_together_without_a_conflict() -> None:
+    """A host split across routes by path: one record set (the senior's, the same targets),
+    and no route told its name is taken; when the senior goes, the next one publishes."""
+    def part(name: str, created: str) -> dict[str, Any]:
+        route = a_route()
+        route["metadata"].update(name=name, creationTimestamp=created)
+        return resolved(route, a_gateway())
+
+    api, web = part("api", "2026-01-01T00:00:00Z"), part("web", "2026-03-01T00:00:00Z")
+    desired = source.desired([web, api], SETTINGS)
+
+    assert [(e.dnsname, e.targets, e.label(endpoint.RESOURCE)) for e in desired.endpoints] == [
+        ("app.goldentooth.net", ("192.0.2.10",), "httproute/shop/api")]
+    assert desired.conflicts == ()
+    outcome = next(o for o in report.outcomes(desired, names=None, touched=set(), failed={},
+                                              skipped={}, dry_run=False)
+                   if o.service == "httproute/shop/web")
+    assert outcome.status != "conflict"
+    assert [e.label(endpoint.RESOURCE) for e in source.desired([web], SETTINGS).endpoints] == [
+        "httproute/shop/web"]
+
+
+def test_routes_on_one_gateway_with_different_ttls_still_contest_the_host() -> None:
+    early, late = a_route(annotations={A + "ttl": "60"}), a_route(annotations={A + "ttl": "300"})
+    early["metadata"].update(name="api", creationTimestamp="2026-01-01T00:00:00Z")
+    late["metadata"].update(name="web", creationTimestamp="2026-03-01T00:00:00Z")
+    desired = source.desired([resolved(late, a_gateway()), resolved(early, a_gateway())],
+                             SETTINGS)
+    assert [c.service for c in desired.conflicts] == ["httproute/shop/web"]
