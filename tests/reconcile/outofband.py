@@ -8,7 +8,8 @@ zone cache (`ZoneCache.reread`, as the controller does), planned again and sent 
 The writer may act after the read, between any two batches, after the re-read: it takes a
 name over (its record and TXT replaced by another owner's), rewrites or deletes any record
 set, or creates another owner's record and TXT where none is, as the AWS console or
-another cluster would.
+another cluster would; not where that TXT would own a record at another name too (a
+wildcard's namesake, `namesakes_read`), which no condition on dnsgate's batches can see.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ def land(write: Write, state: dict[Key, Endpoint], case: Case) -> dict[Key, Endp
         txt = their_txt(record, case)
         if record.key in state or txt.key in state:
             return state  # their CREATE batch fails whole
+        if namesakes_read(record, txt, state, case):
+            return state  # a TXT-name collision no condition can see: see namesakes_read
         state[record.key], state[txt.key] = record, txt
     else:
         keys = sorted(state)
@@ -181,6 +184,31 @@ def their_txt(record: Endpoint, case: Case) -> Endpoint:
     name = registry.txt_name(record.dnsname, kind, case.settings)
     value = registry.encode({endpoint.OWNER: zones.OTHER, endpoint.RESOURCE: "service/x/y"})
     return zones.ownership_txt(name, value, record)
+
+
+def namesakes_read(record: Endpoint, txt: Endpoint, state: dict[Key, Endpoint],
+                   case: Case) -> list[Endpoint]:
+    """The records at another name than `record` that its new TXT `txt` would own too: with
+    a wildcard replacement `W`, `*.<rest>` and `W.<rest>` look their TXTs up under one name
+    (docs/externaldns-txt-registry.md, "Names two records share"), so creating one of them
+    with its TXT makes every release read the other, untouched, as that owner's (`cname-W`
+    for a CNAME `*` is the TXT of an alias `W` too). That is a TXT at another name starting
+    to name our record: a write of sets dnsgate neither deletes nor creates, which no
+    condition of a Route53 batch can see (docs/route53.md, "Conditional writes"), and which
+    ExternalDNS's own next loop would read the same way; like an ordinary TXT turned into an
+    ownership TXT (`rewritten`), the model leaves it out."""
+    replacement = case.settings.wildcard_replacement.lower()
+
+    def anchor(name: str) -> str:
+        first, dot, rest = name.partition(".")
+        return f"{replacement}{dot}{rest}" if first == "*" and replacement else name
+
+    kind = registry.txt_type(record, case.settings)
+    return [other for other in state.values()
+            if other.dnsname != record.dnsname and anchor(other.dnsname) == anchor(record.dnsname)
+            and other.set_identifier == txt.set_identifier
+            and kind in ({other.record_type} | ({endpoint.CNAME, endpoint.A} if other.alias
+                                                and other.record_type == endpoint.A else set()))]
 
 
 def bare(record: Endpoint) -> Endpoint:
