@@ -32,6 +32,7 @@ from devstack.r53proxy import Route53Proxy
 
 ROUTE53_HOST = "route53.amazonaws.com"
 DOMAIN = "goldentooth.net"
+SOURCES = ("service", "ingress")
 LATEST_ANNOTATIONS = (0, 22)
 """v0.22+ reads one annotation prefix, `external-dns.kubernetes.io/` unless told; the tests'
 objects use the alpha prefix, as the seed's do."""
@@ -74,8 +75,8 @@ def version_tuple(version: str) -> tuple[int, ...]:
 
 
 def argv(version: str, kubeconfig: Path, namespace: str, owner: str, *,
-         dry_run: bool) -> list[str]:
-    args = [str(externaldns.binary(version)), "--source=service", "--source=ingress",
+         dry_run: bool, sources: tuple[str, ...] = SOURCES) -> list[str]:
+    args = [str(externaldns.binary(version)), *(f"--source={s}" for s in sources),
             "--provider=aws", "--registry=txt", "--policy=sync", f"--txt-owner-id={owner}",
             f"--domain-filter={DOMAIN}", f"--namespace={namespace}",
             f"--kubeconfig={kubeconfig}", "--once", "--log-format=json", "--log-level=debug",
@@ -89,13 +90,15 @@ def argv(version: str, kubeconfig: Path, namespace: str, owner: str, *,
 
 
 def run(version: str, access: Route53Access, kubeconfig: Path, namespace: str, owner: str,
-        *, dry_run: bool) -> list[dict[str, Any]]:
-    """One `--once` sync by the release; its log lines. Fails unless it exits 0."""
+        *, dry_run: bool, sources: tuple[str, ...] = SOURCES) -> list[dict[str, Any]]:
+    """One `--once` sync by the release of `sources`; its log lines. Fails unless it exits
+    0."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("EXTERNAL_DNS_") and k != "AWS_CA_BUNDLE"}
     # A machine-wide AWS_CA_BUNDLE makes aws-sdk-go v1 refuse ExternalDNS's instrumented
     # transport at start; the proxy's CA comes through SSL_CERT_FILE instead.
-    result = subprocess.run(argv(version, kubeconfig, namespace, owner, dry_run=dry_run),
+    result = subprocess.run(argv(version, kubeconfig, namespace, owner, dry_run=dry_run,
+                                 sources=sources),
                             capture_output=True, text=True, timeout=240,
                             env={**env, **access.env()}, check=False)
     lines = [_parsed(line) for line in result.stderr.splitlines() + result.stdout.splitlines()]

@@ -57,12 +57,12 @@ def move_targets(kubeconfig: Path, namespace: str) -> None:
 
 
 def dnsgate(namespace: str, access: external_dns.Route53Access, *flags: str,
-            logged: bool = False) -> str:
-    """What `dnsgate reconcile --once` printed; `logged`: and what it logged."""
+            logged: bool = False, sources: tuple[str, ...] = external_dns.SOURCES) -> str:
+    """What `dnsgate reconcile --once` of `sources` printed; `logged`: and what it logged."""
     result = subprocess.run(
         [sys.executable, "-m", "dnsgate", "reconcile", "--namespace", namespace,
          "--domain-filter", "goldentooth.net", "--txt-owner-id", OWNER,
-         "--source=service", "--source=ingress", "--once", *flags],
+         *(f"--source={s}" for s in sources), "--once", *flags],
         capture_output=True, text=True, timeout=180,
         env={**_environ(), "AWS_ENDPOINT_URL_ROUTE_53": access.proxy.url})
     assert result.returncode == 0, result.stdout + result.stderr

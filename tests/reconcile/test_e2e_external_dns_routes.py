@@ -1,0 +1,241 @@
+"""Gateway API routes handed between real ExternalDNS v0.23.0 and dnsgate, and back.
+
+The release runs with `--source=gateway-httproute --source=gateway-tcproute` against the test
+apiserver (the Gateway API CRDs installed) and moto behind a strict Route53 proxy; a Gateway
+with an IP and one with a load balancer's hostname accept HTTPRoutes and a TCPRoute, their
+`status.addresses` and the routes' `status.parents` written through the status subresource as
+a gateway controller writes them. What the release writes is pinned first (names, types, the
+`a-`/`cname-` TXT names and their `httproute/<ns>/<name>` resource labels,
+docs/gateway-api.md); then dnsgate with the same sources adopts that zone without a single
+change call, and a zone dnsgate filled and updated is one the release plans nothing for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack import kubectl as kubectl_cli
+from tests.reconcile import external_dns
+from tests.reconcile.conftest import ALPHA, OWNER, values, zone_records
+from tests.reconcile.test_e2e_external_dns import dnsgate
+
+pytestmark = pytest.mark.e2e
+
+LATEST = "v0.23.0"
+SOURCES = ("gateway-httproute", "gateway-tcproute")
+GROUP = "gateway.networking.k8s.io"
+CONTROLLER = "dnsgate.io/test-gateway"
+CRDS = Path("/root/go/pkg/mod/sigs.k8s.io/gateway-api@v1.6.2/config/crd/experimental")
+CRD_FILES = ("gatewayclasses", "gateways", "httproutes", "tcproutes")
+GATEWAY_IP, MOVED_IP = "10.4.12.1", "10.4.12.9"
+EDGE_LB = "edge-0123456789abcdef.elb.eu-central-1.amazonaws.com"
+MOVED_EDGE_LB = "edge-fedcba9876543210.elb.eu-central-1.amazonaws.com"
+PROXY = "proxy.example.org"
+TTL = {ALPHA + "ttl": "60"}
+
+
+@pytest.fixture(scope="module")
+def gateway_api(kubeconfig: Path) -> None:
+    """The CRDs ExternalDNS's route informers list, and a GatewayClass."""
+    files = [arg for name in CRD_FILES for arg in ("-f", str(CRDS / f"{GROUP}_{name}.yaml"))]
+    kubectl_cli.run(kubeconfig, "apply", "--server-side", "--force-conflicts", *files,
+                    timeout=180)
+    kubectl_cli.run(kubeconfig, "wait", "--for=condition=Established", "--timeout=180s",
+                    *(f"crd/{name}.{GROUP}" for name in CRD_FILES), timeout=210)
+    _apply(kubeconfig, {"apiVersion": f"{GROUP}/v1", "kind": "GatewayClass",
+                        "metadata": {"name": "test"}, "spec": {"controllerName": CONTROLLER}})
+
+
+def _apply(kubeconfig: Path, manifest: dict[str, Any]) -> None:
+    kubectl_cli.run(kubeconfig, "apply", "-f", "-", input=json.dumps(manifest))
+
+
+def _status(kubeconfig: Path, namespace: str, resource: str, name: str,
+            status: dict[str, Any]) -> None:
+    kubectl_cli.run(kubeconfig, "-n", namespace, "patch", f"{resource}.{GROUP}", name,
+                    "--subresource=status", "--type=merge", "-p",
+                    json.dumps({"status": status}))
+
+
+def gateway(kubeconfig: Path, namespace: str, name: str, address: str) -> None:
+    """A Gateway with an HTTP and a TCP listener for routes of its namespace, and its
+    address (an IP, or a load balancer's hostname) as its controller reports it."""
+    listeners = [{"name": "http", "protocol": "HTTP", "port": 80},
+                 {"name": "postgres", "protocol": "TCP", "port": 5432}]
+    _apply(kubeconfig, {"apiVersion": f"{GROUP}/v1", "kind": "Gateway",
+                        "metadata": {"name": name, "namespace": namespace},
+                        "spec": {"gatewayClassName": "test", "listeners": listeners}})
+    assign(kubeconfig, namespace, name, address)
+
+
+def assign(kubeconfig: Path, namespace: str, name: str, address: str) -> None:
+    kind = "IPAddress" if address[0].isdigit() else "Hostname"
+    _status(kubeconfig, namespace, "gateways", name,
+            {"addresses": [{"type": kind, "value": address}]})
+
+
+def route(kubeconfig: Path, namespace: str, kind: str, name: str, parent: str,
+          hostnames: tuple[str, ...] = (), annotations: dict[str, str] | None = None) -> None:
+    """A route attached to `parent`, accepted by it (status.parents, as its controller
+    writes them)."""
+    ref = {"group": GROUP, "kind": "Gateway", "name": parent}
+    spec: dict[str, Any] = {"parentRefs": [ref],
+                            "rules": [{"backendRefs": [{"name": "web", "port": 80}]}]}
+    if hostnames:
+        spec["hostnames"] = list(hostnames)
+    version = "v1" if kind == "HTTPRoute" else "v1alpha2"
+    _apply(kubeconfig, {"apiVersion": f"{GROUP}/{version}", "kind": kind,
+                        "metadata": {"name": name, "namespace": namespace,
+                                     "annotations": {**TTL, **(annotations or {})}},
+                        "spec": spec})
+    accepted = {"type": "Accepted", "status": "True", "reason": "Accepted",
+                "message": "Route is accepted", "observedGeneration": 1,
+                "lastTransitionTime": "2026-12-07T00:00:00Z"}
+    _status(kubeconfig, namespace, f"{kind.lower()}s", name,
+            {"parents": [{"parentRef": ref, "controllerName": CONTROLLER,
+                          "conditions": [accepted]}]})
+
+
+def publish(kubeconfig: Path, namespace: str) -> None:
+    """HTTPRoutes behind a Gateway with an IP (A), one behind an ELB (A and AAAA aliases)
+    and one behind a load balancer's hostname (CNAME), one of them naming its host by
+    annotation only, and a TCPRoute (no spec.hostnames at all)."""
+    gateway(kubeconfig, namespace, "gw", GATEWAY_IP)
+    gateway(kubeconfig, namespace, "edge", EDGE_LB)
+    gateway(kubeconfig, namespace, "proxy", PROXY)
+    route(kubeconfig, namespace, "HTTPRoute", "shop", "gw", ("shop.goldentooth.net",))
+    route(kubeconfig, namespace, "HTTPRoute", "docs", "gw",
+          annotations={ALPHA + "hostname": "docs.goldentooth.net"})
+    route(kubeconfig, namespace, "HTTPRoute", "cdn", "edge", ("cdn.goldentooth.net",))
+    route(kubeconfig, namespace, "HTTPRoute", "blog", "proxy", ("blog.goldentooth.net",))
+    route(kubeconfig, namespace, "TCPRoute", "db", "gw",
+          annotations={ALPHA + "hostname": "db.goldentooth.net"})
+
+
+def release(access: external_dns.Route53Access, kubeconfig: Path, namespace: str, *,
+            dry_run: bool) -> list[dict[str, Any]]:
+    return external_dns.run(LATEST, access, kubeconfig, namespace, OWNER, dry_run=dry_run,
+                            sources=SOURCES)
+
+
+def route_dnsgate(namespace: str, access: external_dns.Route53Access, *flags: str) -> str:
+    return dnsgate(namespace, access, *flags, sources=SOURCES)
+
+
+def resource_labels(route53: Any, zone_id: str) -> dict[str, str]:
+    """TXT name -> the resource label its ownership value holds."""
+    found = {}
+    for (name, kind, _), record in zone_records(route53, zone_id).items():
+        if kind != "TXT":
+            continue
+        for value in values(record):
+            for part in value.strip('"').split(","):
+                if part.startswith("external-dns/resource="):
+                    found[name] = part.removeprefix("external-dns/resource=")
+    return found
+
+
+def published(route53: Any, zone_id: str) -> dict[tuple[str, str], list[str]]:
+    """(name, type) -> its values, or an alias's target, for every record but the TXTs."""
+    return {(name, kind): values(record) or [record["AliasTarget"]["DNSName"].rstrip(".")]
+            for (name, kind, _), record in zone_records(route53, zone_id).items()
+            if kind != "TXT"}
+
+
+def expected_labels(namespace: str) -> dict[str, str]:
+    return {"a-shop.goldentooth.net": f"httproute/{namespace}/shop",
+            "a-docs.goldentooth.net": f"httproute/{namespace}/docs",
+            "a-cdn.goldentooth.net": f"httproute/{namespace}/cdn",
+            "aaaa-cdn.goldentooth.net": f"httproute/{namespace}/cdn",
+            "cname-blog.goldentooth.net": f"httproute/{namespace}/blog",
+            "a-db.goldentooth.net": f"tcproute/{namespace}/db"}
+
+
+@pytest.fixture
+def access(stack, tmp_path: Path):  # type: ignore[no-untyped-def]
+    with external_dns.route53_access(stack.route53.url, tmp_path / "route53") as found:
+        yield found
+
+
+def test_release_publishes_each_accepted_route_with_its_kind_in_the_resource_label(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+    publish(kubeconfig, namespace)
+
+    release(access, kubeconfig, namespace, dry_run=False)
+
+    assert published(route53, zone_id) == {
+        ("shop.goldentooth.net", "A"): [GATEWAY_IP],
+        ("docs.goldentooth.net", "A"): [GATEWAY_IP],
+        ("db.goldentooth.net", "A"): [GATEWAY_IP],
+        ("cdn.goldentooth.net", "A"): [EDGE_LB],
+        ("cdn.goldentooth.net", "AAAA"): [EDGE_LB],
+        ("blog.goldentooth.net", "CNAME"): [PROXY],
+    }
+    # v0.23.0 writes the type-prefixed TXT name only, each labelled "<kind>/<ns>/<name>".
+    assert resource_labels(route53, zone_id) == expected_labels(namespace)
+
+
+def release_plans_nothing_for_routes(access: external_dns.Route53Access, kubeconfig: Path,
+                                     namespace: str) -> None:
+    lines = release(access, kubeconfig, namespace, dry_run=True)
+    assert external_dns.planned(lines) == [], [line for line in lines
+                                                if line.get("level") != "debug"]
+    assert external_dns.synced(lines), lines[-20:]
+
+
+def change_calls(access: external_dns.Route53Access) -> int:
+    return access.proxy.counts().get("ChangeResourceRecordSets", 0)
+
+
+def move_gateways(kubeconfig: Path, namespace: str) -> None:
+    """The Gateways' addresses change: every record of their routes must follow."""
+    assign(kubeconfig, namespace, "gw", MOVED_IP)
+    assign(kubeconfig, namespace, "edge", MOVED_EDGE_LB)
+
+
+def moved(namespace: str) -> dict[tuple[str, str], list[str]]:
+    return {("shop.goldentooth.net", "A"): [MOVED_IP], ("docs.goldentooth.net", "A"): [MOVED_IP],
+            ("db.goldentooth.net", "A"): [MOVED_IP],
+            ("cdn.goldentooth.net", "A"): [MOVED_EDGE_LB],
+            ("cdn.goldentooth.net", "AAAA"): [MOVED_EDGE_LB],
+            ("blog.goldentooth.net", "CNAME"): [PROXY]}
+
+
+def test_dnsgate_adopts_the_routes_zone_the_release_filled_without_a_change(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+    publish(kubeconfig, namespace)
+    release(access, kubeconfig, namespace, dry_run=False)
+    filled = zone_records(route53, zone_id)
+    before = change_calls(access)
+
+    printed = route_dnsgate(namespace, access)
+
+    assert change_calls(access) == before, printed
+    assert zone_records(route53, zone_id) == filled
+
+    move_gateways(kubeconfig, namespace)
+    route_dnsgate(namespace, access)
+
+    assert published(route53, zone_id) == moved(namespace)
+    assert resource_labels(route53, zone_id) == expected_labels(namespace)  # read, kept
+    release_plans_nothing_for_routes(access, kubeconfig, namespace)
+
+
+def test_release_plans_nothing_after_dnsgate_publishes_and_updates_routes(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+    publish(kubeconfig, namespace)
+
+    route_dnsgate(namespace, access)
+
+    assert resource_labels(route53, zone_id) == expected_labels(namespace)  # written alike
+    release_plans_nothing_for_routes(access, kubeconfig, namespace)
+
+    move_gateways(kubeconfig, namespace)
+    route_dnsgate(namespace, access)
+
+    assert published(route53, zone_id) == moved(namespace)
+    release_plans_nothing_for_routes(access, kubeconfig, namespace)
