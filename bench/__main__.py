@@ -30,6 +30,7 @@ from bench import (
     moto_floor,
     plot,
     rig,
+    routes,
     steady_state,
     summary,
     sync_latency,
@@ -46,6 +47,7 @@ SCENARIOS = {
     "steady": steady_state.run,
     "memory": memory.run,
     "floor": moto_floor.run,
+    "routes": routes.run,
 }
 
 

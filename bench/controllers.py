@@ -80,16 +80,19 @@ def missing_external_dns() -> list[str]:
     return reasons
 
 
-def argv(controller: Controller, rig: Rig, *, namespace: str, interval: str) -> list[str]:
+def argv(controller: Controller, rig: Rig, *, namespace: str, interval: str,
+         sources: tuple[str, ...] = ("service",)) -> list[str]:
+    """`sources`: the --source values, the same for every controller."""
+    chosen = [f"--source={source}" for source in sources]
     if controller.is_dnsgate:
         return [
-            sys.executable, "-m", "dnsgate", "reconcile",
+            sys.executable, "-m", "dnsgate", "reconcile", *chosen,
             f"--domain-filter={DOMAIN}", f"--txt-owner-id={OWNER}",
             f"--namespace={namespace}", f"--interval={interval}", "--log-level=warning",
         ]
     args = [
         # v0.23 refuses to start without an explicit --policy; sync is every release's default.
-        str(controller.binary), "--source=service", "--provider=aws", "--registry=txt",
+        str(controller.binary), *chosen, "--provider=aws", "--registry=txt",
         "--policy=sync",
         f"--txt-owner-id={OWNER}", f"--domain-filter={DOMAIN}", f"--namespace={namespace}",
         f"--kubeconfig={rig.stack.kubeconfig}", "--events", f"--interval={interval}",
@@ -102,14 +105,15 @@ def argv(controller: Controller, rig: Rig, *, namespace: str, interval: str) -> 
 
 
 def start(controller: Controller, rig: Rig, *, namespace: str, interval: str = "1m",
-          label: str = "", proxy: Route53Proxy | None = None) -> Child:
+          label: str = "", proxy: Route53Proxy | None = None,
+          sources: tuple[str, ...] = ("service",)) -> Child:
     env = {**os.environ, "KUBECONFIG": str(rig.stack.kubeconfig), **rig.route53_env(proxy)}
     # A machine-wide AWS_CA_BUNDLE makes aws-sdk-go v1 refuse ExternalDNS's instrumented
     # transport at start; the proxy's CA comes through SSL_CERT_FILE instead (see Rig).
     env.pop("AWS_CA_BUNDLE", None)
     name = (label or controller.name).replace(" ", "-")
     return rig.supervisor.start(name, argv(controller, rig, namespace=namespace,
-                                           interval=interval), env=env)
+                                           interval=interval, sources=sources), env=env)
 
 
 def stop(rig: Rig, child: Child) -> None:

@@ -40,6 +40,16 @@ class Scale:
     admission_variants: tuple[str, ...] = ("default", "flask", "1x8")
     """Ways of serving the webhook measured one after the other (`bench.webhook_variants`);
     the first also answers the apiserver's creates."""
+    routes: int = 1000
+    """HTTPRoutes in the routes scenario (`bench.routes`), dealt out to `route_gateways`."""
+    route_gateways: int = 10
+    route_changes: int = 100
+    """Route hostname changes, one at a time, for dnsgate."""
+    route_changes_external_dns: int = 10
+    """Fewer: each waits for --min-event-sync-interval and a full sync."""
+    gateway_changes: int = 3
+    """Gateway address changes, one at a time, each moving every route behind it."""
+    gateway_changes_external_dns: int = 2
 
 
 FULL = Scale(
@@ -66,6 +76,7 @@ def sized(name: str, services: int, *, base: Scale = FULL, live: int = 2000,
         steady_seconds=steady_seconds, memory_services=services, timeout=timeout,
         sync_interval="15m", admission_claims=services,
         admission_variants=("default", "flask", "1x8"),
+        routes=services, route_gateways=min(10, services),
     )
 
 
@@ -75,6 +86,8 @@ SMOKE = Scale(
     burst_changes=3, cold_services=5, cold_live_services=5, steady_services=3,
     steady_seconds=3, memory_services=5, hostile_rounds=1, timeout=60.0,
     admission_variants=("default",), hostile_load_seconds=2,
+    routes=6, route_gateways=2, route_changes=3, route_changes_external_dns=2,
+    gateway_changes=1, gateway_changes_external_dns=1,
 )
 SCALES = {scale.name: scale for scale in (
     FULL, sized("5k", 5000), sized("20k", 20000), SMOKE,

@@ -23,6 +23,8 @@ TITLES = (
     "Admission as kube-apiserver sees it", "Sync latency",
     "Cold start: controller started against", "Cold start, live:", "Steady state", "Memory with",
     "Burst:", "Hostile admission corpus", "Webhook RSS per worker with", "Rig floor: moto",
+    "Routes, cold sync", "Routes: one route's hostname changed",
+    "Routes: one Gateway's address changed", "Routes: cost per route touched",
 )
 SCALES = ("smoke", "smoke-sized")
 
@@ -73,7 +75,7 @@ def test_results_hold_measured_numbers(
 
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("scenario", ["admission", "hostile", "sync", "cold", "steady",
-                                      "memory", "floor"])
+                                      "memory", "floor", "routes"])
 def test_each_scenario_at_each_scale_has_its_own_results(
     smoke_run: tuple[subprocess.CompletedProcess[str], Path], scenario: str, scale: str
 ) -> None:
@@ -90,6 +92,20 @@ def test_burst_lands_every_record(smoke_run: tuple[subprocess.CompletedProcess[s
     sync = saved["tables"][0]["raw"]["measured"]["dnsgate"]
     assert sync["burst"]["missing"] == 0 and sync["burst"]["change_calls"] >= 1
     assert sync["cpu"] > 0 and len(sync["latencies"]) == 3
+
+
+def test_routes_scenario_lands_every_route_and_every_gateway_move(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path]
+) -> None:
+    _, out = smoke_run
+    saved = json.loads((out / "results-routes-smoke-sized.json").read_text())
+    routes = saved["tables"][0]["raw"]["measured"]["dnsgate"]
+    assert routes["cold"]["missing"] == 0 and routes["cold"]["records"] == 8
+    assert routes["routes"]["misses"] == 0 and len(routes["routes"]["latencies"]) == 3
+    assert routes["routes"]["old_left"] == 0
+    assert [move["missing"] for move in routes["gateways"]] == [0]
+    assert routes["gateways"][0]["records"] == 1  # 8 routes dealt to 8 Gateways
+    assert routes["gateways"][0]["changes"] >= 2  # its A record and the TXT beside it
 
 
 def test_admission_measures_each_variant_with_the_claims_loaded(
