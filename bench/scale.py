@@ -43,13 +43,13 @@ class Scale:
     routes: int = 1000
     """HTTPRoutes in the routes scenario (`bench.routes`), dealt out to `route_gateways`."""
     route_gateways: int = 10
-    route_changes: int = 100
-    """Route hostname changes, one at a time, for dnsgate."""
-    route_changes_external_dns: int = 10
+    route_changes: int = 200
+    """Route hostname changes, one at a time, for dnsgate (as many as the Service rows)."""
+    route_changes_external_dns: int = 20
     """Fewer: each waits for --min-event-sync-interval and a full sync."""
     gateway_changes: int = 3
     """Gateway address changes, one at a time, each moving every route behind it."""
-    gateway_changes_external_dns: int = 2
+    gateway_changes_external_dns: int = 3
 
 
 FULL = Scale(

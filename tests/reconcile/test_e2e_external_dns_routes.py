@@ -258,3 +258,21 @@ def test_dnsgate_without_the_route_sources_leaves_the_routes_records_alone(  # t
     assert change_calls(access) == before, printed
     assert "is not watched (--source does not name gateway-httproute)" in printed, printed
     assert zone_records(route53, zone_id) == filled
+
+
+def test_routes_names_another_owner_s_release_published_are_left_alone(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+    """Another cluster's v0.23.0 published the same routes' names first: dnsgate's routes ask
+    for names it does not own, so it neither takes them over nor deletes them, even when its
+    Gateways move."""
+    publish(kubeconfig, namespace)
+    external_dns.run(LATEST, access, kubeconfig, namespace, "other-cluster", dry_run=False,
+                     sources=SOURCES)
+    filled = zone_records(route53, zone_id)
+    before = change_calls(access)
+
+    move_gateways(kubeconfig, namespace)
+    printed = route_dnsgate(namespace, access)
+
+    assert change_calls(access) == before, printed
+    assert zone_records(route53, zone_id) == filled
