@@ -4,26 +4,23 @@ from a thread pool, with the statuses a gateway controller writes.
 A gateway controller writes two things through the status subresource: a Gateway's
 `status.addresses` and, on each route, a `status.parents` entry with `Accepted=True` for the
 Gateway that attached it (docs/gateway-api.md). No controller runs here, so the bench writes
-both, the same merge patches a controller sends; a route's hostnames change by a merge patch
-of its spec, as `kubectl apply` of an edited manifest would.
+both, as `devstack.gateways` does for the tests (the manifests are its own), one API call
+each instead of a kubectl process; a route's hostnames change by a merge patch of its spec,
+as `kubectl apply` of an edited manifest would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from bench import cluster
-from devstack import kubectl
+from devstack import gatewayapi, gateways
 
-GROUP = "gateway.networking.k8s.io"
+GROUP = gateways.GROUP
 VERSION = "v1"
-CONTROLLER = "dnsgate.io/bench-gateway"
-CLASS = "bench"
-CRDS = Path("/root/go/pkg/mod/sigs.k8s.io/gateway-api@v1.6.2/config/crd/experimental")
-CRD_RESOURCES = ("gatewayclasses", "gateways", "httproutes")
 THREADS = cluster.THREADS
 
 
@@ -33,17 +30,9 @@ def route_host(namespace: str, name: str, revision: int = 0) -> str:
     return f"{first}.{namespace}.{cluster.ZONE}"
 
 
-def gateway_of(index: int, gateways: int) -> str:
-    """Routes are dealt out to the Gateways in turn: route i is attached to gw-(i mod G)."""
-    return f"gw-{index % gateways}"
-
-
-def install_crds(kubeconfig: Path) -> None:
-    """The Gateway API v1.6.2 CRDs ExternalDNS v0.23.0 reads, and the bench's GatewayClass."""
-    files = [arg for name in CRD_RESOURCES for arg in ("-f", str(CRDS / f"{GROUP}_{name}.yaml"))]
-    kubectl.run(kubeconfig, "apply", "--server-side", "--force-conflicts", *files, timeout=300)
-    kubectl.run(kubeconfig, "wait", "--for=condition=Established", "--timeout=300s",
-                *(f"crd/{name}.{GROUP}" for name in CRD_RESOURCES), timeout=330)
+def gateway_of(index: int, count: int) -> str:
+    """Routes are dealt out to the `count` Gateways in turn: route i to gw-(i mod count)."""
+    return f"gw-{index % count}"
 
 
 class Routes:
@@ -56,29 +45,17 @@ class Routes:
         self.custom: Any = client.CustomObjectsApi(api_client)
         self.kubeconfig = kubeconfig
 
-    def setup(self) -> None:
-        install_crds(self.kubeconfig)
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GatewayClass",
-                "metadata": {"name": CLASS}, "spec": {"controllerName": CONTROLLER}}
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            self.custom.create_cluster_custom_object(GROUP, VERSION, "gatewayclasses", body)
-        except ApiException as exc:
-            if exc.status != 409:  # a second scale in the same run finds it there
-                raise
+    def setup(self, progress: Callable[[str], None]) -> None:
+        """The Gateway API CRDs (v1.6.2, what ExternalDNS v0.23.0 reads) and the class."""
+        gatewayapi.install(self.kubeconfig, progress)
+        gateways.apply(self.kubeconfig, gateways.gateway_class())
 
     def create_gateways(self, namespace: str, addresses: Sequence[str]) -> list[str]:
         """One Gateway per address (gw-<i>), an HTTP listener for its namespace's routes."""
         names = [f"gw-{i}" for i in range(len(addresses))]
         for name, address in zip(names, addresses, strict=True):
-            listener = {"name": "http", "protocol": "HTTP", "port": 80,
-                        "allowedRoutes": {"namespaces": {"from": "Same"}}}
             self.custom.create_namespaced_custom_object(
-                GROUP, VERSION, namespace, "gateways",
-                {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Gateway",
-                 "metadata": {"name": name, "namespace": namespace},
-                 "spec": {"gatewayClassName": CLASS, "listeners": [listener]}})
+                GROUP, VERSION, namespace, "gateways", gateways.gateway(namespace, name))
             self.assign(namespace, name, address)
         return names
 
@@ -86,29 +63,28 @@ class Routes:
         """The Gateway's address, as its controller reports it."""
         self.custom.patch_namespaced_custom_object_status(
             GROUP, VERSION, namespace, "gateways", gateway,
-            {"status": {"addresses": [{"type": "IPAddress", "value": address}]}})
+            {"status": {"addresses": gateways.address_entries([address])}})
 
-    def create_routes(self, namespace: str, count: int, gateways: int) -> list[str]:
+    def create_routes(self, namespace: str, count: int, count_gateways: int) -> list[str]:
         """`count` HTTPRoutes (route-<i>), each attached to and accepted by one Gateway."""
         names = [f"route-{i}" for i in range(count)]
 
         def one(index: int) -> None:
             name = names[index]
-            ref = {"group": GROUP, "kind": "Gateway", "name": gateway_of(index, gateways)}
+            parent = gateways.Parent(gateway_of(index, count_gateways))
+            # TTL set explicitly so that every controller writes the same record.
             self.custom.create_namespaced_custom_object(
                 GROUP, VERSION, namespace, "httproutes",
-                {"apiVersion": f"{GROUP}/{VERSION}", "kind": "HTTPRoute",
-                 "metadata": {"name": name, "namespace": namespace,
-                              # TTL set explicitly so that every controller writes the same.
-                              "annotations": {cluster.TTL: "60"}},
-                 "spec": {"parentRefs": [ref], "hostnames": [route_host(namespace, name)],
-                          "rules": [{"backendRefs": [{"name": "web", "port": 80}]}]}})
+                gateways.route("HTTPRoute", namespace, name, [parent],
+                               hostnames=[route_host(namespace, name)],
+                               annotations={cluster.TTL: "60"}))
             accepted = {"type": "Accepted", "status": "True", "reason": "Accepted",
                         "message": "Route is accepted", "observedGeneration": 1,
                         "lastTransitionTime": "2026-01-01T00:00:00Z"}
             self.custom.patch_namespaced_custom_object_status(
                 GROUP, VERSION, namespace, "httproutes", name,
-                {"status": {"parents": [{"parentRef": ref, "controllerName": CONTROLLER,
+                {"status": {"parents": [{"parentRef": parent.ref(),
+                                         "controllerName": gateways.CONTROLLER,
                                          "conditions": [accepted]}]}})
 
         with ThreadPoolExecutor(THREADS) as pool:

@@ -69,7 +69,7 @@ class State:
 def run(rig: Rig, kube: Cluster, scale: Scale, contenders: Sequence[Controller]) -> list[Table]:
     namespace = f"routes-{scale.name}"
     routes = Routes(rig.stack.kubeconfig)
-    routes.setup()
+    routes.setup(rig.progress)
     kube.create_namespace(namespace)
     ips = {f"gw-{i}": cluster_mod.address(GATEWAY_BASE + i) for i in range(scale.route_gateways)}
     routes.create_gateways(namespace, list(ips.values()))

@@ -1,24 +1,24 @@
 """Gateway API routes handed between real ExternalDNS v0.23.0 and dnsgate, and back.
 
 The release runs with `--source=gateway-httproute --source=gateway-tcproute` against the test
-apiserver (the Gateway API CRDs installed) and moto behind a strict Route53 proxy; a Gateway
-with an IP and one with a load balancer's hostname accept HTTPRoutes and a TCPRoute, their
-`status.addresses` and the routes' `status.parents` written through the status subresource as
-a gateway controller writes them. What the release writes is pinned first (names, types, the
-`a-`/`cname-` TXT names and their `httproute/<ns>/<name>` resource labels,
-docs/gateway-api.md); then dnsgate with the same sources adopts that zone without a single
-change call, and a zone dnsgate filled and updated is one the release plans nothing for.
+apiserver (the Gateway API CRDs installed) and moto behind a strict Route53 proxy; Gateways
+with an IP, an ELB and another load balancer's hostname accept HTTPRoutes and a TCPRoute,
+their `status.addresses` and the routes' `status.parents` written through the status
+subresource as a gateway controller writes them (`devstack.gateways`). What the release
+writes is pinned first (names, types, the `a-`/`aaaa-`/`cname-` TXT names and their
+`<kind>/<ns>/<name>` resource labels, docs/gateway-api.md); then dnsgate with the same sources
+adopts that zone without a single change call, and a zone dnsgate filled and updated is one
+the release plans nothing for.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devstack import kubectl as kubectl_cli
+from devstack import gateways
 from tests.reconcile import external_dns
 from tests.reconcile.conftest import ALPHA, OWNER, values, zone_records
 from tests.reconcile.test_e2e_external_dns import dnsgate
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.e2e
 
 LATEST = "v0.23.0"
 SOURCES = ("gateway-httproute", "gateway-tcproute")
-GROUP = "gateway.networking.k8s.io"
-CONTROLLER = "dnsgate.io/test-gateway"
-CRDS = Path("/root/go/pkg/mod/sigs.k8s.io/gateway-api@v1.6.2/config/crd/experimental")
-CRD_FILES = ("gatewayclasses", "gateways", "httproutes", "tcproutes")
+ROLLBACK = f"--rollback-release={LATEST}"
 GATEWAY_IP, MOVED_IP = "10.4.12.1", "10.4.12.9"
 EDGE_LB = "edge-0123456789abcdef.elb.eu-central-1.amazonaws.com"
 MOVED_EDGE_LB = "edge-fedcba9876543210.elb.eu-central-1.amazonaws.com"
@@ -38,66 +35,28 @@ PROXY = "proxy.example.org"
 TTL = {ALPHA + "ttl": "60"}
 
 
-@pytest.fixture(scope="module")
-def gateway_api(kubeconfig: Path) -> None:
-    """The CRDs ExternalDNS's route informers list, and a GatewayClass."""
-    files = [arg for name in CRD_FILES for arg in ("-f", str(CRDS / f"{GROUP}_{name}.yaml"))]
-    kubectl_cli.run(kubeconfig, "apply", "--server-side", "--force-conflicts", *files,
-                    timeout=180)
-    kubectl_cli.run(kubeconfig, "wait", "--for=condition=Established", "--timeout=180s",
-                    *(f"crd/{name}.{GROUP}" for name in CRD_FILES), timeout=210)
-    _apply(kubeconfig, {"apiVersion": f"{GROUP}/v1", "kind": "GatewayClass",
-                        "metadata": {"name": "test"}, "spec": {"controllerName": CONTROLLER}})
-
-
-def _apply(kubeconfig: Path, manifest: dict[str, Any]) -> None:
-    kubectl_cli.run(kubeconfig, "apply", "-f", "-", input=json.dumps(manifest))
-
-
-def _status(kubeconfig: Path, namespace: str, resource: str, name: str,
-            status: dict[str, Any]) -> None:
-    kubectl_cli.run(kubeconfig, "-n", namespace, "patch", f"{resource}.{GROUP}", name,
-                    "--subresource=status", "--type=merge", "-p",
-                    json.dumps({"status": status}))
-
-
 def gateway(kubeconfig: Path, namespace: str, name: str, address: str) -> None:
     """A Gateway with an HTTP and a TCP listener for routes of its namespace, and its
     address (an IP, or a load balancer's hostname) as its controller reports it."""
-    listeners = [{"name": "http", "protocol": "HTTP", "port": 80},
-                 {"name": "postgres", "protocol": "TCP", "port": 5432}]
-    _apply(kubeconfig, {"apiVersion": f"{GROUP}/v1", "kind": "Gateway",
-                        "metadata": {"name": name, "namespace": namespace},
-                        "spec": {"gatewayClassName": "test", "listeners": listeners}})
-    assign(kubeconfig, namespace, name, address)
-
-
-def assign(kubeconfig: Path, namespace: str, name: str, address: str) -> None:
-    kind = "IPAddress" if address[0].isdigit() else "Hostname"
-    _status(kubeconfig, namespace, "gateways", name,
-            {"addresses": [{"type": kind, "value": address}]})
+    gateways.apply(kubeconfig, gateways.gateway_class())
+    listeners = (gateways.Listener("http"), gateways.Listener("postgres", "TCP", 5432))
+    gateways.apply(kubeconfig, gateways.gateway(namespace, name, listeners))
+    gateways.assign(kubeconfig, namespace, name, [address])
 
 
 def route(kubeconfig: Path, namespace: str, kind: str, name: str, parent: str,
           hostnames: tuple[str, ...] = (), annotations: dict[str, str] | None = None) -> None:
-    """A route attached to `parent`, accepted by it (status.parents, as its controller
+    """A route attached to and accepted by `parent` (status.parents, as its controller
     writes them)."""
-    ref = {"group": GROUP, "kind": "Gateway", "name": parent}
-    spec: dict[str, Any] = {"parentRefs": [ref],
-                            "rules": [{"backendRefs": [{"name": "web", "port": 80}]}]}
-    if hostnames:
-        spec["hostnames"] = list(hostnames)
-    version = "v1" if kind == "HTTPRoute" else "v1alpha2"
-    _apply(kubeconfig, {"apiVersion": f"{GROUP}/{version}", "kind": kind,
-                        "metadata": {"name": name, "namespace": namespace,
-                                     "annotations": {**TTL, **(annotations or {})}},
-                        "spec": spec})
-    accepted = {"type": "Accepted", "status": "True", "reason": "Accepted",
-                "message": "Route is accepted", "observedGeneration": 1,
-                "lastTransitionTime": "2026-12-07T00:00:00Z"}
-    _status(kubeconfig, namespace, f"{kind.lower()}s", name,
-            {"parents": [{"parentRef": ref, "controllerName": CONTROLLER,
-                          "conditions": [accepted]}]})
+    parents = [gateways.Parent(parent)]
+    gateways.apply(kubeconfig, gateways.route(kind, namespace, name, parents,
+                                              hostnames=hostnames,
+                                              annotations={**TTL, **(annotations or {})}))
+    gateways.accept(kubeconfig, kind, namespace, name, parents)
+
+
+def assign(kubeconfig: Path, namespace: str, name: str, address: str) -> None:
+    gateways.assign(kubeconfig, namespace, name, [address])
 
 
 def publish(kubeconfig: Path, namespace: str) -> None:
@@ -162,7 +121,7 @@ def access(stack, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_release_publishes_each_accepted_route_with_its_kind_in_the_resource_label(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
     publish(kubeconfig, namespace)
 
     release(access, kubeconfig, namespace, dry_run=False)
@@ -208,7 +167,7 @@ def moved(namespace: str) -> dict[tuple[str, str], list[str]]:
 
 
 def test_dnsgate_adopts_the_routes_zone_the_release_filled_without_a_change(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
     publish(kubeconfig, namespace)
     release(access, kubeconfig, namespace, dry_run=False)
     filled = zone_records(route53, zone_id)
@@ -228,23 +187,25 @@ def test_dnsgate_adopts_the_routes_zone_the_release_filled_without_a_change(  # 
 
 
 def test_release_plans_nothing_after_dnsgate_publishes_and_updates_routes(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
+    """The alias gets the TXT name v0.23.0 gives it (`a-`, by `--rollback-release`, as for a
+    Service: docs/route53-alias.md, "Which TXT name an alias gets")."""
     publish(kubeconfig, namespace)
 
-    route_dnsgate(namespace, access)
+    route_dnsgate(namespace, access, ROLLBACK)
 
     assert resource_labels(route53, zone_id) == expected_labels(namespace)  # written alike
     release_plans_nothing_for_routes(access, kubeconfig, namespace)
 
     move_gateways(kubeconfig, namespace)
-    route_dnsgate(namespace, access)
+    route_dnsgate(namespace, access, ROLLBACK)
 
     assert published(route53, zone_id) == moved(namespace)
     release_plans_nothing_for_routes(access, kubeconfig, namespace)
 
 
 def test_dnsgate_without_the_route_sources_leaves_the_routes_records_alone(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
     """A dnsgate started with `--source=service` only, in a zone where the release published
     routes under the same owner id: the routes' records are not its to judge, so it keeps
     them rather than deleting what it does not watch."""
@@ -261,7 +222,7 @@ def test_dnsgate_without_the_route_sources_leaves_the_routes_records_alone(  # t
 
 
 def test_routes_names_another_owner_s_release_published_are_left_alone(  # type: ignore[no-untyped-def]
-        kubeconfig: Path, namespace: str, route53, zone_id: str, access, gateway_api) -> None:
+        kubeconfig: Path, namespace: str, route53, zone_id: str, access) -> None:
     """Another cluster's v0.23.0 published the same routes' names first: dnsgate's routes ask
     for names it does not own, so it neither takes them over nor deletes them, even when its
     Gateways move."""
