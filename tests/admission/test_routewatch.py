@@ -8,11 +8,13 @@ tests/admission/test_routes_kubectl.py."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 
+from dnsgate import gateway as dnsgate_gateway
 from dnsgate import objectkey
 from dnsgate.gateway import GatewaySettings
 from tests.admission.conftest import DOMAIN, HOSTNAME, SETTINGS, admission_review
@@ -185,3 +187,41 @@ def test_a_relist_after_410_gone_drops_a_route_whose_deletion_was_missed(
 
     assert wait_for(lambda: not watched.claimants(), timeout=5)
 
+
+
+def test_a_gateway_status_write_that_changes_no_listener_or_address_resolves_nothing(
+        started: list[Watched], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gateway controller writes its Gateway's status each time a route attaches (the
+    listeners' attachedRoutes, conditions): with 200 routes on it, re-resolving them all
+    at each such write costs 200 x 200 resolutions to attach them, in every worker. Only a
+    change to what routes resolve against (listeners, addresses, labels) re-resolves."""
+    count = 200
+    routes = []
+    for i in range(count):
+        made = route([f"r{i}.{DOMAIN}"])
+        made["metadata"]["name"] = f"web{i}"
+        routes.append(made)
+    resolutions: list[int] = []
+    resolve = dnsgate_gateway.with_resolution
+    monkeypatch.setattr(dnsgate_gateway, "with_resolution",
+                        lambda *args, **kwargs: resolutions.append(1) or resolve(*args, **kwargs))
+    watched = start(started, routes, [gateway()])
+    settled = [-1]
+
+    def quiet() -> bool:  # the first lists' own resolutions are over
+        seen, settled[0] = settled[0], len(resolutions)
+        time.sleep(0.2)
+        return seen == len(resolutions)
+    wait_for(quiet, timeout=10)
+    resolutions.clear()
+
+    status_write = gateway(version="2")
+    status_write["status"]["conditions"] = [{"type": "Programmed", "status": "True"}]
+    status_write["status"]["listeners"] = [{"name": "http", "attachedRoutes": count}]
+    watched.gateways.send("MODIFIED", status_write)
+    # Then a change that does move the claims: the same watch delivers it after the first.
+    watched.gateways.send("MODIFIED", gateway(f"r0.{DOMAIN}", version="3"))
+    wait_for(lambda: not any(watched.claimants(f"r{i}.{DOMAIN}") for i in range(1, count)),
+             timeout=10)
+
+    assert len(resolutions) == count
