@@ -175,6 +175,10 @@ def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DE
     if not parents:
         reasons.append(f"no Gateway has accepted the {kind} yet: its status.parents is empty "
                        "(the gateway controller writes it)")
+    else:
+        pending = _pending(route, refs, parents)
+        reasons += pending
+        unwatched &= not pending  # a Gateway yet to accept it is no setting's doing
     published = _published_names(found)
     hosts = tuple((host, tuple(sorted(targets))) for host, targets in published.items()
                   if targets)
@@ -416,10 +420,31 @@ def _accepted(status: Mapping[str, Any]) -> bool:
 def _in_spec(refs: Iterable[Mapping[str, Any]], ref: Mapping[str, Any], namespace: str) -> bool:
     """ExternalDNS's gwRouteHasParentRef: group, kind, namespace and name (not section or
     port) of a status entry's parentRef match one in the route's spec."""
-    def identity(r: Mapping[str, Any]) -> tuple[str, str, str, str]:
-        return (_or(r.get("group"), GROUP), _or(r.get("kind"), GATEWAY),
-                _or(r.get("namespace"), namespace), str(r.get("name") or ""))
-    return identity(ref) in {identity(r) for r in refs}
+    return _identity(ref, namespace) in {_identity(r, namespace) for r in refs}
+
+
+def _identity(ref: Mapping[str, Any], namespace: str) -> tuple[str, str, str, str]:
+    return (_or(ref.get("group"), GROUP), _or(ref.get("kind"), GATEWAY),
+            _or(ref.get("namespace"), namespace), str(ref.get("name") or ""))
+
+
+def _pending(route: Mapping[str, Any], refs: Sequence[Mapping[str, Any]],
+             parents: Iterable[Any]) -> list[str]:
+    """The Gateways the spec names that status.parents has no entry for yet (a route moved
+    to another Gateway keeps the old one's entry until the controllers rewrite it)."""
+    namespace = str(_meta(route).get("namespace") or "")
+    reported = {_identity(entry.get("parentRef") or {}, namespace) for entry in parents
+                if isinstance(entry, Mapping)}
+    kind = str(route.get("kind") or "")
+    reasons = []
+    for group, parent_kind, ref_namespace, name in dict.fromkeys(
+            _identity(ref, namespace) for ref in refs):
+        if (group, parent_kind, ref_namespace, name) in reported or (
+                group, parent_kind) != (GROUP, GATEWAY):
+            continue
+        reasons.append(f"Gateway {ref_namespace}/{name} has not accepted it yet: the {kind}'s "
+                       "status.parents has no entry for it (the gateway controller writes it)")
+    return reasons
 
 
 def _listeners(gateway: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -396,3 +396,47 @@ def test_routes_splitting_one_host_on_one_gateway_publish_it_once_and_hand_it_on
     wait_for(lambda: values(zone_records(route53, zone_id).get(("a-" + APP, "TXT", ""), {})
                             ) == [owner_value(f"httproute/{namespace}/web")], timeout=WAIT)
     assert values(zone_records(route53, zone_id)[(APP, "A", "")]) == ["10.4.12.9"]
+
+
+def test_a_route_moved_to_a_gateway_that_has_not_accepted_it_yet_says_so(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str, reconciler) -> None:
+    """Moved to another Gateway, the route's status still holds the old Gateway's entry (the
+    gateway controllers rewrite it later): its record goes, and the reason names the
+    Gateway that has not accepted it yet, not "names no hostname"."""
+    reconciler(routes=HTTP, report_status=True)
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.12"])
+    gateway(kubeconfig, namespace, "next", [Listener("http")], ["10.4.12.13"])
+    route(kubeconfig, namespace, "web", hostnames=[APP])
+    accept(kubeconfig, namespace, "web")
+    landed(route53, zone_id, (APP, "A", ""))
+
+    route(kubeconfig, namespace, "web", hostnames=[APP], parent="next")
+
+    wait_for(lambda: (APP, "A", "") not in zone_records(route53, zone_id), timeout=WAIT)
+    why = f"Gateway {namespace}/next has not accepted it yet"
+    warned = wait_for(lambda: [e for e in events(kubeconfig, namespace)
+                               if e["reason"] == "DNSNoRecord" and why in e["message"]],
+                      timeout=WAIT)
+    assert "names none" not in warned[0]["message"]
+
+
+def test_a_restart_without_the_route_source_holds_the_routes_deletes(  # type: ignore[no-untyped-def]
+        kubeconfig: Path, namespace: str, route53, zone_id: str) -> None:
+    """`--source=gateway-httproute` dropped at a restart: the route still exists, so its
+    records are held (docs/deletes.md), not deleted with no reason seen."""
+    from tests.reconcile.test_e2e_cli import reconcile
+
+    gateway(kubeconfig, namespace, "gw", [Listener("http")], ["10.4.12.14"])
+    route(kubeconfig, namespace, "web", hostnames=[APP])
+    accept(kubeconfig, namespace, "web")
+    first = reconcile(namespace, "--once", "--txt-owner-id", OWNER,
+                      "--source=service", "--source=gateway-httproute")
+    assert first.returncode == 0, first.stderr
+    assert (APP, "A", "") in zone_records(route53, zone_id)
+
+    second = reconcile(namespace, "--once", "--txt-owner-id", OWNER, "--source=service")
+
+    assert second.returncode == 0, second.stderr
+    records = zone_records(route53, zone_id)
+    assert values(records[(APP, "A", "")]) == ["10.4.12.14"]
+    assert "--source does not name gateway-httproute" in second.stderr

@@ -191,6 +191,11 @@ REASONS = [
     (a_route(parents=[{"name": "gw", "namespace": "infra", "kind": "ListenerSet"}]),
      "is not a Gateway"),
     (a_route(annotations={A + "controller": "other"}), "controller annotation is 'other'"),
+    # Moved to another Gateway: the status still has only the old one's entry.
+    (a_route(parents=[{"name": "next", "namespace": "infra"}],
+             status_parents=[{"parentRef": {"name": "gw", "namespace": "infra"},
+                              "conditions": [{"type": "Accepted", "status": "True"}]}]),
+     "Gateway infra/next has not accepted it yet"),
 ]
 
 
@@ -343,3 +348,17 @@ def test_a_route_asking_for_thousands_of_names_checks_each_name_once(
 
     assert len(resolved.hosts) == 2001  # and the listeners' own *.goldentooth.net
     assert len(checked) <= 2001 + 64
+
+
+def test_a_route_moved_to_a_gateway_yet_to_accept_it_still_speaks_for_its_records() -> None:
+    """Its old Gateway's entry is passed over and the new one has none yet: no setting left
+    it without a host, so its records go as a detached route's (docs/deletes.md)."""
+    moved = a_route(parents=[{"name": "next", "namespace": "infra"}],
+                    status_parents=[{"parentRef": {"name": "gw", "namespace": "infra"},
+                                     "conditions": [{"type": "Accepted", "status": "True"}]}])
+    gws = view(a_gateway(), a_gateway(name="next"))
+
+    resolved = gateway.resolve(moved, gws)
+
+    assert resolved.hosts == ()
+    assert not resolved.unwatched
