@@ -156,7 +156,9 @@ def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DE
     kind = str(route.get("kind") or "")
     if controller_skipped(route):
         return Resolution(reasons=(_controller_reason(route),))
-    names = _hostnames(route, ignore_hostname_annotation)
+    # Each name once: a repeated one adds nothing (ExternalDNS dedupes the targets it adds
+    # again), and the hostname annotation may repeat "" 200,000 times under annotation-only.
+    names = list(dict.fromkeys(_hostnames(route, ignore_hostname_annotation)))
     refs = _parent_refs(route)
     if not refs:
         return Resolution(reasons=(f"{kind} names no parent Gateway (spec.parentRefs is "

@@ -440,3 +440,4 @@ def test_a_restart_without_the_route_source_holds_the_routes_deletes(  # type: i
     records = zone_records(route53, zone_id)
     assert values(records[(APP, "A", "")]) == ["10.4.12.14"]
     assert "--source does not name gateway-httproute" in second.stderr
+

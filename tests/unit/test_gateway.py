@@ -362,3 +362,26 @@ def test_a_route_moved_to_a_gateway_yet_to_accept_it_still_speaks_for_its_record
 
     assert resolved.hosts == ()
     assert not resolved.unwatched
+
+
+def test_a_hostname_annotation_of_commas_costs_one_name_not_one_per_comma(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`annotation-only` keeps empty entries ("the listeners' hostnames"), and the door
+    lets an annotation of commas through (it names no host): matched once per entry on
+    each of 64 listeners, 200,000 commas held a resolution for minutes in the reconciler
+    and every webhook worker. Each name is matched once: ExternalDNS's hosts (it dedupes the
+    targets a repeated name adds). The work is counted, not timed."""
+    listeners = [listener(f"h{i}.goldentooth.net", name=f"l{i}") for i in range(64)]
+    route = a_route((), annotations={A + "hostname": "," * 20_000,
+                                     A + "gateway-hostname-source": "annotation-only"})
+    matched: list[str] = []
+    match = gateway.matching_host
+    monkeypatch.setattr(gateway, "matching_host",
+                        lambda listener_host, name: matched.append(name) or match(
+                            listener_host, name))
+
+    resolved = gateway.resolve(route, view(a_gateway(listeners)))
+
+    assert len(resolved.hosts) == 64
+    assert len(matched) == 64
+
