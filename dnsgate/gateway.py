@@ -188,6 +188,7 @@ def resolve(route: Mapping[str, Any], view: View, settings: GatewaySettings = DE
         if not targets:
             reasons.append(f"{host}: the Gateways it matched have no address yet "
                            "(status.addresses is empty and no target annotation)")
+            unwatched = False  # a watched Gateway that matched: no setting's doing
     if not hosts and not reasons:
         reasons.append(f"no hostname to publish: {kind} names none and no listener has one")
     return Resolution(hosts, tuple(dict.fromkeys(reasons)),

@@ -385,3 +385,12 @@ def test_a_hostname_annotation_of_commas_costs_one_name_not_one_per_comma(
     assert len(resolved.hosts) == 64
     assert len(matched) == 64
 
+
+
+def test_only_gateways_the_flags_leave_out_make_a_route_unwatched() -> None:
+    """A route speaks for its records unless only the Gateway flags leave it hostless
+    (docs/deletes.md): a matched Gateway without an address is no setting's doing."""
+    gw = a_gateway(labels={"tier": "edge"})
+    assert gateway.resolve(a_route(), view(gw), GatewaySettings(name="other")).unwatched
+    assert not gateway.resolve(a_route(), view(a_gateway(addresses=()))).unwatched
+    assert not gateway.resolve(a_route(accepted="False"), view(gw)).unwatched
